@@ -1,0 +1,33 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Dependency arrows point one way:
+//   TLKernels → TLTensor → TLNN, TLOptim → TLData, TLTransfer → TLCLI → tl
+// No third-party packages: only the toolchain (stdlib, Foundation, Dispatch, Testing).
+let package = Package(
+    name: "tl",
+    products: [
+        .executable(name: "tl", targets: ["tl"]),
+        .executable(name: "tl-bench", targets: ["TLBench"]),
+    ],
+    dependencies: [],
+    targets: [
+        .target(name: "TLKernels"),
+        .target(name: "TLTensor", dependencies: ["TLKernels"]),
+        .target(name: "TLNN", dependencies: ["TLTensor"]),
+        .target(name: "TLOptim", dependencies: ["TLTensor", "TLNN"]),
+        .target(name: "TLData", dependencies: ["TLTensor"]),
+        .target(name: "TLTransfer", dependencies: ["TLTensor", "TLNN", "TLOptim", "TLData"]),
+        .target(name: "TLCLI", dependencies: ["TLTransfer", "TLData", "TLNN", "TLOptim", "TLTensor"]),
+        .executableTarget(name: "tl", dependencies: ["TLCLI"]),
+        .executableTarget(name: "TLBench", dependencies: ["TLKernels", "TLTensor", "TLNN", "TLOptim", "TLData", "TLTransfer"]),
+        .testTarget(name: "TLKernelsTests", dependencies: ["TLKernels"]),
+        .testTarget(name: "TLTensorTests", dependencies: ["TLTensor", "TLKernels"]),
+        .testTarget(name: "TLNNTests", dependencies: ["TLNN", "TLTensor"]),
+        .testTarget(name: "TLOptimTests", dependencies: ["TLOptim", "TLNN", "TLTensor"]),
+        .testTarget(name: "TLDataTests", dependencies: ["TLData", "TLTensor"]),
+        .testTarget(name: "TLTransferTests", dependencies: ["TLTransfer", "TLData", "TLNN", "TLTensor"]),
+        .testTarget(name: "TLCLITests", dependencies: ["TLCLI", "TLTransfer"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+// TLData: see README architecture section.

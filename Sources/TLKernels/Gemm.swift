@@ -1,0 +1,52 @@
+/// Single-precision general matrix multiply on raw row-major buffers.
+///
+///     C[m, n] = alpha · op(A)[m, k] · op(B)[k, n] + beta · C[m, n]
+///
+/// `op(X)` is `X` or `Xᵀ`. Storage is row-major with leading dimensions `lda`, `ldb`,
+/// `ldc` (the distance in elements between consecutive rows of the *stored* matrix):
+/// - A stored `[m, k]` (lda ≥ k) when `transA == false`, `[k, m]` (lda ≥ m) when true;
+/// - B stored `[k, n]` (ldb ≥ n) when `transB == false`, `[n, k]` (ldb ≥ k) when true;
+/// - C stored `[m, n]` (ldc ≥ n).
+///
+/// This is the single seam through which every matrix product in `tl` goes (Tensor matmul,
+/// linear layers, convolution, attention). Faster implementations replace the body of
+/// `sgemm`; callers never change. `sgemmReference` is the naive twin used by tests.
+/// When `beta == 0`, C is overwritten and its previous contents (even NaN) are ignored.
+public func sgemm(
+    transA: Bool, transB: Bool,
+    m: Int, n: Int, k: Int,
+    alpha: Float,
+    a: UnsafeBufferPointer<Float>, lda: Int,
+    b: UnsafeBufferPointer<Float>, ldb: Int,
+    beta: Float,
+    c: UnsafeMutableBufferPointer<Float>, ldc: Int
+) {
+    sgemmReference(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                   a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+}
+
+/// Naive triple-loop twin of `sgemm` (same contract), accumulating in Double so it can
+/// serve as the accuracy reference for the fast kernels.
+public func sgemmReference(
+    transA: Bool, transB: Bool,
+    m: Int, n: Int, k: Int,
+    alpha: Float,
+    a: UnsafeBufferPointer<Float>, lda: Int,
+    b: UnsafeBufferPointer<Float>, ldb: Int,
+    beta: Float,
+    c: UnsafeMutableBufferPointer<Float>, ldc: Int
+) {
+    guard m > 0, n > 0 else { return }
+    for i in 0..<m {
+        for j in 0..<n {
+            var acc = 0.0
+            for p in 0..<k {
+                let av = transA ? a[p * lda + i] : a[i * lda + p]
+                let bv = transB ? b[j * ldb + p] : b[p * ldb + j]
+                acc += Double(av) * Double(bv)
+            }
+            let prior = beta == 0 ? 0 : Double(beta) * Double(c[i * ldc + j])
+            c[i * ldc + j] = Float(Double(alpha) * acc + prior)
+        }
+    }
+}

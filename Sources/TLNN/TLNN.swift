@@ -1,0 +1,1 @@
+// TLNN: see README architecture section.

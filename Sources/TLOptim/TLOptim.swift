@@ -1,0 +1,1 @@
+// TLOptim: see README architecture section.

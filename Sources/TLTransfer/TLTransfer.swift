@@ -1,0 +1,1 @@
+// TLTransfer: see README architecture section.

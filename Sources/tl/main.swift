@@ -1,0 +1,4 @@
+import TLCLI
+import Foundation
+
+exit(runCommandLine(CommandLine.arguments))
