@@ -1,0 +1,6 @@
+import Testing
+@testable import TLCLI
+
+@Test func TLCLIModuleLinks() {
+    #expect(1 + 1 == 2)
+}

@@ -1,0 +1,6 @@
+import Testing
+@testable import TLData
+
+@Test func TLDataModuleLinks() {
+    #expect(1 + 1 == 2)
+}

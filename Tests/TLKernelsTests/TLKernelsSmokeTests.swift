@@ -1,0 +1,6 @@
+import Testing
+@testable import TLKernels
+
+@Test func TLKernelsModuleLinks() {
+    #expect(1 + 1 == 2)
+}

@@ -1,0 +1,6 @@
+import Testing
+@testable import TLOptim
+
+@Test func TLOptimModuleLinks() {
+    #expect(1 + 1 == 2)
+}

@@ -1,0 +1,6 @@
+import Testing
+@testable import TLTensor
+
+@Test func TLTensorModuleLinks() {
+    #expect(1 + 1 == 2)
+}
