@@ -1,0 +1,147 @@
+import Foundation
+
+/// Binary elementwise operations on contiguous Float buffers.
+public enum BinaryKernel: Sendable {
+    case add, subtract, multiply, divide
+
+    @inline(__always)
+    public func apply(_ a: Float, _ b: Float) -> Float {
+        switch self {
+        case .add: return a + b
+        case .subtract: return a - b
+        case .multiply: return a * b
+        case .divide: return a / b
+        }
+    }
+
+    @inline(__always)
+    public func apply(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+        switch self {
+        case .add: return a + b
+        case .subtract: return a - b
+        case .multiply: return a * b
+        case .divide: return a / b
+        }
+    }
+}
+
+// out[i] = a[i] ∘ b[i]            a, b, out: [n]
+/// Applies `op` elementwise to two equally long buffers. `out` may alias `a` or `b`.
+public func binaryContiguous(_ op: BinaryKernel, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                             _ out: UnsafeMutablePointer<Float>, count n: Int) {
+    // The switch is hoisted out of the loop so each arm is a tight SIMD16 loop.
+    switch op {
+    case .add: binaryLoop(a, b, out, n, { $0 + $1 }, { $0 + $1 })
+    case .subtract: binaryLoop(a, b, out, n, { $0 - $1 }, { $0 - $1 })
+    case .multiply: binaryLoop(a, b, out, n, { $0 * $1 }, { $0 * $1 })
+    case .divide: binaryLoop(a, b, out, n, { $0 / $1 }, { $0 / $1 })
+    }
+}
+
+@inline(__always)
+private func binaryLoop(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int,
+                        _ v: (SIMD16<Float>, SIMD16<Float>) -> SIMD16<Float>, _ s: (Float, Float) -> Float) {
+    var i = 0
+    let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b), ro = UnsafeMutableRawPointer(out)
+    while i + 16 <= n {
+        let x = ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+        let y = rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+        ro.storeBytes(of: v(x, y), toByteOffset: i * 4, as: SIMD16<Float>.self)
+        i += 16
+    }
+    while i < n { out[i] = s(a[i], b[i]); i += 1 }
+}
+
+// out[i] = a[i] ∘ s               a, out: [n]
+/// Applies `op` with a scalar right operand.
+public func binaryScalarRight(_ op: BinaryKernel, _ a: UnsafePointer<Float>, _ s: Float,
+                              _ out: UnsafeMutablePointer<Float>, count n: Int) {
+    let sv = SIMD16<Float>(repeating: s)
+    var i = 0
+    let ra = UnsafeRawPointer(a), ro = UnsafeMutableRawPointer(out)
+    while i + 16 <= n {
+        let x = ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+        ro.storeBytes(of: op.apply(x, sv), toByteOffset: i * 4, as: SIMD16<Float>.self)
+        i += 16
+    }
+    while i < n { out[i] = op.apply(a[i], s); i += 1 }
+}
+
+// out[i] = s ∘ b[i]               b, out: [n]
+/// Applies `op` with a scalar left operand.
+public func binaryScalarLeft(_ op: BinaryKernel, _ s: Float, _ b: UnsafePointer<Float>,
+                             _ out: UnsafeMutablePointer<Float>, count n: Int) {
+    let sv = SIMD16<Float>(repeating: s)
+    var i = 0
+    let rb = UnsafeRawPointer(b), ro = UnsafeMutableRawPointer(out)
+    while i + 16 <= n {
+        let y = rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+        ro.storeBytes(of: op.apply(sv, y), toByteOffset: i * 4, as: SIMD16<Float>.self)
+        i += 16
+    }
+    while i < n { out[i] = op.apply(s, b[i]); i += 1 }
+}
+
+/// Naive twin of `binaryContiguous` (scalar loop).
+public func binaryContiguousReference(_ op: BinaryKernel, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                                      _ out: UnsafeMutablePointer<Float>, count n: Int) {
+    for i in 0..<n { out[i] = op.apply(a[i], b[i]) }
+}
+
+/// Unary elementwise operations.
+public enum UnaryKernel: Sendable {
+    case negate, abs, relu, exp, log, sqrt, tanh, sigmoid, gelu
+}
+
+// out[i] = f(x[i])                x, out: [n]
+/// Applies a unary function elementwise. Cheap ops are SIMD16 loops; transcendental ones
+/// call libm per element (a vectorised exp/tanh is the fast-kernel issue's business).
+public func unaryContiguous(_ op: UnaryKernel, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count n: Int) {
+    switch op {
+    case .negate: simdUnary(x, out, n, { -$0 }, { -$0 })
+    case .abs: simdUnary(x, out, n, { $0.replacing(with: -$0, where: $0 .< 0) }, { Swift.abs($0) })
+    case .relu: simdUnary(x, out, n, { $0.replacing(with: 0, where: $0 .< 0) }, { $0 > 0 ? $0 : 0 })
+    case .sqrt: simdUnary(x, out, n, { $0.squareRoot() }, { $0.squareRoot() })
+    default: for i in 0..<n { out[i] = scalarUnary(op, x[i]) }
+    }
+}
+
+@inline(__always)
+private func simdUnary(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int,
+                       _ v: (SIMD16<Float>) -> SIMD16<Float>, _ s: (Float) -> Float) {
+    var i = 0
+    let rx = UnsafeRawPointer(x), ro = UnsafeMutableRawPointer(out)
+    while i + 16 <= n {
+        ro.storeBytes(of: v(rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)),
+                      toByteOffset: i * 4, as: SIMD16<Float>.self)
+        i += 16
+    }
+    while i < n { out[i] = s(x[i]); i += 1 }
+}
+
+/// The scalar definition of every unary op: this is also the naive reference.
+@inline(__always)
+public func scalarUnary(_ op: UnaryKernel, _ v: Float) -> Float {
+    switch op {
+    case .negate: return -v
+    case .abs: return Swift.abs(v)
+    case .relu: return v > 0 ? v : 0
+    case .exp: return Foundation.exp(v)
+    case .log: return Foundation.log(v)
+    case .sqrt: return v.squareRoot()
+    case .tanh: return Foundation.tanh(v)
+    case .sigmoid:
+        // Split by sign so exp never overflows: for v < 0 use e^v / (1 + e^v).
+        if v >= 0 { return 1 / (1 + Foundation.exp(-v)) }
+        let e = Foundation.exp(v)
+        return e / (1 + e)
+    case .gelu:
+        // Exact (erf) form used by BERT: x · Φ(x) = 0.5 · x · (1 + erf(x / √2)).
+        return 0.5 * v * (1 + Foundation.erf(v * 0.707_106_781_186_547_5))
+    }
+}
+
+/// Naive twin of `unaryContiguous`.
+public func unaryContiguousReference(_ op: UnaryKernel, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count n: Int) {
+    for i in 0..<n { out[i] = scalarUnary(op, x[i]) }
+}

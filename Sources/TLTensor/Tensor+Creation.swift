@@ -1,0 +1,55 @@
+/// Tensor factories. Random factories take an explicit `SeededGenerator`; there is no
+/// global random state.
+extension Tensor {
+    /// All zeros.
+    public static func zeros(_ shape: [Int]) -> Tensor {
+        Tensor(unchecked: [Float](repeating: 0, count: Shape.count(shape)), shape: shape)
+    }
+
+    /// All ones.
+    public static func ones(_ shape: [Int]) -> Tensor {
+        full(shape, value: 1)
+    }
+
+    /// Every element equal to `value`.
+    public static func full(_ shape: [Int], value: Float) -> Tensor {
+        Tensor(unchecked: [Float](repeating: value, count: Shape.count(shape)), shape: shape)
+    }
+
+    /// `[start, start+step, …]` up to but excluding `end`.
+    public static func arange(_ start: Float, _ end: Float, step: Float = 1) throws -> Tensor {
+        guard step != 0, step.isFinite, start.isFinite, end.isFinite else {
+            throw TensorError.invalidArgument(operation: "arange", message: "step must be finite and non-zero")
+        }
+        let n = Swift.max(0, Int(((end - start) / step).rounded(.up)))
+        return Tensor((0..<n).map { start + Float($0) * step })
+    }
+
+    /// The `n × n` identity matrix.
+    public static func eye(_ n: Int) -> Tensor {
+        var values = [Float](repeating: 0, count: n * n)
+        for i in 0..<n { values[i * n + i] = 1 }
+        return Tensor(unchecked: values, shape: [n, n])
+    }
+
+    /// Uniform samples in `[low, high)`.
+    public static func uniform(_ shape: [Int], low: Float = 0, high: Float = 1,
+                               using rng: inout SeededGenerator) -> Tensor {
+        let n = Shape.count(shape)
+        var values = [Float](repeating: 0, count: n)
+        for i in 0..<n { values[i] = rng.nextUniform(in: low, high) }
+        return Tensor(unchecked: values, shape: shape)
+    }
+
+    /// Normal samples with the given mean and standard deviation.
+    public static func normal(_ shape: [Int], mean: Float = 0, std: Float = 1,
+                              using rng: inout SeededGenerator) -> Tensor {
+        let n = Shape.count(shape)
+        var values = [Float](repeating: 0, count: n)
+        for i in 0..<n { values[i] = mean + std * rng.nextNormal() }
+        return Tensor(unchecked: values, shape: shape)
+    }
+
+    /// A tensor of the same shape filled with `value`.
+    public func filled(with value: Float) -> Tensor { Tensor.full(shape, value: value) }
+}

@@ -1,0 +1,169 @@
+import TLKernels
+import Foundation
+
+// Elementwise arithmetic with NumPy broadcasting, unary math, and comparison masks.
+extension Tensor {
+    /// Computes `a ∘ b` with broadcasting (no autodiff recording).
+    static func broadcastBinary(_ op: BinaryKernel, _ a: Tensor, _ b: Tensor, name: String) throws -> Tensor {
+        if a.shape == b.shape {
+            var out = [Float](repeating: 0, count: a.count)
+            a.scalars.withUnsafeBufferPointer { pa in
+                b.scalars.withUnsafeBufferPointer { pb in
+                    out.withUnsafeMutableBufferPointer { po in
+                        guard po.count > 0 else { return }
+                        binaryContiguous(op, pa.baseAddress!, pb.baseAddress!, po.baseAddress!, count: po.count)
+                    }
+                }
+            }
+            return Tensor(unchecked: out, shape: a.shape)
+        }
+        let shape = try Shape.broadcast(a.shape, b.shape, operation: name)
+        let total = Shape.count(shape)
+        var out = [Float](repeating: 0, count: total)
+        guard total > 0 else { return Tensor(unchecked: out, shape: shape) }
+        let sa = Shape.broadcastStrides(a.shape, to: shape)
+        let sb = Shape.broadcastStrides(b.shape, to: shape)
+        let last = shape.last ?? 1
+        let la = sa.last ?? 0, lb = sb.last ?? 0
+        a.scalars.withUnsafeBufferPointer { pa in
+            b.scalars.withUnsafeBufferPointer { pb in
+                out.withUnsafeMutableBufferPointer { po in
+                    let A = pa.baseAddress!, B = pb.baseAddress!, O = po.baseAddress!
+                    StridedLoops.forEachRow(shape: shape, stridesA: sa, stridesB: sb) { oa, ob, row in
+                        let o = O + row * last
+                        switch (la, lb) {
+                        case (1, 1): binaryContiguous(op, A + oa, B + ob, o, count: last)
+                        case (1, 0): binaryScalarRight(op, A + oa, B[ob], o, count: last)
+                        case (0, 1): binaryScalarLeft(op, A[oa], B + ob, o, count: last)
+                        default:
+                            for j in 0..<last { o[j] = op.apply(A[oa + j * la], B[ob + j * lb]) }
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(unchecked: out, shape: shape)
+    }
+
+    /// Applies a scalar-operand kernel (no recording).
+    static func scalarBinary(_ op: BinaryKernel, _ a: Tensor, _ s: Float, scalarOnLeft: Bool) -> Tensor {
+        var out = [Float](repeating: 0, count: a.count)
+        a.scalars.withUnsafeBufferPointer { pa in
+            out.withUnsafeMutableBufferPointer { po in
+                guard po.count > 0 else { return }
+                if scalarOnLeft { binaryScalarLeft(op, s, pa.baseAddress!, po.baseAddress!, count: po.count) }
+                else { binaryScalarRight(op, pa.baseAddress!, s, po.baseAddress!, count: po.count) }
+            }
+        }
+        return Tensor(unchecked: out, shape: a.shape)
+    }
+
+    /// Applies a unary kernel (no recording).
+    func mapped(_ op: UnaryKernel) -> Tensor {
+        var out = [Float](repeating: 0, count: count)
+        scalars.withUnsafeBufferPointer { px in
+            out.withUnsafeMutableBufferPointer { po in
+                guard po.count > 0 else { return }
+                unaryContiguous(op, px.baseAddress!, po.baseAddress!, count: po.count)
+            }
+        }
+        return Tensor(unchecked: out, shape: shape)
+    }
+
+    /// Applies an arbitrary scalar function (no recording); for rules and masks.
+    func mapped(_ f: (Float) -> Float) -> Tensor {
+        Tensor(unchecked: scalars.map(f), shape: shape)
+    }
+
+    // MARK: Binary operators (broadcasting, throwing on incompatible shapes)
+
+    public static func + (lhs: Tensor, rhs: Tensor) throws -> Tensor {
+        record(.add, inputs: [lhs, rhs], output: try broadcastBinary(.add, lhs, rhs, name: "add"))
+    }
+    public static func - (lhs: Tensor, rhs: Tensor) throws -> Tensor {
+        record(.subtract, inputs: [lhs, rhs], output: try broadcastBinary(.subtract, lhs, rhs, name: "subtract"))
+    }
+    public static func * (lhs: Tensor, rhs: Tensor) throws -> Tensor {
+        record(.multiply, inputs: [lhs, rhs], output: try broadcastBinary(.multiply, lhs, rhs, name: "multiply"))
+    }
+    public static func / (lhs: Tensor, rhs: Tensor) throws -> Tensor {
+        record(.divide, inputs: [lhs, rhs], output: try broadcastBinary(.divide, lhs, rhs, name: "divide"))
+    }
+
+    // MARK: Scalar operands (never throw)
+
+    public static func + (lhs: Tensor, rhs: Float) -> Tensor {
+        record(.addScalar(rhs), inputs: [lhs], output: scalarBinary(.add, lhs, rhs, scalarOnLeft: false))
+    }
+    public static func + (lhs: Float, rhs: Tensor) -> Tensor { rhs + lhs }
+    public static func - (lhs: Tensor, rhs: Float) -> Tensor { lhs + (-rhs) }
+    public static func - (lhs: Float, rhs: Tensor) -> Tensor { (-rhs) + lhs }
+    public static func * (lhs: Tensor, rhs: Float) -> Tensor {
+        record(.multiplyScalar(rhs), inputs: [lhs], output: scalarBinary(.multiply, lhs, rhs, scalarOnLeft: false))
+    }
+    public static func * (lhs: Float, rhs: Tensor) -> Tensor { rhs * lhs }
+    public static func / (lhs: Tensor, rhs: Float) -> Tensor { lhs * (1 / rhs) }
+    public static func / (lhs: Float, rhs: Tensor) -> Tensor { rhs.pow(-1) * lhs }
+
+    public static prefix func - (x: Tensor) -> Tensor {
+        record(.negate, inputs: [x], output: x.mapped(.negate))
+    }
+
+    // MARK: Unary math
+
+    /// eˣ.
+    public func exp() -> Tensor { Tensor.record(.exp, inputs: [self], output: mapped(.exp), saveOutput: true) }
+    /// Natural logarithm. Non-positive inputs give -inf/NaN as in IEEE; guard with `clamp` or
+    /// `log(epsilon:)` where inputs may underflow to 0.
+    public func log() -> Tensor { Tensor.record(.log, inputs: [self], output: mapped(.log)) }
+    /// log(max(x, epsilon)): a log that stays finite for tiny or zero inputs.
+    public func log(epsilon: Float) -> Tensor { clamp(min: epsilon).log() }
+    /// √x.
+    public func sqrt() -> Tensor { Tensor.record(.sqrt, inputs: [self], output: mapped(.sqrt), saveOutput: true) }
+    /// Hyperbolic tangent.
+    public func tanh() -> Tensor { Tensor.record(.tanh, inputs: [self], output: mapped(.tanh), saveOutput: true) }
+    /// Logistic sigmoid 1 / (1 + e⁻ˣ), computed without overflow.
+    public func sigmoid() -> Tensor { Tensor.record(.sigmoid, inputs: [self], output: mapped(.sigmoid), saveOutput: true) }
+    /// max(x, 0).
+    public func relu() -> Tensor { Tensor.record(.relu, inputs: [self], output: mapped(.relu)) }
+    /// GELU, exact erf form as in BERT: x · Φ(x).
+    public func gelu() -> Tensor { Tensor.record(.gelu, inputs: [self], output: mapped(.gelu)) }
+    /// |x|.
+    public func abs() -> Tensor { Tensor.record(.abs, inputs: [self], output: mapped(.abs)) }
+    /// xᵖ for a scalar exponent.
+    public func pow(_ exponent: Float) -> Tensor {
+        let out = exponent == 2 ? mapped { $0 * $0 } : mapped { Foundation.pow($0, exponent) }
+        return Tensor.record(.powScalar(exponent), inputs: [self], output: out)
+    }
+    /// Clamps into `[min, max]`; the gradient is 1 strictly inside the range and 0 outside.
+    public func clamp(min lower: Float = -.infinity, max upper: Float = .infinity) -> Tensor {
+        Tensor.record(.clamp(lower, upper), inputs: [self],
+                      output: mapped { Swift.min(Swift.max($0, lower), upper) })
+    }
+
+    // MARK: Comparison masks (1 where true, 0 elsewhere; never differentiable)
+
+    private static func compare(_ a: Tensor, _ b: Tensor, name: String, _ predicate: (Float, Float) -> Bool) throws -> Tensor {
+        let shape = try Shape.broadcast(a.shape, b.shape, operation: name)
+        let ea = try a.detached().expanded(to: shape), eb = try b.detached().expanded(to: shape)
+        var out = [Float](repeating: 0, count: ea.count)
+        for i in 0..<out.count where predicate(ea.scalars[i], eb.scalars[i]) { out[i] = 1 }
+        return Tensor(unchecked: out, shape: shape)
+    }
+    /// 1 where `self > other` (broadcasting).
+    public func greater(_ other: Tensor) throws -> Tensor { try Tensor.compare(self, other, name: "greater") { $0 > $1 } }
+    /// 1 where `self < other` (broadcasting).
+    public func less(_ other: Tensor) throws -> Tensor { try Tensor.compare(self, other, name: "less") { $0 < $1 } }
+    /// 1 where `self >= other` (broadcasting).
+    public func greaterEqual(_ other: Tensor) throws -> Tensor { try Tensor.compare(self, other, name: "greaterEqual") { $0 >= $1 } }
+    /// 1 where `self <= other` (broadcasting).
+    public func lessEqual(_ other: Tensor) throws -> Tensor { try Tensor.compare(self, other, name: "lessEqual") { $0 <= $1 } }
+    /// 1 where `self == other` (broadcasting).
+    public func equal(_ other: Tensor) throws -> Tensor { try Tensor.compare(self, other, name: "equal") { $0 == $1 } }
+    /// 1 where `self > value`.
+    public func greater(_ value: Float) -> Tensor { detached().mapped { $0 > value ? 1 : 0 } }
+    /// 1 where `self < value`.
+    public func less(_ value: Float) -> Tensor { detached().mapped { $0 < value ? 1 : 0 } }
+    /// 1 where `self == value`.
+    public func equal(_ value: Float) -> Tensor { detached().mapped { $0 == value ? 1 : 0 } }
+}
