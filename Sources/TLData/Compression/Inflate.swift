@@ -35,6 +35,9 @@ public enum Inflate {
         var final = false
         repeat {
             try br.refill()
+            guard br.consumedBits < input.count * 8 else {
+                throw DataError(location: "byte \(input.count)", reason: "deflate: truncated stream (missing final block)")
+            }
             final = br.take(1) == 1
             let type = br.take(2)
             switch type {
@@ -48,7 +51,7 @@ public enum Inflate {
             }
         } while !final
         br.alignToByte()
-        if br.overrun > 0 || br.consumedBits > input.count * 8 {
+        if br.consumedBits > input.count * 8 {
             throw DataError(location: "byte \(input.count)", reason: "deflate: truncated stream")
         }
         return br.consumedBits / 8
@@ -58,6 +61,9 @@ public enum Inflate {
         br.alignToByte()
         try br.refill()
         let len = Int(br.take(16)), nlen = Int(br.take(16))
+        guard br.consumedBits <= br.n * 8 else {
+            throw DataError(location: "byte \(br.n)", reason: "deflate: truncated stored block header")
+        }
         guard len == (~nlen & 0xFFFF) else {
             throw DataError(location: "byte \(br.bytePosition)", reason: "deflate: stored block length check failed")
         }
@@ -359,5 +365,6 @@ enum Tables {
         for i in 256..<280 { l[i] = 7 }
         return try! Huffman(lengths: l, allowIncomplete: false, what: "fixed", at: 0)
     }()
-    static let fixedDist: Huffman = try! Huffman(lengths: [UInt8](repeating: 5, count: 30), allowIncomplete: true, anyIncomplete: true, what: "fixed", at: 0)
+    // 32 five-bit codes: symbols 30 and 31 are decodable but invalid, and rejected as such.
+    static let fixedDist: Huffman = try! Huffman(lengths: [UInt8](repeating: 5, count: 32), allowIncomplete: false, what: "fixed", at: 0)
 }
