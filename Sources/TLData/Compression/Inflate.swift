@@ -86,8 +86,8 @@ public enum Inflate {
         }
         let order = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15]
         var clLengths = [UInt8](repeating: 0, count: 19)
-        try br.refill()
-        for i in 0..<hclen { clLengths[order[i]] = UInt8(br.take(3)) }
+        // 19 × 3 = 57 bits can exceed one refill (>= 56 bits), so refill per entry.
+        for i in 0..<hclen { try br.refill(); clLengths[order[i]] = UInt8(br.take(3)) }
         let cl = try Huffman(lengths: clLengths, allowIncomplete: false, what: "code-length", at: br.bytePosition)
         var lengths = [UInt8](repeating: 0, count: hlit + hdist)
         var i = 0
@@ -213,7 +213,7 @@ struct BitReader {
     }
 
     mutating func refillSlow() throws {
-        while cnt <= 56 {
+        while cnt < 56 {
             if pos < n {
                 buf |= UInt64(p[pos]) << UInt64(cnt); pos += 1
             } else {
