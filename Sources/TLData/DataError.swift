@@ -1,0 +1,71 @@
+import Foundation
+
+/// An error raised while reading or transforming data.
+///
+/// The `description` is one line naming the file (when there is one), the record or line
+/// (when known) and the reason, e.g.
+/// `train.csv: line 12: expected 785 columns, found 784`.
+public struct DataError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The file involved, or "" when the error is not tied to a file.
+    public var file: String
+    /// Where in the file: "line 12", "record 3", "byte 1024", or "".
+    public var location: String
+    /// What was wrong and what was expected.
+    public var reason: String
+
+    public init(file: String = "", location: String = "", reason: String) {
+        self.file = file
+        self.location = location
+        self.reason = reason
+    }
+
+    public var description: String {
+        var parts: [String] = []
+        if !file.isEmpty { parts.append(file) }
+        if !location.isEmpty { parts.append(location) }
+        parts.append(reason)
+        return parts.joined(separator: ": ").replacingOccurrences(of: "\n", with: " ")
+    }
+
+    /// A copy naming `file` (used when a decoder that only sees bytes is called for a file).
+    func inFile(_ name: String) -> DataError {
+        var e = self
+        if e.file.isEmpty { e.file = name } else if e.file != name { e.file = name + " (" + e.file + ")" }
+        return e
+    }
+}
+
+/// Re-throws any `DataError` from `body` attributed to `file`.
+func attributing<T>(to file: String, _ body: () throws -> T) throws -> T {
+    do { return try body() } catch let e as DataError { throw e.inFile(file) }
+}
+
+/// Reads a whole file, turning I/O failures into a `DataError` naming it.
+func readFileBytes(_ path: String) throws -> [UInt8] {
+    guard let handle = FileHandle(forReadingAtPath: path) else {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
+            throw DataError(file: path, reason: isDir.boolValue ? "is a directory, expected a file" : "cannot open for reading")
+        }
+        throw DataError(file: path, reason: "no such file")
+    }
+    defer { try? handle.close() }
+    do {
+        let data = try handle.readToEnd() ?? Data()
+        return [UInt8](data)
+    } catch {
+        throw DataError(file: path, reason: "read failed: \(error.localizedDescription)")
+    }
+}
+
+/// Reads a file and transparently gunzips it when it starts with the gzip magic bytes.
+func readMaybeGzipped(_ path: String) throws -> [UInt8] {
+    let bytes = try readFileBytes(path)
+    if bytes.count >= 2, bytes[0] == 0x1f, bytes[1] == 0x8b {
+        return try attributing(to: path) { try Gzip.decompress(bytes) }
+    }
+    return bytes
+}
+
+/// Display name for a path in messages (the last path component keeps lines short but unambiguous enough).
+func displayName(_ path: String) -> String { path }

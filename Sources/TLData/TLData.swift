@@ -1,1 +1,0 @@
-// TLData: see README architecture section.
