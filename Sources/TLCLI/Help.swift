@@ -21,7 +21,7 @@ enum HelpRenderer {
     static func commandHelp(toolName: String, command: any Command) -> String {
         var out = "OVERVIEW: \(command.abstract)\n"
         if !command.discussion.isEmpty { out += "\n" + wrap(command.discussion, indent: 0) + "\n" }
-        out += "\nUSAGE: \(usage(toolName: toolName, command: command))\n"
+        out += "\n" + wrapUsage(usage(toolName: toolName, command: command)) + "\n"
         let infos = command.arguments.map(\.info)
         let positionals = infos.filter { $0.kind == .positional }
         if !positionals.isEmpty {
@@ -49,6 +49,40 @@ enum HelpRenderer {
         out += "\nSee '\(toolName) help <command>' for detailed help.\n"
         out += "Exit codes: 0 success, 1 runtime error, 2 usage error, 130 interrupted; commands may document others.\n"
         return out
+    }
+
+    /// "USAGE: tl x [--a <int>] ..." broken at spaces between arguments to fit 80 columns;
+    /// continuation lines are indented under the command name.
+    static func wrapUsage(_ usage: String) -> String {
+        let indent = String(repeating: " ", count: 7)
+        var lines: [String] = []
+        var line = "USAGE:"
+        // Split into tokens at " [" / " <" / " --" boundaries so "[--epochs <int>]" stays whole.
+        var tokens: [String] = []
+        var depth = 0
+        var current = ""
+        for character in usage {
+            if character == "[" { depth += 1 }
+            if character == "]" { depth -= 1 }
+            if character == " " && depth == 0 {
+                tokens.append(current)
+                current = ""
+            } else {
+                current.append(character)
+            }
+        }
+        tokens.append(current)
+        for (i, token) in tokens.enumerated() {
+            // Keep "tl" and the command name together on the first line.
+            if line.count + 1 + token.count > width && i > 1 {
+                lines.append(line)
+                line = indent + token
+            } else {
+                line += " " + token
+            }
+        }
+        lines.append(line)
+        return lines.joined(separator: "\n")
     }
 
     static func describe(_ info: ArgumentInfo) -> String {
