@@ -1,24 +1,18 @@
 import Foundation
 
+/// The version `tl --version` prints.
+public let tlVersion = "0.1.0"
+
+/// The `tl` tool with every command that exists today.
+public func makeTool() -> CommandLineTool {
+    CommandLineTool(
+        name: "tl",
+        version: tlVersion,
+        abstract: "tl, a pure-Swift transfer-learning toolkit.",
+        commands: [InspectCommand()])
+}
+
 /// Entry point of the `tl` command line. Returns the process exit code.
 public func runCommandLine(_ arguments: [String]) -> Int32 {
-    let usage = """
-    tl — a pure-Swift transfer-learning toolkit
-
-    USAGE: tl <command> [options]
-
-    COMMANDS (coming with the pipeline):
-      pretrain   Train an architecture on a source dataset
-      finetune   Fine-tune a pretrained checkpoint on a small target dataset
-      eval       Evaluate a checkpoint and check for negative transfer
-
-    OPTIONS:
-      -h, --help     Show this help
-    """
-    if arguments.count <= 1 || arguments[1] == "--help" || arguments[1] == "-h" {
-        print(usage)
-        return 0
-    }
-    FileHandle.standardError.write(Data("tl: unknown command '\(arguments[1])'\n\(usage)\n".utf8))
-    return 2
+    makeTool().run(arguments)
 }

@@ -1,0 +1,169 @@
+/// The values a command line gave, typed by the definitions that declared them.
+/// Look-ups of undeclared definitions are programming errors and trap.
+public struct ParsedArguments: Sendable {
+    /// Parsed values per argument name, in command-line order.
+    var values: [String: [any Sendable]]
+
+    public subscript<Value>(_ option: Option<Value>) -> Value {
+        if let last = values[option.info.name]?.last { return last as! Value }
+        guard let fallback = option.defaultValue else {
+            preconditionFailure("required option --\(option.info.name) was not parsed by this command")
+        }
+        return fallback
+    }
+
+    public subscript<Value>(_ option: OptionalOption<Value>) -> Value? {
+        values[option.info.name]?.last as! Value?
+    }
+
+    public subscript<Value>(_ option: RepeatedOption<Value>) -> [Value] {
+        (values[option.info.name] ?? []).map { $0 as! Value }
+    }
+
+    public subscript(_ flag: Flag) -> Bool {
+        !(values[flag.info.name] ?? []).isEmpty
+    }
+
+    public subscript<Value>(_ positional: Positional<Value>) -> Value {
+        if let value = values[positional.info.name]?.last { return value as! Value }
+        guard let fallback = positional.defaultValue else {
+            preconditionFailure("required argument <\(positional.info.name)> was not parsed by this command")
+        }
+        return fallback
+    }
+
+    public subscript<Value>(_ positional: OptionalPositional<Value>) -> Value? {
+        values[positional.info.name]?.last as! Value?
+    }
+
+    /// Whether the argument called `name` appeared on the command line (as opposed to its default).
+    public func wasGiven(_ name: String) -> Bool { !(values[name] ?? []).isEmpty }
+}
+
+/// Parses a command's words (everything after the command name) against its declared arguments.
+///
+/// Accepts `--name value`, `--name=value`, `-s value`, flags `--name` / `-s`, positionals in order,
+/// and `--` after which every word is positional. `--help`/`-h` are handled by the caller before this.
+public struct ArgumentParser: Sendable {
+    public let definitions: [ArgumentInfo]
+
+    public init(_ definitions: [any ArgumentDefinition]) {
+        self.definitions = definitions.map(\.info)
+    }
+
+    /// All long names a user could have meant, for suggestions (includes --help).
+    var longNames: [String] {
+        definitions.filter { $0.kind != .positional }.map { "--\($0.name)" } + ["--help"]
+    }
+
+    public func parse(_ words: [String]) throws(UsageError) -> ParsedArguments {
+        var values: [String: [any Sendable]] = [:]
+        var positionals = definitions.filter { $0.kind == .positional }[...]
+        var index = 0
+        var onlyPositionals = false
+
+        func store(_ info: ArgumentInfo, _ text: String, as shownName: String) throws(UsageError) {
+            guard let value = info.parse(text) else {
+                throw UsageError(.invalidValue(option: shownName, expected: info.expectation, got: text))
+            }
+            values[info.name, default: []].append(value)
+        }
+
+        while index < words.count {
+            let word = words[index]
+            index += 1
+            if !onlyPositionals && word == "--" {
+                onlyPositionals = true
+                continue
+            }
+            if !onlyPositionals && looksLikeOption(word) {
+                let (spelled, inline) = splitInlineValue(word)
+                guard let info = lookUp(spelled) else {
+                    throw UsageError(.unknownOption(spelled, suggestion: nearest(to: spelled, in: longNames)))
+                }
+                if info.kind == .flag {
+                    if inline != nil { throw UsageError(.flagWithValue(spelled)) }
+                    values[info.name, default: []].append(true)
+                    continue
+                }
+                let text: String
+                if let inline {
+                    text = inline
+                } else if index < words.count, !looksLikeOption(words[index]) || isNumber(words[index]) {
+                    text = words[index]
+                    index += 1
+                } else {
+                    throw UsageError(.missingValue(option: spelled, valueName: info.valueName))
+                }
+                try store(info, text, as: spelled)
+                continue
+            }
+            guard let info = positionals.popFirst() else {
+                throw UsageError(.unexpectedArgument(word))
+            }
+            try store(info, word, as: info.displayName)
+        }
+
+        for info in definitions where info.isRequired && values[info.name] == nil {
+            let what = info.kind == .positional
+                ? "argument \(info.displayName)"
+                : "required option \(info.displayName) <\(info.valueName)>"
+            throw UsageError(.missingRequired(what))
+        }
+        return ParsedArguments(values: values)
+    }
+
+    /// "-x", "--name", "--name=v" (but not "-", "-5", "-0.1" which are values).
+    func looksLikeOption(_ word: String) -> Bool {
+        guard word.hasPrefix("-"), word.count > 1 else { return false }
+        return !isNumber(word)
+    }
+
+    func isNumber(_ word: String) -> Bool { Double(word) != nil }
+
+    func splitInlineValue(_ word: String) -> (String, String?) {
+        guard word.hasPrefix("--"), let equals = word.firstIndex(of: "=") else { return (word, nil) }
+        return (String(word[..<equals]), String(word[word.index(after: equals)...]))
+    }
+
+    func lookUp(_ spelled: String) -> ArgumentInfo? {
+        if spelled.hasPrefix("--") {
+            let name = spelled.dropFirst(2)
+            return definitions.first { $0.kind != .positional && $0.name == name }
+        }
+        guard spelled.count == 2, let short = spelled.last else { return nil }
+        return definitions.first { $0.kind != .positional && $0.short == short }
+    }
+}
+
+/// The candidate closest to `word` by edit distance, if it is close enough to be a plausible typo.
+func nearest(to word: String, in candidates: [String]) -> String? {
+    let stripped = word.drop { $0 == "-" }
+    var best: (String, Int)?
+    for candidate in candidates {
+        let distance = editDistance(String(stripped), String(candidate.drop { $0 == "-" }))
+        if best == nil || distance < best!.1 { best = (candidate, distance) }
+    }
+    guard let (candidate, distance) = best else { return nil }
+    // Allow about one edit per three characters, at least 2: "--epoch" → "--epochs", "--lrr" → "--lr".
+    let limit = max(2, stripped.count / 3)
+    return distance <= limit && distance < stripped.count ? candidate : nil
+}
+
+/// Levenshtein distance (insertions, deletions, substitutions each cost 1).
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a), b = Array(b)
+    if a.isEmpty { return b.count }
+    if b.isEmpty { return a.count }
+    var previous = Array(0...b.count)
+    var current = [Int](repeating: 0, count: b.count + 1)
+    for i in 1...a.count {
+        current[0] = i
+        for j in 1...b.count {
+            let substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)
+            current[j] = min(substitution, previous[j] + 1, current[j - 1] + 1)
+        }
+        swap(&previous, &current)
+    }
+    return previous[b.count]
+}

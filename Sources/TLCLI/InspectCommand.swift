@@ -1,0 +1,140 @@
+import Foundation
+import TLTransfer
+
+/// `tl inspect FILE`: describes a safetensors file (tensor names, dtypes, shapes, parameter
+/// count, metadata) from its header alone, so even large checkpoints answer instantly.
+public struct InspectCommand: Command {
+    public enum SortOrder: String, ChoiceArgument {
+        case offset, name, size
+    }
+
+    static let file = Positional<String>("file", help: "The .safetensors file to describe.")
+    static let json = Flag("json", help: "Print a JSON description instead of a table.")
+    static let limit = OptionalOption<Int>("limit", short: "n", help: "List at most this many tensors (all by default).")
+    static let sort = Option<SortOrder>("sort", default: .offset,
+                                         help: "Order of the tensor list: by position in the file, by name, or largest first.")
+
+    public init() {}
+
+    public var name: String { "inspect" }
+    public var abstract: String { "Show the tensors and metadata of a safetensors file." }
+    public var discussion: String {
+        """
+        Reads and validates the header only (names, dtypes, shapes, offsets, metadata), \
+        so it is fast on large checkpoints. A malformed file is reported as one error line and exit status 1.
+        """
+    }
+    public var arguments: [any ArgumentDefinition] { [Self.file, Self.json, Self.limit, Self.sort] }
+
+    public func run(_ arguments: ParsedArguments, context: CommandContext) throws -> ExitCode {
+        let limit = arguments[Self.limit]
+        if let limit, limit < 0 { throw UsageError(.invalidValue(option: "--limit", expected: "a count of 0 or more", got: String(limit))) }
+        let url = URL(fileURLWithPath: arguments[Self.file])
+        let header = try SafeTensorsHeader.read(from: url)
+        var entries = header.entries
+        switch arguments[Self.sort] {
+        case .offset: break
+        case .name: entries.sort { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+        case .size: entries.sort { ($0.elementCount, $1.name) > ($1.elementCount, $0.name) }
+        }
+        let shown = Array(entries.prefix(limit ?? entries.count))
+        if arguments[Self.json] {
+            context.print(try jsonDescription(url: url, header: header, shown: shown))
+        } else {
+            context.print(textDescription(url: url, header: header, shown: shown))
+        }
+        return .success
+    }
+
+    func textDescription(url: URL, header: SafeTensorsHeader, shown: [SafeTensorsHeader.Entry]) -> String {
+        var lines = [
+            url.path,
+            "  tensors     \(grouped(header.entries.count))",
+            "  parameters  \(grouped(header.parameterCount))",
+            "  data        \(byteSize(header.dataByteCount))",
+            "  header      \(byteSize(header.headerByteCount))",
+        ]
+        if !shown.isEmpty {
+            let rows = shown.map { [$0.name, $0.dtype.rawValue, "[" + $0.shape.map(String.init).joined(separator: ", ") + "]", grouped($0.elementCount)] }
+            let titles = ["NAME", "DTYPE", "SHAPE", "PARAMETERS"]
+            let widths = (0..<4).map { column in (rows.map { $0[column].count } + [titles[column].count]).max()! }
+            func format(_ row: [String]) -> String {
+                (0..<3).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                    + "  " + String(repeating: " ", count: widths[3] - row[3].count) + row[3]
+            }
+            lines.append("")
+            lines.append(format(titles))
+            lines += rows.map(format)
+        }
+        if shown.count < header.entries.count {
+            lines.append("(\(grouped(header.entries.count - shown.count)) more tensors not shown)")
+        }
+        if !header.metadata.isEmpty {
+            lines.append("")
+            lines.append("metadata:")
+            let keys = header.metadata.keys.sorted()
+            let width = keys.map { escaped($0).count }.max()!
+            for key in keys {
+                lines.append("  " + escaped(key).padding(toLength: width, withPad: " ", startingAt: 0) + "  " + escaped(header.metadata[key]!))
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    func jsonDescription(url: URL, header: SafeTensorsHeader, shown: [SafeTensorsHeader.Entry]) throws -> String {
+        let object: [String: Any] = [
+            "file": url.path,
+            "parameters": header.parameterCount,
+            "tensor_count": header.entries.count,
+            "data_bytes": header.dataByteCount,
+            "header_bytes": header.headerByteCount,
+            "metadata": header.metadata,
+            "tensors": shown.map { entry -> [String: Any] in
+                ["name": entry.name, "dtype": entry.dtype.rawValue, "shape": entry.shape,
+                 "parameters": entry.elementCount,
+                 "data_offsets": [entry.dataRange.lowerBound, entry.dataRange.upperBound]]
+            },
+        ]
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// 1234567 → "1,234,567".
+func grouped(_ value: Int) -> String {
+    let digits = String(value.magnitude)
+    var out = ""
+    for (i, character) in digits.enumerated() {
+        if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+        out.append(character)
+    }
+    return (value < 0 ? "-" : "") + out
+}
+
+/// "4,936 bytes (4.8 KiB)".
+func byteSize(_ bytes: Int) -> String {
+    let units = ["KiB", "MiB", "GiB", "TiB"]
+    var value = Double(bytes)
+    var unit = -1
+    while value >= 1024 && unit < units.count - 1 {
+        value /= 1024
+        unit += 1
+    }
+    return "\(grouped(bytes)) bytes" + (unit >= 0 ? " (\(fixed(value, 1)) \(units[unit]))" : "")
+}
+
+/// Shows control characters as escapes so every metadata entry stays on one line.
+func escaped(_ text: String) -> String {
+    var out = ""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        case "\r": out += "\\r"
+        case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+            out += "\\u{" + String(scalar.value, radix: 16) + "}"
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+    return out
+}

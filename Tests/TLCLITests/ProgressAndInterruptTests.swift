@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+@testable import TLCLI
+
+/// Collects writes and serves a hand-moved clock.
+final class FakeTerminal {
+    var written: [String] = []
+    var now = 0.0
+}
+
+@Suite struct ProgressReporterTests {
+    func reporter(_ style: ProgressReporter.Style, _ terminal: FakeTerminal) -> ProgressReporter {
+        ProgressReporter(style: style, write: { terminal.written.append($0) },
+                         minRedrawInterval: 0.1, lineInterval: 5, clock: { terminal.now }, columns: 100)
+    }
+
+    let sample = TrainingProgress(epoch: 3, totalEpochs: 10, step: 50, totalSteps: 200,
+                                  loss: 0.41234, accuracy: 0.8731, samplesPerSecond: 1234.4)
+
+    @Test func barRedrawsInPlaceAtABoundedRate() {
+        let terminal = FakeTerminal()
+        let progress = reporter(.bar, terminal)
+        for step in 0..<1000 {  // 1000 updates within 0.5 s of fake time
+            terminal.now = Double(step) * 0.0005
+            progress.update(sample)
+        }
+        #expect(terminal.written.count == 5, "one draw per 0.1 s, got \(terminal.written.count)")
+        let line = terminal.written[0]
+        #expect(line.hasPrefix("\repoch 3/10 [") && line.hasSuffix("\u{1B}[K"))
+        #expect(line.contains("50/200") && line.contains("loss 0.4123") && line.contains("acc 87.31%") && line.contains("1234 samples/s"))
+        #expect(line.contains("[#######.......................]"), "a quarter of 30 cells filled: \(line)")
+        #expect(line.count - 4 <= 100)
+        progress.finishEpoch(sample)
+        #expect(terminal.written.suffix(2) == ["\r\u{1B}[K", "epoch 3/10  50/200  loss 0.4123  acc 87.31%  1234 samples/s\n"])
+    }
+
+    @Test func narrowTerminalDropsTheBar() {
+        let terminal = FakeTerminal()
+        let progress = ProgressReporter(style: .bar, write: { terminal.written.append($0) }, clock: { 0 }, columns: 40)
+        progress.update(sample)
+        let line = terminal.written[0].dropFirst().dropLast(3)
+        #expect(line.count <= 39 && !line.contains("["))
+    }
+
+    @Test func linesModePrintsPeriodically() {
+        let terminal = FakeTerminal()
+        let progress = reporter(.lines, terminal)
+        for second in 0..<20 {
+            terminal.now = Double(second)
+            progress.update(sample)
+        }
+        #expect(terminal.written.count == 4)  // at 0, 5, 10, 15 s
+        #expect(terminal.written.allSatisfy { $0.hasSuffix("\n") && !$0.contains("\r") })
+        progress.message("saved checkpoint")
+        #expect(terminal.written.last == "saved checkpoint\n")
+    }
+
+    @Test func quietModePrintsOnlyImportantMessages() {
+        let terminal = FakeTerminal()
+        let progress = reporter(.quiet, terminal)
+        progress.update(sample)
+        progress.finishEpoch(sample)
+        progress.message("chatter")
+        progress.message("diverged: loss is NaN", important: true)
+        #expect(terminal.written == ["diverged: loss is NaN\n"])
+    }
+}
+
+@Suite(.serialized) struct InterruptionTests {
+    @Test func firstInterruptSetsTheFlag() {
+        Interruption.install()
+        Interruption.reset()
+        #expect(!Interruption.isRequested)
+        // Process-directed, so it reaches a thread that does not block SIGINT (Dispatch
+        // worker threads, which run these tests, block signals).
+        kill(getpid(), SIGINT)
+        let deadline = Date().addingTimeInterval(5)
+        while !Interruption.isRequested && Date() < deadline { usleep(1000) }
+        #expect(Interruption.isRequested)
+        Interruption.reset()
+        #expect(!Interruption.isRequested)
+        Interruption.uninstall()
+    }
+
+    /// The second Ctrl-C must end the process with 130; check it in a forked child so the
+    /// test process survives. The child only makes async-signal-safe calls.
+    @Test func secondInterruptExitsWith130() {
+        let child = fork()
+        if child == 0 {
+            // The forked child is a copy of this (Dispatch worker) thread, which blocks signals.
+            var unblock = sigset_t()
+            sigemptyset(&unblock)
+            sigaddset(&unblock, SIGINT)
+            pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+            Interruption.install()
+            Interruption.reset()
+            raise(SIGINT)
+            raise(SIGINT)
+            _exit(0)  // only reached if the second signal did not exit
+        }
+        #expect(child > 0)
+        var status: Int32 = 0
+        _ = waitpid(child, &status, 0)
+        let exited = status & 0x7F == 0
+        #expect(exited && (status >> 8) & 0xFF == 130, "status \(status)")
+    }
+}
