@@ -18,6 +18,10 @@ enum Primitive: CustomStringConvertible {
     case indexSelect(axis: Int, indices: [Int], inputShape: [Int])
     case pad([[Int]])
     case matmul(transA: Bool, transB: Bool)
+    case softplus
+    case conv2d(Conv2DGeometry)
+    case maxPool2d(Window2D)
+    case avgPool2d(Window2D)
 
     var description: String { "\(self)".components(separatedBy: "(").first ?? "primitive" }
 }
@@ -112,6 +116,19 @@ extension Primitive {
             return [r]
         case let .matmul(transA, transB):
             return try Primitive.matmulGradients(a: x[0], b: x[1], g: g, transA: transA, transB: transB, needs: needs)
+        case .softplus:
+            return [try g * x[0].mapped(.sigmoid)]                  // d softplus = σ(x)
+        case .conv2d(let geometry):
+            // dx = col2im(g·W), dW = gᵀ·im2col(x) (see Conv2DKernels).
+            return Tensor.conv2dGradients(input: x[0], weight: x[1], upstream: g, geometry: geometry, needs: needs)
+        case .maxPool2d(let window):
+            // Each window's gradient goes to its first maximum (recomputed from the input).
+            return [Tensor(unchecked: Pool2DKernels.maxBackward(x[0].scalars, shape: x[0].shape, upstream: g.scalars, window,
+                                                                outHeight: shape[1], outWidth: shape[2]), shape: x[0].shape)]
+        case .avgPool2d(let window):
+            // Each output spreads g / (KH·KW) over the in-bounds pixels of its window.
+            return [Tensor(unchecked: Pool2DKernels.avgBackward(shape: x[0].shape, upstream: g.scalars, window,
+                                                                outHeight: shape[1], outWidth: shape[2]), shape: x[0].shape)]
         }
     }
 

@@ -1,1 +1,0 @@
-// TLNN: see README architecture section.

@@ -1,0 +1,119 @@
+import Foundation
+import TLNN
+import TLTensor
+
+/// Adam and AdamW, exactly PyTorch's `torch.optim.Adam` / `AdamW` (amsgrad off):
+///
+///     Adam:   g ← grad + wd·p                        (L2 weight decay through the gradient)
+///     AdamW:  p ← p·(1 − lr·wd)                      (decoupled weight decay)
+///     m ← β₁·m + (1 − β₁)·g;   v ← β₂·v + (1 − β₂)·g²;   t ← t + 1
+///     p ← p − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
+///
+/// Bias corrections are computed in Double (as Python floats are); the elementwise update in
+/// Float32, in PyTorch's order of operations. Step counts are per parameter, so a parameter
+/// unfrozen later starts its own bias correction at t = 1, as in PyTorch.
+public final class Adam: Optimizer {
+    public var groups: [ParameterGroup]
+    public var beta1: Float
+    public var beta2: Float
+    public var epsilon: Float
+    /// Decoupled (AdamW) instead of L2 weight decay.
+    public let decoupledWeightDecay: Bool
+
+    private struct Slot { var m: [Float]; var v: [Float]; var step: Int }
+    private var slots: [String: Slot] = [:]
+
+    public init(groups: [ParameterGroup], beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+                decoupledWeightDecay: Bool = false) throws {
+        guard (0..<1).contains(beta1), (0..<1).contains(beta2), epsilon >= 0 else {
+            throw OptimizerError.invalidHyperparameter("need 0 ≤ β < 1 and ε ≥ 0 (β₁ \(beta1), β₂ \(beta2), ε \(epsilon))")
+        }
+        self.groups = groups; self.beta1 = beta1; self.beta2 = beta2; self.epsilon = epsilon
+        self.decoupledWeightDecay = decoupledWeightDecay
+    }
+
+    /// Adam over all trainable parameters of `module` (L2 weight decay, default 0).
+    public convenience init(_ module: Module, learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+                            epsilon: Float = 1e-8, weightDecay: Float = 0) throws {
+        try self.init(groups: [ParameterGroup(trainableParametersOf: module, learningRate: learningRate, weightDecay: weightDecay)],
+                      beta1: beta1, beta2: beta2, epsilon: epsilon)
+    }
+
+    /// AdamW (decoupled weight decay, PyTorch's default 0.01).
+    public static func adamW(groups: [ParameterGroup], beta1: Float = 0.9, beta2: Float = 0.999,
+                             epsilon: Float = 1e-8) throws -> Adam {
+        try Adam(groups: groups, beta1: beta1, beta2: beta2, epsilon: epsilon, decoupledWeightDecay: true)
+    }
+
+    /// AdamW over all trainable parameters of `module`.
+    public static func adamW(_ module: Module, learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+                             epsilon: Float = 1e-8, weightDecay: Float = 0.01) throws -> Adam {
+        try adamW(groups: [ParameterGroup(trainableParametersOf: module, learningRate: learningRate, weightDecay: weightDecay)],
+                  beta1: beta1, beta2: beta2, epsilon: epsilon)
+    }
+
+    public func step() throws {
+        let (b1, b2, eps) = (beta1, beta2, epsilon)
+        for group in groups {
+            let (lr, wd) = (group.learningRate, group.weightDecay)
+            for (path, p) in group.parameters where !p.isFrozen {
+                guard let grad = p.grad else { continue }
+                var g = grad.scalars
+                let n = g.count
+                var slot = slots[path] ?? Slot(m: [Float](repeating: 0, count: n), v: [Float](repeating: 0, count: n), step: 0)
+                slot.step += 1
+                let t = Double(slot.step)
+                let bc1 = 1 - Foundation.pow(Double(b1), t)
+                let bc2Sqrt = (1 - Foundation.pow(Double(b2), t)).squareRoot()
+                let stepSize = Float(Double(lr) / bc1)
+                let bc2 = Float(bc2Sqrt)
+                p.value.withUnsafeMutableBufferPointer { w in
+                    if decoupledWeightDecay {
+                        if wd != 0 { let decay = Float(1 - Double(lr) * Double(wd)); for i in 0..<n { w[i] *= decay } }
+                    } else if wd != 0 {
+                        for i in 0..<n { g[i] += wd * w[i] }
+                    }
+                    for i in 0..<n {
+                        // torch: exp_avg.lerp_(grad, 1 − β₁) ≡ m + (1 − β₁)(g − m);
+                        // exp_avg_sq.mul_(β₂).addcmul_(grad, grad, 1 − β₂)
+                        slot.m[i] += (1 - b1) * (g[i] - slot.m[i])
+                        slot.v[i] = slot.v[i] * b2 + (1 - b2) * g[i] * g[i]
+                        let denom = slot.v[i].squareRoot() / bc2 + eps
+                        w[i] += -stepSize * (slot.m[i] / denom)
+                    }
+                }
+                slots[path] = slot
+            }
+        }
+    }
+
+    public func setMomentum(_ momentum: Double) { beta1 = Float(momentum) }
+
+    public func state() -> OptimizerState {
+        var s = OptimizerState()
+        for (path, p, _) in activeParameters {
+            guard let slot = slots[path] else { continue }
+            s.tensors[path + ".exp_avg"] = try? Tensor(slot.m, shape: p.shape)
+            s.tensors[path + ".exp_avg_sq"] = try? Tensor(slot.v, shape: p.shape)
+            s.scalars[path + ".step"] = Double(slot.step)
+        }
+        s.scalars["beta1"] = Double(beta1)
+        saveGroupScalars(into: &s)
+        return s
+    }
+
+    public func loadState(_ s: OptimizerState) throws {
+        try loadGroupScalars(from: s)
+        var restored: [String: Slot] = [:]
+        for (path, p, _) in activeParameters {
+            guard let step = s.scalars[path + ".step"] else { continue }
+            guard let m = try stateTensor(s, path + ".exp_avg", shape: p.shape),
+                  let v = try stateTensor(s, path + ".exp_avg_sq", shape: p.shape), step >= 1, step < 1e15 else {
+                throw OptimizerError.stateMismatch("incomplete Adam state for \(path)")
+            }
+            restored[path] = Slot(m: m, v: v, step: Int(step))
+        }
+        slots = restored
+        if let b = s.scalars["beta1"] { beta1 = Float(b) }
+    }
+}

@@ -1,1 +1,0 @@
-// TLOptim: see README architecture section.
