@@ -29,8 +29,13 @@ public struct InspectCommand: Command {
     public func run(_ arguments: ParsedArguments, context: CommandContext) throws -> ExitCode {
         let limit = arguments[Self.limit]
         if let limit, limit < 0 { throw UsageError(.invalidValue(option: "--limit", expected: "a count of 0 or more", got: String(limit))) }
-        let url = URL(fileURLWithPath: arguments[Self.file])
-        let header = try SafeTensorsHeader.read(from: url)
+        let path = arguments[Self.file]
+        let url = URL(fileURLWithPath: path)
+        let header: SafeTensorsHeader
+        do { header = try SafeTensorsHeader.read(from: url) } catch let error as SafeTensorsError {
+            // Name the file as the user typed it, not as an absolute path.
+            throw SafeTensorsError(path: path, kind: error.kind, problem: error.problem)
+        }
         var entries = header.entries
         switch arguments[Self.sort] {
         case .offset: break

@@ -100,6 +100,8 @@ import Testing
             } catch let error as SafeTensorsError {
                 #expect(error.description.hasPrefix(url.path + ": ") && !error.description.contains("\n"), "\(error)")
             }
+            // The header-only reader must reject every prefix too (it checks sizes against the file).
+            #expect(throws: SafeTensorsError.self, "header of prefix \(length)") { try SafeTensorsHeader.read(from: url) }
         }
         try full.write(to: url)
         #expect(try SafeTensorsFile.read(from: url) == file)
