@@ -70,8 +70,9 @@ extension Tensor {
         return Tensor(unchecked: out, shape: shape)
     }
 
-    /// Applies an arbitrary scalar function (no recording); for rules and masks.
-    func mapped(_ f: (Float) -> Float) -> Tensor {
+    /// Applies an arbitrary scalar function elementwise. Not differentiable: the result never
+    /// records a gradient (use it for masks, rules and metrics).
+    public func mapped(_ f: (Float) -> Float) -> Tensor {
         Tensor(unchecked: scalars.map(f), shape: shape)
     }
 

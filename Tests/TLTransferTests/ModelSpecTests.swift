@@ -51,3 +51,12 @@ import Foundation
                 == "bad.json: blocks[1]: duplicate block name 'head'")
     }
 }
+
+@Suite struct ModelSpecRoundTripTests {
+    @Test(arguments: ["mlp", "lenet", "resnet", "transformer"])
+    func jsonRoundTrips(name: String) throws {
+        let spec = try ModelSpec.load(from: ModelSpecTests.modelsDirectory.appendingPathComponent("\(name).json"))
+        let again = try ModelSpec.parse(Data(spec.jsonText().utf8), file: "roundtrip")
+        #expect(again == spec)
+    }
+}

@@ -48,6 +48,14 @@ extension Dataset {
     /// A few-shot subset: `perClass` samples from each class, drawn with `seed`, grouped in class
     /// order. Throws when a class has fewer samples than asked for.
     public func fewShot(perClass: Int, seed: UInt64) throws -> Dataset {
+        var d = subset(try fewShotIndices(perClass: perClass, seed: seed))
+        d.source = source + " [\(perClass)-shot]"
+        return d
+    }
+
+    /// The indices `fewShot(perClass:seed:)` selects, so callers can also use the complement
+    /// (e.g. as a test set that shares no sample with the few-shot training set).
+    public func fewShotIndices(perClass: Int, seed: UInt64) throws -> [Int] {
         guard perClass > 0 else { throw DataError(reason: "few-shot count per class must be positive, got \(perClass)") }
         var rng = SeededGenerator(seed: seed)
         var chosen: [Int] = []
@@ -58,9 +66,7 @@ extension Dataset {
             idx.seededShuffle(using: &rng)
             chosen.append(contentsOf: idx.prefix(perClass))
         }
-        var d = subset(chosen)
-        d.source = source + " [\(perClass)-shot]"
-        return d
+        return chosen
     }
 
     /// Only the samples of `classes` (original label indices), relabelled `0 ..< classes.count`

@@ -1,0 +1,164 @@
+import Foundation
+import TLTensor
+import TLNN
+import TLData
+
+/// The version written into every checkpoint.
+public let tlVersionString = "0.1.0"
+
+/// Provenance and preprocessing recorded in a checkpoint's `__metadata__` (as JSON under
+/// `tl.info`), so a checkpoint alone is enough to rebuild, evaluate and reproduce a model.
+public struct CheckpointInfo: Codable, Sendable, Equatable {
+    public var version: String = tlVersionString
+    /// "pretrain", "finetune", "scratch" or "import".
+    public var kind: String
+    public var classNames: [String]
+    /// The data argument the model was trained on (`DataSource` description).
+    public var data: String?
+    /// How the training samples were chosen from `data`.
+    public var selection: DataSelection?
+    public var settings: TrainingSettings?
+    public var seed: UInt64
+    /// The command line that produced the checkpoint.
+    public var command: String?
+    /// Per-channel normalisation fitted on the training split (applied before the model).
+    public var normalization: Normalization?
+    /// Token vocabulary for token models (`[PAD]` = 0), and how text is split.
+    public var vocabulary: [String]?
+    public var tokenizer: String?
+    /// The checkpoint this one was fine-tuned from, and what was frozen.
+    public var parent: String?
+    public var frozenBlocks: [Int]?
+    /// Best validation accuracy and the epoch it was reached.
+    public var validationAccuracy: Double?
+    public var bestEpoch: Int?
+
+    public init(kind: String, classNames: [String], seed: UInt64) {
+        self.kind = kind
+        self.classNames = classNames
+        self.seed = seed
+    }
+}
+
+/// How training samples were selected from a data source: class subset, few-shot count and
+/// the seed of the draw. Recomputing it gives the exact same sample indices, which is how
+/// `tl eval` leaves a model's training samples out of its test set.
+public struct DataSelection: Codable, Sendable, Equatable {
+    /// Original class indices kept, in label order (nil: all).
+    public var classes: [Int]?
+    /// Samples per class drawn for training (nil: all).
+    public var perClass: Int?
+    public var seed: UInt64
+
+    public init(classes: [Int]?, perClass: Int?, seed: UInt64) {
+        self.classes = classes
+        self.perClass = perClass
+        self.seed = seed
+    }
+}
+
+/// A model plus its provenance, as stored in a safetensors file.
+public struct Checkpoint {
+    public static let specKey = "tl.spec"
+    public static let infoKey = "tl.info"
+    public static let resumeKey = "tl.resume"
+
+    public var model: TransferModel
+    public var info: CheckpointInfo
+    /// Extra tensors stored beside the model state (optimizer state, best weights for resume).
+    public var extraTensors: [String: Tensor] = [:]
+    /// Extra metadata (training state for resume).
+    public var extraMetadata: [String: String] = [:]
+
+    public init(model: TransferModel, info: CheckpointInfo) {
+        self.model = model
+        self.info = info
+    }
+
+    /// Writes the checkpoint atomically (temporary file, fsync, rename).
+    public func write(to url: URL) throws {
+        var file = SafeTensorsFile()
+        for (name, t) in model.namedState() { try file.setFloats(name, t.scalars, shape: t.shape) }
+        for (name, t) in extraTensors { try file.setFloats(name, t.scalars, shape: t.shape) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        file.metadata = extraMetadata
+        file.metadata["format"] = "pt-compatible safetensors written by tl"
+        file.metadata["tl.version"] = tlVersionString
+        file.metadata[Self.specKey] = model.spec.jsonText()
+        file.metadata[Self.infoKey] = String(decoding: try encoder.encode(info), as: UTF8.self)
+        file.metadata["tl.classes"] = info.classNames.joined(separator: ",")
+        file.metadata["tl.seed"] = String(info.seed)
+        if let data = info.data { file.metadata["tl.data"] = data }
+        if let command = info.command { file.metadata["tl.command"] = command }
+        try file.write(to: url)
+    }
+
+    /// Reads a checkpoint and rebuilds its model. `classCount` and `dropHead` support head
+    /// replacement: with `dropHead`, the head block's tensors are not loaded and the head is
+    /// freshly initialised for `classCount` classes from `rng`.
+    public static func read(from url: URL, classCount: Int? = nil, dropHead: Bool = false,
+                            rng: inout SeededGenerator) throws -> Checkpoint {
+        let file = try SafeTensorsFile.read(from: url)
+        return try decode(file, path: url.path, classCount: classCount, dropHead: dropHead, rng: &rng)
+    }
+
+    /// Rebuilds a checkpoint from an already-read file.
+    public static func decode(_ file: SafeTensorsFile, path: String, classCount: Int? = nil, dropHead: Bool = false,
+                              rng: inout SeededGenerator) throws -> Checkpoint {
+        func fail(_ why: String) -> CheckpointError { CheckpointError(path: path, message: why) }
+        guard let specText = file.metadata[specKey] else {
+            throw fail("not a tl checkpoint (no '\(specKey)' metadata); import foreign models with 'tl import'")
+        }
+        guard let infoText = file.metadata[infoKey] else { throw fail("missing '\(infoKey)' metadata") }
+        let spec: ModelSpec
+        do { spec = try ModelSpec.parse(Data(specText.utf8), file: "\(path) [\(specKey)]") } catch {
+            throw fail("invalid architecture in metadata: \(error)")
+        }
+        let info: CheckpointInfo
+        do { info = try JSONDecoder().decode(CheckpointInfo.self, from: Data(infoText.utf8)) } catch {
+            throw fail("invalid '\(infoKey)' metadata (\(error.localizedDescription))")
+        }
+        let classes = classCount ?? info.classNames.count
+        if !dropHead && classes != info.classNames.count {
+            throw fail("the head has \(info.classNames.count) classes but \(classes) are needed; replace the head (--head new)")
+        }
+        let model = try TransferModel(spec: spec, classCount: classes, vocabularySize: info.vocabulary?.count ?? 0, rng: &rng)
+        let headPrefix = model.pathPrefix(ofBlock: model.headIndex)
+        var state: [String: Tensor] = [:]
+        var extras: [String: Tensor] = [:]
+        let modelNames = Set(model.namedState().map(\.name))
+        for (name, stored) in file.tensors {
+            let tensor: Tensor
+            do { tensor = try Tensor(stored.floats(), shape: stored.shape) } catch {
+                throw fail("tensor '\(name)': \(error)")
+            }
+            if modelNames.contains(name) || !Self.isExtra(name) {
+                if dropHead && name.hasPrefix(headPrefix) { continue }
+                state[name] = tensor
+            } else {
+                extras[name] = tensor
+            }
+        }
+        if dropHead {
+            // Keep the freshly initialised head: load everything else strictly.
+            for (name, t) in model.namedState() where name.hasPrefix(headPrefix) { state[name] = t }
+        }
+        do { try model.loadState(state) } catch { throw fail("\(error)") }
+        var checkpoint = Checkpoint(model: model, info: info)
+        checkpoint.extraTensors = extras
+        checkpoint.extraMetadata = file.metadata.filter { $0.key == resumeKey }
+        return checkpoint
+    }
+
+    /// Names under these prefixes are training state, not model state.
+    static func isExtra(_ name: String) -> Bool { name.hasPrefix("optimizer.") || name.hasPrefix("best.") }
+}
+
+/// A checkpoint that cannot be used, with the file named.
+public struct CheckpointError: Error, CustomStringConvertible, LocalizedError {
+    public let path: String
+    public let message: String
+    public var description: String { "\(path): \(message)" }
+    public var errorDescription: String? { description }
+}

@@ -1,0 +1,123 @@
+import TLTensor
+import TLNN
+
+// Token models are built from single-tensor blocks like every other model, so freezing,
+// block indexing and frozen-prefix caching work the same way. The padding mask travels with
+// the activations as one extra trailing channel:
+//
+//     ids [N, T] (as Float) → embeddings → [N, T, D + 1]   (channel D = 1 for tokens, 0 for padding)
+//     encoder layer:  [N, T, D + 1] → [N, T, D + 1]       (mask passed through unchanged)
+//     pool:           [N, T, D + 1] → [N, D]
+//
+// Id 0 is padding, as in BERT's vocabulary and tl's own word vocabularies.
+
+/// Splits `[N, T, D + 1]` into the hidden states `[N, T, D]` and the mask `[N, T]`.
+func splitMaskChannel(_ x: Tensor, layer: String) throws -> (hidden: Tensor, mask: Tensor) {
+    guard x.rank == 3, x.shape[2] >= 2 else {
+        throw ModuleError.invalidInput(layer: layer, message: "expected [N, T, D + 1] activations with a mask channel, got \(x.shape)")
+    }
+    let d = x.shape[2] - 1
+    let hidden = try x.sliced(axis: 2, 0..<d)
+    let mask = try x.detached().sliced(axis: 2, d..<(d + 1)).reshaped([x.shape[0], x.shape[1]])
+    return (hidden, mask)
+}
+
+/// Re-attaches the mask channel.
+func joinMaskChannel(_ hidden: Tensor, _ mask: Tensor) throws -> Tensor {
+    try Tensor.concat([hidden, mask.reshaped([mask.shape[0], mask.shape[1], 1])], axis: 2)
+}
+
+/// BERT-style embeddings block: token + position (+ token type) embeddings → LayerNorm →
+/// dropout, with the padding mask appended as a channel.
+///
+///     x: [N, T] token ids (Float) → [N, T, D + 1]
+public final class TokenEmbeddingBlock: Layer {
+    public let embeddings: BertEmbeddings
+
+    public init(embeddings: BertEmbeddings) { self.embeddings = embeddings }
+
+    public override func forward(_ x: Tensor) throws -> Tensor {
+        guard x.rank == 2 else {
+            throw ModuleError.invalidInput(layer: "TokenEmbeddingBlock", message: "expected token ids [N, T], got \(x.shape)")
+        }
+        let ids = x.scalars.map { Int($0) }
+        let vocab = embeddings.wordEmbeddings.count
+        if let bad = ids.first(where: { $0 < 0 || $0 >= vocab }) {
+            throw ModuleError.invalidInput(layer: "TokenEmbeddingBlock", message: "token id \(bad) outside the vocabulary of \(vocab)")
+        }
+        let hidden = try embeddings.forward(tokenIDs: ids, shape: x.shape)
+        let mask = x.detached().mapped { $0 != 0 ? 1 : 0 }
+        return try joinMaskChannel(hidden, mask)
+    }
+}
+
+/// A transformer encoder layer over masked activations.
+///
+///     x: [N, T, D + 1] → [N, T, D + 1]
+public final class MaskedEncoderLayer: Layer {
+    public let layer: TransformerEncoderBlock
+
+    public init(layer: TransformerEncoderBlock) { self.layer = layer }
+
+    public override func forward(_ x: Tensor) throws -> Tensor {
+        let (hidden, mask) = try splitMaskChannel(x, layer: "MaskedEncoderLayer")
+        return try joinMaskChannel(layer.forward(hidden, attentionMask: mask), mask)
+    }
+}
+
+/// Reduces a masked sequence to one vector per example.
+///
+///     x: [N, T, D + 1] → [N, D]   (mean over non-padding tokens, or the first token)
+public final class SequencePool: Layer {
+    public let mode: ModelSpec.PoolMode
+
+    public init(mode: ModelSpec.PoolMode) { self.mode = mode }
+
+    public override func forward(_ x: Tensor) throws -> Tensor {
+        let (hidden, mask) = try splitMaskChannel(x, layer: "SequencePool")
+        switch mode {
+        case .cls:
+            return try hidden.sliced(axis: 1, 0..<1).reshaped([hidden.shape[0], hidden.shape[2]])
+        case .mean:
+            let m = try mask.unsqueezed(axis: 2)                                   // [N, T, 1]
+            let total = try (hidden * m).sum(axis: 1)                              // [N, D]
+            let count = try m.sum(axis: 1).clamp(min: 1e-9)                         // [N, 1]
+            return try total / count
+        }
+    }
+}
+
+/// A basic ResNet block (He et al. 2016):
+///
+///     x: [N, H, W, Cin] → conv3×3(stride)–BN–ReLU–conv3×3–BN  (+ shortcut) → ReLU → [N, H', W', Cout]
+///
+/// The shortcut is the identity, or a 1×1 convolution + BN when stride or width change.
+public final class ResidualBlock: Layer {
+    public let conv1: Conv2D
+    public let norm1: BatchNorm
+    public let conv2: Conv2D
+    public let norm2: BatchNorm
+    public let shortcut: Sequential?
+
+    public init(inChannels: Int, outChannels: Int, stride: Int, rng: inout SeededGenerator) throws {
+        conv1 = try Conv2D(inChannels: inChannels, outChannels: outChannels, kernelSize: 3, stride: stride,
+                           padding: .explicit(height: 1, width: 1), bias: false, rng: &rng)
+        norm1 = try BatchNorm(featureCount: outChannels)
+        conv2 = try Conv2D(inChannels: outChannels, outChannels: outChannels, kernelSize: 3, stride: 1,
+                           padding: .explicit(height: 1, width: 1), bias: false, rng: &rng)
+        norm2 = try BatchNorm(featureCount: outChannels)
+        if stride != 1 || inChannels != outChannels {
+            shortcut = Sequential(try Conv2D(inChannels: inChannels, outChannels: outChannels, kernelSize: 1, stride: stride,
+                                             bias: false, rng: &rng),
+                                  try BatchNorm(featureCount: outChannels))
+        } else {
+            shortcut = nil
+        }
+    }
+
+    public override func forward(_ x: Tensor) throws -> Tensor {
+        let main = try norm2(conv2(norm1(conv1(x)).relu()))
+        let skip = try shortcut?.forward(x) ?? x
+        return try (main + skip).relu()
+    }
+}

@@ -1,0 +1,316 @@
+import Foundation
+import TLTensor
+import TLNN
+import TLOptim
+import TLData
+
+/// What a training run reports as it goes. All closures are optional.
+public struct TrainingEvents {
+    /// After every optimizer step: epoch (1-based), step within epoch, steps per epoch,
+    /// running mean loss and accuracy of the epoch so far, samples/s.
+    public var batchCompleted: ((_ epoch: Int, _ step: Int, _ steps: Int, _ loss: Double, _ accuracy: Double, _ samplesPerSecond: Double) -> Void)?
+    public var epochCompleted: ((EpochSummary) -> Void)?
+    /// Informational messages (caching, unfreezing phases, early stopping).
+    public var message: ((String) -> Void)?
+    /// Polled after every batch; returning true stops training (Ctrl-C).
+    public var shouldStop: (() -> Bool)?
+    /// Called with a resumable snapshot at the end of every epoch and when stopping early
+    /// on request; the caller decides where to write it.
+    public var saveResumeState: ((TrainingSnapshot) throws -> Void)?
+
+    public init() {}
+}
+
+/// One epoch's figures.
+public struct EpochSummary: Codable, Sendable, Equatable {
+    public var epoch: Int
+    public var trainLoss: Double
+    public var trainAccuracy: Double
+    public var validationLoss: Double?
+    public var validationAccuracy: Double?
+    public var samplesPerSecond: Double
+    public var seconds: Double
+    /// Blocks served from the frozen-prefix cache this epoch (0 = none).
+    public var cachedBlocks: Int
+    public var trainableParameters: Int
+}
+
+/// How a run ended.
+public struct TrainingOutcome: Sendable {
+    public var history: [EpochSummary]
+    /// Epoch (1-based) whose weights were kept, and its validation accuracy.
+    public var bestEpoch: Int
+    public var bestValidationAccuracy: Double?
+    public var stoppedEarly: Bool
+    public var interrupted: Bool
+    /// Set when the loss became NaN or infinite; the model holds the last good weights.
+    public var divergence: String?
+    public var steps: Int
+    public var samplesSeen: Int
+    public var wallSeconds: Double
+    public var samplesPerSecond: Double { wallSeconds > 0 ? Double(samplesSeen) / wallSeconds : 0 }
+}
+
+/// Trains a `TransferModel` with the fine-tuning practice of `TrainingSettings`: freezing,
+/// discriminative learning rates, linear probing then fine-tuning, gradual unfreezing,
+/// frozen-prefix caching, validation-based model selection, early stopping, and exact resume.
+public final class Trainer {
+    public let model: TransferModel
+    public let settings: TrainingSettings
+    let train: Dataset
+    let validation: Dataset?
+    /// Parameter paths frozen by the user's freeze configuration (before probing/unfreezing).
+    let baseFrozen: Set<String>
+    /// Blocks holding user-frozen parameters, top first: the order of gradual unfreezing.
+    let unfreezeOrder: [Int]
+    /// Memory budget for cached prefix features.
+    public var cacheLimitBytes: Int = {
+        if let text = ProcessInfo.processInfo.environment["TL_CACHE_LIMIT_MB"], let mb = Int(text) { return mb << 20 }
+        return 2048 << 20
+    }()
+
+    // Run state (all of it is saved for exact resume).
+    var epoch = 0, stepInEpoch = 0, globalStep = 0
+    var history: [EpochSummary] = []
+    var best: (epoch: Int, accuracy: Double?, loss: Double?, state: [(name: String, tensor: Tensor)])?
+    var epochsWithoutImprovement = 0
+    var optimizer: Optimizer?
+    var phase: [String] = []
+    var epochLossSum = 0.0, epochCorrect = 0, epochSeen = 0
+
+    /// - Parameters:
+    ///   - model: the model, with the user's freeze configuration already applied.
+    ///   - train / validation: numeric data (token ids for token models), already normalised.
+    public init(model: TransferModel, settings: TrainingSettings, train: Dataset, validation: Dataset?) throws {
+        guard settings.epochs >= 1 else { throw TrainingError("--epochs must be at least 1") }
+        guard settings.batchSize >= 1 else { throw TrainingError("--batch-size must be at least 1") }
+        guard train.count > 0 else { throw TrainingError("no training samples") }
+        self.model = model
+        self.settings = settings
+        self.train = train
+        self.validation = validation.flatMap { $0.count > 0 ? $0 : nil }
+        let frozen = model.namedParameters().filter { $0.parameter.isFrozen }.map(\.path)
+        baseFrozen = Set(frozen)
+        unfreezeOrder = (0..<model.blockCount).reversed().filter { b in
+            frozen.contains { $0.hasPrefix(model.pathPrefix(ofBlock: b)) }
+        }
+    }
+
+    var stepsPerEpoch: Int { (train.count + settings.batchSize - 1) / settings.batchSize }
+
+    /// The set of frozen parameter paths during `epoch` (0-based).
+    func frozenPaths(atEpoch e: Int) -> Set<String> {
+        let head = model.pathPrefix(ofBlock: model.headIndex)
+        if e < settings.probeEpochs {
+            return Set(model.namedParameters().map(\.path).filter { !$0.hasPrefix(head) })
+        }
+        var frozen = baseFrozen
+        if let every = settings.unfreezeEvery, every > 0 {
+            let released = Swift.min(unfreezeOrder.count, (e - settings.probeEpochs) / every)
+            for b in unfreezeOrder.prefix(released) {
+                let prefix = model.pathPrefix(ofBlock: b)
+                frozen = frozen.filter { !$0.hasPrefix(prefix) }
+            }
+        }
+        return frozen
+    }
+
+    /// Applies a freeze set and builds a fresh optimizer over the trainable parameters, one
+    /// group per block so discriminative learning rates apply.
+    func enterPhase(frozen: Set<String>) throws {
+        for (path, p) in model.namedParameters() {
+            if frozen.contains(path) { p.freeze() } else { p.unfreeze() }
+        }
+        var groups: [ParameterGroup] = []
+        for b in 0..<model.blockCount {
+            let prefix = model.pathPrefix(ofBlock: b)
+            let params = model.namedParameters().filter { $0.path.hasPrefix(prefix) && !$0.parameter.isFrozen }
+            guard !params.isEmpty else { continue }
+            let depth = Double(model.headIndex - b)
+            let lr = settings.learningRate * Foundation.pow(settings.learningRateDecay ?? 1, depth)
+            groups.append(ParameterGroup(parameters: params, learningRate: Float(lr), weightDecay: Float(settings.weightDecay)))
+        }
+        guard !groups.isEmpty else { throw TrainingError("every parameter is frozen: nothing to train (loosen --freeze)") }
+        switch settings.optimizer {
+        case .sgd: optimizer = try SGD(groups: groups, momentum: Float(settings.momentum))
+        case .adam: optimizer = try Adam(groups: groups)
+        case .adamw: optimizer = try Adam.adamW(groups: groups)
+        }
+        phase = frozen.sorted()
+    }
+
+    /// Index of the first block that must run every step: blocks before it are frozen and
+    /// deterministic, so their outputs can be computed once.
+    func cacheablePrefix() -> Int {
+        guard settings.useCache, !settings.augment else { return 0 }
+        var k = 0
+        while k < model.headIndex, model.isBlockFrozen(k), model.isBlockDeterministic(k) { k += 1 }
+        return k
+    }
+
+    /// Runs the prefix `0..<k` over a data set in fixed-size chunks without recording
+    /// gradients, returning a data set of the prefix's outputs.
+    func prefixFeatures(_ data: Dataset, blocks k: Int) throws -> Dataset? {
+        let chunk = settings.batchSize
+        var features: [Float] = []
+        var sampleShape: [Int] = []
+        var start = 0
+        while start < data.count {
+            let idx = Array(start..<Swift.min(start + chunk, data.count))
+            let part = data.subset(idx)
+            let x = try Tensor(part.features, shape: [idx.count] + part.sampleShape)
+            let h = try withNoGrad { try model.forward(x, blocks: 0..<k) }
+            if sampleShape.isEmpty {
+                sampleShape = Array(h.shape.dropFirst())
+                let bytes = data.count * sampleShape.reduce(1, *) * 4
+                guard bytes <= cacheLimitBytes else {
+                    events.message?("frozen-prefix cache would need \(bytes >> 20) MiB (limit \(cacheLimitBytes >> 20) MiB, TL_CACHE_LIMIT_MB): running the prefix every step")
+                    return nil
+                }
+                features.reserveCapacity(data.count * sampleShape.reduce(1, *))
+            }
+            features += h.scalars
+            start += chunk
+        }
+        return try Dataset(features: features, sampleShape: sampleShape, labels: data.labels,
+                           classNames: data.classNames, source: data.source + " [cached through block \(k - 1)]")
+    }
+
+    var events = TrainingEvents()
+
+    /// Trains to the end (or until stopped) and leaves the best weights in the model.
+    public func run(events: TrainingEvents = TrainingEvents(), resumeFrom resumeSnapshot: TrainingSnapshot? = nil) throws -> TrainingOutcome {
+        self.events = events
+        let started = Date()
+        var samplesSeen = 0
+        var divergence: String? = nil
+        var interrupted = false
+        var stoppedEarly = false
+        let totalSteps = stepsPerEpoch * settings.epochs
+        let schedule = settings.learningRateSchedule(totalSteps: totalSteps, stepsPerEpoch: stepsPerEpoch)
+        if let resumeSnapshot { try restore(resumeSnapshot) }
+
+        training: while epoch < settings.epochs {
+            let wantFrozen = frozenPaths(atEpoch: epoch)
+            if optimizer == nil || phase != wantFrozen.sorted() {
+                let announce = optimizer != nil
+                try enterPhase(frozen: wantFrozen)
+                if announce || epoch > 0 {
+                    events.message?("epoch \(epoch + 1): \(model.trainableParameters().reduce(0) { $0 + $1.count }) trainable parameters (\(wantFrozen.isEmpty ? "nothing" : "\(wantFrozen.count) tensors") frozen)")
+                }
+            }
+            model.train()
+            let k = cacheablePrefix()
+            var trainData = train, validationData = validation, cached = 0
+            if k > 0, let f = try prefixFeatures(train, blocks: k) {
+                trainData = f
+                validationData = try validation.flatMap { try prefixFeatures($0, blocks: k) }
+                cached = k
+                if stepInEpoch == 0 { events.message?("epoch \(epoch + 1): blocks 0–\(k - 1) are frozen and deterministic: training on their cached outputs") }
+            }
+            let epochStart = Date()
+            var batches = try trainData.batches(size: settings.batchSize, shuffle: true, seed: settings.seed &+ UInt64(epoch) &* 1_000_003,
+                                                augmentation: settings.augment ? Augmentation(maxShift: 2, flipProbability: 0, noiseStd: 0.05) : nil)
+            for _ in 0..<stepInEpoch { _ = batches.next() }
+            var epochSamples = 0
+            while let batch = batches.next() {
+                let x = try Tensor(batch.features, shape: batch.shape)
+                let logits = try model.forward(x, blocks: cached..<model.blockCount)
+                let loss = try Loss.crossEntropy(logits: logits, labels: batch.labels, labelSmoothing: Float(settings.labelSmoothing))
+                let lossValue = Double(loss.scalars[0])
+                guard lossValue.isFinite else {
+                    divergence = "loss became \(lossValue) at epoch \(epoch + 1), step \(stepInEpoch + 1); lower --lr"
+                    break training
+                }
+                guard let optimizer else { break training }
+                optimizer.zeroGrad()
+                try loss.backward()
+                if let clip = settings.clipNorm { try clipGradientNorm(model.trainableParameters(), maxNorm: Float(clip)) }
+                optimizer.apply(schedule, step: globalStep)
+                try optimizer.step()
+                let predicted = try logits.detached().argmax(axis: 1)
+                epochCorrect += zip(predicted, batch.labels).filter { $0 == $1 }.count
+                epochLossSum += lossValue * Double(batch.count)
+                epochSeen += batch.count
+                epochSamples += batch.count
+                samplesSeen += batch.count
+                stepInEpoch += 1
+                globalStep += 1
+                let elapsed = Date().timeIntervalSince(epochStart)
+                events.batchCompleted?(epoch + 1, stepInEpoch, stepsPerEpoch, epochLossSum / Double(epochSeen),
+                                       Double(epochCorrect) / Double(epochSeen), elapsed > 0 ? Double(epochSamples) / elapsed : 0)
+                if events.shouldStop?() == true {
+                    interrupted = true
+                    try events.saveResumeState?(snapshot())
+                    break training
+                }
+            }
+            // End of epoch: validate, select, maybe stop.
+            let seconds = Date().timeIntervalSince(epochStart)
+            var summary = EpochSummary(epoch: epoch + 1, trainLoss: epochLossSum / Double(Swift.max(epochSeen, 1)),
+                                       trainAccuracy: Double(epochCorrect) / Double(Swift.max(epochSeen, 1)),
+                                       samplesPerSecond: seconds > 0 ? Double(epochSamples) / seconds : 0, seconds: seconds,
+                                       cachedBlocks: cached, trainableParameters: model.trainableParameters().reduce(0) { $0 + $1.count })
+            if let validationData {
+                let (loss, accuracy) = try evaluateLossAndAccuracy(validationData, fromBlock: cached)
+                summary.validationLoss = loss
+                summary.validationAccuracy = accuracy
+            }
+            history.append(summary)
+            events.epochCompleted?(summary)
+            let improved: Bool
+            if let acc = summary.validationAccuracy {
+                improved = best == nil || acc > best!.accuracy! || (acc == best!.accuracy! && summary.validationLoss! < best!.loss!)
+            } else {
+                improved = true   // no validation data: keep the latest weights
+            }
+            if improved {
+                best = (epoch + 1, summary.validationAccuracy, summary.validationLoss, model.namedState())
+                epochsWithoutImprovement = 0
+            } else {
+                epochsWithoutImprovement += 1
+            }
+            epoch += 1
+            stepInEpoch = 0
+            epochLossSum = 0; epochCorrect = 0; epochSeen = 0
+            if let patience = settings.earlyStopping, epochsWithoutImprovement >= patience, epoch < settings.epochs {
+                events.message?("early stopping: no better validation accuracy for \(patience) epoch\(patience == 1 ? "" : "s")")
+                stoppedEarly = true
+                break training
+            }
+            if epoch < settings.epochs { try events.saveResumeState?(snapshot()) }
+        }
+        if let best { try model.loadState(Dictionary(best.state.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })) }
+        // Leave the user's freeze configuration in place for verification and saving.
+        for (path, p) in model.namedParameters() { if baseFrozen.contains(path) { p.freeze() } else { p.unfreeze() } }
+        return TrainingOutcome(history: history, bestEpoch: best?.epoch ?? 0, bestValidationAccuracy: best?.accuracy ?? nil,
+                               stoppedEarly: stoppedEarly, interrupted: interrupted, divergence: divergence,
+                               steps: globalStep, samplesSeen: samplesSeen, wallSeconds: Date().timeIntervalSince(started))
+    }
+
+    /// Mean loss and accuracy of the model on a data set (eval mode, no gradients), running
+    /// blocks from `fromBlock` on (the data already holds the output of the blocks before).
+    func evaluateLossAndAccuracy(_ data: Dataset, fromBlock: Int) throws -> (Double, Double) {
+        model.eval()
+        defer { model.train() }
+        var lossSum = 0.0, correct = 0
+        try withNoGrad {
+            var batches = try data.batches(size: Swift.max(settings.batchSize, 256), shuffle: false)
+            while let batch = batches.next() {
+                let x = try Tensor(batch.features, shape: batch.shape)
+                let logits = try model.forward(x, blocks: fromBlock..<model.blockCount)
+                lossSum += Double(try Loss.crossEntropy(logits: logits, labels: batch.labels, reduction: .sum).scalars[0])
+                correct += zip(try logits.argmax(axis: 1), batch.labels).filter { $0 == $1 }.count
+            }
+        }
+        return (lossSum / Double(data.count), Double(correct) / Double(data.count))
+    }
+}
+
+/// A training failure with a clear message.
+public struct TrainingError: Error, CustomStringConvertible, LocalizedError {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+    public var errorDescription: String? { message }
+}
