@@ -3,6 +3,9 @@
 public struct ParsedArguments: Sendable {
     /// Parsed values per argument name, in command-line order.
     var values: [String: [any Sendable]]
+    /// Every (argument name, value) in command-line order, for options whose interleaving
+    /// matters (e.g. `--freeze-path` and `--unfreeze-path` applied in the order given).
+    public var sequence: [(name: String, value: any Sendable)] = []
 
     public subscript<Value>(_ option: Option<Value>) -> Value {
         if let last = values[option.info.name]?.last { return last as! Value }
@@ -58,6 +61,7 @@ public struct ArgumentParser: Sendable {
 
     public func parse(_ words: [String]) throws(UsageError) -> ParsedArguments {
         var values: [String: [any Sendable]] = [:]
+        var sequence: [(name: String, value: any Sendable)] = []
         var positionals = definitions.filter { $0.kind == .positional }[...]
         var index = 0
         var onlyPositionals = false
@@ -67,6 +71,7 @@ public struct ArgumentParser: Sendable {
                 throw UsageError(.invalidValue(option: shownName, expected: info.expectation, got: text))
             }
             values[info.name, default: []].append(value)
+            sequence.append((info.name, value))
         }
 
         while index < words.count {
@@ -110,7 +115,7 @@ public struct ArgumentParser: Sendable {
                 : "required option \(info.displayName) <\(info.valueName)>"
             throw UsageError(.missingRequired(what))
         }
-        return ParsedArguments(values: values)
+        return ParsedArguments(values: values, sequence: sequence)
     }
 
     /// "-x", "--name", "--name=v" (but not "-", "-5", "-0.1" which are values).
