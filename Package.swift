@@ -12,7 +12,16 @@ let package = Package(
     ],
     dependencies: [],
     targets: [
-        .target(name: "TLKernels"),
+        // Fast kernels: one module per instruction-set level, compiled from the same shared
+        // sources (Sources/KernelsShared, symlinked in). TLKernels picks one at run time from
+        // /proc/cpuinfo flags; see Sources/TLKernels/README-kernels.md.
+        .target(name: "TLKernelsAVX512",
+                swiftSettings: [.unsafeFlags(["-target-cpu", "skylake-avx512"])]),
+        .target(name: "TLKernelsAVX2",
+                swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]),
+        .target(name: "TLKernelsPortable"),
+        .target(name: "TLKernels", dependencies: ["TLKernelsAVX512", "TLKernelsAVX2", "TLKernelsPortable"],
+                exclude: ["README-kernels.md"]),
         .target(name: "TLTensor", dependencies: ["TLKernels"]),
         .target(name: "TLNN", dependencies: ["TLTensor"]),
         .target(name: "TLOptim", dependencies: ["TLTensor", "TLNN"]),
