@@ -1,2 +1,2 @@
 func convBenches() -> [Bench] { [] }
-func rowBenches() -> [Bench] { [] }
+
