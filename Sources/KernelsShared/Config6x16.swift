@@ -16,3 +16,8 @@ let gemmNC = 16 * 128
                                    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) {
     microKernel6x16(kc, a, b, c, ldc, beta)
 }
+
+@inline(__always) func microKernelRows(_ kc: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>,
+                                       _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) {
+    microKernelRows6x16(kc, a, lda, b, c, ldc, beta)
+}

@@ -15,6 +15,9 @@ struct Options {
     var reps = 5
     var threads: Int? = nil
     var list = false
+    /// Time with the calling thread's CPU clock instead of the wall clock (with --threads 1:
+    /// immune to time-slicing by other processes on a busy machine; for A/B comparisons).
+    var cpuTime = false
 }
 
 func fail(_ message: String) -> Never {
@@ -35,6 +38,7 @@ func parseOptions(_ args: [String]) -> Options {
         case "--json": o.json = true
         case "--gemm-only": o.gemmOnly = true
         case "--list": o.list = true
+        case "--cpu-time": o.cpuTime = true
         case "--shapes": o.shapes = value("--shapes").split(separator: ",").map(String.init)
         case "--reps":
             let v = value("--reps")
@@ -43,7 +47,7 @@ func parseOptions(_ args: [String]) -> Options {
         case "--threads":
             do { o.threads = try parseThreadCount(value("--threads"), source: "--threads") } catch { fail("\(error)") }
         case "-h", "--help":
-            print("usage: tl-bench [--json] [--gemm-only] [--shapes name,...] [--reps N] [--threads N] [--list]")
+            print("usage: tl-bench [--json] [--gemm-only] [--shapes name,...] [--reps N] [--threads N] [--cpu-time] [--list]")
             exit(0)
         default: fail("unknown option '\(args[i])' (try --help)")
         }
@@ -61,7 +65,16 @@ struct Bench {
     let setup: () -> (() -> Void)
 }
 
-func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+nonisolated(unsafe) var useThreadCPUClock = false
+
+func now() -> UInt64 {
+    if useThreadCPUClock {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+    return DispatchTime.now().uptimeNanoseconds
+}
 
 /// Median seconds per call over `reps` samples of ≥ 20 ms each.
 func measure(_ body: () -> Void, reps: Int) -> Double {
@@ -86,6 +99,10 @@ func measure(_ body: () -> Void, reps: Int) -> Double {
 
 let options = parseOptions(Array(CommandLine.arguments.dropFirst()))
 if let t = options.threads { try! setKernelThreadCount(t) }
+if options.cpuTime {
+    guard kernelThreadCount == 1 else { fail("--cpu-time needs --threads 1 (it reads the calling thread's CPU clock)") }
+    useThreadCPUClock = true
+}
 var benches = gemmBenches()
 if !options.gemmOnly { benches += convBenches() + rowBenches() }
 if options.list { for b in benches { print(b.name) }; exit(0) }

@@ -24,3 +24,8 @@ let gemmNC = 32 * 64
 
 /// Name reported by `kernelBackendName` in TLKernels.
 public let backendName = "avx512"
+
+@inline(__always) func microKernelRows(_ kc: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>,
+                                       _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) {
+    microKernelRows12x32(kc, a, lda, b, c, ldc, beta)
+}
