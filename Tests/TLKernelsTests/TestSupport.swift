@@ -39,3 +39,35 @@ func maxScaledError(_ x: [Float], _ y: [Float], scale: [Float]) -> Float {
     for i in x.indices { worst = max(worst, abs(x[i] - y[i]) / max(scale[i], 1e-30)) }
     return worst
 }
+
+/// Owns the raw buffers a test hands to kernels (copies of arrays), freed by `free()`.
+/// (Pointers escaped from `Array.withUnsafeBufferPointer` would be invalid: the optimiser
+/// may end an array's lifetime at its last use, before the kernel runs.)
+final class BufferPool {
+    private var blocks: [UnsafeMutableRawPointer] = []
+
+    func copy(_ a: [Float]) -> UnsafeMutableBufferPointer<Float> {
+        let p = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(a.count, 1))
+        _ = p.initialize(from: a)
+        blocks.append(UnsafeMutableRawPointer(p.baseAddress!))
+        return UnsafeMutableBufferPointer(start: p.baseAddress, count: a.count)
+    }
+
+    func ro(_ a: [Float]) -> UnsafeBufferPointer<Float> { UnsafeBufferPointer(copy(a)) }
+
+    func filled(_ count: Int, _ value: Float = .nan) -> UnsafeMutableBufferPointer<Float> {
+        copy([Float](repeating: value, count: count))
+    }
+
+    func int32(_ count: Int) -> UnsafeMutableBufferPointer<Int32> {
+        let p = UnsafeMutableBufferPointer<Int32>.allocate(capacity: max(count, 1))
+        p.initialize(repeating: -7)
+        blocks.append(UnsafeMutableRawPointer(p.baseAddress!))
+        return UnsafeMutableBufferPointer(start: p.baseAddress, count: count)
+    }
+
+    func free() {
+        for b in blocks { b.deallocate() }
+        blocks = []
+    }
+}
