@@ -26,37 +26,85 @@ struct PatchGeometry {
 
     /// Copies P[pixel, q0 ..< q0+count] to dst[0], dst[step], dst[2·step], …
     /// (zeros where the receptive field lies in the padding).
+    /// Works row by row of the receptive field: for a fixed ky the KW·C values of P are one
+    /// contiguous run of the input row (channels-last), minus the columns in the padding, so
+    /// the per-element cost is a copy; bounds are checked once per kernel row.
     @inline(__always)
     func gather(pixel: Int, q0: Int, count: Int, into dst: UnsafeMutablePointer<Float>, step: Int) {
         let (n, ih0, iw0) = origin(pixel)
+        gather(n: n, ih0: ih0, iw0: iw0, q0: q0, count: count, into: dst, step: step)
+    }
+
+    /// `gather` for the pixel whose receptive field starts at (n, ih0, iw0).
+    @inline(__always)
+    func gather(n: Int, ih0: Int, iw0: Int, q0: Int, count: Int, into dst: UnsafeMutablePointer<Float>, step: Int) {
         let c = channels
-        var seg = q0 / c
-        var ci = q0 - seg * c
+        let rowLen = kernelW * c
+        // Offsets within a kernel row whose input column is inside the image.
+        let validLo = max(0, -iw0) * c
+        let validHi = max(validLo, min(kernelW, width - iw0) * c)
+        var ky = q0 / rowLen
+        var off = q0 - ky * rowLen
         var done = 0
         var d = dst
-        while done < count {
-            let len = min(c - ci, count - done)
-            let ky = seg / kernelW, kx = seg - ky * kernelW
-            let ih = ih0 + ky, iw = iw0 + kx
-            if ih >= 0 && ih < height && iw >= 0 && iw < width {
-                var s = x + ((n * height + ih) * width + iw) * c + ci
-                if step == 1 {
-                    UnsafeMutableRawPointer(d).copyMemory(from: s, byteCount: len * 4)
-                    d += len
-                } else {
-                    for _ in 0..<len { d.pointee = s.pointee; s += 1; d += step }
-                }
+        @inline(__always) func zero(_ len: Int) {
+            if step == 1 { d.update(repeating: 0, count: len); d += len } else { for _ in 0..<len { d.pointee = 0; d += step } }
+        }
+        @inline(__always) func copy(_ s: UnsafePointer<Float>, _ len: Int) {
+            if step == 1 {
+                if len >= 16 { UnsafeMutableRawPointer(d).copyMemory(from: s, byteCount: len * 4) } else { for i in 0..<len { d[i] = s[i] } }
+                d += len
             } else {
-                if step == 1 {
-                    d.update(repeating: 0, count: len)
-                    d += len
-                } else {
-                    for _ in 0..<len { d.pointee = 0; d += step }
+                var sp = s
+                for _ in 0..<len { d.pointee = sp.pointee; sp += 1; d += step }
+            }
+        }
+        while done < count {
+            let len = min(rowLen - off, count - done)
+            let end = off + len
+            let ih = ih0 + ky
+            if ih < 0 || ih >= height {
+                zero(len)
+            } else {
+                let a = min(max(off, validLo), end), b = max(min(end, validHi), a)
+                if a > off { zero(a - off) }
+                if b > a {
+                    // Element at kernel-row offset o is x[n, ih, iw0 + o / c, o % c] = rowBase + o.
+                    let rowBase = x + ((n * height + ih) * width + iw0) * c
+                    copy(rowBase + a, b - a)
                 }
+                if end > b { zero(end - b) }
             }
             done += len
-            ci = 0
-            seg += 1
+            off = 0
+            ky += 1
+        }
+    }
+}
+
+/// Walks consecutive output pixels without a division per pixel.
+struct PixelWalker {
+    var n: Int, oh: Int, ow: Int
+    let geo: PatchGeometry
+
+    init(_ geo: PatchGeometry, start pixel: Int) {
+        self.geo = geo
+        let perImage = geo.outH * geo.outW
+        n = pixel / perImage
+        let rem = pixel - n * perImage
+        oh = rem / geo.outW
+        ow = rem - oh * geo.outW
+    }
+
+    var ih0: Int { oh * geo.strideH - geo.padH }
+    var iw0: Int { ow * geo.strideW - geo.padW }
+
+    @inline(__always) mutating func advance() {
+        ow += 1
+        if ow == geo.outW {
+            ow = 0
+            oh += 1
+            if oh == geo.outH { oh = 0; n += 1 }
         }
     }
 }
@@ -74,8 +122,10 @@ struct PatchPackerA: PanelPackerA {
         var ib = 0
         while ib < mc {
             let rows = min(gemmMR, mc - ib)
+            var walker = PixelWalker(geo, start: rowBase + i0 + ib)
             for r in 0..<rows {
-                geo.gather(pixel: rowBase + i0 + ib + r, q0: p0, count: kc, into: d + r * kc, step: 1)
+                geo.gather(n: walker.n, ih0: walker.ih0, iw0: walker.iw0, q0: p0, count: kc, into: d + r * kc, step: 1)
+                walker.advance()
             }
             if rows < gemmMR { (d + rows * kc).update(repeating: 0, count: (gemmMR - rows) * kc) }
             d += gemmMR * kc
@@ -96,8 +146,10 @@ struct PatchPackerB: PanelPackerB {
         while jb < nc {
             let cols = min(gemmNR, nc - jb)
             var dd = d
-            for p in 0..<kc {
-                geo.gather(pixel: pixelBase + p0 + p, q0: j0 + jb, count: cols, into: dd, step: 1)
+            var walker = PixelWalker(geo, start: pixelBase + p0)
+            for _ in 0..<kc {
+                geo.gather(n: walker.n, ih0: walker.ih0, iw0: walker.iw0, q0: j0 + jb, count: cols, into: dd, step: 1)
+                walker.advance()
                 if cols < gemmNR { (dd + cols).update(repeating: 0, count: gemmNR - cols) }
                 dd += gemmNR
             }
