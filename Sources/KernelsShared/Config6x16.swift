@@ -21,3 +21,8 @@ let gemmNC = 16 * 128
                                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) {
     microKernelRows6x16(kc, a, lda, b, c, ldc, beta)
 }
+
+@inline(__always) func convMicroKernel(_ kh: Int, _ run: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ rowStride: Int,
+                                       _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) {
+    convMicroKernel6x16(kh, run, a, lda, rowStride, b, c, ldc, beta)
+}

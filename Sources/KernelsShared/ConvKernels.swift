@@ -1,11 +1,12 @@
-// Convolution as implicit GEMM on channels-last data (one backend, single-threaded per call).
+// Convolution on channels-last data (one backend, single-threaded per call).
 //
 // Geometry: input x [N, H, W, C], weight [Cout, KH, KW, C], output [N, OH, OW, Cout].
 // The im2col matrix P[M, K] (M = N·OH·OW output pixels, K = KH·KW·C, column q = (ky·KW + kx)·C + ci)
-// is never materialised: the GEMM packers gather it straight from x into packed panels.
-// With channels-last, every (pixel, ky, kx) contributes a contiguous run of C input floats.
-//   forward:      out[M, Cout] = P · Wᵀ             (A = P gathered, B = W as transB)
-//   weight grad:  dW[Cout, K]  = dYᵀ · P            (A = dY as transA, B = P gathered)
+// is never materialised. With channels-last, each kernel row of a receptive field is one
+// contiguous run of KW·C input floats.
+//   forward:      out[M, Cout] = P · Wᵀ   direct: the micro-kernel reads P from the padded
+//                                          input (convForwardDirectRows), only W is packed
+//   weight grad:  dW[Cout, K]  = dYᵀ · P  GEMM driver, B = P gathered into packed panels
 // Input gradients use the forward kernel on dY with a flipped weight (stride 1), see TLKernels.
 
 struct PatchGeometry {
@@ -109,31 +110,6 @@ struct PixelWalker {
     }
 }
 
-/// op(A) = P (rows: output pixels from `rowBase`), for the forward pass.
-struct PatchPackerA: PanelPackerA {
-    let geo: PatchGeometry
-    let rowBase: Int
-
-    var rowPanels: Bool { true }
-
-    @inline(__always)
-    func pack(i0: Int, mc: Int, p0: Int, kc: Int, into dst: UnsafeMutablePointer<Float>) {
-        var d = dst
-        var ib = 0
-        while ib < mc {
-            let rows = min(gemmMR, mc - ib)
-            var walker = PixelWalker(geo, start: rowBase + i0 + ib)
-            for r in 0..<rows {
-                geo.gather(n: walker.n, ih0: walker.ih0, iw0: walker.iw0, q0: p0, count: kc, into: d + r * kc, step: 1)
-                walker.advance()
-            }
-            if rows < gemmMR { (d + rows * kc).update(repeating: 0, count: (gemmMR - rows) * kc) }
-            d += gemmMR * kc
-            ib += gemmMR
-        }
-    }
-}
-
 /// op(B) = P (rows: output pixels from `pixelBase`, the reduction axis), for the weight gradient.
 struct PatchPackerB: PanelPackerB {
     let geo: PatchGeometry
@@ -159,33 +135,6 @@ struct PatchPackerB: PanelPackerB {
     }
 }
 
-/// out[rowStart ..< rowStart+rowCount, 0..<outChannels] = P·Wᵀ (+ bias), rows of the
-/// [N·OH·OW, Cout] output. weight: [Cout, KH·KW·C]; bias: [Cout] or nil. Single-threaded.
-public func convForwardRows(x: UnsafePointer<Float>, height: Int, width: Int, channels: Int,
-                            kernelH: Int, kernelW: Int, strideH: Int, strideW: Int, padH: Int, padW: Int,
-                            outH: Int, outW: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                            outChannels: Int, rowStart: Int, rowCount: Int, out: UnsafeMutablePointer<Float>) {
-    guard rowCount > 0, outChannels > 0 else { return }
-    let k = kernelH * kernelW * channels
-    let geo = PatchGeometry(x: x, height: height, width: width, channels: channels, kernelH: kernelH,
-                            kernelW: kernelW, strideH: strideH, strideW: strideW, padH: padH, padW: padW,
-                            outH: outH, outW: outW)
-    let c = out + rowStart * outChannels
-    gemmDriver(m: rowCount, n: outChannels, k: k,
-               packA: PatchPackerA(geo: geo, rowBase: rowStart),
-               packB: MatrixPackerB(b: weight, ldb: k, trans: true),
-               beta: 0, c: c, ldc: outChannels)
-    if let bias {
-        let w = VF.scalarCount
-        for r in 0..<rowCount {
-            let row = c + r * outChannels
-            var j = 0
-            while j + w <= outChannels { storeV(loadV(row + j) + loadV(bias + j), row + j); j += w }
-            while j < outChannels { row[j] += bias[j]; j += 1 }
-        }
-    }
-}
-
 /// dW[Cout, K] = beta·dW + dY[pixels]ᵀ · P[pixels] over output pixels
 /// [pixelStart, pixelStart+pixelCount); dy: [N·OH·OW, Cout]. Single-threaded.
 public func convWeightGradient(x: UnsafePointer<Float>, height: Int, width: Int, channels: Int,
@@ -202,4 +151,97 @@ public func convWeightGradient(x: UnsafePointer<Float>, height: Int, width: Int,
                packA: MatrixPackerA(a: dy + pixelStart * outChannels, lda: outChannels, trans: true, alpha: 1),
                packB: PatchPackerB(geo: geo, pixelBase: pixelStart),
                beta: beta, c: dw, ldc: k)
+}
+
+// MARK: Direct forward (no A packing)
+
+/// Floats that must be readable after the end of the padded input for `convForwardDirectRows`:
+/// a partial last tile reads up to MR output pixels' receptive fields past the row's end.
+public func convDirectReadSlack(channels: Int, strideW: Int, paddedWidth: Int) -> Int {
+    (gemmMR + 1) * strideW * channels + 2 * paddedWidth * channels
+}
+
+/// Forward convolution of a zero-padded input, output rows [rowStart, rowEnd) where row index
+/// = n·OH + oh; output [N, OH, OW, Cout]. Single-threaded.
+/// - xp: [N, Hp, Wp, C] already zero-padded (Hp = H + 2·padH, Wp = W + 2·padW), followed by
+///   `convDirectReadSlack` readable floats.
+/// - weight: [Cout, KH, KW, C]; bias: [Cout] or nil.
+/// Each tile is MR consecutive output pixels of one output row: in the padded input their
+/// receptive fields start strideW·C floats apart and every kernel row is a contiguous run of
+/// KW·C floats, so the micro-kernel reads A straight from the input; only W is packed.
+public func convForwardDirectRows(xp: UnsafePointer<Float>, paddedHeight: Int, paddedWidth: Int, channels: Int,
+                                  kernelH: Int, kernelW: Int, strideH: Int, strideW: Int, outH: Int, outW: Int,
+                                  weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, outChannels: Int,
+                                  rowStart: Int, rowEnd: Int, out: UnsafeMutablePointer<Float>) {
+    guard rowEnd > rowStart, outChannels > 0 else { return }
+    let c = channels, run = kernelW * c, k = kernelH * run
+    let panels = (outChannels + gemmNR - 1) / gemmNR
+    // Packed weight: panel j holds K steps of NR floats (Cout columns j·NR …, zero-filled).
+    let packed = UnsafeMutableRawPointer.allocate(byteCount: panels * k * gemmNR * 4, alignment: 64)
+        .bindMemory(to: Float.self, capacity: panels * k * gemmNR)
+    let edge = UnsafeMutableRawPointer.allocate(byteCount: gemmMR * gemmNR * 4, alignment: 64)
+        .bindMemory(to: Float.self, capacity: gemmMR * gemmNR)
+    defer { packed.deallocate(); edge.deallocate() }
+    MatrixPackerB(b: weight, ldb: k, trans: true).pack(p0: 0, kc: k, j0: 0, nc: outChannels, into: packed)
+
+    // K blocks: whole kernel rows while they fit ~256 steps (B micro-panel stays in L1),
+    // else chunks of one long row.
+    let rowsPerBlock = max(1, min(kernelH, 256 / max(run, 1)))
+    let chunk = run <= 256 ? run : 256
+    let lda = strideW * c, rowStride = paddedWidth * c
+    for row in rowStart..<rowEnd {
+        let n = row / outH, oh = row - n * outH
+        let aRow = xp + (n * paddedHeight + oh * strideH) * rowStride
+        var ow0 = 0
+        while ow0 < outW {
+            let mr = min(gemmMR, outW - ow0)
+            let a = aRow + ow0 * lda
+            let cTile = out + (row * outW + ow0) * outChannels
+            for jp in 0..<panels {
+                let j0 = jp * gemmNR, nr = min(gemmNR, outChannels - j0)
+                let full = mr == gemmMR && nr == gemmNR
+                let dst = full ? cTile + j0 : edge
+                let ldc = full ? outChannels : gemmNR
+                let bPanel = UnsafePointer(packed + jp * k * gemmNR)
+                var first = true
+                var ky = 0
+                while ky < kernelH {
+                    if run <= 256 {
+                        let kh = min(rowsPerBlock, kernelH - ky)
+                        convMicroKernel(kh, run, a + ky * rowStride, lda, rowStride, bPanel + ky * run * gemmNR,
+                                        dst, ldc, first ? 0 : 1)
+                        first = false
+                        ky += kh
+                    } else {
+                        var p0 = 0
+                        while p0 < run {
+                            let len = min(chunk, run - p0)
+                            convMicroKernel(1, len, a + ky * rowStride + p0, lda, rowStride,
+                                            bPanel + (ky * run + p0) * gemmNR, dst, ldc, first ? 0 : 1)
+                            first = false
+                            p0 += len
+                        }
+                        ky += 1
+                    }
+                }
+                if !full {
+                    for r in 0..<mr {
+                        let crow = cTile + r * outChannels + j0, erow = edge + r * gemmNR
+                        for t in 0..<nr { crow[t] = erow[t] }
+                    }
+                }
+            }
+            ow0 += gemmMR
+        }
+        if let bias {
+            let w = VF.scalarCount
+            let base = out + row * outW * outChannels
+            for p in 0..<outW {
+                let o = base + p * outChannels
+                var j = 0
+                while j + w <= outChannels { storeV(loadV(o + j) + loadV(bias + j), o + j); j += w }
+                while j < outChannels { o[j] += bias[j]; j += 1 }
+            }
+        }
+    }
 }

@@ -59,26 +59,34 @@ public struct Conv2DGeometryError: Error, CustomStringConvertible {
 // MARK: Backend dispatch
 
 @inline(__always)
-func backendConvForwardRows(_ backend: KernelBackend, x: UnsafePointer<Float>, height: Int, width: Int, channels: Int,
-                            g: Conv2DGeometry, outH: Int, outW: Int, weight: UnsafePointer<Float>,
-                            bias: UnsafePointer<Float>?, outChannels: Int, rowStart: Int, rowCount: Int,
-                            out: UnsafeMutablePointer<Float>) {
+func backendConvForwardDirectRows(_ backend: KernelBackend, xp: UnsafePointer<Float>, paddedHeight: Int, paddedWidth: Int,
+                                  channels: Int, g: Conv2DGeometry, outH: Int, outW: Int, weight: UnsafePointer<Float>,
+                                  bias: UnsafePointer<Float>?, outChannels: Int, rowStart: Int, rowEnd: Int,
+                                  out: UnsafeMutablePointer<Float>) {
     switch backend {
     case .avx512:
-        TLKernelsAVX512.convForwardRows(x: x, height: height, width: width, channels: channels,
+        TLKernelsAVX512.convForwardDirectRows(xp: xp, paddedHeight: paddedHeight, paddedWidth: paddedWidth, channels: channels,
             kernelH: g.kernelHeight, kernelW: g.kernelWidth, strideH: g.strideHeight, strideW: g.strideWidth,
-            padH: g.paddingHeight, padW: g.paddingWidth, outH: outH, outW: outW, weight: weight, bias: bias,
-            outChannels: outChannels, rowStart: rowStart, rowCount: rowCount, out: out)
+            outH: outH, outW: outW, weight: weight, bias: bias, outChannels: outChannels,
+            rowStart: rowStart, rowEnd: rowEnd, out: out)
     case .avx2:
-        TLKernelsAVX2.convForwardRows(x: x, height: height, width: width, channels: channels,
+        TLKernelsAVX2.convForwardDirectRows(xp: xp, paddedHeight: paddedHeight, paddedWidth: paddedWidth, channels: channels,
             kernelH: g.kernelHeight, kernelW: g.kernelWidth, strideH: g.strideHeight, strideW: g.strideWidth,
-            padH: g.paddingHeight, padW: g.paddingWidth, outH: outH, outW: outW, weight: weight, bias: bias,
-            outChannels: outChannels, rowStart: rowStart, rowCount: rowCount, out: out)
+            outH: outH, outW: outW, weight: weight, bias: bias, outChannels: outChannels,
+            rowStart: rowStart, rowEnd: rowEnd, out: out)
     case .portable:
-        TLKernelsPortable.convForwardRows(x: x, height: height, width: width, channels: channels,
+        TLKernelsPortable.convForwardDirectRows(xp: xp, paddedHeight: paddedHeight, paddedWidth: paddedWidth, channels: channels,
             kernelH: g.kernelHeight, kernelW: g.kernelWidth, strideH: g.strideHeight, strideW: g.strideWidth,
-            padH: g.paddingHeight, padW: g.paddingWidth, outH: outH, outW: outW, weight: weight, bias: bias,
-            outChannels: outChannels, rowStart: rowStart, rowCount: rowCount, out: out)
+            outH: outH, outW: outW, weight: weight, bias: bias, outChannels: outChannels,
+            rowStart: rowStart, rowEnd: rowEnd, out: out)
+    }
+}
+
+func backendConvDirectReadSlack(_ backend: KernelBackend, channels: Int, strideW: Int, paddedWidth: Int) -> Int {
+    switch backend {
+    case .avx512: TLKernelsAVX512.convDirectReadSlack(channels: channels, strideW: strideW, paddedWidth: paddedWidth)
+    case .avx2: TLKernelsAVX2.convDirectReadSlack(channels: channels, strideW: strideW, paddedWidth: paddedWidth)
+    case .portable: TLKernelsPortable.convDirectReadSlack(channels: channels, strideW: strideW, paddedWidth: paddedWidth)
     }
 }
 

@@ -29,3 +29,8 @@ public let backendName = "avx512"
                                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) {
     microKernelRows12x32(kc, a, lda, b, c, ldc, beta)
 }
+
+@inline(__always) func convMicroKernel(_ kh: Int, _ run: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ rowStride: Int,
+                                       _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) {
+    convMicroKernel12x32(kh, run, a, lda, rowStride, b, c, ldc, beta)
+}
