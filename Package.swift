@@ -12,7 +12,21 @@ let package = Package(
     ],
     dependencies: [],
     targets: [
-        .target(name: "TLKernels"),
+        // Fast kernels: one module per instruction-set level, compiled from the same shared
+        // sources (Sources/KernelsShared, symlinked in). TLKernels picks one at run time from
+        // /proc/cpuinfo flags; see Sources/TLKernels/README-kernels.md.
+        // Release builds drop integer-overflow checks in these three modules (-Ounchecked): the
+        // packing loops showed them in profiles; every size is validated by TLKernels first.
+        .target(name: "TLKernelsAVX512",
+                swiftSettings: [.unsafeFlags(["-target-cpu", "skylake-avx512"]),
+                                .unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        .target(name: "TLKernelsAVX2",
+                swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"]),
+                                .unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        .target(name: "TLKernelsPortable",
+                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        .target(name: "TLKernels", dependencies: ["TLKernelsAVX512", "TLKernelsAVX2", "TLKernelsPortable"],
+                exclude: ["README-kernels.md"]),
         .target(name: "TLTensor", dependencies: ["TLKernels"]),
         .target(name: "TLNN", dependencies: ["TLTensor"]),
         .target(name: "TLOptim", dependencies: ["TLTensor", "TLNN"]),

@@ -1,1 +1,134 @@
-print("tl-bench: benchmarks arrive with the fast kernels")
+// tl-bench: throughput of the TLKernels hot paths (GFLOPS, or GB/s for memory-bound ones).
+//
+//   tl-bench [--json] [--gemm-only] [--shapes a,b,...] [--reps N] [--threads N] [--list]
+//
+// Each benchmark is timed as `reps` samples (median reported); one sample repeats the kernel
+// until it lasts ≥ 20 ms, so small shapes are not dominated by timer resolution.
+import Dispatch
+import Foundation
+import TLKernels
+
+struct Options {
+    var json = false
+    var gemmOnly = false
+    var shapes: [String]? = nil
+    var reps = 5
+    var threads: Int? = nil
+    var list = false
+    /// Time with the calling thread's CPU clock instead of the wall clock (with --threads 1:
+    /// immune to time-slicing by other processes on a busy machine; for A/B comparisons).
+    var cpuTime = false
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("tl-bench: \(message)\n".utf8))
+    exit(2)
+}
+
+func parseOptions(_ args: [String]) -> Options {
+    var o = Options()
+    var i = 0
+    func value(_ flag: String) -> String {
+        i += 1
+        guard i < args.count else { fail("\(flag) needs a value") }
+        return args[i]
+    }
+    while i < args.count {
+        switch args[i] {
+        case "--json": o.json = true
+        case "--gemm-only": o.gemmOnly = true
+        case "--list": o.list = true
+        case "--cpu-time": o.cpuTime = true
+        case "--shapes": o.shapes = value("--shapes").split(separator: ",").map(String.init)
+        case "--reps":
+            let v = value("--reps")
+            guard let n = Int(v), (1...1000).contains(n) else { fail("--reps: expected 1...1000, got '\(v)'") }
+            o.reps = n
+        case "--threads":
+            do { o.threads = try parseThreadCount(value("--threads"), source: "--threads") } catch { fail("\(error)") }
+        case "-h", "--help":
+            print("usage: tl-bench [--json] [--gemm-only] [--shapes name,...] [--reps N] [--threads N] [--cpu-time] [--list]")
+            exit(0)
+        default: fail("unknown option '\(args[i])' (try --help)")
+        }
+        i += 1
+    }
+    return o
+}
+
+/// One benchmark: `work` is FLOPs (unit GFLOPS) or bytes moved (unit GB/s) per call.
+struct Bench {
+    let name: String
+    let group: String
+    let unit: String
+    let work: Double
+    let setup: () -> (() -> Void)
+}
+
+nonisolated(unsafe) var useThreadCPUClock = false
+
+func now() -> UInt64 {
+    if useThreadCPUClock {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+    return DispatchTime.now().uptimeNanoseconds
+}
+
+/// Median seconds per call over `reps` samples of ≥ 20 ms each.
+func measure(_ body: () -> Void, reps: Int) -> Double {
+    body()  // warm-up (page faults, first-touch)
+    var inner = 1
+    while true {
+        let t0 = now()
+        for _ in 0..<inner { body() }
+        let dt = Double(now() - t0) * 1e-9
+        if dt >= 0.02 || inner >= 1 << 20 { break }
+        inner = max(inner * 2, Int(Double(inner) * 0.025 / max(dt, 1e-9)))
+    }
+    var samples: [Double] = []
+    for _ in 0..<reps {
+        let t0 = now()
+        for _ in 0..<inner { body() }
+        samples.append(Double(now() - t0) * 1e-9 / Double(inner))
+    }
+    samples.sort()
+    return samples[samples.count / 2]
+}
+
+let options = parseOptions(Array(CommandLine.arguments.dropFirst()))
+if let t = options.threads { try! setKernelThreadCount(t) }
+if options.cpuTime {
+    guard kernelThreadCount == 1 else { fail("--cpu-time needs --threads 1 (it reads the calling thread's CPU clock)") }
+    useThreadCPUClock = true
+}
+var benches = gemmBenches()
+if !options.gemmOnly { benches += convBenches() + rowBenches() }
+if options.list { for b in benches { print(b.name) }; exit(0) }
+if let wanted = options.shapes {
+    for w in wanted where !benches.contains(where: { $0.name == w }) { fail("--shapes: unknown benchmark '\(w)' (see --list)") }
+    benches = benches.filter { wanted.contains($0.name) }
+}
+
+var results: [(Bench, Double, Double)] = []
+if !options.json {
+    print("tl-bench: backend \(kernelBackendName), threads \(kernelThreadCount), reps \(options.reps)")
+}
+for b in benches {
+    let body = b.setup()
+    let sec = measure(body, reps: options.reps)
+    let rate = b.work / sec / 1e9
+    results.append((b, sec, rate))
+    if !options.json {
+        let pad = b.name.padding(toLength: 34, withPad: " ", startingAt: 0)
+        print("\(pad) \(String(format: "%9.3f", sec * 1e3)) ms  \(String(format: "%8.1f", rate)) \(b.unit)")
+    }
+}
+if options.json {
+    var items: [String] = []
+    for (b, sec, rate) in results {
+        items.append("{\"name\":\"\(b.name)\",\"group\":\"\(b.group)\",\"unit\":\"\(b.unit)\",\"seconds\":\(sec),\"rate\":\(rate)}")
+    }
+    print("{\"backend\":\"\(kernelBackendName)\",\"threads\":\(kernelThreadCount),\"reps\":\(options.reps),\"results\":[\n" + items.joined(separator: ",\n") + "\n]}")
+}

@@ -21,8 +21,18 @@ public func sgemm(
     beta: Float,
     c: UnsafeMutableBufferPointer<Float>, ldc: Int
 ) {
-    sgemmReference(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                   a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    guard m > 0, n > 0 else { return }
+    precondition(lda >= (transA ? m : k) && ldb >= (transB ? k : n) && ldc >= n, "sgemm: leading dimension too small")
+    precondition(c.count >= (m - 1) * ldc + n, "sgemm: C buffer too small")
+    precondition(k == 0 || (a.count >= (transA ? (k - 1) * lda + m : (m - 1) * lda + k)
+                            && b.count >= (transB ? (n - 1) * ldb + k : (k - 1) * ldb + n)),
+                 "sgemm: A or B buffer too small")
+    let cp = c.baseAddress!
+    // With k == 0 the A/B buffers may be empty (nil base): any non-nil pointer will do, never read.
+    let ap = a.baseAddress ?? UnsafePointer(cp)
+    let bp = b.baseAddress ?? UnsafePointer(cp)
+    sgemmThreaded(.current, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                  a: ap, lda: lda, b: bp, ldb: ldb, beta: beta, c: cp, ldc: ldc)
 }
 
 /// Naive triple-loop twin of `sgemm` (same contract), accumulating in Double so it can

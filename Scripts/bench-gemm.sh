@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Compares tl's sgemm with numpy (OpenBLAS) on the tl-bench GEMM shapes.
+#
+#   Scripts/bench-gemm.sh [ROUNDS] [THREADS]      (defaults: 5 rounds, 2 threads)
+#
+# Builds tl-bench in release, then runs ROUNDS rounds; each round runs every GEMM shape in
+# tl-bench and then in numpy (alternating, so both see the same machine load). Each side
+# reports a median of 3 samples (each ≥ 20 ms) per shape per round; the line per shape
+# prints the median over rounds, in GFLOPS:
+#   SHAPE tl=… numpy=… ratio=…        and finally      min ratio R
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS="${1:-5}"
+THREADS="${2:-2}"
+case "$ROUNDS$THREADS" in *[!0-9]*|"") echo "bench-gemm.sh: ROUNDS and THREADS must be positive integers" >&2; exit 2;; esac
+
+swift build -c release --product tl-bench >&2
+BIN="$(swift build -c release --show-bin-path)/tl-bench"
+SHAPES="$("$BIN" --gemm-only --list | paste -sd, -)"
+TMP="$(mktemp -d)"
+trap 'rm -rf "$TMP"' EXIT
+
+NUMPY_BENCH='
+import sys, time, json
+import numpy as np
+def median(x):
+    x = sorted(x); return x[len(x) // 2]
+def measure(f):
+    f()
+    inner = 1
+    while True:
+        t0 = time.perf_counter()
+        for _ in range(inner): f()
+        dt = time.perf_counter() - t0
+        if dt >= 0.02 or inner >= 1 << 20: break
+        inner = max(inner * 2, int(inner * 0.025 / max(dt, 1e-9)))
+    s = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        for _ in range(inner): f()
+        s.append((time.perf_counter() - t0) / inner)
+    return median(s)
+rng = np.random.default_rng(0)
+def mat(r, c): return rng.uniform(-1, 1, (r, c)).astype(np.float32)
+out = {}
+for name in sys.argv[1].split(","):
+    parts = name.split("-")            # gemm-S or gemm-MxKxN-V
+    if len(parts) == 2:
+        m = k = n = int(parts[1]); v = "AB"
+    else:
+        m, k, n = map(int, parts[1].split("x")); v = parts[2]
+    a, b, dc = mat(m, k), mat(k, n), mat(m, n)
+    if v == "AB":
+        c = np.empty((m, n), np.float32); f = lambda: np.matmul(a, b, out=c)
+    elif v == "ABt":
+        c = np.empty((m, k), np.float32); f = lambda: np.matmul(dc, b.T, out=c)
+    else:
+        c = np.empty((k, n), np.float32); f = lambda: np.matmul(a.T, dc, out=c)
+    out[name] = 2.0 * m * k * n / measure(f) / 1e9
+print(json.dumps(out))
+'
+
+for r in $(seq 1 "$ROUNDS"); do
+    "$BIN" --gemm-only --json --reps 3 --threads "$THREADS" > "$TMP/tl.$r.json"
+    OPENBLAS_NUM_THREADS="$THREADS" OMP_NUM_THREADS="$THREADS" python3 -c "$NUMPY_BENCH" "$SHAPES" > "$TMP/np.$r.json"
+    echo "round $r/$ROUNDS done" >&2
+done
+
+python3 -c '
+import json, sys, glob
+tmp, shapes = sys.argv[1], sys.argv[2].split(",")
+def median(x):
+    x = sorted(x); n = len(x)
+    return x[n // 2] if n % 2 else 0.5 * (x[n // 2 - 1] + x[n // 2])
+tl, np_ = {}, {}
+for f in sorted(glob.glob(tmp + "/tl.*.json")):
+    for r in json.load(open(f))["results"]: tl.setdefault(r["name"], []).append(r["rate"])
+for f in sorted(glob.glob(tmp + "/np.*.json")):
+    for k, v in json.load(open(f)).items(): np_.setdefault(k, []).append(v)
+worst = None
+for s in shapes:
+    t, n = median(tl[s]), median(np_[s])
+    ratio = t / n
+    worst = ratio if worst is None else min(worst, ratio)
+    print(f"{s} tl={t:.1f} numpy={n:.1f} ratio={ratio:.2f}")
+print(f"min ratio {worst:.2f}")
+' "$TMP" "$SHAPES"

@@ -1,0 +1,28 @@
+// Shared by the AVX2 (haswell) and portable backends: 6x16 tile of SIMD8<Float>.
+// On AVX2 a SIMD8 is one ymm register: 12 accumulators + 2 B vectors + 1 broadcast = 15 of 16.
+// (A SIMD16 tile would split into register pairs and spill: see cpu-performance-facts.md.)
+
+typealias VF = SIMD8<Float>
+typealias VI = SIMD8<Int32>
+typealias VU = SIMD8<UInt32>
+
+let gemmMR = 6
+let gemmNR = 16
+let gemmKC = 256
+let gemmMC = 6 * 40
+let gemmNC = 16 * 128
+
+@inline(__always) func microKernel(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                                   _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) {
+    microKernel6x16(kc, a, b, c, ldc, beta)
+}
+
+@inline(__always) func microKernelRows(_ kc: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>,
+                                       _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) {
+    microKernelRows6x16(kc, a, lda, b, c, ldc, beta)
+}
+
+@inline(__always) func convMicroKernel(_ kh: Int, _ run: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ rowStride: Int,
+                                       _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) {
+    convMicroKernel6x16(kh, run, a, lda, rowStride, b, c, ldc, beta)
+}

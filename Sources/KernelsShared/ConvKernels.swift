@@ -1,0 +1,247 @@
+// Convolution on channels-last data (one backend, single-threaded per call).
+//
+// Geometry: input x [N, H, W, C], weight [Cout, KH, KW, C], output [N, OH, OW, Cout].
+// The im2col matrix P[M, K] (M = N·OH·OW output pixels, K = KH·KW·C, column q = (ky·KW + kx)·C + ci)
+// is never materialised. With channels-last, each kernel row of a receptive field is one
+// contiguous run of KW·C input floats.
+//   forward:      out[M, Cout] = P · Wᵀ   direct: the micro-kernel reads P from the padded
+//                                          input (convForwardDirectRows), only W is packed
+//   weight grad:  dW[Cout, K]  = dYᵀ · P  GEMM driver, B = P gathered into packed panels
+// Input gradients use the forward kernel on dY with a flipped weight (stride 1), see TLKernels.
+
+struct PatchGeometry {
+    let x: UnsafePointer<Float>
+    let height: Int, width: Int, channels: Int
+    let kernelH: Int, kernelW: Int, strideH: Int, strideW: Int, padH: Int, padW: Int
+    let outH: Int, outW: Int
+
+    /// Top-left input coordinate of the receptive field of output pixel `pixel`
+    /// (index into [N, OH, OW]), as (image, ih0, iw0).
+    @inline(__always)
+    func origin(_ pixel: Int) -> (Int, Int, Int) {
+        let perImage = outH * outW
+        let n = pixel / perImage, rem = pixel - n * perImage
+        let oh = rem / outW, ow = rem - oh * outW
+        return (n, oh * strideH - padH, ow * strideW - padW)
+    }
+
+    /// Copies P[pixel, q0 ..< q0+count] to dst[0], dst[step], dst[2·step], …
+    /// (zeros where the receptive field lies in the padding).
+    /// Works row by row of the receptive field: for a fixed ky the KW·C values of P are one
+    /// contiguous run of the input row (channels-last), minus the columns in the padding, so
+    /// the per-element cost is a copy; bounds are checked once per kernel row.
+    @inline(__always)
+    func gather(pixel: Int, q0: Int, count: Int, into dst: UnsafeMutablePointer<Float>, step: Int) {
+        let (n, ih0, iw0) = origin(pixel)
+        gather(n: n, ih0: ih0, iw0: iw0, q0: q0, count: count, into: dst, step: step)
+    }
+
+    /// `gather` for the pixel whose receptive field starts at (n, ih0, iw0).
+    @inline(__always)
+    func gather(n: Int, ih0: Int, iw0: Int, q0: Int, count: Int, into dst: UnsafeMutablePointer<Float>, step: Int) {
+        let c = channels
+        let rowLen = kernelW * c
+        // Offsets within a kernel row whose input column is inside the image.
+        let validLo = max(0, -iw0) * c
+        let validHi = max(validLo, min(kernelW, width - iw0) * c)
+        var ky = q0 / rowLen
+        var off = q0 - ky * rowLen
+        var done = 0
+        var d = dst
+        @inline(__always) func zero(_ len: Int) {
+            if step == 1 { d.update(repeating: 0, count: len); d += len } else { for _ in 0..<len { d.pointee = 0; d += step } }
+        }
+        @inline(__always) func copy(_ s: UnsafePointer<Float>, _ len: Int) {
+            if step == 1 {
+                if len >= 16 { UnsafeMutableRawPointer(d).copyMemory(from: s, byteCount: len * 4) } else { for i in 0..<len { d[i] = s[i] } }
+                d += len
+            } else {
+                var sp = s
+                for _ in 0..<len { d.pointee = sp.pointee; sp += 1; d += step }
+            }
+        }
+        while done < count {
+            let len = min(rowLen - off, count - done)
+            let end = off + len
+            let ih = ih0 + ky
+            if ih < 0 || ih >= height {
+                zero(len)
+            } else {
+                let a = min(max(off, validLo), end), b = max(min(end, validHi), a)
+                if a > off { zero(a - off) }
+                if b > a {
+                    // Element at kernel-row offset o is x[n, ih, iw0 + o / c, o % c] = rowBase + o.
+                    let rowBase = x + ((n * height + ih) * width + iw0) * c
+                    copy(rowBase + a, b - a)
+                }
+                if end > b { zero(end - b) }
+            }
+            done += len
+            off = 0
+            ky += 1
+        }
+    }
+}
+
+/// Walks consecutive output pixels without a division per pixel.
+struct PixelWalker {
+    var n: Int, oh: Int, ow: Int
+    let geo: PatchGeometry
+
+    init(_ geo: PatchGeometry, start pixel: Int) {
+        self.geo = geo
+        let perImage = geo.outH * geo.outW
+        n = pixel / perImage
+        let rem = pixel - n * perImage
+        oh = rem / geo.outW
+        ow = rem - oh * geo.outW
+    }
+
+    var ih0: Int { oh * geo.strideH - geo.padH }
+    var iw0: Int { ow * geo.strideW - geo.padW }
+
+    @inline(__always) mutating func advance() {
+        ow += 1
+        if ow == geo.outW {
+            ow = 0
+            oh += 1
+            if oh == geo.outH { oh = 0; n += 1 }
+        }
+    }
+}
+
+/// op(B) = P (rows: output pixels from `pixelBase`, the reduction axis), for the weight gradient.
+struct PatchPackerB: PanelPackerB {
+    let geo: PatchGeometry
+    let pixelBase: Int
+
+    @inline(__always)
+    func pack(p0: Int, kc: Int, j0: Int, nc: Int, into dst: UnsafeMutablePointer<Float>) {
+        var d = dst
+        var jb = 0
+        while jb < nc {
+            let cols = min(gemmNR, nc - jb)
+            var dd = d
+            var walker = PixelWalker(geo, start: pixelBase + p0)
+            for _ in 0..<kc {
+                geo.gather(n: walker.n, ih0: walker.ih0, iw0: walker.iw0, q0: j0 + jb, count: cols, into: dd, step: 1)
+                walker.advance()
+                if cols < gemmNR { (dd + cols).update(repeating: 0, count: gemmNR - cols) }
+                dd += gemmNR
+            }
+            d += gemmNR * kc
+            jb += gemmNR
+        }
+    }
+}
+
+/// dW[Cout, K] = beta·dW + dY[pixels]ᵀ · P[pixels] over output pixels
+/// [pixelStart, pixelStart+pixelCount); dy: [N·OH·OW, Cout]. Single-threaded.
+public func convWeightGradient(x: UnsafePointer<Float>, height: Int, width: Int, channels: Int,
+                               kernelH: Int, kernelW: Int, strideH: Int, strideW: Int, padH: Int, padW: Int,
+                               outH: Int, outW: Int, dy: UnsafePointer<Float>, outChannels: Int,
+                               pixelStart: Int, pixelCount: Int, beta: Float, dw: UnsafeMutablePointer<Float>) {
+    let k = kernelH * kernelW * channels
+    guard outChannels > 0, k > 0 else { return }
+    if pixelCount <= 0 { scaleBlock(m: outChannels, n: k, beta: beta, c: dw, ldc: k); return }
+    let geo = PatchGeometry(x: x, height: height, width: width, channels: channels, kernelH: kernelH,
+                            kernelW: kernelW, strideH: strideH, strideW: strideW, padH: padH, padW: padW,
+                            outH: outH, outW: outW)
+    gemmDriver(m: outChannels, n: k, k: pixelCount,
+               packA: MatrixPackerA(a: dy + pixelStart * outChannels, lda: outChannels, trans: true, alpha: 1),
+               packB: PatchPackerB(geo: geo, pixelBase: pixelStart),
+               beta: beta, c: dw, ldc: k)
+}
+
+// MARK: Direct forward (no A packing)
+
+/// Floats that must be readable after the end of the padded input for `convForwardDirectRows`:
+/// a partial last tile reads up to MR output pixels' receptive fields past the row's end.
+public func convDirectReadSlack(channels: Int, strideW: Int, paddedWidth: Int) -> Int {
+    (gemmMR + 1) * strideW * channels + 2 * paddedWidth * channels
+}
+
+/// Forward convolution of a zero-padded input, output rows [rowStart, rowEnd) where row index
+/// = n·OH + oh; output [N, OH, OW, Cout]. Single-threaded.
+/// - xp: [N, Hp, Wp, C] already zero-padded (Hp = H + 2·padH, Wp = W + 2·padW), followed by
+///   `convDirectReadSlack` readable floats.
+/// - weight: [Cout, KH, KW, C]; bias: [Cout] or nil.
+/// Each tile is MR consecutive output pixels of one output row: in the padded input their
+/// receptive fields start strideW·C floats apart and every kernel row is a contiguous run of
+/// KW·C floats, so the micro-kernel reads A straight from the input; only W is packed.
+public func convForwardDirectRows(xp: UnsafePointer<Float>, paddedHeight: Int, paddedWidth: Int, channels: Int,
+                                  kernelH: Int, kernelW: Int, strideH: Int, strideW: Int, outH: Int, outW: Int,
+                                  weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, outChannels: Int,
+                                  rowStart: Int, rowEnd: Int, out: UnsafeMutablePointer<Float>) {
+    guard rowEnd > rowStart, outChannels > 0 else { return }
+    let c = channels, run = kernelW * c, k = kernelH * run
+    let panels = (outChannels + gemmNR - 1) / gemmNR
+    // Packed weight: panel j holds K steps of NR floats (Cout columns j·NR …, zero-filled).
+    let packed = UnsafeMutableRawPointer.allocate(byteCount: panels * k * gemmNR * 4, alignment: 64)
+        .bindMemory(to: Float.self, capacity: panels * k * gemmNR)
+    let edge = UnsafeMutableRawPointer.allocate(byteCount: gemmMR * gemmNR * 4, alignment: 64)
+        .bindMemory(to: Float.self, capacity: gemmMR * gemmNR)
+    defer { packed.deallocate(); edge.deallocate() }
+    MatrixPackerB(b: weight, ldb: k, trans: true).pack(p0: 0, kc: k, j0: 0, nc: outChannels, into: packed)
+
+    // K blocks: whole kernel rows while they fit ~256 steps (B micro-panel stays in L1),
+    // else chunks of one long row.
+    let rowsPerBlock = max(1, min(kernelH, 256 / max(run, 1)))
+    let chunk = run <= 256 ? run : 256
+    let lda = strideW * c, rowStride = paddedWidth * c
+    for row in rowStart..<rowEnd {
+        let n = row / outH, oh = row - n * outH
+        let aRow = xp + (n * paddedHeight + oh * strideH) * rowStride
+        var ow0 = 0
+        while ow0 < outW {
+            let mr = min(gemmMR, outW - ow0)
+            let a = aRow + ow0 * lda
+            let cTile = out + (row * outW + ow0) * outChannels
+            for jp in 0..<panels {
+                let j0 = jp * gemmNR, nr = min(gemmNR, outChannels - j0)
+                let full = mr == gemmMR && nr == gemmNR
+                let dst = full ? cTile + j0 : edge
+                let ldc = full ? outChannels : gemmNR
+                let bPanel = UnsafePointer(packed + jp * k * gemmNR)
+                var first = true
+                var ky = 0
+                while ky < kernelH {
+                    if run <= 256 {
+                        let kh = min(rowsPerBlock, kernelH - ky)
+                        convMicroKernel(kh, run, a + ky * rowStride, lda, rowStride, bPanel + ky * run * gemmNR,
+                                        dst, ldc, first ? 0 : 1)
+                        first = false
+                        ky += kh
+                    } else {
+                        var p0 = 0
+                        while p0 < run {
+                            let len = min(chunk, run - p0)
+                            convMicroKernel(1, len, a + ky * rowStride + p0, lda, rowStride,
+                                            bPanel + (ky * run + p0) * gemmNR, dst, ldc, first ? 0 : 1)
+                            first = false
+                            p0 += len
+                        }
+                        ky += 1
+                    }
+                }
+                if !full {
+                    for r in 0..<mr {
+                        let crow = cTile + r * outChannels + j0, erow = edge + r * gemmNR
+                        for t in 0..<nr { crow[t] = erow[t] }
+                    }
+                }
+            }
+            ow0 += gemmMR
+        }
+        if let bias {
+            let w = VF.scalarCount
+            let base = out + row * outW * outChannels
+            for p in 0..<outW {
+                let o = base + p * outChannels
+                var j = 0
+                while j + w <= outChannels { storeV(loadV(o + j) + loadV(bias + j), o + j); j += w }
+                while j < outChannels { o[j] += bias[j]; j += 1 }
+            }
+        }
+    }
+}

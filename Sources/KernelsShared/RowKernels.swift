@@ -1,0 +1,208 @@
+// Row-wise and element-wise kernels (softmax, LayerNorm, GELU) on raw pointers, one backend.
+// Single-threaded over the given rows / range; TLKernels splits rows across threads.
+// Tails (cols not a multiple of the vector width) go through partial vectors padded with a
+// neutral value, so every element takes the same vector code path.
+
+@inline(__always)
+func loadPartial(_ p: UnsafePointer<Float>, _ count: Int, fill: Float) -> VF {
+    var v = VF(repeating: fill)
+    for i in 0..<count { v[i] = p[i] }
+    return v
+}
+
+@inline(__always)
+func storePartial(_ v: VF, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
+    for i in 0..<count { p[i] = v[i] }
+}
+
+// MARK: Softmax over the last axis
+
+/// y[r, :] = softmax(x[r, :]) for r in 0..<rows; x, y: [rows, cols] (may alias).
+/// Numerically stable: subtracts the row max first, so exp never overflows (inputs of 1e4
+/// are fine) and the largest term is exactly 1, keeping the sum ≥ 1.
+public func softmaxRows(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
+    let w = VF.scalarCount
+    let full = cols / w * w, tail = cols - full
+    for r in 0..<rows {
+        let xr = x + r * cols, yr = y + r * cols
+        var mv = VF(repeating: -.infinity)
+        var j = 0
+        while j < full { mv = vMax(mv, loadV(xr + j)); j += w }
+        if tail > 0 { mv = vMax(mv, loadPartial(xr + full, tail, fill: -.infinity)) }
+        let m = VF(repeating: mv.max())
+        var sv = VF()
+        j = 0
+        while j < full {
+            let e = expV(loadV(xr + j) - m)
+            storeV(e, yr + j)
+            sv += e
+            j += w
+        }
+        if tail > 0 {
+            // Padding lanes are -inf: exp gives 0 and adds nothing to the sum.
+            let e = expV(loadPartial(xr + full, tail, fill: -.infinity) - m)
+            storePartial(e, yr + full, tail)
+            sv += e
+        }
+        let inv = VF(repeating: 1 / sv.sum())
+        j = 0
+        while j < full { storeV(loadV(yr + j) * inv, yr + j); j += w }
+        if tail > 0 { storePartial(loadPartial(yr + full, tail, fill: 0) * inv, yr + full, tail) }
+    }
+}
+
+/// dx = y ⊙ (dy − ⟨dy, y⟩) per row (the softmax Jacobian-vector product); [rows, cols].
+public func softmaxBackwardRows(y: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                                dx: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
+    let w = VF.scalarCount
+    let full = cols / w * w, tail = cols - full
+    for r in 0..<rows {
+        let yr = y + r * cols, gr = dy + r * cols, dr = dx + r * cols
+        var dv = VF()
+        var j = 0
+        while j < full { dv = madd(dv, loadV(yr + j), loadV(gr + j)); j += w }
+        if tail > 0 { dv = madd(dv, loadPartial(yr + full, tail, fill: 0), loadPartial(gr + full, tail, fill: 0)) }
+        let dot = VF(repeating: dv.sum())
+        j = 0
+        while j < full { storeV(loadV(yr + j) * (loadV(gr + j) - dot), dr + j); j += w }
+        if tail > 0 {
+            let v = loadPartial(yr + full, tail, fill: 0) * (loadPartial(gr + full, tail, fill: 0) - dot)
+            storePartial(v, dr + full, tail)
+        }
+    }
+}
+
+// MARK: LayerNorm over the last axis
+
+/// y = (x − mean)·rstd·gamma + beta per row, rstd = 1/sqrt(var + eps) (biased variance).
+/// x, y: [rows, cols]; gamma, beta: [cols]; mean, rstd: [rows] (saved for backward).
+/// Two passes over the row (mean, then squared deviations): no cancellation as in E[x²]−E[x]².
+public func layerNormRows(x: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+                          y: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>,
+                          rstd: UnsafeMutablePointer<Float>, rows: Int, cols: Int, eps: Float) {
+    let w = VF.scalarCount
+    let full = cols / w * w, tail = cols - full
+    let invN = 1 / Float(cols)
+    for r in 0..<rows {
+        let xr = x + r * cols, yr = y + r * cols
+        var sv = VF()
+        var j = 0
+        while j < full { sv += loadV(xr + j); j += w }
+        if tail > 0 { sv += loadPartial(xr + full, tail, fill: 0) }
+        let mu = sv.sum() * invN
+        let muV = VF(repeating: mu)
+        var qv = VF()
+        j = 0
+        while j < full { let d = loadV(xr + j) - muV; qv = madd(qv, d, d); j += w }
+        var tailD = VF()
+        if tail > 0 {
+            tailD = loadPartial(xr + full, tail, fill: mu) - muV  // padding lanes: d = 0
+            qv = madd(qv, tailD, tailD)
+        }
+        let rs = 1 / (qv.sum() * invN + eps).squareRoot()
+        mean[r] = mu
+        rstd[r] = rs
+        let rsV = VF(repeating: rs)
+        j = 0
+        while j < full {
+            let xh = (loadV(xr + j) - muV) * rsV
+            storeV(madd(loadV(beta + j), xh, loadV(gamma + j)), yr + j)
+            j += w
+        }
+        if tail > 0 {
+            let xh = tailD * rsV
+            let v = madd(loadPartial(beta + full, tail, fill: 0), xh, loadPartial(gamma + full, tail, fill: 0))
+            storePartial(v, yr + full, tail)
+        }
+    }
+}
+
+/// LayerNorm backward for rows; with x̂ = (x − mean)·rstd and g = dy·gamma:
+///   dx = rstd·(g − mean(g) − x̂·mean(g·x̂)),  dgamma += Σ_rows dy·x̂,  dbeta += Σ_rows dy.
+/// dgamma/dbeta ([cols]) are accumulated into (callers zero them or pass per-thread partials).
+public func layerNormBackwardRows(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, gamma: UnsafePointer<Float>,
+                                  mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
+                                  dx: UnsafeMutablePointer<Float>, dgamma: UnsafeMutablePointer<Float>,
+                                  dbeta: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
+    let w = VF.scalarCount
+    let full = cols / w * w, tail = cols - full
+    let invN = 1 / Float(cols)
+    for r in 0..<rows {
+        let xr = x + r * cols, gr = dy + r * cols, dr = dx + r * cols
+        let muV = VF(repeating: mean[r]), rsV = VF(repeating: rstd[r])
+        var sg = VF(), sgx = VF()
+        var j = 0
+        while j < full {
+            let xh = (loadV(xr + j) - muV) * rsV
+            let d = loadV(gr + j)
+            let g = d * loadV(gamma + j)
+            sg += g
+            sgx = madd(sgx, g, xh)
+            storeV(madd(loadV(dgamma + j), d, xh), dgamma + j)
+            storeV(loadV(dbeta + j) + d, dbeta + j)
+            j += w
+        }
+        if tail > 0 {
+            let xh = (loadPartial(xr + full, tail, fill: mean[r]) - muV) * rsV
+            let d = loadPartial(gr + full, tail, fill: 0)
+            let g = d * loadPartial(gamma + full, tail, fill: 0)
+            sg += g
+            sgx = madd(sgx, g, xh)
+            storePartial(madd(loadPartial(dgamma + full, tail, fill: 0), d, xh), dgamma + full, tail)
+            storePartial(loadPartial(dbeta + full, tail, fill: 0) + d, dbeta + full, tail)
+        }
+        let a = VF(repeating: sg.sum() * invN), b = VF(repeating: sgx.sum() * invN)
+        j = 0
+        while j < full {
+            let xh = (loadV(xr + j) - muV) * rsV
+            let g = loadV(gr + j) * loadV(gamma + j)
+            storeV(rsV * (g - a - xh * b), dr + j)
+            j += w
+        }
+        if tail > 0 {
+            let xh = (loadPartial(xr + full, tail, fill: mean[r]) - muV) * rsV
+            let g = loadPartial(gr + full, tail, fill: 0) * loadPartial(gamma + full, tail, fill: 0)
+            storePartial(rsV * (g - a - xh * b), dr + full, tail)
+        }
+    }
+}
+
+// MARK: GELU (erf form, as in BERT)
+
+/// y = 0.5·x·(1 + erf(x/√2)) for count elements (x, y may alias).
+public func gelu(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, count: Int) {
+    let w = VF.scalarCount
+    let full = count / w * w
+    let half = VF(repeating: 0.5), invSqrt2 = VF(repeating: 0.707_106_77)
+    var i = 0
+    while i < full {
+        let v = loadV(x + i)
+        storeV(half * v * (VF(repeating: 1) + erfV(v * invSqrt2)), y + i)
+        i += w
+    }
+    if count > full {
+        let v = loadPartial(x + full, count - full, fill: 0)
+        storePartial(half * v * (VF(repeating: 1) + erfV(v * invSqrt2)), y + full, count - full)
+    }
+}
+
+/// dx = dy·(Φ(x) + x·φ(x)), Φ(x) = 0.5·(1 + erf(x/√2)), φ(x) = e^(−x²/2)/√(2π).
+public func geluBackward(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
+                         count: Int) {
+    let w = VF.scalarCount
+    let full = count / w * w
+    @inline(__always) func deriv(_ v: VF) -> VF {
+        let cdf = VF(repeating: 0.5) * (VF(repeating: 1) + erfV(v * VF(repeating: 0.707_106_77)))
+        let pdf = expV(VF(repeating: -0.5) * v * v) * VF(repeating: 0.398_942_28)
+        return madd(cdf, v, pdf)
+    }
+    var i = 0
+    while i < full {
+        storeV(loadV(dy + i) * deriv(loadV(x + i)), dx + i)
+        i += w
+    }
+    if count > full {
+        let n = count - full
+        storePartial(loadPartial(dy + full, n, fill: 0) * deriv(loadPartial(x + full, n, fill: 0)), dx + full, n)
+    }
+}

@@ -1,0 +1,66 @@
+// Vectorised exp and erf on VF (shared by every backend; madd is an FMA where available).
+
+/// e^x, lane-wise, relative error ≤ ~2 ulp for x in [-87.3, 88.7]; 0 below -87.3 (where
+/// e^x would be denormal), +inf above 88.72.
+/// Range reduction x = n·ln2 + r, |r| ≤ ln2/2, with ln2 split in a part exact in float
+/// (0.693359375) and a small correction so n·ln2 adds no rounding error; e^r from the
+/// Cephes degree-6 minimax polynomial; 2^n assembled in the exponent bits.
+@inline(__always)
+func expV(_ x: VF) -> VF {
+    let xc = vMin(vMax(x, VF(repeating: -87.33)), VF(repeating: 88.72))
+    // Round x·log2(e) to nearest: adding 1.5·2^23 pushes the fraction out of the mantissa.
+    let magic = VF(repeating: 12_582_912)
+    let t = madd(magic, xc, VF(repeating: 1.442_695_04))
+    let n = t - magic
+    var r = madd(xc, n, VF(repeating: -0.693_359_375))
+    r = madd(r, n, VF(repeating: 2.121_944_4e-4))
+    var p = VF(repeating: 1.987_569_15e-4)
+    p = madd(VF(repeating: 1.398_199_95e-3), p, r)
+    p = madd(VF(repeating: 8.333_451_9e-3), p, r)
+    p = madd(VF(repeating: 4.166_579_59e-2), p, r)
+    p = madd(VF(repeating: 1.666_666_55e-1), p, r)
+    p = madd(VF(repeating: 5.000_000_12e-1), p, r)
+    let r2 = r * r
+    let er = madd(r + VF(repeating: 1), p, r2)
+    // t's low mantissa bits hold n (two's complement); (n + 127) << 23 is 2^n.
+    let bits = unsafeBitCast(t, to: VI.self)
+    let scale = unsafeBitCast((bits &+ VI(repeating: 127)) &* VI(repeating: 1 << 23), to: VF.self)
+    var result = er * scale
+
+    result = select(x .< VF(repeating: -87.33), VF(), result)
+    return select(x .> VF(repeating: 88.72), VF(repeating: .infinity), result)
+}
+
+/// erf(x), lane-wise, absolute error ≤ ~2e-7 (Abramowitz & Stegun 7.1.26 has 1.5e-7, plus
+/// float rounding): erf|x| = 1 − (a1·t + … + a5·t⁵)·e^(−x²), t = 1/(1 + p·|x|); sign restored.
+@inline(__always)
+func erfV(_ x: VF) -> VF {
+    let ax = vMax(x, VF() - x)
+    let t = VF(repeating: 1) / madd(VF(repeating: 1), ax, VF(repeating: 0.327_591_1))
+    var y = VF(repeating: 1.061_405_429)
+    y = madd(VF(repeating: -1.453_152_027), y, t)
+    y = madd(VF(repeating: 1.421_413_741), y, t)
+    y = madd(VF(repeating: -0.284_496_736), y, t)
+    y = madd(VF(repeating: 0.254_829_592), y, t)
+    y = y * t
+    let e = expV(-(ax * ax))
+    let r = VF(repeating: 1) - y * e
+    return select(x .< VF(), VF() - r, r)
+}
+
+// Lane-wise max/min via compare + select (the stdlib's generic pointwiseMax/Min are not
+// inlined for SIMD16 and run as scalar loops).
+// Only +, -, * and comparisons of SIMD vectors lower to single vector instructions; the stdlib
+// implements &, |, ~, shifts and `replacing(with:where:)` as generic lane loops that LLVM
+// vectorises poorly (measured: softmax 5x slower). So selection uses wrapping integer
+// arithmetic on the comparison's 0 / -1 lanes: f + (t - f)·(-m) is t where m = -1, f where 0.
+@inline(__always) func select(_ mask: SIMDMask<VI>, _ ifTrue: VF, _ ifFalse: VF) -> VF {
+    let m = unsafeBitCast(mask, to: VI.self)
+    let t = unsafeBitCast(ifTrue, to: VI.self), f = unsafeBitCast(ifFalse, to: VI.self)
+    return unsafeBitCast(f &+ (t &- f) &* (VI() &- m), to: VF.self)
+}
+@inline(__always) func vMax(_ a: VF, _ b: VF) -> VF { select(a .< b, b, a) }
+@inline(__always) func vMin(_ a: VF, _ b: VF) -> VF { select(b .< a, b, a) }
+
+@inline(__always) func horizontalSum(_ v: VF) -> Float { v.sum() }
+@inline(__always) func horizontalMax(_ v: VF) -> Float { v.max() }

@@ -1,0 +1,48 @@
+import TLKernels
+
+/// Deterministic filler in [-1, 1) (benchmarks only need non-trivial values).
+func filled(_ count: Int, seed: UInt32 = 1) -> UnsafeMutableBufferPointer<Float> {
+    let p = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(count, 1))
+    var s = seed &* 2_654_435_761 | 1
+    for i in 0..<p.count {
+        s ^= s << 13; s ^= s >> 17; s ^= s << 5
+        p[i] = Float(s % 2000) / 1000 - 1
+    }
+    return p
+}
+
+/// GEMM shapes. Names: `gemm-S` (square S³) and `gemm-MxKxN-V` for the training product
+/// A[M,K]·B[K,N] with V = AB (forward), ABt (dA = dC·Bᵀ), AtB (dB = Aᵀ·dC).
+/// Scripts/bench-gemm.sh parses these names to run the same products in numpy.
+func gemmBenches() -> [Bench] {
+    var out: [Bench] = []
+    for s in [256, 512, 1024, 2048] {
+        out.append(gemmBench(name: "gemm-\(s)", m: s, k: s, n: s, variant: "AB"))
+    }
+    for (m, k, n) in [(64, 784, 256), (64, 3136, 128), (2048, 128, 384)] {
+        for v in ["AB", "ABt", "AtB"] {
+            out.append(gemmBench(name: "gemm-\(m)x\(k)x\(n)-\(v)", m: m, k: k, n: n, variant: v))
+        }
+    }
+    return out
+}
+
+func gemmBench(name: String, m: Int, k: Int, n: Int, variant: String) -> Bench {
+    Bench(name: name, group: "gemm", unit: "GFLOPS", work: 2 * Double(m) * Double(k) * Double(n)) {
+        let a = filled(m * k, seed: 1), b = filled(k * n, seed: 2), dc = filled(m * n, seed: 3)
+        switch variant {
+        case "AB":
+            let c = filled(m * n, seed: 4)
+            return { sgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: UnsafeBufferPointer(a), lda: k,
+                           b: UnsafeBufferPointer(b), ldb: n, beta: 0, c: c, ldc: n) }
+        case "ABt":
+            let c = filled(m * k, seed: 4)
+            return { sgemm(transA: false, transB: true, m: m, n: k, k: n, alpha: 1, a: UnsafeBufferPointer(dc), lda: n,
+                           b: UnsafeBufferPointer(b), ldb: n, beta: 0, c: c, ldc: k) }
+        default:
+            let c = filled(k * n, seed: 4)
+            return { sgemm(transA: true, transB: false, m: k, n: n, k: m, alpha: 1, a: UnsafeBufferPointer(a), lda: k,
+                           b: UnsafeBufferPointer(dc), ldb: n, beta: 0, c: c, ldc: n) }
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import TLKernels
+
+/// Memory-bound kernels, reported in GB/s of minimal traffic (each input read once, each
+/// output written once), next to a plain copy of the same size for comparison. [4096, 384]
+/// floats = 6 MiB per buffer: it fits the last-level cache, so `copy-4096x384` is the fair
+/// reference; `copy-64MiB` shows DRAM bandwidth.
+func rowBenches() -> [Bench] {
+    let rows = 4096, cols = 384, n = rows * cols
+    let bytes = Double(n * 4)
+    return [
+        Bench(name: "copy-4096x384", group: "memory", unit: "GB/s", work: 2 * bytes) {
+            let x = filled(n), y = filled(n)
+            return { vectorCopy(from: UnsafeBufferPointer(x), to: y) }
+        },
+        Bench(name: "copy-64MiB", group: "memory", unit: "GB/s", work: 2 * Double(16 << 22)) {
+            let x = filled(16 << 20), y = filled(16 << 20)
+            return { vectorCopy(from: UnsafeBufferPointer(x), to: y) }
+        },
+        Bench(name: "softmax-4096x384", group: "memory", unit: "GB/s", work: 2 * bytes) {
+            let x = filled(n), y = filled(n)
+            return { softmaxRowsForward(x: UnsafeBufferPointer(x), y: y, rows: rows, cols: cols) }
+        },
+        Bench(name: "softmax-bwd-4096x384", group: "memory", unit: "GB/s", work: 3 * bytes) {
+            let y = filled(n), dy = filled(n, seed: 2), dx = filled(n, seed: 3)
+            return { softmaxRowsBackward(y: UnsafeBufferPointer(y), outputGradient: UnsafeBufferPointer(dy),
+                                         inputGradient: dx, rows: rows, cols: cols) }
+        },
+        Bench(name: "layernorm-4096x384", group: "memory", unit: "GB/s", work: 2 * bytes) {
+            let x = filled(n), y = filled(n), g = filled(cols, seed: 5), b = filled(cols, seed: 6)
+            let mean = filled(rows), rstd = filled(rows)
+            return { layerNormForward(x: UnsafeBufferPointer(x), gamma: UnsafeBufferPointer(g), beta: UnsafeBufferPointer(b),
+                                      y: y, mean: mean, rstd: rstd, rows: rows, cols: cols, epsilon: 1e-5) }
+        },
+        Bench(name: "layernorm-bwd-4096x384", group: "memory", unit: "GB/s", work: 3 * bytes) {
+            let x = filled(n), dy = filled(n, seed: 2), dx = filled(n, seed: 3), g = filled(cols, seed: 5)
+            let mean = filled(rows), rstd = filled(rows), dg = filled(cols), db = filled(cols)
+            for i in 0..<rows { mean[i] = 0; rstd[i] = 1 }
+            return { layerNormBackward(x: UnsafeBufferPointer(x), outputGradient: UnsafeBufferPointer(dy),
+                                       gamma: UnsafeBufferPointer(g), mean: UnsafeBufferPointer(mean),
+                                       rstd: UnsafeBufferPointer(rstd), inputGradient: dx,
+                                       gammaGradient: dg, betaGradient: db, rows: rows, cols: cols) }
+        },
+        Bench(name: "gelu-4096x384", group: "memory", unit: "GB/s", work: 2 * bytes) {
+            let x = filled(n), y = filled(n)
+            return { geluForward(x: UnsafeBufferPointer(x), y: y) }
+        },
+        Bench(name: "gelu-bwd-4096x384", group: "memory", unit: "GB/s", work: 3 * bytes) {
+            let x = filled(n), dy = filled(n, seed: 2), dx = filled(n, seed: 3)
+            return { geluBackward(x: UnsafeBufferPointer(x), outputGradient: UnsafeBufferPointer(dy), inputGradient: dx) }
+        },
+    ]
+}

@@ -1,0 +1,114 @@
+import TLKernelsAVX2
+import TLKernelsAVX512
+import TLKernelsPortable
+
+/// Shape of a 2-D convolution or pooling window: kernel size, stride and zero padding,
+/// each for height and width. Output size = (input + 2·padding − kernel) / stride + 1.
+public struct Conv2DGeometry: Sendable, Hashable {
+    public var kernelHeight: Int
+    public var kernelWidth: Int
+    public var strideHeight: Int
+    public var strideWidth: Int
+    public var paddingHeight: Int
+    public var paddingWidth: Int
+
+    public init(kernelHeight: Int, kernelWidth: Int, strideHeight: Int = 1, strideWidth: Int = 1,
+                paddingHeight: Int = 0, paddingWidth: Int = 0) {
+        self.kernelHeight = kernelHeight
+        self.kernelWidth = kernelWidth
+        self.strideHeight = strideHeight
+        self.strideWidth = strideWidth
+        self.paddingHeight = paddingHeight
+        self.paddingWidth = paddingWidth
+    }
+
+    /// Square kernel with equal stride and padding in both directions.
+    public init(kernel: Int, stride: Int = 1, padding: Int = 0) {
+        self.init(kernelHeight: kernel, kernelWidth: kernel, strideHeight: stride, strideWidth: stride,
+                  paddingHeight: padding, paddingWidth: padding)
+    }
+
+    public func outputHeight(inputHeight: Int) -> Int { (inputHeight + 2 * paddingHeight - kernelHeight) / strideHeight + 1 }
+    public func outputWidth(inputWidth: Int) -> Int { (inputWidth + 2 * paddingWidth - kernelWidth) / strideWidth + 1 }
+
+    /// Throws unless kernel and stride are ≥ 1, padding ≥ 0 and smaller than the kernel, and
+    /// the window fits the (padded) input at least once.
+    public func validate(inputHeight: Int, inputWidth: Int) throws {
+        guard kernelHeight >= 1, kernelWidth >= 1, strideHeight >= 1, strideWidth >= 1,
+              paddingHeight >= 0, paddingWidth >= 0, paddingHeight < kernelHeight, paddingWidth < kernelWidth,
+              inputHeight >= 1, inputWidth >= 1,
+              inputHeight + 2 * paddingHeight >= kernelHeight, inputWidth + 2 * paddingWidth >= kernelWidth
+        else {
+            throw Conv2DGeometryError(description:
+                "convolution geometry: kernel \(kernelHeight)x\(kernelWidth), stride \(strideHeight)x\(strideWidth), "
+                + "padding \(paddingHeight)x\(paddingWidth) does not fit input \(inputHeight)x\(inputWidth)")
+        }
+    }
+
+    func check(height: Int, width: Int) {
+        precondition((try? validate(inputHeight: height, inputWidth: width)) != nil,
+                     "Conv2DGeometry \(self) invalid for \(height)x\(width) input")
+    }
+}
+
+/// A convolution or pooling geometry that does not fit its input.
+public struct Conv2DGeometryError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+// MARK: Backend dispatch
+
+@inline(__always)
+func backendConvForwardDirectRows(_ backend: KernelBackend, xp: UnsafePointer<Float>, paddedHeight: Int, paddedWidth: Int,
+                                  channels: Int, g: Conv2DGeometry, outH: Int, outW: Int, weight: UnsafePointer<Float>,
+                                  bias: UnsafePointer<Float>?, outChannels: Int, rowStart: Int, rowEnd: Int,
+                                  out: UnsafeMutablePointer<Float>) {
+    switch backend {
+    case .avx512:
+        TLKernelsAVX512.convForwardDirectRows(xp: xp, paddedHeight: paddedHeight, paddedWidth: paddedWidth, channels: channels,
+            kernelH: g.kernelHeight, kernelW: g.kernelWidth, strideH: g.strideHeight, strideW: g.strideWidth,
+            outH: outH, outW: outW, weight: weight, bias: bias, outChannels: outChannels,
+            rowStart: rowStart, rowEnd: rowEnd, out: out)
+    case .avx2:
+        TLKernelsAVX2.convForwardDirectRows(xp: xp, paddedHeight: paddedHeight, paddedWidth: paddedWidth, channels: channels,
+            kernelH: g.kernelHeight, kernelW: g.kernelWidth, strideH: g.strideHeight, strideW: g.strideWidth,
+            outH: outH, outW: outW, weight: weight, bias: bias, outChannels: outChannels,
+            rowStart: rowStart, rowEnd: rowEnd, out: out)
+    case .portable:
+        TLKernelsPortable.convForwardDirectRows(xp: xp, paddedHeight: paddedHeight, paddedWidth: paddedWidth, channels: channels,
+            kernelH: g.kernelHeight, kernelW: g.kernelWidth, strideH: g.strideHeight, strideW: g.strideWidth,
+            outH: outH, outW: outW, weight: weight, bias: bias, outChannels: outChannels,
+            rowStart: rowStart, rowEnd: rowEnd, out: out)
+    }
+}
+
+func backendConvDirectReadSlack(_ backend: KernelBackend, channels: Int, strideW: Int, paddedWidth: Int) -> Int {
+    switch backend {
+    case .avx512: TLKernelsAVX512.convDirectReadSlack(channels: channels, strideW: strideW, paddedWidth: paddedWidth)
+    case .avx2: TLKernelsAVX2.convDirectReadSlack(channels: channels, strideW: strideW, paddedWidth: paddedWidth)
+    case .portable: TLKernelsPortable.convDirectReadSlack(channels: channels, strideW: strideW, paddedWidth: paddedWidth)
+    }
+}
+
+@inline(__always)
+func backendConvWeightGradient(_ backend: KernelBackend, x: UnsafePointer<Float>, height: Int, width: Int, channels: Int,
+                               g: Conv2DGeometry, outH: Int, outW: Int, dy: UnsafePointer<Float>, outChannels: Int,
+                               pixelStart: Int, pixelCount: Int, dw: UnsafeMutablePointer<Float>) {
+    switch backend {
+    case .avx512:
+        TLKernelsAVX512.convWeightGradient(x: x, height: height, width: width, channels: channels,
+            kernelH: g.kernelHeight, kernelW: g.kernelWidth, strideH: g.strideHeight, strideW: g.strideWidth,
+            padH: g.paddingHeight, padW: g.paddingWidth, outH: outH, outW: outW, dy: dy, outChannels: outChannels,
+            pixelStart: pixelStart, pixelCount: pixelCount, beta: 0, dw: dw)
+    case .avx2:
+        TLKernelsAVX2.convWeightGradient(x: x, height: height, width: width, channels: channels,
+            kernelH: g.kernelHeight, kernelW: g.kernelWidth, strideH: g.strideHeight, strideW: g.strideWidth,
+            padH: g.paddingHeight, padW: g.paddingWidth, outH: outH, outW: outW, dy: dy, outChannels: outChannels,
+            pixelStart: pixelStart, pixelCount: pixelCount, beta: 0, dw: dw)
+    case .portable:
+        TLKernelsPortable.convWeightGradient(x: x, height: height, width: width, channels: channels,
+            kernelH: g.kernelHeight, kernelW: g.kernelWidth, strideH: g.strideHeight, strideW: g.strideWidth,
+            padH: g.paddingHeight, padW: g.paddingWidth, outH: outH, outW: outW, dy: dy, outChannels: outChannels,
+            pixelStart: pixelStart, pixelCount: pixelCount, beta: 0, dw: dw)
+    }
+}

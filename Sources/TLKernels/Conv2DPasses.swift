@@ -1,0 +1,204 @@
+// Convolution forward and backward passes (channels-last), threaded, on raw buffers.
+// The im2col matrix is never stored (the facts file measured a materialised im2col at
+// 23–29 GFLOPS, copy-dominated): the forward pass reads receptive fields straight from a
+// zero-padded copy of the input; the weight gradient gathers them into packed GEMM panels.
+
+/// output = conv(input, weight) + bias.
+/// - input: [batch, height, width, inChannels]; weight: [outChannels, KH, KW, inChannels]
+/// - bias: [outChannels] or nil; output: [batch, OH, OW, outChannels] (overwritten)
+public func conv2DForward(input: UnsafeBufferPointer<Float>, batch: Int, height: Int, width: Int, inChannels: Int,
+                          weight: UnsafeBufferPointer<Float>, bias: UnsafeBufferPointer<Float>?, outChannels: Int,
+                          geometry: Conv2DGeometry, output: UnsafeMutableBufferPointer<Float>) {
+    conv2DForward(.current, input: input, batch: batch, height: height, width: width, inChannels: inChannels,
+                  weight: weight, bias: bias, outChannels: outChannels, geometry: geometry, output: output)
+}
+
+func conv2DForward(_ ctx: KernelContext, input: UnsafeBufferPointer<Float>, batch: Int, height: Int, width: Int,
+                   inChannels: Int, weight: UnsafeBufferPointer<Float>, bias: UnsafeBufferPointer<Float>?,
+                   outChannels: Int, geometry g: Conv2DGeometry, output: UnsafeMutableBufferPointer<Float>) {
+    g.check(height: height, width: width)
+    let oh = g.outputHeight(inputHeight: height), ow = g.outputWidth(inputWidth: width)
+    let m = batch * oh * ow, k = g.kernelHeight * g.kernelWidth * inChannels
+    guard m > 0, outChannels > 0 else { return }
+    precondition(inChannels > 0 && input.count >= batch * height * width * inChannels && weight.count >= outChannels * k
+                 && output.count >= m * outChannels && (bias == nil || bias!.count >= outChannels),
+                 "conv2DForward: buffer smaller than its shape")
+    let wp = weight.baseAddress!, bp = bias?.baseAddress, op = output.baseAddress!
+    // Zero-padded copy of the input (plus read slack), so every output tile reads its
+    // receptive fields straight from memory (see convForwardDirectRows). Costs one pass over
+    // the input: ~5 % of a 3×3, 64→64 forward.
+    let hp = height + 2 * g.paddingHeight, wpad = width + 2 * g.paddingWidth
+    let imageSize = hp * wpad * inChannels
+    let slack = backendConvDirectReadSlack(ctx.backend, channels: inChannels, strideW: g.strideWidth, paddedWidth: wpad)
+    let padded = UnsafeMutableRawPointer.allocate(byteCount: (batch * imageSize + slack) * 4, alignment: 64)
+        .bindMemory(to: Float.self, capacity: batch * imageSize + slack)
+    defer { padded.deallocate() }
+    (padded + batch * imageSize).update(repeating: 0, count: slack)
+    let xp = input.baseAddress!
+    let padThreads = ctx.threadsFor(work: batch * imageSize * 4, maxChunks: batch)
+    parallelFor(padThreads) { t in
+        for n in chunkRange(t, parts: padThreads, units: batch) {
+            let dst = padded + n * imageSize
+            if g.paddingHeight == 0 && g.paddingWidth == 0 {
+                dst.update(from: xp + n * imageSize, count: imageSize)
+                continue
+            }
+            dst.update(repeating: 0, count: imageSize)
+            for y in 0..<height {
+                (dst + ((y + g.paddingHeight) * wpad + g.paddingWidth) * inChannels)
+                    .update(from: xp + (n * height + y) * width * inChannels, count: width * inChannels)
+            }
+        }
+    }
+    let rows = batch * oh
+    let threads = ctx.threadsFor(work: 2 * m * k * outChannels, maxChunks: rows)
+    parallelFor(threads) { t in
+        let r = chunkRange(t, parts: threads, units: rows)
+        backendConvForwardDirectRows(ctx.backend, xp: padded, paddedHeight: hp, paddedWidth: wpad, channels: inChannels,
+                                     g: g, outH: oh, outW: ow, weight: wp, bias: bp, outChannels: outChannels,
+                                     rowStart: r.lowerBound, rowEnd: r.upperBound, out: op)
+    }
+}
+
+/// weightGradient = Σ over batch and output pixels of outputGradient ⊗ input patch (overwritten).
+/// - input: [batch, height, width, inChannels]; outputGradient: [batch, OH, OW, outChannels]
+/// - weightGradient: [outChannels, KH, KW, inChannels]
+public func conv2DBackwardWeight(input: UnsafeBufferPointer<Float>, outputGradient: UnsafeBufferPointer<Float>,
+                                 batch: Int, height: Int, width: Int, inChannels: Int, outChannels: Int,
+                                 geometry: Conv2DGeometry, weightGradient: UnsafeMutableBufferPointer<Float>) {
+    conv2DBackwardWeight(.current, input: input, outputGradient: outputGradient, batch: batch, height: height,
+                         width: width, inChannels: inChannels, outChannels: outChannels, geometry: geometry,
+                         weightGradient: weightGradient)
+}
+
+func conv2DBackwardWeight(_ ctx: KernelContext, input: UnsafeBufferPointer<Float>, outputGradient: UnsafeBufferPointer<Float>,
+                          batch: Int, height: Int, width: Int, inChannels: Int, outChannels: Int,
+                          geometry g: Conv2DGeometry, weightGradient: UnsafeMutableBufferPointer<Float>) {
+    g.check(height: height, width: width)
+    let oh = g.outputHeight(inputHeight: height), ow = g.outputWidth(inputWidth: width)
+    let m = batch * oh * ow, k = g.kernelHeight * g.kernelWidth * inChannels
+    guard outChannels > 0, k > 0 else { return }
+    precondition(weightGradient.count >= outChannels * k && input.count >= batch * height * width * inChannels
+                 && outputGradient.count >= m * outChannels, "conv2DBackwardWeight: buffer smaller than its shape")
+    let dwp = weightGradient.baseAddress!
+    guard m > 0 else { dwp.update(repeating: 0, count: outChannels * k); return }
+    let xp = input.baseAddress!, gp = outputGradient.baseAddress!
+    // Split the reduction (pixels) across threads: each thread's [Cout, K] partial is small,
+    // and unlike an N split no thread re-packs the whole dY.
+    let units = (m + 255) / 256
+    let threads = ctx.threadsFor(work: 2 * m * k * outChannels, maxChunks: units)
+    let size = outChannels * k
+    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(threads - 1, 0) * size + 1)
+    defer { scratch.deallocate() }
+    parallelFor(threads) { t in
+        let r = chunkRange(t, parts: threads, units: units)
+        let lo = r.lowerBound * 256, hi = min(r.upperBound * 256, m)
+        let dst = t == 0 ? dwp : scratch + (t - 1) * size
+        backendConvWeightGradient(ctx.backend, x: xp, height: height, width: width, channels: inChannels, g: g,
+                                  outH: oh, outW: ow, dy: gp, outChannels: outChannels,
+                                  pixelStart: lo, pixelCount: max(hi - lo, 0), dw: dst)
+    }
+    for t in 1..<max(threads, 1) {
+        let s = scratch + (t - 1) * size
+        for i in 0..<size { dwp[i] += s[i] }
+    }
+}
+
+/// inputGradient = ∂loss/∂input given outputGradient (overwritten).
+/// - outputGradient: [batch, OH, OW, outChannels]; weight: [outChannels, KH, KW, inChannels]
+/// - inputGradient: [batch, height, width, inChannels]
+/// Stride 1: a forward convolution of the zero-padded outputGradient with the spatially
+/// flipped, channel-transposed weight [inChannels, KH, KW, outChannels] (same fast kernel).
+/// Larger strides: per image, GEMM dP = dY·W then scatter-add (col2im).
+public func conv2DBackwardInput(outputGradient: UnsafeBufferPointer<Float>, batch: Int, height: Int, width: Int,
+                                inChannels: Int, weight: UnsafeBufferPointer<Float>, outChannels: Int,
+                                geometry: Conv2DGeometry, inputGradient: UnsafeMutableBufferPointer<Float>) {
+    conv2DBackwardInput(.current, outputGradient: outputGradient, batch: batch, height: height, width: width,
+                        inChannels: inChannels, weight: weight, outChannels: outChannels, geometry: geometry,
+                        inputGradient: inputGradient)
+}
+
+func conv2DBackwardInput(_ ctx: KernelContext, outputGradient: UnsafeBufferPointer<Float>, batch: Int, height: Int,
+                         width: Int, inChannels: Int, weight: UnsafeBufferPointer<Float>, outChannels: Int,
+                         geometry g: Conv2DGeometry, inputGradient: UnsafeMutableBufferPointer<Float>) {
+    g.check(height: height, width: width)
+    let oh = g.outputHeight(inputHeight: height), ow = g.outputWidth(inputWidth: width)
+    let kh = g.kernelHeight, kw = g.kernelWidth, k = kh * kw * inChannels
+    guard batch > 0, inChannels > 0 else { return }
+    precondition(outChannels > 0 && weight.count >= outChannels * k && outputGradient.count >= batch * oh * ow * outChannels
+                 && inputGradient.count >= batch * height * width * inChannels, "conv2DBackwardInput: buffer smaller than its shape")
+    if g.strideHeight == 1 && g.strideWidth == 1 {
+        // W'[ci, ky, kx, co] = W[co, KH−1−ky, KW−1−kx, ci]
+        let flipped = UnsafeMutableBufferPointer<Float>.allocate(capacity: outChannels * k)
+        defer { flipped.deallocate() }
+        for co in 0..<outChannels {
+            for ky in 0..<kh {
+                for kx in 0..<kw {
+                    let src = ((co * kh + ky) * kw + kx) * inChannels
+                    for ci in 0..<inChannels {
+                        flipped[((ci * kh + (kh - 1 - ky)) * kw + (kw - 1 - kx)) * outChannels + co] = weight[src + ci]
+                    }
+                }
+            }
+        }
+        let flippedGeometry = Conv2DGeometry(kernelHeight: kh, kernelWidth: kw,
+                                             paddingHeight: kh - 1 - g.paddingHeight, paddingWidth: kw - 1 - g.paddingWidth)
+        conv2DForward(ctx, input: outputGradient, batch: batch, height: oh, width: ow, inChannels: outChannels,
+                      weight: UnsafeBufferPointer(flipped), bias: nil, outChannels: inChannels,
+                      geometry: flippedGeometry, output: inputGradient)
+        return
+    }
+    let pixels = oh * ow
+    let cols = UnsafeMutablePointer<Float>.allocate(capacity: pixels * k)
+    defer { cols.deallocate() }
+    let dx = inputGradient.baseAddress!
+    dx.update(repeating: 0, count: batch * height * width * inChannels)
+    for n in 0..<batch {
+        // dP[pixels, K] = dY_n[pixels, Cout] · W[Cout, K]
+        sgemmThreaded(ctx, transA: false, transB: false, m: pixels, n: k, k: outChannels, alpha: 1,
+                      a: outputGradient.baseAddress! + n * pixels * outChannels, lda: outChannels,
+                      b: weight.baseAddress!, ldb: k, beta: 0, c: cols, ldc: k)
+        let img = dx + n * height * width * inChannels
+        for p in 0..<pixels {
+            let y = p / ow, x = p - y * ow
+            for ky in 0..<kh {
+                let ih = y * g.strideHeight - g.paddingHeight + ky
+                guard ih >= 0 && ih < height else { continue }
+                for kx in 0..<kw {
+                    let iw = x * g.strideWidth - g.paddingWidth + kx
+                    guard iw >= 0 && iw < width else { continue }
+                    let d = img + (ih * width + iw) * inChannels
+                    let s = cols + p * k + (ky * kw + kx) * inChannels
+                    for ci in 0..<inChannels { d[ci] += s[ci] }
+                }
+            }
+        }
+    }
+}
+
+/// biasGradient[co] = Σ_rows outputGradient[row, co] (overwritten); outputGradient: [rows, outChannels]
+/// with rows = batch·OH·OW.
+public func conv2DBackwardBias(outputGradient: UnsafeBufferPointer<Float>, rows: Int, outChannels: Int,
+                               biasGradient: UnsafeMutableBufferPointer<Float>) {
+    precondition(outputGradient.count >= rows * outChannels && biasGradient.count >= outChannels,
+                 "conv2DBackwardBias: buffer smaller than its shape")
+    guard outChannels > 0 else { return }
+    // Sum in blocks of 64 rows into a Float partial, then into Double: the error grows with
+    // the block length, not with the total number of rows.
+    var total = [Double](repeating: 0, count: outChannels)
+    var part = [Float](repeating: 0, count: outChannels)
+    var r = 0
+    while r < rows {
+        let end = min(r + 64, rows)
+        for j in 0..<outChannels { part[j] = 0 }
+        part.withUnsafeMutableBufferPointer { pp in
+            for row in r..<end {
+                let src = outputGradient.baseAddress! + row * outChannels
+                for j in 0..<outChannels { pp[j] += src[j] }
+            }
+        }
+        for j in 0..<outChannels { total[j] += Double(part[j]) }
+        r = end
+    }
+    for j in 0..<outChannels { biasGradient[j] = Float(total[j]) }
+}

@@ -1,0 +1,121 @@
+import Foundation
+
+// LayerNorm over the last axis of a row-major [rows, cols] buffer (transformer blocks).
+
+/// y = (x − mean)/sqrt(var + epsilon)·gamma + beta per row (biased variance, as in BERT).
+/// - x, y: [rows, cols]; gamma, beta: [cols]
+/// - mean, rstd: [rows], written for the backward pass (rstd = 1/sqrt(var + epsilon)).
+public func layerNormForward(x: UnsafeBufferPointer<Float>, gamma: UnsafeBufferPointer<Float>,
+                             beta: UnsafeBufferPointer<Float>, y: UnsafeMutableBufferPointer<Float>,
+                             mean: UnsafeMutableBufferPointer<Float>, rstd: UnsafeMutableBufferPointer<Float>,
+                             rows: Int, cols: Int, epsilon: Float) {
+    layerNormForward(.current, x: x, gamma: gamma, beta: beta, y: y, mean: mean, rstd: rstd,
+                     rows: rows, cols: cols, epsilon: epsilon)
+}
+
+func layerNormForward(_ ctx: KernelContext, x: UnsafeBufferPointer<Float>, gamma: UnsafeBufferPointer<Float>,
+                      beta: UnsafeBufferPointer<Float>, y: UnsafeMutableBufferPointer<Float>,
+                      mean: UnsafeMutableBufferPointer<Float>, rstd: UnsafeMutableBufferPointer<Float>,
+                      rows: Int, cols: Int, epsilon: Float) {
+    guard rows > 0, cols > 0 else { return }
+    precondition(x.count >= rows * cols && y.count >= rows * cols && gamma.count >= cols && beta.count >= cols
+                 && mean.count >= rows && rstd.count >= rows, "layerNormForward: buffer too small")
+    let xp = x.baseAddress!, gp = gamma.baseAddress!, bp = beta.baseAddress!, yp = y.baseAddress!
+    let mp = mean.baseAddress!, rp = rstd.baseAddress!, k = ctx.backend.kernels
+    parallelRows(ctx, rows: rows, cols: cols, costPerElement: 8) { r in
+        let o = r.lowerBound * cols
+        k.layerNormRows(xp + o, gp, bp, yp + o, mp + r.lowerBound, rp + r.lowerBound, r.count, cols, epsilon)
+    }
+}
+
+/// Gradients of `layerNormForward` given its saved mean and rstd.
+/// - x, dy (outputGradient), dx (inputGradient): [rows, cols]; gamma: [cols]; mean, rstd: [rows]
+/// - gammaGradient, betaGradient: [cols], overwritten with Σ_rows dy·x̂ and Σ_rows dy.
+public func layerNormBackward(x: UnsafeBufferPointer<Float>, outputGradient dy: UnsafeBufferPointer<Float>,
+                              gamma: UnsafeBufferPointer<Float>, mean: UnsafeBufferPointer<Float>,
+                              rstd: UnsafeBufferPointer<Float>, inputGradient dx: UnsafeMutableBufferPointer<Float>,
+                              gammaGradient: UnsafeMutableBufferPointer<Float>,
+                              betaGradient: UnsafeMutableBufferPointer<Float>, rows: Int, cols: Int) {
+    layerNormBackward(.current, x: x, outputGradient: dy, gamma: gamma, mean: mean, rstd: rstd, inputGradient: dx,
+                      gammaGradient: gammaGradient, betaGradient: betaGradient, rows: rows, cols: cols)
+}
+
+func layerNormBackward(_ ctx: KernelContext, x: UnsafeBufferPointer<Float>, outputGradient dy: UnsafeBufferPointer<Float>,
+                       gamma: UnsafeBufferPointer<Float>, mean: UnsafeBufferPointer<Float>,
+                       rstd: UnsafeBufferPointer<Float>, inputGradient dx: UnsafeMutableBufferPointer<Float>,
+                       gammaGradient: UnsafeMutableBufferPointer<Float>,
+                       betaGradient: UnsafeMutableBufferPointer<Float>, rows: Int, cols: Int) {
+    guard cols > 0 else { return }
+    precondition(gammaGradient.count >= cols && betaGradient.count >= cols, "layerNormBackward: gradient buffer too small")
+    for j in 0..<cols { gammaGradient[j] = 0; betaGradient[j] = 0 }
+    guard rows > 0 else { return }
+    precondition(x.count >= rows * cols && dy.count >= rows * cols && dx.count >= rows * cols && gamma.count >= cols
+                 && mean.count >= rows && rstd.count >= rows, "layerNormBackward: buffer too small")
+    let xp = x.baseAddress!, gp = dy.baseAddress!, gam = gamma.baseAddress!
+    let mp = mean.baseAddress!, rp = rstd.baseAddress!, dp = dx.baseAddress!, k = ctx.backend.kernels
+    let threads = ctx.threadsFor(work: rows * cols * 12, maxChunks: rows)
+    // Per-thread partial sums of dgamma/dbeta ([threads, 2, cols]), reduced at the end.
+    let partial = UnsafeMutableBufferPointer<Float>.allocate(capacity: threads * 2 * cols)
+    partial.initialize(repeating: 0)
+    defer { partial.deallocate() }
+    let pp = partial.baseAddress!
+    parallelFor(threads) { t in
+        let r = chunkRange(t, parts: threads, units: rows)
+        guard !r.isEmpty else { return }
+        let o = r.lowerBound * cols
+        k.layerNormBackwardRows(xp + o, gp + o, gam, mp + r.lowerBound, rp + r.lowerBound, dp + o,
+                                pp + t * 2 * cols, pp + t * 2 * cols + cols, r.count, cols)
+    }
+    for t in 0..<threads {
+        for j in 0..<cols {
+            gammaGradient[j] += pp[t * 2 * cols + j]
+            betaGradient[j] += pp[t * 2 * cols + cols + j]
+        }
+    }
+}
+
+/// Naive twin of `layerNormForward` (Double arithmetic).
+public func layerNormForwardReference(x: UnsafeBufferPointer<Float>, gamma: UnsafeBufferPointer<Float>,
+                                      beta: UnsafeBufferPointer<Float>, y: UnsafeMutableBufferPointer<Float>,
+                                      mean: UnsafeMutableBufferPointer<Float>, rstd: UnsafeMutableBufferPointer<Float>,
+                                      rows: Int, cols: Int, epsilon: Float) {
+    for r in 0..<rows {
+        var s = 0.0
+        for j in 0..<cols { s += Double(x[r * cols + j]) }
+        let mu = s / Double(cols)
+        var q = 0.0
+        for j in 0..<cols { let d = Double(x[r * cols + j]) - mu; q += d * d }
+        let rs = 1 / (q / Double(cols) + Double(epsilon)).squareRoot()
+        mean[r] = Float(mu)
+        rstd[r] = Float(rs)
+        for j in 0..<cols {
+            y[r * cols + j] = Float((Double(x[r * cols + j]) - mu) * rs * Double(gamma[j]) + Double(beta[j]))
+        }
+    }
+}
+
+/// Naive twin of `layerNormBackward` (Double arithmetic; same saved mean/rstd inputs).
+public func layerNormBackwardReference(x: UnsafeBufferPointer<Float>, outputGradient dy: UnsafeBufferPointer<Float>,
+                                       gamma: UnsafeBufferPointer<Float>, mean: UnsafeBufferPointer<Float>,
+                                       rstd: UnsafeBufferPointer<Float>, inputGradient dx: UnsafeMutableBufferPointer<Float>,
+                                       gammaGradient: UnsafeMutableBufferPointer<Float>,
+                                       betaGradient: UnsafeMutableBufferPointer<Float>, rows: Int, cols: Int) {
+    var dg = [Double](repeating: 0, count: cols), db = [Double](repeating: 0, count: cols)
+    for r in 0..<rows {
+        let mu = Double(mean[r]), rs = Double(rstd[r])
+        var sg = 0.0, sgx = 0.0
+        for j in 0..<cols {
+            let xh = (Double(x[r * cols + j]) - mu) * rs, d = Double(dy[r * cols + j])
+            let g = d * Double(gamma[j])
+            sg += g; sgx += g * xh
+            dg[j] += d * xh; db[j] += d
+        }
+        let a = sg / Double(cols), b = sgx / Double(cols)
+        for j in 0..<cols {
+            let xh = (Double(x[r * cols + j]) - mu) * rs
+            let g = Double(dy[r * cols + j]) * Double(gamma[j])
+            dx[r * cols + j] = Float(rs * (g - a - xh * b))
+        }
+    }
+    for j in 0..<cols { gammaGradient[j] = Float(dg[j]); betaGradient[j] = Float(db[j]) }
+}

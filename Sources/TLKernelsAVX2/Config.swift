@@ -1,0 +1,1 @@
+../KernelsShared/Config6x16.swift

@@ -1,0 +1,1 @@
+../KernelsShared/ConvMicro6x16.swift

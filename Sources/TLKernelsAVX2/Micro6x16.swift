@@ -1,0 +1,1 @@
+../KernelsShared/Micro6x16.swift

@@ -1,0 +1,1 @@
+../KernelsShared/MicroRows6x16.swift

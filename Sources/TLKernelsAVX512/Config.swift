@@ -1,0 +1,36 @@
+// Backend configuration: AVX-512 (compiled with -target-cpu skylake-avx512, see Package.swift).
+// Nothing in this module may run before TLKernels has checked /proc/cpuinfo for avx512f:
+// no @inlinable/@_alwaysEmitIntoClient public API, so no AVX-512 code is inlined into callers.
+
+/// Vector type of this backend: one 512-bit register.
+typealias VF = SIMD16<Float>
+typealias VI = SIMD16<Int32>
+typealias VU = SIMD16<UInt32>
+
+/// c + a·b as one fused multiply-add (vfmadd231ps with this target).
+@inline(__always) func madd(_ c: VF, _ a: VF, _ b: VF) -> VF { c.addingProduct(a, b) }
+
+/// GEMM register tile and cache blocking (see README-kernels.md for the reasoning).
+let gemmMR = 12
+let gemmNR = 32
+let gemmKC = 256
+let gemmMC = 12 * 20
+let gemmNC = 32 * 64
+
+@inline(__always) func microKernel(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                                   _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) {
+    microKernel12x32(kc, a, b, c, ldc, beta)
+}
+
+/// Name reported by `kernelBackendName` in TLKernels.
+public let backendName = "avx512"
+
+@inline(__always) func microKernelRows(_ kc: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>,
+                                       _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) {
+    microKernelRows12x32(kc, a, lda, b, c, ldc, beta)
+}
+
+@inline(__always) func convMicroKernel(_ kh: Int, _ run: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ rowStride: Int,
+                                       _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) {
+    convMicroKernel12x32(kh, run, a, lda, rowStride, b, c, ldc, beta)
+}

@@ -1,0 +1,140 @@
+import Testing
+@testable import TLKernels
+
+/// Runs the fast GEMM (with `ctx`) and the Double-accumulated reference on the same inputs,
+/// and checks every element against the standard forward error bound of a length-k dot
+/// product in Float32: |ĉ − c| ≤ γ·(|α|·Σ_p |a_ip||b_pj| + |β||c_ij|), γ = (k + 3)·u.
+/// (k roundings in the accumulation — blocked/FMA summation only improves on that — plus
+/// the α scaling in packing, the β product and the final add.) We allow 2γ for margin; an
+/// indexing or packing bug produces errors of order 1 relative to the scale, far above it.
+func checkGemm(_ ctx: KernelContext, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+               alpha: Float, beta: Float, pad: Int = 0, seed: UInt64 = 1) {
+    let lda = (transA ? m : k) + pad, ldb = (transB ? k : n) + pad, ldc = n + pad
+    let a = randomArray((transA ? k : m) * lda, seed: seed)
+    let b = randomArray((transB ? n : k) * ldb, seed: seed + 1)
+    let c0 = randomArray(m * ldc, seed: seed + 2)
+    var fast = c0, ref = c0, scale = [Float](repeating: 0, count: m * ldc)
+    let absA = a.map(abs), absB = b.map(abs)
+    a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in
+        fast.withUnsafeMutableBufferPointer { cp in
+            sgemmThreaded(ctx, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                          a: ap.baseAddress!, lda: lda, b: bp.baseAddress!, ldb: ldb,
+                          beta: beta, c: cp.baseAddress!, ldc: ldc)
+        }
+        ref.withUnsafeMutableBufferPointer { cp in
+            sgemmReference(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                           a: ap, lda: lda, b: bp, ldb: ldb, beta: beta, c: cp, ldc: ldc)
+        }
+    } }
+    absA.withUnsafeBufferPointer { ap in absB.withUnsafeBufferPointer { bp in
+        scale.withUnsafeMutableBufferPointer { sp in
+            sgemmReference(transA: transA, transB: transB, m: m, n: n, k: k, alpha: abs(alpha),
+                           a: ap, lda: lda, b: bp, ldb: ldb, beta: 0, c: sp, ldc: ldc)
+        }
+    } }
+    for i in 0..<m {
+        for j in 0..<n {
+            scale[i * ldc + j] += abs(beta) * abs(c0[i * ldc + j])
+        }
+        // Padding columns of C (j ≥ n) must be untouched.
+        for j in n..<ldc { #expect(fast[i * ldc + j] == c0[i * ldc + j]) }
+    }
+    let gamma = Float(k + 3) * unitRoundoff
+    let err = maxScaledError(fast, ref, scale: scale)
+    #expect(err <= 2 * gamma + 1e-7,
+            "\(ctx.backend) t=\(ctx.threads) tA=\(transA) tB=\(transB) m=\(m) n=\(n) k=\(k) α=\(alpha) β=\(beta) pad=\(pad): err \(err)")
+}
+
+@Suite struct GemmTests {
+    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+    func edgeSizesAllTranspositions(_ t: (Bool, Bool)) {
+        let sizes = [1, 2, 7, 17, 63, 65, 129]
+        for ctx in testContexts {
+            for m in sizes {
+                for n in [1, 7, 33, 65] {
+                    checkGemm(ctx, transA: t.0, transB: t.1, m: m, n: n, k: sizes[(m + n) % sizes.count],
+                              alpha: 1, beta: 0, seed: UInt64(m * 131 + n))
+                }
+            }
+        }
+    }
+
+    @Test func alphaBetaAndPaddedLeadingDimensions() {
+        for ctx in testContexts {
+            for (tA, tB) in [(false, false), (true, false), (false, true), (true, true)] {
+                checkGemm(ctx, transA: tA, transB: tB, m: 37, n: 45, k: 29, alpha: 0.75, beta: -0.5, pad: 3)
+                checkGemm(ctx, transA: tA, transB: tB, m: 64, n: 96, k: 300, alpha: -1.5, beta: 1, pad: 5)
+            }
+        }
+    }
+
+    /// Crosses every cache block boundary: K > KC (256), M > MC (240), N > NC on AVX2 is too
+    /// large for a fast test, so N crosses several NR panels instead.
+    @Test func blockBoundaries() {
+        for ctx in testContexts where ctx.threads != 3 {
+            checkGemm(ctx, transA: false, transB: false, m: 250, n: 70, k: 520, alpha: 1, beta: 0.5)
+            checkGemm(ctx, transA: true, transB: true, m: 241, n: 97, k: 257, alpha: 2, beta: 0)
+        }
+    }
+
+    @Test func betaZeroIgnoresNaNInC() {
+        var c = [Float](repeating: .nan, count: 40 * 50)
+        let a = randomArray(40 * 30, seed: 9), b = randomArray(30 * 50, seed: 10)
+        for ctx in testContexts {
+            a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                sgemmThreaded(ctx, transA: false, transB: false, m: 40, n: 50, k: 30, alpha: 1,
+                              a: ap.baseAddress!, lda: 30, b: bp.baseAddress!, ldb: 50,
+                              beta: 0, c: cp.baseAddress!, ldc: 50)
+            } } }
+            #expect(c.allSatisfy { $0.isFinite })
+        }
+    }
+
+    @Test func zeroKScalesC() {
+        var c: [Float] = [1, 2, 3, 4]
+        let empty: [Float] = []
+        empty.withUnsafeBufferPointer { e in c.withUnsafeMutableBufferPointer { cp in
+            sgemm(transA: false, transB: false, m: 2, n: 2, k: 0, alpha: 1, a: e, lda: 1, b: e, ldb: 2,
+                  beta: 0.5, c: cp, ldc: 2)
+        } }
+        #expect(c == [0.5, 1, 1.5, 2])
+    }
+
+    /// Threaded and single-threaded results must agree bit for bit: the split is along M or N,
+    /// never K, so every element is computed by the same sequence of operations.
+    @Test func threadedMatchesSingleThreadedExactly() {
+        let m = 130, n = 70, k = 300
+        let a = randomArray(m * k, seed: 3), b = randomArray(k * n, seed: 4)
+        for backend in testBackends {
+            var outs: [[Float]] = []
+            for threads in [1, 2, 3] {
+                var c = [Float](repeating: 0, count: m * n)
+                let ctx = KernelContext(backend: backend, threads: threads, minParallelWork: 0)
+                a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                    sgemmThreaded(ctx, transA: false, transB: false, m: m, n: n, k: k, alpha: 1,
+                                  a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: n,
+                                  beta: 0, c: cp.baseAddress!, ldc: n)
+                } } }
+                outs.append(c)
+            }
+            #expect(outs[0] == outs[1] && outs[0] == outs[2], "\(backend)")
+        }
+    }
+
+    @Test func backendDetectionFromFlags() {
+        #expect(bestBackend(flags: []) == .portable)
+        #expect(bestBackend(flags: ["avx", "avx2", "fma", "bmi1", "bmi2", "f16c", "movbe", "popcnt"]) == .avx2)
+        #expect(bestBackend(flags: ["avx2", "avx512f"]) == .portable)  // incomplete: never guess
+        let all: Set<String> = ["avx", "avx2", "fma", "bmi1", "bmi2", "f16c", "movbe", "popcnt",
+                                "avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"]
+        #expect(bestBackend(flags: all) == .avx512)
+        #expect(cpuFlags(fromCPUInfo: "processor : 0\nflags\t\t: fpu avx2 fma\n") == ["fpu", "avx2", "fma"])
+    }
+
+    @Test func threadCountParsing() throws {
+        #expect(try parseThreadCount("4", source: "x") == 4)
+        #expect(throws: KernelConfigurationError.self) { try parseThreadCount("0", source: "TL_NUM_THREADS") }
+        #expect(throws: KernelConfigurationError.self) { try parseThreadCount("two", source: "TL_NUM_THREADS") }
+        #expect(throws: KernelConfigurationError.self) { try setKernelThreadCount(0) }
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import Testing
+@testable import TLKernels
+
+/// Row shapes: widths around the vector lengths (8, 16) to exercise the tails; enough rows
+/// (with `minParallelWork: 0`) that 2 and 3 threads get several rows each.
+let rowShapes: [(Int, Int)] = [(1, 1), (3, 7), (5, 16), (7, 17), (9, 63), (4, 65), (6, 129), (33, 384)]
+
+@Suite struct RowKernelTests {
+    /// Softmax output error: each exp is within ~2 ulp (Cephes polynomial + exact range
+    /// reduction), the row sum adds ≤ cols·u relative error, the division 1 ulp; so
+    /// |y − ref| ≤ (cols + 8)·u·ref. The backward pass is a length-cols dot product:
+    /// |dx − ref| ≤ (cols + 8)·u·(|y|·|dy| + y·Σ|y·dy|).
+    @Test func softmaxMatchesReference() {
+        let pool = BufferPool()
+        defer { pool.free() }
+        for (rows, cols) in rowShapes {
+            let x = randomArray(rows * cols, seed: UInt64(rows * 1000 + cols)).map { $0 * 8 }
+            let dy = randomArray(rows * cols, seed: 5)
+            let yRef = pool.filled(x.count), dxRef = pool.filled(x.count)
+            softmaxRowsForwardReference(x: pool.ro(x), y: yRef, rows: rows, cols: cols)
+            softmaxRowsBackwardReference(y: UnsafeBufferPointer(yRef), outputGradient: pool.ro(dy), inputGradient: dxRef,
+                                         rows: rows, cols: cols)
+            let tol = Float(cols + 8) * unitRoundoff
+            for ctx in testContexts {
+                let y = pool.filled(x.count), dx = pool.filled(x.count)
+                softmaxRowsForward(ctx, x: pool.ro(x), y: y, rows: rows, cols: cols)
+                softmaxRowsBackward(ctx, y: UnsafeBufferPointer(yRef), outputGradient: pool.ro(dy), inputGradient: dx,
+                                    rows: rows, cols: cols)
+                var worstY: Float = 0, worstDx: Float = 0
+                for r in 0..<rows {
+                    var dot: Float = 0
+                    for j in 0..<cols { dot += abs(yRef[r * cols + j] * dy[r * cols + j]) }
+                    for j in 0..<cols {
+                        let i = r * cols + j
+                        worstY = max(worstY, abs(y[i] - yRef[i]) / yRef[i])
+                        worstDx = max(worstDx, abs(dx[i] - dxRef[i]) / (yRef[i] * (abs(dy[i]) + dot)))
+                    }
+                }
+                #expect(worstY <= tol, "softmax \(rows)x\(cols) \(ctx.backend) t\(ctx.threads): \(worstY)")
+                #expect(worstDx <= tol, "softmax bwd \(rows)x\(cols) \(ctx.backend) t\(ctx.threads): \(worstDx)")
+            }
+        }
+    }
+
+    /// Inputs of ±1e4 overflow a naive exp; the max-subtracted form must stay finite,
+    /// sum to 1, and put all the mass on the maximum when it leads by 1e4.
+    @Test func softmaxStableForHugeInputs() {
+        let pool = BufferPool()
+        defer { pool.free() }
+        let cols = 37
+        var x = [Float](repeating: -1e4, count: 2 * cols)
+        x[5] = 1e4
+        for j in cols..<(2 * cols) { x[j] = 1e4 }  // second row: all equal and huge → uniform
+        for ctx in testContexts {
+            let y = pool.filled(x.count)
+            softmaxRowsForward(ctx, x: pool.ro(x), y: y, rows: 2, cols: cols)
+            #expect(y.allSatisfy { $0.isFinite })
+            #expect(y[5] == 1 && (0..<cols).filter { $0 != 5 }.allSatisfy { y[$0] == 0 })
+            for j in cols..<(2 * cols) { #expect(abs(y[j] - 1 / Float(cols)) <= 4 * unitRoundoff) }
+        }
+    }
+
+    /// LayerNorm: mean and variance are length-cols sums (≤ cols·u relative each), rstd adds a
+    /// few ulp, so |y − ref| ≤ (cols + 16)·u·(|x̂·γ| + |β|) with x̂ bounded by √cols; we scale by
+    /// (|ref| + |β| + |γ|·√cols). Backward: two more length-cols reductions of the same kind.
+    @Test func layerNormMatchesReference() {
+        let pool = BufferPool()
+        defer { pool.free() }
+        for (rows, cols) in rowShapes where cols > 1 {
+            let x = randomArray(rows * cols, seed: UInt64(cols)).map { $0 * 3 + 0.5 }
+            let gamma = randomArray(cols, seed: 2), beta = randomArray(cols, seed: 3)
+            let dy = randomArray(rows * cols, seed: 4)
+            let yRef = pool.filled(x.count), mRef = pool.filled(rows), rRef = pool.filled(rows)
+            let dxRef = pool.filled(x.count), dgRef = pool.filled(cols), dbRef = pool.filled(cols)
+            layerNormForwardReference(x: pool.ro(x), gamma: pool.ro(gamma), beta: pool.ro(beta), y: yRef, mean: mRef,
+                                      rstd: rRef, rows: rows, cols: cols, epsilon: 1e-5)
+            layerNormBackwardReference(x: pool.ro(x), outputGradient: pool.ro(dy), gamma: pool.ro(gamma),
+                                       mean: UnsafeBufferPointer(mRef), rstd: UnsafeBufferPointer(rRef), inputGradient: dxRef,
+                                       gammaGradient: dgRef, betaGradient: dbRef, rows: rows, cols: cols)
+            let tol = Float(cols + 16) * unitRoundoff
+            let root = Float(cols).squareRoot()
+            for ctx in testContexts {
+                let y = pool.filled(x.count), m = pool.filled(rows), r = pool.filled(rows)
+                let dx = pool.filled(x.count), dg = pool.filled(cols), db = pool.filled(cols)
+                layerNormForward(ctx, x: pool.ro(x), gamma: pool.ro(gamma), beta: pool.ro(beta), y: y, mean: m, rstd: r,
+                                 rows: rows, cols: cols, epsilon: 1e-5)
+                layerNormBackward(ctx, x: pool.ro(x), outputGradient: pool.ro(dy), gamma: pool.ro(gamma),
+                                  mean: UnsafeBufferPointer(mRef), rstd: UnsafeBufferPointer(rRef), inputGradient: dx,
+                                  gammaGradient: dg, betaGradient: db, rows: rows, cols: cols)
+                let tag = "\(rows)x\(cols) \(ctx.backend) t\(ctx.threads)"
+                for i in 0..<x.count {
+                    let j = i % cols
+                    let s = abs(yRef[i]) + abs(beta[j]) + abs(gamma[j]) * root
+                    #expect(abs(y[i] - yRef[i]) <= tol * s, "y \(tag) [\(i)]")
+                    // dx = rstd·(g − mean(g) − x̂·mean(g·x̂)): scale by rstd·(|g| + mean|g| + |x̂|·mean|g·x̂|) ≤ rstd·|γ|·(…)
+                    let sdx = rRef[i / cols] * (abs(dy[i] * gamma[j]) + 1) * root * 2
+                    #expect(abs(dx[i] - dxRef[i]) <= tol * sdx, "dx \(tag) [\(i)]")
+                }
+                for i in 0..<rows {
+                    #expect(abs(m[i] - mRef[i]) <= tol * 4, "mean \(tag)")
+                    #expect(abs(r[i] - rRef[i]) <= tol * rRef[i] * 4, "rstd \(tag)")
+                }
+                for j in 0..<cols {
+                    // Σ over rows of dy·x̂ (|x̂| ≤ √cols): rows-term sums, plus per-thread partials.
+                    let t = Float(rows + 8) * unitRoundoff * Float(rows) * root
+                    #expect(abs(dg[j] - dgRef[j]) <= t && abs(db[j] - dbRef[j]) <= t, "dgamma/dbeta \(tag)")
+                }
+            }
+        }
+    }
+
+    /// GELU: erf from A&S 7.1.26 has absolute error ≤ 1.5e-7, so y = 0.5·x·(1 + erf) errs by
+    /// ≤ 0.5·|x|·2e-7 plus a few ulp of y; the derivative adds x·φ(x) with exp within 2 ulp.
+    /// Tolerance 4e-7·(1 + |x|) + 4u·|ref|, over x in [-8, 8] (covering both tails).
+    @Test func geluMatchesReference() {
+        let pool = BufferPool()
+        defer { pool.free() }
+        for count in [1, 7, 16, 33, 1000, 9001] {
+            let x = randomArray(count, seed: UInt64(count)).map { $0 * 8 }
+            let dy = randomArray(count, seed: 7)
+            let yRef = pool.filled(count), dxRef = pool.filled(count)
+            geluForwardReference(x: pool.ro(x), y: yRef)
+            geluBackwardReference(x: pool.ro(x), outputGradient: pool.ro(dy), inputGradient: dxRef)
+            for ctx in testContexts {
+                let y = pool.filled(count), dx = pool.filled(count)
+                geluForward(ctx, x: pool.ro(x), y: y)
+                geluBackward(ctx, x: pool.ro(x), outputGradient: pool.ro(dy), inputGradient: dx)
+                for i in 0..<count {
+                    let tol = 4e-7 * (1 + abs(x[i]))
+                    #expect(abs(y[i] - yRef[i]) <= tol + 4 * unitRoundoff * abs(yRef[i]), "gelu \(ctx.backend) x=\(x[i])")
+                    #expect(abs(dx[i] - dxRef[i]) <= tol * abs(dy[i]) + 4 * unitRoundoff * abs(dxRef[i]) + 1e-9,
+                            "gelu bwd \(ctx.backend) x=\(x[i])")
+                }
+            }
+        }
+    }
+
+    @Test func vectorCopyCopies() {
+        let pool = BufferPool()
+        defer { pool.free() }
+        let x = randomArray(100_003, seed: 1)
+        let y = pool.filled(x.count)
+        vectorCopy(from: pool.ro(x), to: y)
+        #expect(Array(y) == x)
+    }
+}
