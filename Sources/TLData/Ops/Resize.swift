@@ -57,7 +57,7 @@ extension Dataset {
         var f = [Float]()
         f.reserveCapacity(count * height * width * c)
         for i in 0..<count {
-            f.append(contentsOf: resizeImage(sample(i), height: h, width: w, channels: c, toHeight: height, toWidth: width, method: method))
+            f.append(contentsOf: resizeImage(sampleSlice(i), height: h, width: w, channels: c, toHeight: height, toWidth: width, method: method))
         }
         var d = self
         d.features = f
@@ -101,7 +101,7 @@ extension Dataset {
         var f = [Float]()
         f.reserveCapacity(count * h * w * channels)
         for i in 0..<count {
-            let img = Image(width: w, height: h, channels: c, pixels: Array(sample(i)))
+            let img = Image(width: w, height: h, channels: c, pixels: sample(i))
             f.append(contentsOf: img.converted(toChannels: channels).pixels)
         }
         var d = self
