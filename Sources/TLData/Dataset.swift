@@ -75,6 +75,7 @@ public struct Dataset: Sendable, Equatable {
     }
 
     /// A data set of the samples at `indices`, in that order (indices may repeat).
+    /// Every index must be in `0 ..< count` (a programming error otherwise, not a data error).
     public func subset(_ indices: [Int]) -> Dataset {
         let size = sampleSize
         var f = [Float]()

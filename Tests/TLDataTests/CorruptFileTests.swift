@@ -104,6 +104,20 @@ import Testing
         expectError([p, "x.npy", "CRC32 mismatch"]) { try NPZ.read(p) }
         p = try file("cut.npz", Array(zip.prefix(zip.count - 30)))
         expectError([p, "zip"]) { try NPZ.read(p) }
+        p = try file("short.npy", npy("{'descr': 'f', 'fortran_order': False, 'shape': (1,), }", [0]))
+        expectError([p, "dtype"]) { try NPY.read(p) }
+        // Random corruption of valid NPY, NPZ and IDX bytes never crashes.
+        var rng = SystemRandomNumberGenerator()
+        let idx = idxBytes(dims: [2, 2], values: [1, 2, 3, 4])
+        for _ in 0..<300 {
+            var a = member, z = zip, i = idx
+            a[Int.random(in: 0..<a.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
+            z[Int.random(in: 0..<z.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
+            i[Int.random(in: 0..<i.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
+            _ = try? NPY.parse(a, file: "fuzz.npy")
+            _ = try? ZipArchive.entries(z, file: "fuzz.npz").map { try ZipArchive.extract($0, from: z, file: "fuzz.npz") }
+            _ = try? IDXLoader.parse(i, file: "fuzz.idx")
+        }
     }
 
     /// A minimal one-entry zip archive with a stored member.

@@ -43,7 +43,7 @@ func resizeImage(_ src: [Float], height: Int, width: Int, channels: Int, toHeigh
 extension Dataset {
     /// Checks that this is an image data set `[H, W, C]`.
     func imageShape(_ op: String) throws -> (h: Int, w: Int, c: Int) {
-        guard sampleShape.count == 3 else {
+        guard sampleShape.count == 3, sampleShape.allSatisfy({ $0 > 0 }) else {
             throw DataError(file: source, reason: "\(op) needs images of shape [H, W, C], have \(sampleShape)")
         }
         return (sampleShape[0], sampleShape[1], sampleShape[2])
