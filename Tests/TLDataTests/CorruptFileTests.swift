@@ -65,6 +65,11 @@ import Testing
         expectError([p, "label column 7"]) { try CSVLoader.load(p, options: CSVOptions(labelColumn: .index(7))) }
         p = try file("text.csv", "label,text\npos\n")
         expectError([p, "line 2", "at least 2 columns"]) { try TextClassificationLoader.load(p) }
+        // Line numbers count the newlines inside quoted fields.
+        p = try file("multiline.csv", "label,text\npos,\"one\ntwo\nthree\"\nneg\n")
+        expectError([p, "line 5", "at least 2 columns"]) { try TextClassificationLoader.load(p) }
+        p = try file("afterquote.csv", "label,text\npos,\"x\"y\n")
+        expectError([p, "line 2", "after closing quote"]) { try TextClassificationLoader.load(p) }
     }
 
     func npy(_ header: String, _ data: [UInt8], version: UInt8 = 1) -> [UInt8] {

@@ -20,6 +20,9 @@ import Testing
         #expect(c.vocabulary == ["[PAD]", "[UNK]", "a", "b", "c"])
         #expect(c.encode("abz") == [2, 3, 1])
         expectError(["at least 2"]) { try SimpleTokenizer(training: [], maxVocabSize: 1) }
+        let ds = try Dataset(features: [], sampleShape: [0], labels: [0, 1], classNames: ["a", "b"], texts: ["the cat", "zebra"], source: "t")
+        let enc = try ds.encodingTexts(with: w, maxLength: 3)
+        #expect(enc.sampleShape == [3] && enc.features == [3, 2, 0, 1, 0, 0] && enc.texts == ds.texts)
     }
 
     static let vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world", "un", "##aff", "##able",
