@@ -72,7 +72,10 @@ fetch_fashion() {
     log "apt-get update (package lists missing)"
     apt-get update -qq >&2 || die "apt-get update failed"
   fi
-  (cd "$WORK" && apt-get download -qq dataset-fashion-mnist >&2) || die "apt-get download dataset-fashion-mnist failed"
+  # As root, apt's download sandbox user (_apt) cannot write into our private temp folder: say so.
+  local sandbox=()
+  [[ "$(id -u)" == 0 ]] && sandbox=(-o APT::Sandbox::User=root)
+  (cd "$WORK" && apt-get download -qq "${sandbox[@]}" dataset-fashion-mnist >&2) || die "apt-get download dataset-fashion-mnist failed"
   dpkg -x "$WORK"/dataset-fashion-mnist_*.deb "$WORK/x"
   for f in "${FASHION_FILES[@]}"; do
     install_checked "$WORK/x/usr/share/datasets/fashion-mnist/$f" "fashion-mnist/$f"

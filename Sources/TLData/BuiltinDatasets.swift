@@ -22,16 +22,20 @@ public enum BuiltinDatasets {
 
     /// Loads a built-in data set by name (`mnist5k` or `digits`). Class names are "0"…"9".
     public static func load(name: String) throws -> Dataset {
+        try load(name: name, environment: ProcessInfo.processInfo.environment)
+    }
+
+    static func load(name: String, environment: [String: String]) throws -> Dataset {
         let digits = (0...9).map(String.init)
         switch name.lowercased() {
         case "mnist5k", "mnist_5k", "mnist":
-            let path = try resourcePath("mnist_5k.csv.gz")
+            let path = try resourcePath("mnist_5k.csv.gz", environment)
             var d = try CSVLoader.load(path, options: CSVOptions(labelColumn: .last, hasHeader: false, sampleShape: [28, 28, 1],
                                                                  scale: 1.0 / 255.0, classNames: digits))
             d.source = "builtin:mnist5k"
             return d
         case "digits":
-            let path = try resourcePath("digits.csv.gz")
+            let path = try resourcePath("digits.csv.gz", environment)
             var d = try CSVLoader.load(path, options: CSVOptions(labelColumn: .last, hasHeader: false, sampleShape: [8, 8, 1],
                                                                  scale: 1.0 / 16.0, classNames: digits))
             d.source = "builtin:digits"
@@ -43,25 +47,30 @@ public enum BuiltinDatasets {
 
     /// The folder holding the built-in data files.
     public static func resourceDirectory() throws -> String {
+        try resourceDirectory(environment: ProcessInfo.processInfo.environment)
+    }
+
+    static func resourceDirectory(environment: [String: String]) throws -> String {
         let probe = "mnist_5k.csv.gz"
         let fm = FileManager.default
-        let candidates = candidateDirectories()
+        let candidates = candidateDirectories(environment: environment)
         for dir in candidates where fm.fileExists(atPath: dir + "/" + probe) { return dir }
         throw DataError(reason: "built-in data not found (looked for \(probe) in: \(candidates.joined(separator: ", "))); set \(environmentVariable) to the folder holding it")
     }
 
-    static func resourcePath(_ file: String) throws -> String {
-        let path = try resourceDirectory() + "/" + file
+    static func resourcePath(_ file: String, _ environment: [String: String]) throws -> String {
+        let path = try resourceDirectory(environment: environment) + "/" + file
         guard FileManager.default.fileExists(atPath: path) else {
             throw DataError(file: path, reason: "built-in data file missing")
         }
         return path
     }
 
-    static func candidateDirectories() -> [String] {
+    static func candidateDirectories(environment: [String: String] = ProcessInfo.processInfo.environment,
+                                     includeSourceTree: Bool = true) -> [String] {
         var out: [String] = []
         let bundleName = "tl_TLData.resources"
-        if let env = ProcessInfo.processInfo.environment[environmentVariable], !env.isEmpty {
+        if let env = environment[environmentVariable], !env.isEmpty {
             out += [env, env + "/Resources", env + "/" + bundleName + "/Resources"]
         }
         var exeDirs: [String] = []
@@ -74,8 +83,9 @@ public enum BuiltinDatasets {
             out += [d + "/" + bundleName + "/Resources", d + "/" + bundleName, d + "/../share/tl/" + bundleName + "/Resources"]
         }
         // Development fallback: the source tree (…/Sources/TLData/Resources).
-        let source = (String(#filePath) as NSString).deletingLastPathComponent + "/Resources"
-        out.append(source)
+        if includeSourceTree {
+            out.append((String(#filePath) as NSString).deletingLastPathComponent + "/Resources")
+        }
         var seen = Set<String>()
         return out.filter { seen.insert($0).inserted }
     }

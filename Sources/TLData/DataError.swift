@@ -66,6 +66,3 @@ func readMaybeGzipped(_ path: String) throws -> [UInt8] {
     }
     return bytes
 }
-
-/// Display name for a path in messages (the last path component keeps lines short but unambiguous enough).
-func displayName(_ path: String) -> String { path }

@@ -57,8 +57,13 @@ public struct Dataset: Sendable, Equatable {
     /// Channels of an image data set (last dimension of a rank-3 `sampleShape`), else 1.
     public var channels: Int { sampleShape.count == 3 ? sampleShape[2] : 1 }
 
-    /// The features of sample `i`.
-    public func sample(_ i: Int) -> ArraySlice<Float> {
+    /// A copy of the features of sample `i` (zero-based, unlike a slice of `features`).
+    public func sample(_ i: Int) -> [Float] {
+        Array(sampleSlice(i))
+    }
+
+    /// The features of sample `i` as a slice of `features` (indices start at `i * sampleSize`).
+    public func sampleSlice(_ i: Int) -> ArraySlice<Float> {
         features[i * sampleSize ..< (i + 1) * sampleSize]
     }
 
@@ -70,6 +75,7 @@ public struct Dataset: Sendable, Equatable {
     }
 
     /// A data set of the samples at `indices`, in that order (indices may repeat).
+    /// Every index must be in `0 ..< count` (a programming error otherwise, not a data error).
     public func subset(_ indices: [Int]) -> Dataset {
         let size = sampleSize
         var f = [Float]()

@@ -249,7 +249,8 @@ final class ByteSink {
 
     init(hint: Int, inputSize: Int, limit: Int) {
         // DEFLATE cannot expand more than ~1032:1, so a hint beyond that is a lie; cap it.
-        let plausible = min(max(hint, inputSize * 3, 1024), inputSize * 1032 + 1024, limit, 1 << 30)
+        let guess = hint > 0 ? hint : inputSize * 3
+        let plausible = min(max(guess, 1024), inputSize * 1032 + 1024, limit, 1 << 30)
         capacity = max(plausible, 1024)
         base = .allocate(capacity: capacity)
         self.limit = limit

@@ -44,9 +44,10 @@ public enum IDXLoader {
             let v = Int(b[o]) << 24 | Int(b[o + 1]) << 16 | Int(b[o + 2]) << 8 | Int(b[o + 3])
             shape.append(v)
             // Overflow-safe: stop multiplying once the product exceeds the file length.
-            total = total > b.count ? total : total * v
+            let (t, overflow) = total.multipliedReportingOverflow(by: v)
+            total = overflow ? Int.max : t
         }
-        let expected = total > b.count ? Int.max : headerSize + total * elementSize
+        let expected = total > b.count ? Int.max : headerSize + total * elementSize  // total <= file length: no overflow
         guard expected == b.count else {
             let why = expected > b.count ? "truncated" : "has \(b.count - expected) extra bytes"
             throw DataError(file: file, reason: "IDX file \(why): header shape \(shape) needs \(expected == Int.max ? "more than \(b.count)" : String(expected)) bytes, file has \(b.count)")

@@ -36,7 +36,7 @@ public enum NPY {
         guard let descr = value(of: "descr", in: header), descr.count >= 3,
               let fortranText = value(of: "fortran_order", in: header),
               let shapeText = value(of: "shape", in: header) else {
-            throw DataError(file: file, reason: "NPY header is not a {descr, fortran_order, shape} dictionary: \(header.trimmingSpaces)")
+            throw DataError(file: file, reason: "NPY header is not a {descr, fortran_order, shape} dictionary: \(header.prefix(80))")
         }
         let dtype = descr.trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
         let fortran = fortranText == "True"
@@ -49,10 +49,10 @@ public enum NPY {
             shape.append(d)
         }
         let chars = Array(dtype)
-        let order = chars[0], kind = chars[1]
-        guard let size = Int(String(chars[2...])), "<>|=".contains(order) else {
+        guard chars.count >= 3, let size = Int(String(chars[2...])), "<>|=".contains(chars[0]) else {
             throw DataError(file: file, reason: "unsupported NPY dtype \(dtype)")
         }
+        let order = chars[0], kind = chars[1]
         let bigEndian = order == ">"
         let supported: Set<String> = ["f2", "f4", "f8", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "b1"]
         guard supported.contains("\(kind)\(size)") else {
@@ -60,7 +60,11 @@ public enum NPY {
         }
         let dataStart = headerStart + headerLen
         var total = 1
-        for d in shape { total = total > b.count ? total : total * d }
+        for d in shape {
+            // Saturate instead of overflowing: anything above the file length is rejected below.
+            let (t, overflow) = total.multipliedReportingOverflow(by: d)
+            total = overflow ? Int.max : t
+        }
         let available = b.count - dataStart
         guard total <= available, total * size == available else {
             throw DataError(file: file, reason: "NPY data size mismatch: shape \(shape) of \(dtype) needs \(total > available ? "more than \(available)" : String(total * size)) bytes, file has \(available)")

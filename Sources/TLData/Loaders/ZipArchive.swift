@@ -30,7 +30,7 @@ enum ZipArchive {
         if (count == 0xFFFF || cdOffset == 0xFFFF_FFFF || cdSize == 0xFFFF_FFFF) && eocd >= 20,
            u32(eocd - 20) == 0x0706_4B50 {
             let z = u64(eocd - 12)
-            guard z >= 0, z + 56 <= n, u32(z) == 0x0606_4B50 else {
+            guard z >= 0, z <= n - 56, u32(z) == 0x0606_4B50 else {
                 throw DataError(file: file, reason: "bad zip64 end-of-central-directory record")
             }
             count = u64(z + 32); cdSize = u64(z + 40); cdOffset = u64(z + 48)
@@ -61,9 +61,10 @@ enum ZipArchive {
                 let id = u16(e), len = u16(e + 2)
                 if id == 1 {
                     var q = e + 4
-                    if usize == 0xFFFF_FFFF && q + 8 <= e + 4 + len { usize = u64(q); q += 8 }
-                    if csize == 0xFFFF_FFFF && q + 8 <= e + 4 + len { csize = u64(q); q += 8 }
-                    if offset == 0xFFFF_FFFF && q + 8 <= e + 4 + len { offset = u64(q) }
+                    let fieldEnd = min(e + 4 + len, eEnd)
+                    if usize == 0xFFFF_FFFF && q + 8 <= fieldEnd { usize = u64(q); q += 8 }
+                    if csize == 0xFFFF_FFFF && q + 8 <= fieldEnd { csize = u64(q); q += 8 }
+                    if offset == 0xFFFF_FFFF && q + 8 <= fieldEnd { offset = u64(q) }
                 }
                 e += 4 + len
             }
@@ -77,7 +78,7 @@ enum ZipArchive {
     static func extract(_ e: Entry, from b: [UInt8], file: String) throws -> [UInt8] {
         let n = b.count
         let p = e.localHeaderOffset
-        guard p >= 0, p + 30 <= n, b[p] == 0x50, b[p + 1] == 0x4B, b[p + 2] == 3, b[p + 3] == 4 else {
+        guard p >= 0, p <= n - 30, b[p] == 0x50, b[p + 1] == 0x4B, b[p + 2] == 3, b[p + 3] == 4 else {
             throw DataError(file: file, location: e.name, reason: "bad zip local header")
         }
         let nameLen = Int(b[p + 26]) | Int(b[p + 27]) << 8, extraLen = Int(b[p + 28]) | Int(b[p + 29]) << 8

@@ -43,7 +43,7 @@ func resizeImage(_ src: [Float], height: Int, width: Int, channels: Int, toHeigh
 extension Dataset {
     /// Checks that this is an image data set `[H, W, C]`.
     func imageShape(_ op: String) throws -> (h: Int, w: Int, c: Int) {
-        guard sampleShape.count == 3 else {
+        guard sampleShape.count == 3, sampleShape.allSatisfy({ $0 > 0 }) else {
             throw DataError(file: source, reason: "\(op) needs images of shape [H, W, C], have \(sampleShape)")
         }
         return (sampleShape[0], sampleShape[1], sampleShape[2])
@@ -57,7 +57,7 @@ extension Dataset {
         var f = [Float]()
         f.reserveCapacity(count * height * width * c)
         for i in 0..<count {
-            f.append(contentsOf: resizeImage(sample(i), height: h, width: w, channels: c, toHeight: height, toWidth: width, method: method))
+            f.append(contentsOf: resizeImage(sampleSlice(i), height: h, width: w, channels: c, toHeight: height, toWidth: width, method: method))
         }
         var d = self
         d.features = f
@@ -101,7 +101,7 @@ extension Dataset {
         var f = [Float]()
         f.reserveCapacity(count * h * w * channels)
         for i in 0..<count {
-            let img = Image(width: w, height: h, channels: c, pixels: Array(sample(i)))
+            let img = Image(width: w, height: h, channels: c, pixels: sample(i))
             f.append(contentsOf: img.converted(toChannels: channels).pixels)
         }
         var d = self

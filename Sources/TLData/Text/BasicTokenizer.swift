@@ -22,8 +22,7 @@ public enum BasicTokenizer {
         for word in splitOnWhitespace(String(cleaned)) {
             var w = word
             if lowercase {
-                w = w.lowercased()
-                w = stripAccents(w)
+                w = stripAccents(pythonLowercased(w))
             }
             out.append(contentsOf: splitOnPunctuation(w))
         }
@@ -78,6 +77,25 @@ public enum BasicTokenizer {
         }
         if !cur.isEmpty { out.append(String(cur)) }
         return out
+    }
+
+    /// Python's `str.lower()`: the full Unicode lowercase mapping per scalar, plus the
+    /// context-dependent Final_Sigma rule (Σ → ς at the end of a word), which Swift's
+    /// `lowercased()` does not apply.
+    static func pythonLowercased(_ text: String) -> String {
+        let scalars = Array(text.unicodeScalars)
+        var out = String.UnicodeScalarView()
+        for (i, s) in scalars.enumerated() {
+            guard s.value == 0x03A3 else { out.append(contentsOf: s.properties.lowercaseMapping.unicodeScalars); continue }
+            var j = i - 1
+            while j >= 0 && scalars[j].properties.isCaseIgnorable { j -= 1 }
+            let precededByCased = j >= 0 && scalars[j].properties.isCased
+            var k = i + 1
+            while k < scalars.count && scalars[k].properties.isCaseIgnorable { k += 1 }
+            let followedByCased = k < scalars.count && scalars[k].properties.isCased
+            out.append(precededByCased && !followedByCased ? "\u{03C2}" : "\u{03C3}")
+        }
+        return String(out)
     }
 
     static func stripAccents(_ text: String) -> String {

@@ -78,3 +78,19 @@ public struct SimpleTokenizer: Sendable, Equatable {
     /// The id of `token`, or nil.
     public func id(of token: String) -> Int? { ids[token] }
 }
+
+extension Dataset {
+    /// A text data set turned into fixed-length token-id features (`sampleShape == [maxLength]`,
+    /// ids stored as Float, `[PAD]` = 0); the raw texts are kept.
+    public func encodingTexts(with tokenizer: SimpleTokenizer, maxLength: Int) throws -> Dataset {
+        guard let texts else { throw DataError(file: source, reason: "not a text data set (no texts)") }
+        guard maxLength > 0 else { throw DataError(reason: "max length must be positive, got \(maxLength)") }
+        var f = [Float]()
+        f.reserveCapacity(texts.count * maxLength)
+        for t in texts { f += tokenizer.encode(t, maxLength: maxLength).map(Float.init) }
+        var d = self
+        d.features = f
+        d.sampleShape = [maxLength]
+        return d
+    }
+}

@@ -1,0 +1,13 @@
+// TLData: data sets for tl.
+//
+// - `Dataset`: flat `[Float]` features + `sampleShape` (images channels-last [H, W, C]),
+//   integer labels, class names, optional raw texts.
+// - Loaders: `IDXLoader`, `CSVLoader`, `NPY`/`NPZ`/`NPYLoader`, `ImageFolderLoader` (PNG, PGM/PPM),
+//   `TextClassificationLoader`; `BuiltinDatasets` for the embedded mnist5k/digits.
+// - Decompression in pure Swift: `Inflate` (RFC 1951), `Gzip` (RFC 1952), `Zlib` (RFC 1950).
+// - Operations: seeded shuffling, stratified split, few-shot sampling, class subsets,
+//   `Normalization`, resize/pad/crop/channels, `Augmentation`, `batches(size:...)`.
+// - Text: `SimpleTokenizer` (word/char vocabularies), `BasicTokenizer` + `WordPieceTokenizer` (BERT uncased).
+//
+// Every malformed input throws a `DataError` whose one-line description names the file, the
+// record and the reason; sizes read from headers are checked against the file length first.
