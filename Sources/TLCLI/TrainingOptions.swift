@@ -21,7 +21,7 @@ enum TrainingOptions {
         help: "Keep only these classes, relabelled 0… in this order (e.g. 5-9, or 0,2,4, or names).")
     static let perClass = OptionalOption<Int>("per-class", valueName: "n",
         help: "Few-shot: draw this many training samples per class (seeded).")
-    static let out = Option<String>("out", short: "o", valueName: "file", help: "Where to write the checkpoint (.safetensors).")
+    static let out = OptionalOption<String>("out", short: "o", valueName: "file", help: "Where to write the checkpoint (.safetensors); required unless --dry-run.")
     static let seed = Option<UInt64>("seed", default: 0, help: "Seed for initialisation, sampling, shuffling, dropout and augmentation.")
     static let threads = OptionalOption<Int>("threads", valueName: "n", help: "Worker threads for the kernels (default: all cores, or TL_NUM_THREADS).")
     static let batchSize = Option<Int>("batch-size", default: 64, help: "Samples per optimizer step.")
@@ -81,7 +81,7 @@ enum TrainingOptions {
         s.labelSmoothing = a[labelSmoothing]
         if let t = a[threads] {
             guard t >= 1 else { throw UsageError(.invalidValue(option: "--threads", expected: "a positive integer", got: String(t))) }
-            setKernelThreadCount(t)
+            try setKernelThreadCount(t)
         }
         return s
     }
@@ -98,7 +98,7 @@ enum TrainingOptions {
 
     /// Validates an output path up front, so a long run never ends in a failed write.
     static func outputURL(_ a: ParsedArguments) throws -> URL {
-        let path = a[out]
+        guard let path = a[out] else { throw UsageError(.missingRequired("required option --out <file>")) }
         guard path.hasSuffix(".safetensors") else {
             throw UsageError(.invalidValue(option: "--out", expected: "a .safetensors file name", got: path))
         }

@@ -77,6 +77,9 @@ public final class Trainer {
     var optimizer: Optimizer?
     var phase: [String] = []
     var epochLossSum = 0.0, epochCorrect = 0, epochSeen = 0
+    /// Outputs of the frozen prefix `0..<blocks` for the current phase.
+    var cache: (blocks: Int, phase: [String], train: Dataset, validation: Dataset?)?
+    var cacheRefusedPhase: [String]? = nil
 
     /// - Parameters:
     ///   - model: the model, with the user's freeze configuration already applied.
@@ -202,11 +205,22 @@ public final class Trainer {
             model.train()
             let k = cacheablePrefix()
             var trainData = train, validationData = validation, cached = 0
-            if k > 0, let f = try prefixFeatures(train, blocks: k) {
-                trainData = f
-                validationData = try validation.flatMap { try prefixFeatures($0, blocks: k) }
-                cached = k
-                if stepInEpoch == 0 { events.message?("epoch \(epoch + 1): blocks 0–\(k - 1) are frozen and deterministic: training on their cached outputs") }
+            if k > 0 {
+                // Computed once per phase: the prefix's weights cannot change while it is frozen.
+                if (cache == nil || cache!.blocks != k || cache!.phase != phase) && cacheRefusedPhase != phase {
+                    if let f = try prefixFeatures(train, blocks: k) {
+                        cache = (k, phase, f, try validation.flatMap { try prefixFeatures($0, blocks: k) })
+                        events.message?("blocks 0–\(k - 1) are frozen and deterministic: computed their outputs once, training on the cache")
+                    } else {
+                        cache = nil
+                        cacheRefusedPhase = phase
+                    }
+                }
+                if let cache, cache.blocks == k {
+                    trainData = cache.train
+                    validationData = cache.validation
+                    cached = k
+                }
             }
             let epochStart = Date()
             var batches = try trainData.batches(size: settings.batchSize, shuffle: true, seed: settings.seed &+ UInt64(epoch) &* 1_000_003,

@@ -1,0 +1,39 @@
+import Foundation
+import TLNN
+import TLTransfer
+
+/// The `--dry-run` report: what fine-tuning would do, block by block.
+enum FinetunePlan {
+    static func render(model: TransferModel, settings: TrainingSettings, replaceHead: Bool, source: CheckpointInfo,
+                       trainCount: Int, validationCount: Int) -> String {
+        let shapes = (try? model.spec.blockOutputShapes(classes: model.classCount, vocab: model.vocabularySize)) ?? []
+        var rows: [[String]] = [["BLOCK", "NAME", "OUTPUT", "PARAMS", "STATE", "BATCHNORM", "LR", "WD"]]
+        for b in 0..<model.blockCount {
+            let params = model.blocks[b].parameters()
+            let count = params.reduce(0) { $0 + $1.count }
+            let frozen = params.filter(\.isFrozen).count
+            let state = params.isEmpty ? "-" : frozen == params.count ? "frozen" : frozen == 0 ? "trainable" : "partial (\(frozen)/\(params.count) frozen)"
+            let norms = model.blocks[b].namedModules().compactMap { $0.module as? BatchNorm }
+            let bn = norms.isEmpty ? "-" : norms.allSatisfy { $0.usesBatchStatistics } ? "batch stats" : norms.allSatisfy { !$0.usesBatchStatistics } ? "running stats" : "mixed"
+            let lr = settings.learningRate * pow(settings.learningRateDecay ?? 1, Double(model.headIndex - b))
+            let trainable = frozen < params.count
+            let shape = b < shapes.count ? "[" + shapes[b].map(String.init).joined(separator: ", ") + "]" : "?"
+            rows.append([String(b), model.spec.blocks[b].name + (b == model.headIndex ? (replaceHead ? " (new head)" : " (head)") : ""),
+                         shape, grouped(count), state, bn,
+                         trainable ? String(format: "%.3g", lr) : "-", trainable ? String(format: "%.3g", settings.weightDecay) : "-"])
+        }
+        let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
+        var lines = rows.map { r in r.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }.joined(separator: "  ") }
+        let total = model.parameterCount
+        let trainable = model.trainableParameters().reduce(0) { $0 + $1.count }
+        lines.append("")
+        lines.append("trainable parameters: \(grouped(trainable)) of \(grouped(total)) (\(grouped(total - trainable)) frozen)")
+        lines.append("data: \(trainCount) training, \(validationCount) validation samples; source classes \(source.classNames.joined(separator: ",")); head \(replaceHead ? "replaced" : "kept")")
+        lines.append("optimizer: \(settings.optimizer.rawValue), schedule \(settings.schedule.rawValue), \(settings.epochs) epochs of batch \(settings.batchSize)")
+        if settings.probeEpochs > 0 { lines.append("phase 1: epochs 1–\(settings.probeEpochs) train the head only (linear probe)") }
+        if let n = settings.unfreezeEvery { lines.append("gradual unfreezing: one more frozen block, from the top, every \(n) epochs") }
+        if !settings.useCache { lines.append("frozen-prefix caching: off (--no-cache)") }
+        return lines.joined(separator: "\n")
+    }
+}
+

@@ -1,0 +1,108 @@
+import Foundation
+import TLTensor
+import TLTransfer
+import TLData
+
+/// `tl pretrain`: trains an architecture from `Models/*.json` on source data.
+struct PretrainCommand: Command {
+    static let model = Option<String>("model", short: "m", valueName: "spec", help: "Architecture spec (e.g. Models/lenet.json).")
+    static let resume = OptionalOption<String>("resume", valueName: "file", help: "Continue an interrupted run from its .resume.safetensors file.")
+
+    var name: String { "pretrain" }
+    var abstract: String { "Train an architecture from a spec on a source dataset." }
+    var discussion: String {
+        """
+        Keeps the weights of the epoch with the best validation accuracy and writes them as a \
+        safetensors checkpoint with full provenance (architecture, class names, data, settings, seed, version). \
+        Ctrl-C stops after the current batch, saves the best-so-far checkpoint and a resume file, and exits 130.
+        Example: tl pretrain --model Models/lenet.json --data mnist5k --classes 0-4 --out source.safetensors
+        """
+    }
+    var arguments: [any ArgumentDefinition] {
+        [Self.model, TrainingOptions.out] + TrainingOptions.dataArguments + [Self.resume] + TrainingOptions.common
+    }
+
+    func run(_ a: ParsedArguments, context: CommandContext) throws -> ExitCode {
+        var settings = try TrainingOptions.settings(a)
+        let out = try TrainingOptions.outputURL(a)
+        var resume: TrainingSnapshot? = nil
+        var model: TransferModel
+        var resumed: Checkpoint? = nil
+        if let path = a[Self.resume] {
+            var rng = SeededGenerator(seed: 0)
+            let checkpoint = try Checkpoint.read(from: URL(fileURLWithPath: path), rng: &rng)
+            guard let snapshot = try TrainingSnapshot.from(checkpoint) else {
+                throw TrainingError("\(path): holds no resume state (use the .resume.safetensors file written when training stopped)")
+            }
+            resume = snapshot
+            settings = snapshot.state.settings
+            resumed = checkpoint
+        }
+        let spec = try resumed?.model.spec ?? ModelSpec.load(from: URL(fileURLWithPath: a[Self.model]))
+        let source = try TrainingOptions.dataSource(a)
+        let task = try TaskData.load(source, classes: a[TrainingOptions.classes], perClass: try TrainingOptions.perClassValue(a), seed: settings.seed)
+        let prepared = try TrainingPipeline.prepare(task.selected, spec: spec, settings: settings,
+                                                    encoding: resumed.flatMap { TextEncoding.from(kind: $0.info.tokenizer, vocabulary: $0.info.vocabulary) })
+        var rng = SeededGenerator(seed: settings.seed)
+        model = try resumed?.model ?? TransferModel(spec: spec, classCount: prepared.classNames.count,
+                                                      vocabularySize: prepared.encoding?.vocabulary.count ?? 0, rng: &rng)
+        if !a[TrainingOptions.quiet] {
+            context.printError("pretrain \(spec.name) on \(task.selected.source): \(prepared.train.count) training, \(prepared.validation?.count ?? 0) validation samples, \(prepared.classNames.count) classes, \(model.parameterCount) parameters")
+        }
+        var info = CheckpointInfo(kind: "pretrain", classNames: prepared.classNames, seed: settings.seed)
+        info.data = source.description
+        info.selection = task.selection
+        info.settings = settings
+        info.command = TrainingOptions.commandLine
+        info.normalization = prepared.normalization
+        info.vocabulary = prepared.encoding?.vocabulary
+        info.tokenizer = prepared.encoding?.kind
+        let trainer = try Trainer(model: model, settings: settings, train: prepared.train, validation: prepared.validation)
+        let runner = TrainingRunner(context: context, quiet: a[TrainingOptions.quiet], json: a[TrainingOptions.json])
+        let resumeURL = TrainingRunner.resumeURL(for: out)
+        let outcome = try runner.run(trainer, resume: resume) { snapshot in
+            try writeResume(snapshot, model: model, info: info, to: resumeURL)
+        }
+        return try finish(outcome, model: model, info: info, out: out, resumeURL: resumeURL, arguments: a, context: context)
+    }
+}
+
+/// Writes the resumable state: current weights, optimizer state, best weights, position.
+func writeResume(_ snapshot: TrainingSnapshot, model: TransferModel, info: CheckpointInfo, to url: URL) throws {
+    var checkpoint = Checkpoint(model: model, info: info)
+    checkpoint.extraTensors = snapshot.tensors
+    checkpoint.extraMetadata[Checkpoint.resumeKey] = try snapshot.metadataJSON()
+    try checkpoint.write(to: url)
+}
+
+/// Common ending of pretrain/finetune: handle divergence and interruption, write the
+/// checkpoint, print the summary. Returns the exit code.
+func finish(_ outcome: TrainingOutcome, model: TransferModel, info: CheckpointInfo, out: URL, resumeURL: URL,
+            arguments a: ParsedArguments, context: CommandContext, extraSummary: [String: Any] = [:],
+            afterWrite: (() throws -> Void)? = nil) throws -> ExitCode {
+    var info = info
+    info.validationAccuracy = outcome.bestValidationAccuracy
+    info.bestEpoch = outcome.bestEpoch
+    if let divergence = outcome.divergence {
+        if outcome.bestEpoch > 0 {
+            try Checkpoint(model: model, info: info).write(to: out)
+            throw TrainingError("stopped: \(divergence); kept the last good weights (epoch \(outcome.bestEpoch)) in \(out.path)")
+        }
+        throw TrainingError("stopped: \(divergence); no epoch completed, so \(out.path) was not written")
+    }
+    try Checkpoint(model: model, info: info).write(to: out)
+    try afterWrite?()
+    if outcome.interrupted {
+        context.printError("interrupted: saved the best-so-far weights to \(out.path); continue with --resume \(resumeURL.path)")
+        if a[TrainingOptions.json] { context.print(jsonText(outcome.summary(checkpoint: out.path, extra: extraSummary))) }
+        return .interrupted
+    }
+    try? FileManager.default.removeItem(at: resumeURL)
+    if a[TrainingOptions.json] {
+        context.print(jsonText(outcome.summary(checkpoint: out.path, extra: extraSummary)))
+    } else if !a[TrainingOptions.quiet] {
+        let v = outcome.bestValidationAccuracy.map { ", validation accuracy \(percent($0)) (epoch \(outcome.bestEpoch))" } ?? ""
+        context.printError("wrote \(out.path)\(v); \(Int(outcome.samplesPerSecond)) samples/s, \(String(format: "%.1f", outcome.wallSeconds)) s")
+    }
+    return .success
+}

@@ -1,0 +1,73 @@
+import Foundation
+import TLTransfer
+
+/// Wires a `Trainer` to the terminal: progress bar or lines, Ctrl-C, resume files, and the
+/// JSON summary.
+struct TrainingRunner {
+    let context: CommandContext
+    let quiet: Bool
+    let json: Bool
+
+    /// Where the resumable state of a run writing `out` goes: `<out>.resume.safetensors`.
+    static func resumeURL(for out: URL) -> URL {
+        out.deletingPathExtension().appendingPathExtension("resume.safetensors")
+    }
+
+    /// Runs the trainer, reporting progress; `saveResume` writes a resumable checkpoint.
+    func run(_ trainer: Trainer, resume: TrainingSnapshot?, saveResume: @escaping (TrainingSnapshot) throws -> Void) throws -> TrainingOutcome {
+        let progress = context.makeProgressReporter(quiet: quiet)
+        let epochs = trainer.settings.epochs
+        var events = TrainingEvents()
+        events.batchCompleted = { epoch, step, steps, loss, accuracy, rate in
+            progress.update(TrainingProgress(epoch: epoch, totalEpochs: epochs, step: step, totalSteps: steps,
+                                             loss: loss, accuracy: accuracy, samplesPerSecond: rate))
+        }
+        events.epochCompleted = { s in
+            progress.finishEpoch(TrainingProgress(epoch: s.epoch, totalEpochs: epochs, step: 0, totalSteps: 0,
+                                                  loss: s.trainLoss, accuracy: s.trainAccuracy, samplesPerSecond: s.samplesPerSecond))
+            if let va = s.validationAccuracy, let vl = s.validationLoss {
+                progress.message(String(format: "epoch %d: validation accuracy %.4f, loss %.4f%@", s.epoch, va, vl,
+                                        s.cachedBlocks > 0 ? " (blocks 0–\(s.cachedBlocks - 1) cached)" : ""))
+            }
+        }
+        events.message = { progress.message($0) }
+        events.shouldStop = { Interruption.isRequested }
+        events.saveResumeState = saveResume
+        Interruption.install()
+        defer { Interruption.uninstall(); progress.finish() }
+        return try trainer.run(events: events, resumeFrom: resume)
+    }
+}
+
+/// Formats a fraction as a percentage with one decimal.
+func percent(_ x: Double) -> String { String(format: "%.1f%%", x * 100) }
+
+/// JSON text of a dictionary with sorted keys.
+func jsonText(_ object: [String: Any]) -> String {
+    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])) ?? Data()
+    return String(decoding: data, as: UTF8.self)
+}
+
+extension TrainingOutcome {
+    /// The machine-readable summary `--json` prints.
+    func summary(checkpoint: String?, extra: [String: Any] = [:]) -> [String: Any] {
+        var s: [String: Any] = [
+            "epochs_run": history.count, "best_epoch": bestEpoch, "steps": steps,
+            "samples_per_second": (samplesPerSecond * 10).rounded() / 10, "wall_seconds": (wallSeconds * 1000).rounded() / 1000,
+            "stopped_early": stoppedEarly, "interrupted": interrupted,
+            "history": history.map { e -> [String: Any] in
+                var d: [String: Any] = ["epoch": e.epoch, "train_loss": e.trainLoss, "train_accuracy": e.trainAccuracy,
+                                        "samples_per_second": e.samplesPerSecond, "cached_blocks": e.cachedBlocks]
+                if let v = e.validationAccuracy { d["validation_accuracy"] = v }
+                if let v = e.validationLoss { d["validation_loss"] = v }
+                return d
+            },
+        ]
+        if let checkpoint { s["checkpoint"] = checkpoint }
+        if let v = bestValidationAccuracy { s["validation_accuracy"] = v }
+        if let d = divergence { s["divergence"] = d }
+        if let last = history.last { s["train_accuracy"] = last.trainAccuracy; s["train_loss"] = last.trainLoss }
+        for (k, v) in extra { s[k] = v }
+        return s
+    }
+}
