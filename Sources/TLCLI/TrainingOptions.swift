@@ -116,3 +116,6 @@ enum TrainingOptions {
         (["tl"] + CommandLine.arguments.dropFirst()).map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
     }
 }
+
+/// Applies `--threads` (validated by the caller).
+func setKernelThreadCountFromCLI(_ n: Int) throws { try setKernelThreadCount(n) }

@@ -1,0 +1,94 @@
+import Foundation
+import TLTensor
+import TLNN
+import TLData
+
+/// Quiet, self-contained training runs used to judge transfer: the fine-tuned model
+/// re-trained with another seed, the same architecture trained from scratch, and a linear
+/// probe on frozen source features. Each returns its test metrics.
+public enum Experiments {
+    public enum Kind: String, Sendable, Codable { case finetune, scratch, probe }
+
+    /// One run's result.
+    public struct Run: Sendable {
+        public var kind: Kind
+        public var seed: UInt64
+        public var metrics: ClassificationMetrics
+        public var trainCount: Int
+        public var testCount: Int
+        public var seconds: Double
+    }
+
+    /// Builds the fine-tuning model from a source checkpoint file: head replaced when asked,
+    /// then the block and path freezing of `settings` applied.
+    public static func finetuneModel(source file: SafeTensorsFile, path: String, classCount: Int, replaceHead: Bool,
+                                     settings: TrainingSettings, rng: inout SeededGenerator) throws -> (TransferModel, [Int]) {
+        let model = try Checkpoint.decode(file, path: path, classCount: classCount, dropHead: replaceHead, rng: &rng).model
+        let blocks = try Array(Set(settings.freeze.flatMap { try FreezeRequest.blocks($0, model: model) })).sorted()
+        try FreezeRequest.apply(blocks: blocks, rules: settings.pathRules, to: model)
+        return (model, blocks)
+    }
+
+    /// Trains one `kind` of model with `seed` on the few-shot/selected data drawn with that
+    /// seed, and evaluates it on the samples of the same classes it did not train on
+    /// (`test` overrides that held-out set).
+    ///
+    /// - finetune: from the source checkpoint with `settings` (freezing included);
+    /// - scratch: the same architecture, freshly initialised, every block trained, same budget;
+    /// - probe: from the source checkpoint with every block but the (new) head frozen.
+    public static func run(_ kind: Kind, seed: UInt64, source file: SafeTensorsFile, sourcePath: String,
+                           data: Dataset, dataSource: DataSource, selection: DataSelection, settings base: TrainingSettings,
+                           test explicitTest: Dataset? = nil) throws -> Run {
+        let started = Date()
+        var settings = base
+        settings.seed = seed
+        var selectionForSeed = selection
+        selectionForSeed.seed = seed
+        let task = try TaskData.select(data, source: dataSource, selection: selectionForSeed)
+        var probeRNG = SeededGenerator(seed: 0)
+        let sourceCheckpoint = try Checkpoint.decode(file, path: sourcePath, rng: &probeRNG)
+        let classNames = task.selected.classNames
+        var rng = SeededGenerator(seed: seed)
+        let model: TransferModel
+        var info = CheckpointInfo(kind: kind.rawValue, classNames: classNames, seed: seed)
+        let prepared: PreparedTask
+        switch kind {
+        case .scratch:
+            settings.freeze = []
+            settings.pathRules = []
+            settings.learningRateDecay = nil
+            settings.unfreezeEvery = nil
+            settings.probeEpochs = 0
+            // Token models keep the source vocabulary so both sides read the same ids.
+            let encoding = TextEncoding.from(kind: sourceCheckpoint.info.tokenizer, vocabulary: sourceCheckpoint.info.vocabulary)
+            prepared = try TrainingPipeline.prepare(task.selected, spec: sourceCheckpoint.model.spec, settings: settings, encoding: encoding)
+            model = try TransferModel(spec: sourceCheckpoint.model.spec, classCount: classNames.count,
+                                      vocabularySize: prepared.encoding?.vocabulary.count ?? 0, rng: &rng)
+        case .finetune, .probe:
+            if kind == .probe {
+                settings.freeze = ["all-but-head"]
+                settings.pathRules = []
+                settings.unfreezeEvery = nil
+                settings.probeEpochs = 0
+            }
+            let replace = classNames != sourceCheckpoint.info.classNames
+            model = try finetuneModel(source: file, path: sourcePath, classCount: classNames.count, replaceHead: replace,
+                                      settings: settings, rng: &rng).0
+            let encoding = TextEncoding.from(kind: sourceCheckpoint.info.tokenizer, vocabulary: sourceCheckpoint.info.vocabulary)
+            prepared = try TrainingPipeline.prepare(task.selected, spec: model.spec, settings: settings,
+                                                    normalization: sourceCheckpoint.info.normalization, encoding: encoding)
+        }
+        info.normalization = prepared.normalization
+        info.vocabulary = prepared.encoding?.vocabulary
+        info.tokenizer = prepared.encoding?.kind
+        let trainer = try Trainer(model: model, settings: settings, train: prepared.train, validation: prepared.validation)
+        let outcome = try trainer.run()
+        if let d = outcome.divergence { throw TrainingError("\(kind.rawValue) run with seed \(seed) diverged: \(d)") }
+        let testRaw = explicitTest ?? task.rest
+        guard testRaw.count > 0 else { throw TrainingError("no held-out samples to evaluate the \(kind.rawValue) run on") }
+        let test = try TrainingPipeline.prepareForEvaluation(testRaw, model: model, info: info)
+        let metrics = try TrainingPipeline.evaluate(model, data: test)
+        return Run(kind: kind, seed: seed, metrics: metrics, trainCount: task.selected.count, testCount: test.count,
+                   seconds: Date().timeIntervalSince(started))
+    }
+}
