@@ -8,7 +8,7 @@ public struct InspectCommand: Command {
         case offset, name, size
     }
 
-    static let file = Positional<String>("file", help: "The .safetensors file to describe.")
+    static let file = Positional<String>("file", help: "The .safetensors checkpoint or .json model spec to describe.")
     static let json = Flag("json", help: "Print a JSON description instead of a table.")
     static let limit = OptionalOption<Int>("limit", short: "n", help: "List at most this many tensors (all by default).")
     static let sort = Option<SortOrder>("sort", default: .offset,
@@ -17,7 +17,7 @@ public struct InspectCommand: Command {
     public init() {}
 
     public var name: String { "inspect" }
-    public var abstract: String { "Show the tensors and metadata of a safetensors file." }
+    public var abstract: String { "Show the blocks, tensors and metadata of a checkpoint, or the blocks of a model spec." }
     public var discussion: String {
         """
         Reads and validates the header only (names, dtypes, shapes, offsets, metadata), \
@@ -31,6 +31,7 @@ public struct InspectCommand: Command {
         if let limit, limit < 0 { throw UsageError(.invalidValue(option: "--limit", expected: "a count of 0 or more", got: String(limit))) }
         let path = arguments[Self.file]
         let url = URL(fileURLWithPath: path)
+        if url.pathExtension.lowercased() == "json" { return try inspectSpec(url, json: arguments[Self.json], context: context) }
         let header: SafeTensorsHeader
         do { header = try SafeTensorsHeader.read(from: url) } catch let error as SafeTensorsError {
             // Name the file as the user typed it, not as an absolute path.
@@ -43,10 +44,34 @@ public struct InspectCommand: Command {
         case .size: entries.sort { ($0.elementCount, $1.name) > ($1.elementCount, $0.name) }
         }
         let shown = Array(entries.prefix(limit ?? entries.count))
+        var blocks: [BlockTable.Row]? = nil
+        if let specText = header.metadata[Checkpoint.specKey] {
+            let spec = try ModelSpec.parse(Data(specText.utf8), file: "\(url.path) [\(Checkpoint.specKey)]")
+            let info = header.metadata[Checkpoint.infoKey].flatMap { try? JSONDecoder().decode(CheckpointInfo.self, from: Data($0.utf8)) }
+            blocks = try BlockTable.rows(spec: spec, classes: info?.classNames.count ?? 1, vocab: info?.vocabulary?.count ?? 0)
+        }
         if arguments[Self.json] {
-            context.print(try jsonDescription(url: url, header: header, shown: shown))
+            context.print(try jsonDescription(url: url, header: header, shown: shown, blocks: blocks))
         } else {
+            if let blocks { context.print(BlockTable.text(blocks, note: "(blocks are what --freeze indexes)") + "\n") }
             context.print(textDescription(url: url, header: header, shown: shown))
+        }
+        return .success
+    }
+
+    /// A model spec: its blocks with output shapes and parameter counts (for 10 classes and,
+    /// for token models, a 30,522-token vocabulary, since those come from the data).
+    func inspectSpec(_ url: URL, json: Bool, context: CommandContext) throws -> ExitCode {
+        let spec = try ModelSpec.load(from: url)
+        let rows = try BlockTable.rows(spec: spec, classes: 10, vocab: 30_522)
+        if json {
+            let object: [String: Any] = ["file": url.path, "name": spec.name, "blocks": BlockTable.json(rows),
+                                         "assumed": ["classes": 10, "vocab": 30_522]]
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            context.print(String(decoding: data, as: UTF8.self))
+        } else {
+            context.print("\(url.path): \(spec.name)\(spec.description.map { " — \($0)" } ?? "")")
+            context.print(BlockTable.text(rows, note: "(shapes for 10 classes; blocks are what --freeze indexes)"))
         }
         return .success
     }
@@ -86,8 +111,8 @@ public struct InspectCommand: Command {
         return lines.joined(separator: "\n")
     }
 
-    func jsonDescription(url: URL, header: SafeTensorsHeader, shown: [SafeTensorsHeader.Entry]) throws -> String {
-        let object: [String: Any] = [
+    func jsonDescription(url: URL, header: SafeTensorsHeader, shown: [SafeTensorsHeader.Entry], blocks: [BlockTable.Row]? = nil) throws -> String {
+        var object: [String: Any] = [
             "file": url.path,
             "parameters": header.parameterCount,
             "tensor_count": header.entries.count,
@@ -100,6 +125,7 @@ public struct InspectCommand: Command {
                  "data_offsets": [entry.dataRange.lowerBound, entry.dataRange.upperBound]]
             },
         ]
+        if let blocks { object["blocks"] = BlockTable.json(blocks) }
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         return String(decoding: data, as: UTF8.self)
     }
