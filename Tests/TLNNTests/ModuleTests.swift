@@ -200,3 +200,19 @@ extension SeededGenerator {
     /// A throwaway generator for tests that need one inline.
     nonisolated(unsafe) static var scratch = SeededGenerator(seed: 0)
 }
+
+@Suite struct RandomStateTests {
+    @Test func dropoutStreamsResumeExactly() throws {
+        var rng = SeededGenerator(seed: 1)
+        let model = Sequential(try Dropout(probability: 0.5, rng: &rng), try Linear(inFeatures: 8, outFeatures: 8, rng: &rng),
+                               try Dropout(probability: 0.3, rng: &rng))
+        let x = Tensor.ones([4, 8])
+        _ = try model(x)
+        let saved = model.namedRandomStates()
+        #expect(Set(saved.keys) == ["0", "2"])
+        let first = try model(x)
+        try model.loadRandomStates(saved)
+        #expect(try model(x) == first)
+        #expect(throws: ModuleError.self) { try model.loadRandomStates(["0": saved["0"]!]) }
+    }
+}
