@@ -33,8 +33,8 @@ func close(_ a: [Float], _ b: [Double], _ tol: Double = 2e-6) -> Bool {
     @Test func sgdVariantsMatchPyTorchFormulas() throws {
         for (mu, damp, nesterov, wd) in [(0.0, 0.0, false, 0.0), (0.9, 0.0, false, 0.01), (0.9, 0.0, true, 0.05), (0.8, 0.3, false, 0.0)] {
             let h = Holder(initial)
-            let opt = try SGD(groups: [ParameterGroup(parameters: [("p", h.p)], learningRate: 0.1, weightDecay: Float(wd))],
-                              momentum: Float(mu), dampening: Float(damp), nesterov: nesterov)
+            let opt = try SGD(groups: [ParameterGroup(parameters: [("p", h.p)], learningRate: 0.1, weightDecay: wd)],
+                              momentum: mu, dampening: damp, nesterov: nesterov)
             var p = initial.map(Double.init), buf: [Double]? = nil
             for s in 0..<4 {
                 try runSteps(opt, h.p, steps: s..<(s + 1))
@@ -53,7 +53,7 @@ func close(_ a: [Float], _ b: [Double], _ tol: Double = 2e-6) -> Bool {
         for decoupled in [false, true] {
             let (lr, b1, b2, eps, wd) = (0.01, 0.9, 0.999, 1e-8, 0.1)
             let h = Holder(initial)
-            let group = ParameterGroup(parameters: [("p", h.p)], learningRate: Float(lr), weightDecay: Float(wd))
+            let group = ParameterGroup(parameters: [("p", h.p)], learningRate: lr, weightDecay: wd)
             let opt = try Adam(groups: [group], decoupledWeightDecay: decoupled)
             var p = initial.map(Double.init), m = [0.0, 0, 0], v = [0.0, 0, 0]
             for s in 0..<5 {
