@@ -133,3 +133,19 @@ func close(_ a: [Float], _ b: [Double], _ tol: Double = 2e-6) -> Bool {
         #expect(throws: OptimizerError.self) { try sgd.loadState(bad) }
     }
 }
+
+@Suite struct GroupBuilderTests {
+    @Test func layerwiseRatesAndNoDecaySplit() throws {
+        let model = try freezingModel(seed: 1)      // blocks 0, 1, 2, pool, head
+        try model.freeze("0")
+        let groups = try ParameterGroup.layerwise(model, learningRate: 1, decay: 0.5, weightDecay: 0.01)
+        // 5 blocks (3 conv blocks, pool, head). Block 0 is frozen → no group; block i gets
+        // 0.5^(5 − i): block 1 → 1/16, block 2 → 1/8; the pool has no parameters; head (4) → 1/2.
+        #expect(groups.map(\.learningRate) == [0.0625, 0.125, 0.5])
+        #expect(groups[0].parameters.allSatisfy { $0.path.hasPrefix("1.") })
+        #expect(groups.flatMap(\.parameters).count == model.trainableParameters().count)
+        let split = groups[0].excludingWeightDecay(matching: ["*.bias", "*.1.*"])
+        #expect(split.count == 2 && split[1].weightDecay == 0 && split[0].weightDecay == 0.01)
+        #expect(split[0].parameters.map(\.path) == ["1.0.weight"])
+    }
+}
