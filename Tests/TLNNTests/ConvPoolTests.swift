@@ -106,3 +106,29 @@ func referenceConv(_ x: Tensor, _ w: Tensor, _ win: Window2D) -> [Float] {
         #expect(z.grad!.scalars == [0.5])
     }
 }
+
+@Suite struct ConvChunkingTests {
+    /// The im2col chunking (bounded buffer) must not change any result: run the three
+    /// products with chunks of 1, 7 and all rows and compare.
+    @Test func chunkedProductsMatchUnchunked() throws {
+        let win = Window2D(kernel: (3, 3), stride: (2, 1), padding: (1, 1))
+        let x = sample([3, 7, 5, 2], seed: 1), w = sample([4, 3, 3, 2], seed: 2)
+        let (oh, ow) = try win.outputSize(height: 7, width: 5, operation: "test")
+        let g = Conv2DGeometry(batch: 3, height: 7, width: 5, inChannels: 2, outChannels: 4, window: win, outHeight: oh, outWidth: ow)
+        let up = sample([3, oh, ow, 4], seed: 3)
+        func run(_ chunk: Int) -> ([Float], [Float], [Float]) {
+            x.scalars.withUnsafeBufferPointer { px in w.scalars.withUnsafeBufferPointer { pw in up.scalars.withUnsafeBufferPointer { pg in
+                (Conv2DKernels.forward(input: px, weight: pw, g, chunkElements: chunk),
+                 Conv2DKernels.weightGradient(upstream: pg, input: px, g, chunkElements: chunk),
+                 Conv2DKernels.inputGradient(upstream: pg, weight: pw, g, chunkElements: chunk))
+            } } }
+        }
+        let whole = run(1 << 30)
+        #expect(maxAbsDifference(whole.0, referenceConv(x, w, win)) < 1e-5)
+        for chunk in [1, 7 * g.patch, 10 * g.patch + 3] {
+            let c = run(chunk)
+            #expect(maxAbsDifference(c.0, whole.0) < 1e-5 && maxAbsDifference(c.1, whole.1) < 1e-4
+                    && maxAbsDifference(c.2, whole.2) < 1e-5, "chunk \(chunk)")
+        }
+    }
+}
