@@ -190,6 +190,11 @@ import Testing
                                                         reduction: .none)
         #expect(bce.scalars[0] == 1000 && bce.scalars[1] == 0 && Swift.abs(bce.scalars[2] - 0.693_147_2) < 1e-6)
         #expect(throws: ModuleError.self) { try Loss.crossEntropy(logits: logits, labels: [0, 3]) }
+        // ignoreIndex: the ignored row adds nothing and leaves the denominator.
+        let both = try Loss.crossEntropy(logits: logits, labels: [2, 1], reduction: .none)
+        let ignored = try Loss.crossEntropy(logits: logits, labels: [2, -100], ignoreIndex: -100)
+        #expect(ignored.scalars[0] == both.scalars[0])
+        #expect(try Loss.crossEntropy(logits: logits, labels: [2, -100], ignoreIndex: -100, reduction: .none).scalars[1] == 0)
         #expect(throws: ModuleError.self) { try Loss.meanSquaredError(logits, Tensor.zeros([3, 2])) }
     }
 }
