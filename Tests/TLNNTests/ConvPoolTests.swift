@@ -138,6 +138,8 @@ func referenceConv(_ x: Tensor, _ w: Tensor, _ win: Window2D) -> [Float] {
     let tl = try Conv2D.weightFromPyTorchLayout(torch)
     #expect(tl.shape == [4, 2, 5, 3])
     // Element (co=1, ci=2, kh=1, kw=3) lands at [1, 1, 3, 2].
-    #expect(tl.scalars[((1 * 2 + 1) * 5 + 3) * 3 + 2] == torch.scalars[((1 * 3 + 2) * 2 + 1) * 5 + 3])
+    let tlIndex: Int = ((1 * 2 + 1) * 5 + 3) * 3 + 2
+    let torchIndex: Int = ((1 * 3 + 2) * 2 + 1) * 5 + 3
+    #expect(tl.scalars[tlIndex] == torch.scalars[torchIndex])
     #expect(try Conv2D.weightToPyTorchLayout(tl) == torch)
 }
