@@ -29,25 +29,11 @@ extension ParameterGroup {
     /// `ParameterSelector.pattern`, e.g. `*.bias`, `*Norm.*`) get weight decay 0, the others
     /// keep it; the usual AdamW recipe for transformers. Empty halves are dropped.
     public func excludingWeightDecay(matching patterns: [String]) -> [ParameterGroup] {
-        let compiled = patterns.map(Array.init)
-        let matches: (String) -> Bool = { path in compiled.contains { globMatches($0, Array(path)) } }
+        let matches: (String) -> Bool = { path in patterns.contains { ParameterSelector.globMatches($0, path) } }
         var decayed = self, undecayed = self
         decayed.parameters = parameters.filter { !matches($0.path) }
         undecayed.parameters = parameters.filter { matches($0.path) }
         undecayed.weightDecay = 0
         return [decayed, undecayed].filter { !$0.parameters.isEmpty }
     }
-}
-
-/// `*` matches any run of characters (dots included), `?` one character.
-private func globMatches(_ pattern: [Character], _ text: [Character]) -> Bool {
-    var p = 0, t = 0, star = -1, mark = 0
-    while t < text.count {
-        if p < pattern.count, pattern[p] == "?" || pattern[p] == text[t] { p += 1; t += 1 }
-        else if p < pattern.count, pattern[p] == "*" { star = p; mark = t; p += 1 }
-        else if star >= 0 { p = star + 1; mark += 1; t = mark }
-        else { return false }
-    }
-    while p < pattern.count, pattern[p] == "*" { p += 1 }
-    return p == pattern.count
 }

@@ -216,3 +216,25 @@ extension SeededGenerator {
         #expect(throws: ModuleError.self) { try model.loadRandomStates(["0": saved["0"]!]) }
     }
 }
+
+final class OddContainers: Module {
+    let direct: [Parameter] = [Parameter(Tensor([1])), Parameter(Tensor([2]))]
+    let nested: [[Linear?]]
+    let shared: Parameter
+    let alias: Parameter
+    let noise: [Int] = Array(0..<1000)
+    init(seed: UInt64 = 1) throws {
+        var rng = SeededGenerator(seed: 1)
+        nested = [[nil, try Linear(inFeatures: 1, outFeatures: 1, bias: false, rng: &rng)]]
+        shared = Parameter(Tensor([3]))
+        alias = shared
+    }
+}
+
+@Test func discoversArraysNestedOptionalsAndTiedParameters() throws {
+    let m = try OddContainers()
+    // A module's own parameters come before its children's (as in PyTorch); the tied `alias`
+    // is reported once; the [Int] and the nil are ignored.
+    #expect(m.namedParameters().map(\.path) == ["direct.0", "direct.1", "shared", "nested.0.1.weight"])
+    #expect(ParameterSelector.globMatches("*.weight", "nested.0.1.weight") && !ParameterSelector.globMatches("*.bias", "a.weight"))
+}
