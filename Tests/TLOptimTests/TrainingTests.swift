@@ -121,3 +121,60 @@ final class TinyTransformer: Module {
         #expect(a.losses.map(\.bitPattern) == b.losses.map(\.bitPattern))
     }
 }
+
+/// Variable-length (3…6) sequences over tokens 1…8, padded with 0 to length 6; label 1 when
+/// the real tokens are non-decreasing. Exercises the padding mask end to end.
+func paddedSortedSequences(count: Int, seed: UInt64) -> (ids: [Int], mask: [Float], labels: [Int]) {
+    var rng = SeededGenerator(seed: seed)
+    var ids: [Int] = [], mask: [Float] = [], labels: [Int] = []
+    for i in 0..<count {
+        let length = 3 + rng.nextInt(below: 4)
+        var s = (0..<length).map { _ in 1 + rng.nextInt(below: 8) }
+        if i % 2 == 0 { s.sort() }
+        ids += s + [Int](repeating: 0, count: 6 - length)
+        mask += [Float](repeating: 1, count: length) + [Float](repeating: 0, count: 6 - length)
+        labels.append(zip(s, s.dropFirst()).allSatisfy { $0 <= $1 } ? 1 : 0)
+    }
+    return (ids, mask, labels)
+}
+
+extension TrainingTests {
+    static func trainBert(seed: UInt64) throws -> (losses: [Float], accuracy: Double) {
+        var rng = SeededGenerator(seed: seed)
+        let config = BertConfig(vocabSize: 9, hiddenSize: 16, layerCount: 2, headCount: 2, intermediateSize: 32,
+                                maxPositions: 6, hiddenDropout: 0, attentionDropout: 0, initializerRange: 0.1)
+        let bert = try BertModel(config: config, rng: &rng)
+        let head = try Linear(inFeatures: 16, outFeatures: 2, rng: &rng)
+        let data = paddedSortedSequences(count: 2048, seed: seed)
+        let groups = try ParameterGroup.layerwise(bert, learningRate: 3e-3, decay: 0.9, weightDecay: 0.01)
+            + [ParameterGroup(trainableParametersOf: head, learningRate: 3e-3)]
+        let opt = try Adam.adamW(groups: groups)
+        let schedule = LearningRateSchedule.oneCycle(totalSteps: 300, pctStart: 0.2)
+        func logits(_ range: Range<Int>) throws -> Tensor {
+            let mask = try Tensor(Array(data.mask[(range.lowerBound * 6)..<(range.upperBound * 6)]), shape: [range.count, 6])
+            let h = try bert.forward(tokenIDs: Array(data.ids[(range.lowerBound * 6)..<(range.upperBound * 6)]),
+                                     shape: [range.count, 6], attentionMask: mask)
+            return try head(BertModel.meanPooled(h, attentionMask: mask))
+        }
+        var losses: [Float] = []
+        for step in 0..<300 {
+            let start = (step * 32) % 1536
+            opt.apply(schedule, step: step)
+            opt.zeroGrad()
+            let loss = try Loss.crossEntropy(logits: logits(start..<(start + 32)), labels: Array(data.labels[start..<(start + 32)]))
+            try loss.backward()
+            try opt.step()
+            losses.append(loss.scalars[0])
+        }
+        bert.eval()
+        let predicted = try withNoGrad { try logits(1536..<2048) }.argmax(axis: 1)
+        return (losses, Double(zip(predicted, data.labels[1536...]).filter { $0 == $1 }.count) / 512)
+    }
+
+    @Test func bertLearnsPaddedSortednessReproducibly() throws {
+        let a = try Self.trainBert(seed: 3)
+        #expect(a.accuracy >= 0.9, "held-out accuracy \(a.accuracy), losses \(a.losses.first!) → \(a.losses.last!)")
+        let b = try Self.trainBert(seed: 3)
+        #expect(a.losses.map(\.bitPattern) == b.losses.map(\.bitPattern))
+    }
+}
