@@ -20,9 +20,12 @@ public enum Loss {
     ///     ℓᵢ = (1 − ε)·w[yᵢ]·(−log pᵢ[yᵢ]) + (ε/C)·Σ_c w[c]·(−log pᵢ[c])
     ///     mean = Σ ℓᵢ / Σ w[yᵢ]   (= plain mean without class weights)
     ///
-    /// log p comes from the max-shifted log-softmax, so huge logits do not overflow.
+    /// Rows whose label equals `ignoreIndex` (PyTorch's `ignore_index`, e.g. padding tokens)
+    /// contribute 0 and are left out of the mean's denominator. log p comes from the
+    /// max-shifted log-softmax, so huge logits do not overflow.
     public static func crossEntropy(logits: Tensor, labels: [Int], labelSmoothing: Float = 0,
-                                    classWeights: [Float]? = nil, reduction: LossReduction = .mean) throws -> Tensor {
+                                    classWeights: [Float]? = nil, ignoreIndex: Int? = nil,
+                                    reduction: LossReduction = .mean) throws -> Tensor {
         guard logits.rank == 2 else {
             throw ModuleError.invalidInput(layer: "crossEntropy", message: "logits must be [N, C], got \(logits.shape)")
         }
@@ -30,7 +33,7 @@ public enum Loss {
         guard labels.count == n else {
             throw ModuleError.invalidInput(layer: "crossEntropy", message: "\(labels.count) labels for \(n) rows of logits")
         }
-        if let bad = labels.first(where: { $0 < 0 || $0 >= c }) {
+        if let bad = labels.first(where: { ($0 < 0 || $0 >= c) && $0 != ignoreIndex }) {
             throw ModuleError.invalidInput(layer: "crossEntropy", message: "label \(bad) is outside 0..<\(c)")
         }
         guard labelSmoothing >= 0, labelSmoothing <= 1 else {
@@ -44,7 +47,7 @@ public enum Loss {
         var target = [Float](repeating: 0, count: n * c)
         let spread = labelSmoothing / Float(c)
         var normalizer: Float = 0
-        for i in 0..<n {
+        for i in 0..<n where labels[i] != ignoreIndex {
             if spread != 0 { for k in 0..<c { target[i * c + k] = spread * w[k] } }
             target[i * c + labels[i]] += (1 - labelSmoothing) * w[labels[i]]
             normalizer += w[labels[i]]

@@ -46,6 +46,12 @@ public enum ParameterSelector: Equatable, Sendable, CustomStringConvertible {
         return .pattern(t)
     }
 
+    /// Whether glob `pattern` matches all of `path` (`*` any run of characters, dots
+    /// included; `?` one character).
+    public static func globMatches(_ pattern: String, _ path: String) -> Bool {
+        Glob.matches(Array(pattern), Array(path))
+    }
+
     public var description: String {
         switch self {
         case .all: return "all"

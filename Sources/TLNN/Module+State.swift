@@ -47,3 +47,28 @@ extension Module {
         return StateLoadReport(missing: missing, unexpected: unexpected)
     }
 }
+
+extension Module {
+    /// The generator states of every `Dropout` below this module, by dotted path (4 words for
+    /// the xoshiro state plus the cached normal deviate, see `SeededGenerator.fullState`).
+    /// Not part of `namedState()` (those are Float tensors); checkpoints that want a
+    /// bit-exact resume of dropout masks store these too.
+    public func namedRandomStates() -> [String: [UInt64]] {
+        var result: [String: [UInt64]] = [:]
+        for (path, m) in namedModules() { if let d = m as? Dropout { result[path] = d.generator.fullState } }
+        return result
+    }
+
+    /// Restores `namedRandomStates()` output; throws naming missing or unexpected paths.
+    public func loadRandomStates(_ states: [String: [UInt64]]) throws {
+        let dropouts = namedModules().compactMap { p, m in (m as? Dropout).map { (p, $0) } }
+        let missing = dropouts.map(\.0).filter { states[$0] == nil }
+        let known = Set(dropouts.map(\.0))
+        let unexpected = states.keys.filter { !known.contains($0) }.sorted()
+        let malformed = dropouts.compactMap { p, _ in states[p].flatMap { $0.count >= 4 ? nil : "\(p) has \($0.count) words, expected 4 or 5" } }
+        guard missing.isEmpty, unexpected.isEmpty, malformed.isEmpty else {
+            throw ModuleError.stateMismatch(missing: missing, unexpected: unexpected, shapeMismatches: malformed)
+        }
+        for (p, d) in dropouts { d.generator = SeededGenerator(fullState: states[p]!) }
+    }
+}

@@ -55,7 +55,9 @@ open class Module {
         return result
     }
 
-    /// Every parameter with its dotted path, in a stable order (each parameter once).
+    /// Every parameter with its dotted path, each once, in a stable order: modules
+    /// depth-first (`namedModules()` order), and within a module its own parameters in
+    /// declaration order, as PyTorch's `named_parameters()`.
     public func namedParameters() -> [(path: String, parameter: Parameter)] {
         var result: [(String, Parameter)] = []
         var seen = Set<ObjectIdentifier>()

@@ -14,16 +14,16 @@ import TLTensor
 /// unfrozen later starts its own bias correction at t = 1, as in PyTorch.
 public final class Adam: Optimizer {
     public var groups: [ParameterGroup]
-    public var beta1: Float
-    public var beta2: Float
-    public var epsilon: Float
+    public var beta1: Double
+    public var beta2: Double
+    public var epsilon: Double
     /// Decoupled (AdamW) instead of L2 weight decay.
     public let decoupledWeightDecay: Bool
 
     private struct Slot { var m: [Float]; var v: [Float]; var step: Int }
     private var slots: [String: Slot] = [:]
 
-    public init(groups: [ParameterGroup], beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+    public init(groups: [ParameterGroup], beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8,
                 decoupledWeightDecay: Bool = false) throws {
         guard (0..<1).contains(beta1), (0..<1).contains(beta2), epsilon >= 0 else {
             throw OptimizerError.invalidHyperparameter("need 0 ≤ β < 1 and ε ≥ 0 (β₁ \(beta1), β₂ \(beta2), ε \(epsilon))")
@@ -33,27 +33,29 @@ public final class Adam: Optimizer {
     }
 
     /// Adam over all trainable parameters of `module` (L2 weight decay, default 0).
-    public convenience init(_ module: Module, learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
-                            epsilon: Float = 1e-8, weightDecay: Float = 0) throws {
+    public convenience init(_ module: Module, learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999,
+                            epsilon: Double = 1e-8, weightDecay: Double = 0) throws {
         try self.init(groups: [ParameterGroup(trainableParametersOf: module, learningRate: learningRate, weightDecay: weightDecay)],
                       beta1: beta1, beta2: beta2, epsilon: epsilon)
     }
 
     /// AdamW (decoupled weight decay, PyTorch's default 0.01).
-    public static func adamW(groups: [ParameterGroup], beta1: Float = 0.9, beta2: Float = 0.999,
-                             epsilon: Float = 1e-8) throws -> Adam {
+    public static func adamW(groups: [ParameterGroup], beta1: Double = 0.9, beta2: Double = 0.999,
+                             epsilon: Double = 1e-8) throws -> Adam {
         try Adam(groups: groups, beta1: beta1, beta2: beta2, epsilon: epsilon, decoupledWeightDecay: true)
     }
 
     /// AdamW over all trainable parameters of `module`.
-    public static func adamW(_ module: Module, learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
-                             epsilon: Float = 1e-8, weightDecay: Float = 0.01) throws -> Adam {
+    public static func adamW(_ module: Module, learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999,
+                             epsilon: Double = 1e-8, weightDecay: Double = 0.01) throws -> Adam {
         try adamW(groups: [ParameterGroup(trainableParametersOf: module, learningRate: learningRate, weightDecay: weightDecay)],
                   beta1: beta1, beta2: beta2, epsilon: epsilon)
     }
 
     public func step() throws {
-        let (b1, b2, eps) = (beta1, beta2, epsilon)
+        // Scalars as PyTorch applies them to Float32 tensors: Python-float (Double)
+        // arithmetic first, then one rounding to Float.
+        let keep2 = Float(beta2), weight1 = Float(1 - beta1), weight2 = Float(1 - beta2), eps = Float(epsilon)
         for group in groups {
             let (lr, wd) = (group.learningRate, group.weightDecay)
             for (path, p) in group.parameters where !p.isFrozen {
@@ -63,23 +65,28 @@ public final class Adam: Optimizer {
                 var slot = slots[path] ?? Slot(m: [Float](repeating: 0, count: n), v: [Float](repeating: 0, count: n), step: 0)
                 slot.step += 1
                 let t = Double(slot.step)
-                let bc1 = 1 - Foundation.pow(Double(b1), t)
-                let bc2Sqrt = (1 - Foundation.pow(Double(b2), t)).squareRoot()
-                let stepSize = Float(Double(lr) / bc1)
-                let bc2 = Float(bc2Sqrt)
+                let bc1 = 1 - Foundation.pow(beta1, t)
+                let bc2Sqrt = Float((1 - Foundation.pow(beta2, t)).squareRoot())
+                let negativeStepSize = Float(-(lr / bc1))
                 p.value.withUnsafeMutableBufferPointer { w in
                     if decoupledWeightDecay {
-                        if wd != 0 { let decay = Float(1 - Double(lr) * Double(wd)); for i in 0..<n { w[i] *= decay } }
+                        if wd != 0 { let decay = Float(1 - lr * wd); for i in 0..<n { w[i] *= decay } }
                     } else if wd != 0 {
-                        for i in 0..<n { g[i] += wd * w[i] }
+                        let decay = Float(wd)
+                        for i in 0..<n { g[i] += decay * w[i] }
                     }
-                    for i in 0..<n {
-                        // torch: exp_avg.lerp_(grad, 1 − β₁) ≡ m + (1 − β₁)(g − m);
-                        // exp_avg_sq.mul_(β₂).addcmul_(grad, grad, 1 − β₂)
-                        slot.m[i] += (1 - b1) * (g[i] - slot.m[i])
-                        slot.v[i] = slot.v[i] * b2 + (1 - b2) * g[i] * g[i]
-                        let denom = slot.v[i].squareRoot() / bc2 + eps
-                        w[i] += -stepSize * (slot.m[i] / denom)
+                    slot.m.withUnsafeMutableBufferPointer { m in
+                        slot.v.withUnsafeMutableBufferPointer { v in
+                            for i in 0..<n {
+                                // torch: exp_avg.lerp_(grad, 1 − β₁) ≡ m + (1 − β₁)(g − m);
+                                // exp_avg_sq.mul_(β₂).addcmul_(grad, grad, value: 1 − β₂);
+                                // param.addcdiv_(exp_avg, √v / √bc₂ + ε, value: −lr / bc₁)
+                                m[i] += weight1 * (g[i] - m[i])
+                                v[i] = v[i] * keep2 + weight2 * g[i] * g[i]
+                                let denom = v[i].squareRoot() / bc2Sqrt + eps
+                                w[i] += negativeStepSize * (m[i] / denom)
+                            }
+                        }
                     }
                 }
                 slots[path] = slot
@@ -87,7 +94,7 @@ public final class Adam: Optimizer {
         }
     }
 
-    public func setMomentum(_ momentum: Double) { beta1 = Float(momentum) }
+    public func setMomentum(_ momentum: Double) { beta1 = momentum }
 
     public func state() -> OptimizerState {
         var s = OptimizerState()
@@ -97,7 +104,7 @@ public final class Adam: Optimizer {
             s.tensors[path + ".exp_avg_sq"] = try? Tensor(slot.v, shape: p.shape)
             s.scalars[path + ".step"] = Double(slot.step)
         }
-        s.scalars["beta1"] = Double(beta1)
+        s.scalars["beta1"] = beta1
         saveGroupScalars(into: &s)
         return s
     }
@@ -114,6 +121,6 @@ public final class Adam: Optimizer {
             restored[path] = Slot(m: m, v: v, step: Int(step))
         }
         slots = restored
-        if let b = s.scalars["beta1"] { beta1 = Float(b) }
+        if let b = s.scalars["beta1"] { beta1 = b }
     }
 }

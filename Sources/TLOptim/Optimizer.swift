@@ -8,16 +8,17 @@ import TLTensor
 public struct ParameterGroup {
     /// The parameters with their dotted paths (paths key the optimizer state).
     public var parameters: [(path: String, parameter: Parameter)]
-    /// The learning rate used by the next `step()`.
-    public var learningRate: Float
+    /// The learning rate used by the next `step()`. Hyper-parameters are Doubles, like
+    /// PyTorch's Python floats, and are rounded to Float only where PyTorch does.
+    public var learningRate: Double
     /// The learning rate schedules are relative to.
-    public var baseLearningRate: Float
+    public var baseLearningRate: Double
     /// Weight decay (L2 for SGD/Adam, decoupled for AdamW).
-    public var weightDecay: Float
+    public var weightDecay: Double
 
     /// A group of `parameters`. Frozen parameters are dropped here (defensively; optimizers
     /// also skip anything frozen at step time).
-    public init(parameters: [(path: String, parameter: Parameter)], learningRate: Float, weightDecay: Float = 0) {
+    public init(parameters: [(path: String, parameter: Parameter)], learningRate: Double, weightDecay: Double = 0) {
         self.parameters = parameters.filter { !$0.parameter.isFrozen }
         self.learningRate = learningRate
         self.baseLearningRate = learningRate
@@ -25,12 +26,12 @@ public struct ParameterGroup {
     }
 
     /// One group with all trainable parameters of `module`.
-    public init(trainableParametersOf module: Module, learningRate: Float, weightDecay: Float = 0) {
+    public init(trainableParametersOf module: Module, learningRate: Double, weightDecay: Double = 0) {
         self.init(parameters: module.namedTrainableParameters(), learningRate: learningRate, weightDecay: weightDecay)
     }
 
     /// The trainable parameters of `module` selected by `selector` (e.g. one block range).
-    public init(_ module: Module, selecting selector: ParameterSelector, learningRate: Float, weightDecay: Float = 0) throws {
+    public init(_ module: Module, selecting selector: ParameterSelector, learningRate: Double, weightDecay: Double = 0) throws {
         self.init(parameters: try module.selectParameters(selector), learningRate: learningRate, weightDecay: weightDecay)
     }
 }
@@ -84,7 +85,7 @@ extension Optimizer {
     /// the momentum when the schedule cycles it (one-cycle). Call before `step()`.
     public func apply(_ schedule: LearningRateSchedule, step: Int) {
         let factor = schedule.factor(at: step)
-        for i in groups.indices { groups[i].learningRate = Float(Double(groups[i].baseLearningRate) * factor) }
+        for i in groups.indices { groups[i].learningRate = groups[i].baseLearningRate * factor }
         if let m = schedule.momentum(at: step) { setMomentum(m) }
     }
 
@@ -95,9 +96,9 @@ extension Optimizer {
 
     func saveGroupScalars(into s: inout OptimizerState) {
         for (i, g) in groups.enumerated() {
-            s.scalars["group.\(i).lr"] = Double(g.learningRate)
-            s.scalars["group.\(i).base_lr"] = Double(g.baseLearningRate)
-            s.scalars["group.\(i).weight_decay"] = Double(g.weightDecay)
+            s.scalars["group.\(i).lr"] = g.learningRate
+            s.scalars["group.\(i).base_lr"] = g.baseLearningRate
+            s.scalars["group.\(i).weight_decay"] = g.weightDecay
         }
     }
 
@@ -107,27 +108,27 @@ extension Optimizer {
                   let wd = s.scalars["group.\(i).weight_decay"] else {
                 throw OptimizerError.stateMismatch("missing hyper-parameters of group \(i)")
             }
-            groups[i].learningRate = Float(lr); groups[i].baseLearningRate = Float(base); groups[i].weightDecay = Float(wd)
+            groups[i].learningRate = lr; groups[i].baseLearningRate = base; groups[i].weightDecay = wd
         }
     }
 }
 
 /// Rescales all gradients so their global L2 norm is at most `maxNorm` (PyTorch's
 /// `clip_grad_norm_`: coefficient maxNorm / (norm + 1e-6), applied only when below 1).
-/// Returns the norm before clipping (accumulated in Double). Frozen parameters have no
-/// gradient and are ignored.
+/// Returns the norm before clipping (accumulated in Double, so it can differ from PyTorch's
+/// Float32 norm in the last bits). Frozen parameters have no gradient and are ignored.
 @discardableResult
-public func clipGradientNorm(_ parameters: [Parameter], maxNorm: Float) throws -> Float {
+public func clipGradientNorm(_ parameters: [Parameter], maxNorm: Double) throws -> Double {
     var total = 0.0
     for p in parameters { if let g = p.grad { for v in g.scalars { total += Double(v) * Double(v) } } }
     let norm = total.squareRoot()
-    let coefficient = Double(maxNorm) / (norm + 1e-6)
+    let coefficient = maxNorm / (norm + 1e-6)
     if coefficient < 1 {
         for p in parameters where !p.isFrozen {
             if let g = p.grad { try p.value.setGrad(g * Float(coefficient)) }
         }
     }
-    return Float(norm)
+    return norm
 }
 
 /// Reads `tensor` as a state slot of the given shape, or throws naming it.

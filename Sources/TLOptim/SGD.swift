@@ -9,13 +9,13 @@ import TLTensor
 ///     p ← p − lr·g
 public final class SGD: Optimizer {
     public var groups: [ParameterGroup]
-    public var momentum: Float
-    public var dampening: Float
+    public var momentum: Double
+    public var dampening: Double
     public var nesterov: Bool
     /// Momentum buffers by parameter path.
     private var buffers: [String: [Float]] = [:]
 
-    public init(groups: [ParameterGroup], momentum: Float = 0, dampening: Float = 0, nesterov: Bool = false) throws {
+    public init(groups: [ParameterGroup], momentum: Double = 0, dampening: Double = 0, nesterov: Bool = false) throws {
         guard momentum >= 0, !(nesterov && (momentum <= 0 || dampening != 0)) else {
             throw OptimizerError.invalidHyperparameter("Nesterov momentum requires momentum > 0 and zero dampening")
         }
@@ -23,15 +23,16 @@ public final class SGD: Optimizer {
     }
 
     /// One group with all trainable parameters of `module`.
-    public convenience init(_ module: Module, learningRate: Float, momentum: Float = 0, dampening: Float = 0,
-                            nesterov: Bool = false, weightDecay: Float = 0) throws {
+    public convenience init(_ module: Module, learningRate: Double, momentum: Double = 0, dampening: Double = 0,
+                            nesterov: Bool = false, weightDecay: Double = 0) throws {
         try self.init(groups: [ParameterGroup(trainableParametersOf: module, learningRate: learningRate, weightDecay: weightDecay)],
                       momentum: momentum, dampening: dampening, nesterov: nesterov)
     }
 
     public func step() throws {
         for group in groups {
-            let (lr, wd, mu, damp) = (group.learningRate, group.weightDecay, momentum, dampening)
+            // Scalars are rounded to Float as PyTorch does when it applies them to Float tensors.
+            let (lr, wd, mu, damp) = (Float(group.learningRate), Float(group.weightDecay), Float(momentum), Float(1 - dampening))
             for (path, p) in group.parameters where !p.isFrozen {
                 guard let grad = p.grad else { continue }
                 var g = grad.scalars
@@ -40,7 +41,7 @@ public final class SGD: Optimizer {
                     if wd != 0 { for i in 0..<n { g[i] += wd * w[i] } }
                     if mu != 0 {
                         if var b = buffers[path] {
-                            for i in 0..<n { b[i] = mu * b[i] + (1 - damp) * g[i] }
+                            for i in 0..<n { b[i] = mu * b[i] + damp * g[i] }
                             buffers[path] = b
                         } else {
                             buffers[path] = g
@@ -54,14 +55,14 @@ public final class SGD: Optimizer {
         }
     }
 
-    public func setMomentum(_ momentum: Double) { self.momentum = Float(momentum) }
+    public func setMomentum(_ momentum: Double) { self.momentum = momentum }
 
     public func state() -> OptimizerState {
         var s = OptimizerState()
         for (path, p, _) in activeParameters {
             if let b = buffers[path] { s.tensors[path + ".momentum_buffer"] = try? Tensor(b, shape: p.shape) }
         }
-        s.scalars["momentum"] = Double(momentum)
+        s.scalars["momentum"] = momentum
         saveGroupScalars(into: &s)
         return s
     }
@@ -73,6 +74,6 @@ public final class SGD: Optimizer {
             if let b = try stateTensor(s, path + ".momentum_buffer", shape: p.shape) { restored[path] = b }
         }
         buffers = restored
-        if let m = s.scalars["momentum"] { momentum = Float(m) }
+        if let m = s.scalars["momentum"] { momentum = m }
     }
 }

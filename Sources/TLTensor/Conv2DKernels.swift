@@ -13,105 +13,108 @@ import TLKernels
 ///     dW    = gᵀ · col                               [Cout, patch]
 ///     dcol  = g · weight                             [rows, patch], then col2im adds it back → dx
 ///
-/// The im2col buffer is built a few images at a time so its size stays bounded (~16 MB)
-/// however large the batch. A 1×1, stride-1, unpadded convolution skips im2col entirely.
+/// The im2col buffer is built a block of output rows at a time so its size stays bounded
+/// (~16 MB) however large the batch or image. A 1×1, stride-1, unpadded convolution skips
+/// im2col entirely.
 enum Conv2DKernels {
     /// Upper bound on im2col buffer elements per chunk (16 MB of Float).
-    static let chunkElements = 4 << 20
+    static let defaultChunkElements = 4 << 20
 
-    /// Images per chunk so that one chunk's im2col buffer stays under `chunkElements`.
-    static func imagesPerChunk(_ g: Conv2DGeometry) -> Int {
-        let perImage = Swift.max(1, g.outHeight * g.outWidth * g.patch)
-        return Swift.max(1, Swift.min(g.batch, chunkElements / perImage))
+    /// Output rows per chunk so that one chunk's im2col buffer stays under `chunkElements`.
+    static func rowsPerChunk(_ g: Conv2DGeometry, _ chunkElements: Int) -> Int {
+        Swift.max(1, Swift.min(g.rows, chunkElements / Swift.max(1, g.patch)))
     }
 
-    /// Copies the receptive fields of images `first..<first+count` into `col` (row-major).
-    // x: [N, H, W, Cin] → col: [count·OH·OW, KH·KW·Cin]
-    static func im2col(_ x: UnsafePointer<Float>, _ g: Conv2DGeometry, images: Range<Int>, into col: UnsafeMutablePointer<Float>) {
+    /// Calls `body(rowOffset, ih0, iw0, imageBase)` for each output row in `rows`, where
+    /// (ih0, iw0) is the window's top-left input pixel (possibly in the padding) and
+    /// `imageBase` the element offset of its image.
+    @inline(__always)
+    private static func forEachRow(_ g: Conv2DGeometry, _ rows: Range<Int>, _ body: (Int, Int, Int, Int) -> Void) {
+        let w = g.window, perImage = g.outHeight * g.outWidth
+        for r in rows {
+            let n = r / perImage, rem = r % perImage
+            let oh = rem / g.outWidth, ow = rem % g.outWidth
+            body(r - rows.lowerBound, oh * w.strideHeight - w.padTop, ow * w.strideWidth - w.padLeft,
+                 n * g.height * g.width * g.inChannels)
+        }
+    }
+
+    /// Copies the receptive fields of output rows `rows` into `col` (row-major).
+    // x: [N, H, W, Cin] → col: [rows.count, KH·KW·Cin]
+    static func im2col(_ x: UnsafePointer<Float>, _ g: Conv2DGeometry, rows: Range<Int>, into col: UnsafeMutablePointer<Float>) {
         let w = g.window, cin = g.inChannels
-        var dst = col
-        for n in images {
-            let image = x + n * g.height * g.width * cin
-            for oh in 0..<g.outHeight {
-                for ow in 0..<g.outWidth {
-                    for kh in 0..<w.kernelHeight {
-                        let ih = oh * w.strideHeight - w.padTop + kh
-                        if ih < 0 || ih >= g.height {
-                            dst.update(repeating: 0, count: w.kernelWidth * cin)
-                            dst += w.kernelWidth * cin
-                            continue
-                        }
-                        for kw in 0..<w.kernelWidth {
-                            let iw = ow * w.strideWidth - w.padLeft + kw
-                            if iw < 0 || iw >= g.width { dst.update(repeating: 0, count: cin) }
-                            else { dst.update(from: image + (ih * g.width + iw) * cin, count: cin) }
-                            dst += cin
-                        }
-                    }
+        forEachRow(g, rows) { local, ih0, iw0, base in
+            var dst = col + local * g.patch
+            for kh in 0..<w.kernelHeight {
+                let ih = ih0 + kh
+                if ih < 0 || ih >= g.height {
+                    dst.update(repeating: 0, count: w.kernelWidth * cin)
+                    dst += w.kernelWidth * cin
+                    continue
+                }
+                for kw in 0..<w.kernelWidth {
+                    let iw = iw0 + kw
+                    if iw < 0 || iw >= g.width { dst.update(repeating: 0, count: cin) }
+                    else { dst.update(from: x + base + (ih * g.width + iw) * cin, count: cin) }
+                    dst += cin
                 }
             }
         }
     }
 
-    /// Adds the patch gradients of images `images` back onto their input pixels (the adjoint of im2col).
-    // col: [count·OH·OW, KH·KW·Cin] → dx: [N, H, W, Cin] (accumulated)
-    static func col2im(_ col: UnsafePointer<Float>, _ g: Conv2DGeometry, images: Range<Int>, into dx: UnsafeMutablePointer<Float>) {
+    /// Adds the patch gradients of output rows `rows` back onto their input pixels (the
+    /// adjoint of im2col).
+    // col: [rows.count, KH·KW·Cin] → dx: [N, H, W, Cin] (accumulated)
+    static func col2im(_ col: UnsafePointer<Float>, _ g: Conv2DGeometry, rows: Range<Int>, into dx: UnsafeMutablePointer<Float>) {
         let w = g.window, cin = g.inChannels
-        var src = col
-        for n in images {
-            let image = dx + n * g.height * g.width * cin
-            for oh in 0..<g.outHeight {
-                for ow in 0..<g.outWidth {
-                    for kh in 0..<w.kernelHeight {
-                        let ih = oh * w.strideHeight - w.padTop + kh
-                        if ih < 0 || ih >= g.height { src += w.kernelWidth * cin; continue }
-                        for kw in 0..<w.kernelWidth {
-                            let iw = ow * w.strideWidth - w.padLeft + kw
-                            if iw >= 0 && iw < g.width {
-                                let p = image + (ih * g.width + iw) * cin
-                                for c in 0..<cin { p[c] += src[c] }
-                            }
-                            src += cin
-                        }
+        forEachRow(g, rows) { local, ih0, iw0, base in
+            var src = col + local * g.patch
+            for kh in 0..<w.kernelHeight {
+                let ih = ih0 + kh
+                if ih < 0 || ih >= g.height { src += w.kernelWidth * cin; continue }
+                for kw in 0..<w.kernelWidth {
+                    let iw = iw0 + kw
+                    if iw >= 0 && iw < g.width {
+                        let p = dx + base + (ih * g.width + iw) * cin
+                        for c in 0..<cin { p[c] += src[c] }
                     }
+                    src += cin
                 }
             }
         }
     }
 
-    /// Runs `body(images, colMatrix)` over chunks of images, with the chunk's im2col matrix
-    /// (or the input itself for pointwise convolutions).
-    private static func forEachChunk(_ x: UnsafeBufferPointer<Float>, _ g: Conv2DGeometry,
+    /// Runs `body(rows, colMatrix)` over chunks of output rows, with the chunk's im2col
+    /// matrix (or the input itself for pointwise convolutions).
+    private static func forEachChunk(_ x: UnsafeBufferPointer<Float>, _ g: Conv2DGeometry, _ chunkElements: Int,
                                      _ body: (Range<Int>, UnsafeBufferPointer<Float>) -> Void) {
-        let perImageRows = g.outHeight * g.outWidth
         if g.isPointwise {
-            body(0..<g.batch, x)
+            body(0..<g.rows, x)
             return
         }
-        let chunk = imagesPerChunk(g)
-        var buffer = [Float](repeating: 0, count: chunk * perImageRows * g.patch)
+        let chunk = rowsPerChunk(g, chunkElements)
+        var buffer = [Float](repeating: 0, count: chunk * g.patch)
         buffer.withUnsafeMutableBufferPointer { col in
             var first = 0
-            while first < g.batch {
-                let images = first..<Swift.min(g.batch, first + chunk)
-                im2col(x.baseAddress!, g, images: images, into: col.baseAddress!)
-                body(images, UnsafeBufferPointer(rebasing: col[0..<(images.count * perImageRows * g.patch)]))
-                first = images.upperBound
+            while first < g.rows {
+                let rows = first..<Swift.min(g.rows, first + chunk)
+                im2col(x.baseAddress!, g, rows: rows, into: col.baseAddress!)
+                body(rows, UnsafeBufferPointer(rebasing: col[0..<(rows.count * g.patch)]))
+                first = rows.upperBound
             }
         }
     }
 
     /// out = conv(x, weight).
     // x: [N, H, W, Cin], weight: [Cout, KH, KW, Cin] → [N, OH, OW, Cout]
-    static func forward(input x: UnsafeBufferPointer<Float>, weight: UnsafeBufferPointer<Float>, _ g: Conv2DGeometry) -> [Float] {
+    static func forward(input x: UnsafeBufferPointer<Float>, weight: UnsafeBufferPointer<Float>, _ g: Conv2DGeometry,
+                        chunkElements: Int = defaultChunkElements) -> [Float] {
         var out = [Float](repeating: 0, count: g.rows * g.outChannels)
         guard g.rows > 0, g.outChannels > 0 else { return out }
-        let perImageRows = g.outHeight * g.outWidth
         out.withUnsafeMutableBufferPointer { po in
-            forEachChunk(x, g) { images, col in
-                let rows = images.count * perImageRows
-                let c = UnsafeMutableBufferPointer(rebasing: po[(images.lowerBound * perImageRows * g.outChannels)...])
-                sgemm(transA: false, transB: true, m: rows, n: g.outChannels, k: g.patch, alpha: 1,
+            forEachChunk(x, g, chunkElements) { rows, col in
+                let c = UnsafeMutableBufferPointer(rebasing: po[(rows.lowerBound * g.outChannels)...])
+                sgemm(transA: false, transB: true, m: rows.count, n: g.outChannels, k: g.patch, alpha: 1,
                       a: col, lda: g.patch, b: weight, ldb: g.patch, beta: 0, c: c, ldc: g.outChannels)
             }
         }
@@ -120,17 +123,16 @@ enum Conv2DKernels {
 
     /// dW = gᵀ · im2col(x).
     // upstream: [N, OH, OW, Cout], x: [N, H, W, Cin] → [Cout, KH, KW, Cin]
-    static func weightGradient(upstream: UnsafeBufferPointer<Float>, input x: UnsafeBufferPointer<Float>, _ g: Conv2DGeometry) -> [Float] {
+    static func weightGradient(upstream: UnsafeBufferPointer<Float>, input x: UnsafeBufferPointer<Float>, _ g: Conv2DGeometry,
+                               chunkElements: Int = defaultChunkElements) -> [Float] {
         var dw = [Float](repeating: 0, count: g.outChannels * g.patch)
         guard g.rows > 0, g.outChannels > 0 else { return dw }
-        let perImageRows = g.outHeight * g.outWidth
         dw.withUnsafeMutableBufferPointer { pw in
-            forEachChunk(x, g) { images, col in
-                let rows = images.count * perImageRows
-                let gChunk = UnsafeBufferPointer(rebasing: upstream[(images.lowerBound * perImageRows * g.outChannels)...])
-                sgemm(transA: true, transB: false, m: g.outChannels, n: g.patch, k: rows, alpha: 1,
+            forEachChunk(x, g, chunkElements) { rows, col in
+                let gChunk = UnsafeBufferPointer(rebasing: upstream[(rows.lowerBound * g.outChannels)...])
+                sgemm(transA: true, transB: false, m: g.outChannels, n: g.patch, k: rows.count, alpha: 1,
                       a: gChunk, lda: g.outChannels, b: col, ldb: g.patch,
-                      beta: images.lowerBound == 0 ? 0 : 1, c: pw, ldc: g.patch)
+                      beta: rows.lowerBound == 0 ? 0 : 1, c: pw, ldc: g.patch)
             }
         }
         return dw
@@ -138,10 +140,10 @@ enum Conv2DKernels {
 
     /// dx = col2im(g · weight).
     // upstream: [N, OH, OW, Cout], weight: [Cout, KH, KW, Cin] → [N, H, W, Cin]
-    static func inputGradient(upstream: UnsafeBufferPointer<Float>, weight: UnsafeBufferPointer<Float>, _ g: Conv2DGeometry) -> [Float] {
+    static func inputGradient(upstream: UnsafeBufferPointer<Float>, weight: UnsafeBufferPointer<Float>, _ g: Conv2DGeometry,
+                              chunkElements: Int = defaultChunkElements) -> [Float] {
         var dx = [Float](repeating: 0, count: g.batch * g.height * g.width * g.inChannels)
         guard g.rows > 0, g.outChannels > 0, dx.count > 0 else { return dx }
-        let perImageRows = g.outHeight * g.outWidth
         if g.isPointwise {
             dx.withUnsafeMutableBufferPointer { px in
                 sgemm(transA: false, transB: false, m: g.rows, n: g.patch, k: g.outChannels, alpha: 1,
@@ -149,20 +151,19 @@ enum Conv2DKernels {
             }
             return dx
         }
-        let chunk = imagesPerChunk(g)
-        var col = [Float](repeating: 0, count: chunk * perImageRows * g.patch)
+        let chunk = rowsPerChunk(g, chunkElements)
+        var col = [Float](repeating: 0, count: chunk * g.patch)
         dx.withUnsafeMutableBufferPointer { px in
             col.withUnsafeMutableBufferPointer { pc in
                 var first = 0
-                while first < g.batch {
-                    let images = first..<Swift.min(g.batch, first + chunk)
-                    let rows = images.count * perImageRows
-                    let gChunk = UnsafeBufferPointer(rebasing: upstream[(first * perImageRows * g.outChannels)...])
-                    sgemm(transA: false, transB: false, m: rows, n: g.patch, k: g.outChannels, alpha: 1,
+                while first < g.rows {
+                    let rows = first..<Swift.min(g.rows, first + chunk)
+                    let gChunk = UnsafeBufferPointer(rebasing: upstream[(first * g.outChannels)...])
+                    sgemm(transA: false, transB: false, m: rows.count, n: g.patch, k: g.outChannels, alpha: 1,
                           a: gChunk, lda: g.outChannels, b: weight, ldb: g.patch, beta: 0,
-                          c: UnsafeMutableBufferPointer(rebasing: pc[0..<(rows * g.patch)]), ldc: g.patch)
-                    col2im(pc.baseAddress!, g, images: images, into: px.baseAddress!)
-                    first = images.upperBound
+                          c: UnsafeMutableBufferPointer(rebasing: pc[0..<(rows.count * g.patch)]), ldc: g.patch)
+                    col2im(pc.baseAddress!, g, rows: rows, into: px.baseAddress!)
+                    first = rows.upperBound
                 }
             }
         }

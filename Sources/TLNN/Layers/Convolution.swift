@@ -64,6 +64,18 @@ public final class Conv2D: Layer {
     public override func forward(_ x: Tensor) throws -> Tensor {
         try Tensor.conv2d(input: x, weight: weight.value, bias: bias?.value, window: window)
     }
+
+    /// Converts a PyTorch conv weight `[Cout, Cin, KH, KW]` to tl's `[Cout, KH, KW, Cin]`.
+    public static func weightFromPyTorchLayout(_ w: Tensor) throws -> Tensor {
+        guard w.rank == 4 else { throw ModuleError.invalidInput(layer: "Conv2D", message: "expected a rank-4 weight, got \(w.shape)") }
+        return try w.detached().permuted([0, 2, 3, 1])
+    }
+
+    /// Converts tl's `[Cout, KH, KW, Cin]` conv weight to PyTorch's `[Cout, Cin, KH, KW]`.
+    public static func weightToPyTorchLayout(_ w: Tensor) throws -> Tensor {
+        guard w.rank == 4 else { throw ModuleError.invalidInput(layer: "Conv2D", message: "expected a rank-4 weight, got \(w.shape)") }
+        return try w.detached().permuted([0, 3, 1, 2])
+    }
 }
 
 /// Max pooling over channels-last images (padding counts as −∞).
