@@ -131,11 +131,11 @@ public final class Trainer {
             guard !params.isEmpty else { continue }
             let depth = Double(model.headIndex - b)
             let lr = settings.learningRate * Foundation.pow(settings.learningRateDecay ?? 1, depth)
-            groups.append(ParameterGroup(parameters: params, learningRate: Float(lr), weightDecay: Float(settings.weightDecay)))
+            groups.append(ParameterGroup(parameters: params, learningRate: lr, weightDecay: settings.weightDecay))
         }
         guard !groups.isEmpty else { throw TrainingError("every parameter is frozen: nothing to train (loosen --freeze)") }
         switch settings.optimizer {
-        case .sgd: optimizer = try SGD(groups: groups, momentum: Float(settings.momentum))
+        case .sgd: optimizer = try SGD(groups: groups, momentum: settings.momentum)
         case .adam: optimizer = try Adam(groups: groups)
         case .adamw: optimizer = try Adam.adamW(groups: groups)
         }
@@ -239,7 +239,7 @@ public final class Trainer {
                 guard let optimizer else { break training }
                 optimizer.zeroGrad()
                 try loss.backward()
-                if let clip = settings.clipNorm { try clipGradientNorm(model.trainableParameters(), maxNorm: Float(clip)) }
+                if let clip = settings.clipNorm { try clipGradientNorm(model.trainableParameters(), maxNorm: clip) }
                 optimizer.apply(schedule, step: globalStep)
                 try optimizer.step()
                 let predicted = try logits.detached().argmax(axis: 1)
