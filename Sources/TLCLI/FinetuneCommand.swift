@@ -97,8 +97,13 @@ struct FinetuneCommand: Command {
         } else {
             model = try Checkpoint.decode(sourceFile, path: fromURL.path, classCount: targetClasses.count, dropHead: replaceHead, rng: &rng).model
         }
-        let frozenBlocks = try Array(Set(settings.freeze.flatMap { try FreezeRequest.blocks($0, model: model) })).sorted()
-        try FreezeRequest.apply(blocks: frozenBlocks, rules: settings.pathRules, to: model)
+        let frozenBlocks: [Int]
+        do {
+            frozenBlocks = try Array(Set(settings.freeze.flatMap { try FreezeRequest.blocks($0, model: model) })).sorted()
+            try FreezeRequest.apply(blocks: frozenBlocks, rules: settings.pathRules, to: model)
+        } catch let error as TrainingError {
+            throw UsageError(error.message)   // a selector that matches nothing is a usage error (exit 2)
+        }
         let encoding = TextEncoding.from(kind: source.info.tokenizer, vocabulary: source.info.vocabulary)
         let prepared = try TrainingPipeline.prepare(task.selected, spec: model.spec, settings: settings,
                                                     normalization: source.info.normalization, encoding: encoding)

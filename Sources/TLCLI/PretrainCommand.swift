@@ -7,6 +7,8 @@ import TLData
 struct PretrainCommand: Command {
     static let model = Option<String>("model", short: "m", valueName: "spec", help: "Architecture spec (e.g. Models/lenet.json).")
     static let resume = OptionalOption<String>("resume", valueName: "file", help: "Continue an interrupted run from its .resume.safetensors file.")
+    static let shuffleLabels = Flag("shuffle-labels",
+        help: "Control run: randomly permute the training labels (seeded), so the model learns nothing transferable.")
 
     var name: String { "pretrain" }
     var abstract: String { "Train an architecture from a spec on a source dataset." }
@@ -19,7 +21,7 @@ struct PretrainCommand: Command {
         """
     }
     var arguments: [any ArgumentDefinition] {
-        [Self.model, TrainingOptions.out] + TrainingOptions.dataArguments + [Self.resume] + TrainingOptions.common
+        [Self.model, TrainingOptions.out] + TrainingOptions.dataArguments + [Self.resume, Self.shuffleLabels] + TrainingOptions.common
     }
 
     func run(_ a: ParsedArguments, context: CommandContext) throws -> ExitCode {
@@ -40,7 +42,12 @@ struct PretrainCommand: Command {
         }
         let spec = try resumed?.model.spec ?? ModelSpec.load(from: URL(fileURLWithPath: a[Self.model]))
         let source = try TrainingOptions.dataSource(a)
-        let task = try TaskData.load(source, classes: a[TrainingOptions.classes], perClass: try TrainingOptions.perClassValue(a), seed: settings.seed)
+        var task = try TaskData.load(source, classes: a[TrainingOptions.classes], perClass: try TrainingOptions.perClassValue(a), seed: settings.seed)
+        if a[Self.shuffleLabels] {
+            var shuffleRNG = SeededGenerator(seed: settings.seed &+ 99)
+            task.selected.labels.seededShuffle(using: &shuffleRNG)
+            task.selected.source += " [labels shuffled]"
+        }
         let prepared = try TrainingPipeline.prepare(task.selected, spec: spec, settings: settings,
                                                     encoding: resumed.flatMap { TextEncoding.from(kind: $0.info.tokenizer, vocabulary: $0.info.vocabulary) })
         var rng = SeededGenerator(seed: settings.seed)
