@@ -8,7 +8,7 @@ import TLData
 struct FinetuneCommand: Command {
     enum HeadPolicy: String, ChoiceArgument { case auto, new, keep }
 
-    static let from = Option<String>("from", valueName: "checkpoint", help: "The pretrained checkpoint to start from.")
+    static let from = OptionalOption<String>("from", valueName: "checkpoint", help: "The pretrained checkpoint to start from (recorded in the resume file with --resume).")
     static let freeze = RepeatedOption<String>("freeze", valueName: "blocks",
         help: "Freeze top-level blocks: 0..3, 0...3, 0..<4, 2, 1,3, none or all-but-head (repeatable).")
     static let freezePath = RepeatedOption<String>("freeze-path", valueName: "glob", help: "Freeze parameters whose dotted path matches (after --freeze, in order).")
@@ -73,12 +73,14 @@ struct FinetuneCommand: Command {
             resumedCheckpoint = checkpoint
         }
 
-        let fromURL = URL(fileURLWithPath: a[Self.from])
+        guard let fromPath = a[Self.from] ?? resumedCheckpoint?.info.parent else {
+            throw UsageError(.missingRequired("required option --from <checkpoint>"))
+        }
+        let fromURL = URL(fileURLWithPath: fromPath)
         let sourceFile = try SafeTensorsFile.read(from: fromURL)
         var probe = SeededGenerator(seed: 0)
         let source = try Checkpoint.decode(sourceFile, path: fromURL.path, rng: &probe)
-        let data = try TrainingOptions.dataSource(a)
-        let task = try TaskData.load(data, classes: a[TrainingOptions.classes], perClass: try TrainingOptions.perClassValue(a), seed: settings.seed)
+        let (data, task) = try TrainingOptions.task(a, settings: settings, recorded: resumedCheckpoint?.info)
         let targetClasses = task.selected.classNames
         let replaceHead: Bool
         switch a[Self.head] {

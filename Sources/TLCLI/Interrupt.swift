@@ -24,6 +24,13 @@ public enum Interruption {
     public static func install() {
         guard installed.compareExchange(expected: false, desired: true, ordering: .sequentiallyConsistent).exchanged else { return }
         signal(SIGINT, handleInterrupt)
+        // A parent may have started us with SIGINT blocked (posix_spawn inherits the
+        // spawning thread's signal mask; test harnesses and some supervisors do this):
+        // unblock it, or Ctrl-C would stay pending and never stop training.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
     /// Restores the default SIGINT behaviour and clears the flag.

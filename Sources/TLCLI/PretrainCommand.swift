@@ -5,7 +5,7 @@ import TLData
 
 /// `tl pretrain`: trains an architecture from `Models/*.json` on source data.
 struct PretrainCommand: Command {
-    static let model = Option<String>("model", short: "m", valueName: "spec", help: "Architecture spec (e.g. Models/lenet.json).")
+    static let model = OptionalOption<String>("model", short: "m", valueName: "spec", help: "Architecture spec (e.g. Models/lenet.json); not needed with --resume.")
     static let resume = OptionalOption<String>("resume", valueName: "file", help: "Continue an interrupted run from its .resume.safetensors file.")
     static let shuffleLabels = Flag("shuffle-labels",
         help: "Control run: randomly permute the training labels (seeded), so the model learns nothing transferable.")
@@ -40,10 +40,13 @@ struct PretrainCommand: Command {
             settings = snapshot.state.settings
             resumed = checkpoint
         }
-        let spec = try resumed?.model.spec ?? ModelSpec.load(from: URL(fileURLWithPath: a[Self.model]))
-        let source = try TrainingOptions.dataSource(a)
-        var task = try TaskData.load(source, classes: a[TrainingOptions.classes], perClass: try TrainingOptions.perClassValue(a), seed: settings.seed)
-        if a[Self.shuffleLabels] {
+        guard let specPath = a[Self.model] ?? (resumed != nil ? "" : nil) else {
+            throw UsageError(.missingRequired("required option --model <spec>"))
+        }
+        let spec = try resumed?.model.spec ?? ModelSpec.load(from: URL(fileURLWithPath: specPath))
+        var (source, task) = try TrainingOptions.task(a, settings: settings, recorded: resumed?.info)
+        let shuffled = a[Self.shuffleLabels] || resumed?.info.labelsShuffled == true
+        if shuffled {
             var shuffleRNG = SeededGenerator(seed: settings.seed &+ 99)
             task.selected.labels.seededShuffle(using: &shuffleRNG)
             task.selected.source += " [labels shuffled]"
@@ -59,6 +62,7 @@ struct PretrainCommand: Command {
         var info = CheckpointInfo(kind: "pretrain", classNames: prepared.classNames, seed: settings.seed)
         info.data = source.description
         info.selection = task.selection
+        info.labelsShuffled = shuffled ? true : nil
         info.settings = settings
         info.command = TrainingOptions.commandLine
         info.normalization = prepared.normalization

@@ -15,7 +15,7 @@ extension UInt64: ArgumentValue {
 
 /// Options shared by every command that trains (pretrain, finetune, eval baselines, demo).
 enum TrainingOptions {
-    static let data = Option<String>("data", valueName: "source",
+    static let data = OptionalOption<String>("data", valueName: "source",
         help: "Training data: mnist5k, digits, idx:DIR, csv:FILE, npy:X.npy,Y.npy, npz:FILE, folder:DIR or text:FILE.")
     static let classes = OptionalOption<String>("classes", valueName: "list",
         help: "Keep only these classes, relabelled 0… in this order (e.g. 5-9, or 0,2,4, or names).")
@@ -86,8 +86,22 @@ enum TrainingOptions {
         return s
     }
 
-    static func dataSource(_ a: ParsedArguments) throws -> DataSource {
-        do { return try DataSource.parse(a[data]) } catch let e as DataSourceError { throw UsageError(e.message) }
+    /// The data argument, or with `--resume` the data recorded in the resume file.
+    static func dataSource(_ a: ParsedArguments, recorded: CheckpointInfo? = nil) throws -> DataSource {
+        if let text = a[data] {
+            do { return try DataSource.parse(text) } catch let e as DataSourceError { throw UsageError(e.message) }
+        }
+        if let recorded = recorded?.data { return try DataSource.parse(recorded, option: "recorded data") }
+        throw UsageError(.missingRequired("required option --data <source>"))
+    }
+
+    /// Loads the task's samples: from the options, or exactly as recorded in a resume file.
+    static func task(_ a: ParsedArguments, settings: TrainingSettings, recorded: CheckpointInfo?) throws -> (DataSource, TaskData) {
+        let source = try dataSource(a, recorded: recorded)
+        if let recorded, let selection = recorded.selection, a[data] == nil {
+            return (source, try TaskData.select(source.load(), source: source, selection: selection))
+        }
+        return (source, try TaskData.load(source, classes: a[classes], perClass: try perClassValue(a), seed: settings.seed))
     }
 
     static func perClassValue(_ a: ParsedArguments) throws -> Int? {

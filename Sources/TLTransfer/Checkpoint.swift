@@ -17,6 +17,8 @@ public struct CheckpointInfo: Codable, Sendable, Equatable {
     public var data: String?
     /// How the training samples were chosen from `data`.
     public var selection: DataSelection?
+    /// Set on control runs trained with randomly permuted labels (`--shuffle-labels`).
+    public var labelsShuffled: Bool?
     public var settings: TrainingSettings?
     public var seed: UInt64
     /// The command line that produced the checkpoint.
@@ -82,6 +84,7 @@ public struct Checkpoint {
         for (name, t) in extraTensors { try file.setFloats(name, t.scalars, shape: t.shape) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         file.metadata = extraMetadata
         file.metadata["format"] = "pt-compatible safetensors written by tl"
         file.metadata["tl.version"] = tlVersionString
@@ -116,7 +119,7 @@ public struct Checkpoint {
             throw fail("invalid architecture in metadata: \(error)")
         }
         let info: CheckpointInfo
-        do { info = try JSONDecoder().decode(CheckpointInfo.self, from: Data(infoText.utf8)) } catch {
+        do { info = try Checkpoint.jsonDecoder.decode(CheckpointInfo.self, from: Data(infoText.utf8)) } catch {
             throw fail("invalid '\(infoKey)' metadata (\(error.localizedDescription))")
         }
         let classes = classCount ?? info.classNames.count
@@ -149,6 +152,13 @@ public struct Checkpoint {
         checkpoint.extraTensors = extras
         checkpoint.extraMetadata = file.metadata.filter { $0.key == resumeKey }
         return checkpoint
+    }
+
+    /// Decodes the metadata JSON, accepting the "inf"/"nan" strings the encoder writes.
+    static var jsonDecoder: JSONDecoder {
+        let d = JSONDecoder()
+        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return d
     }
 
     /// Names under these prefixes are training state, not model state.

@@ -35,13 +35,14 @@ public struct TrainingSnapshot {
     public func metadataJSON() throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return String(decoding: try encoder.encode(state), as: UTF8.self)
     }
 
     /// Reads the snapshot back from a checkpoint, or nil when it holds none.
     public static func from(_ checkpoint: Checkpoint) throws -> TrainingSnapshot? {
         guard let json = checkpoint.extraMetadata[Checkpoint.resumeKey] else { return nil }
-        let state = try JSONDecoder().decode(State.self, from: Data(json.utf8))
+        let state = try Checkpoint.jsonDecoder.decode(State.self, from: Data(json.utf8))
         return TrainingSnapshot(state: state, tensors: checkpoint.extraTensors)
     }
 }

@@ -267,6 +267,10 @@ public final class Trainer {
                                        cachedBlocks: cached, trainableParameters: model.trainableParameters().reduce(0) { $0 + $1.count })
             if let validationData {
                 let (loss, accuracy) = try evaluateLossAndAccuracy(validationData, fromBlock: cached)
+                guard loss.isFinite else {
+                    divergence = "validation loss became \(loss) after epoch \(epoch + 1) (the loss became non-finite on held-out data); lower --lr"
+                    break training
+                }
                 summary.validationLoss = loss
                 summary.validationAccuracy = accuracy
             }
