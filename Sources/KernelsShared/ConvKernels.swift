@@ -245,3 +245,60 @@ public func convForwardDirectRows(xp: UnsafePointer<Float>, paddedHeight: Int, p
         }
     }
 }
+
+// MARK: Direct weight gradient (no packing)
+
+/// Output-channel tile width of this backend: `convWeightGradientDirect` needs
+/// outChannels to be a multiple of it.
+public let convDirectChannelMultiple = gemmNR
+
+/// dWᵀ[K, Cout] += Σ over images [imageStart, imageEnd) of Pᵀ·dY (K = KH·KW·C), reading the
+/// receptive fields straight from the zero-padded input and dY in place. Single-threaded.
+/// - xp: [N, Hp, Wp, C] zero-padded input followed by `convDirectReadSlack` readable floats.
+/// - dy: [N, OH, OW, Cout], Cout a multiple of `convDirectChannelMultiple`.
+/// - dwT: [K, Cout], accumulated into (callers zero it).
+/// Per image, every (K-tile, Cout-tile) sweeps the image's pixels with the accumulators in
+/// registers; the image's input and dY (≤ ~0.6 MB for 32×32×64) stay in L2 across tiles.
+public func convWeightGradientDirect(xp: UnsafePointer<Float>, paddedHeight: Int, paddedWidth: Int, channels: Int,
+                                     kernelH: Int, kernelW: Int, strideH: Int, strideW: Int, outH: Int, outW: Int,
+                                     dy: UnsafePointer<Float>, outChannels: Int, imageStart: Int, imageEnd: Int,
+                                     dwT: UnsafeMutablePointer<Float>) {
+    guard imageEnd > imageStart, outChannels > 0 else { return }
+    precondition(outChannels % gemmNR == 0)
+    let c = channels, run = kernelW * c
+    let edge = UnsafeMutableRawPointer.allocate(byteCount: gemmMR * gemmNR * 4, alignment: 64)
+        .bindMemory(to: Float.self, capacity: gemmMR * gemmNR)
+    defer { edge.deallocate() }
+    let aStep = strideW * c, aRowStride = strideH * paddedWidth * c
+    let bStep = outChannels, bRowStride = outW * outChannels
+    for n in imageStart..<imageEnd {
+        let image = xp + n * paddedHeight * paddedWidth * c
+        let dyImage = dy + n * outH * outW * outChannels
+        for ky in 0..<kernelH {
+            var qr = 0
+            while qr < run {
+                let mr = min(gemmMR, run - qr)
+                let q0 = ky * run + qr
+                let a = image + ky * paddedWidth * c + qr
+                var j0 = 0
+                while j0 < outChannels {
+                    if mr == gemmMR {
+                        wgradMicroKernel(outH, outW, a, aStep, aRowStride, dyImage + j0, bStep, bRowStride,
+                                         dwT + q0 * outChannels + j0, outChannels, 1)
+                    } else {
+                        // Rows past the run read neighbouring input (inside the padded buffer
+                        // or its slack); they land in `edge` and are dropped.
+                        wgradMicroKernel(outH, outW, a, aStep, aRowStride, dyImage + j0, bStep, bRowStride,
+                                         edge, gemmNR, 0)
+                        for r in 0..<mr {
+                            let dst = dwT + (q0 + r) * outChannels + j0, src = edge + r * gemmNR
+                            for t in 0..<gemmNR { dst[t] += src[t] }
+                        }
+                    }
+                    j0 += gemmNR
+                }
+                qr += gemmMR
+            }
+        }
+    }
+}

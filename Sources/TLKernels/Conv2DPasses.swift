@@ -27,34 +27,15 @@ func conv2DForward(_ ctx: KernelContext, input: UnsafeBufferPointer<Float>, batc
     // Zero-padded copy of the input (plus read slack), so every output tile reads its
     // receptive fields straight from memory (see convForwardDirectRows). Costs one pass over
     // the input: ~5 % of a 3×3, 64→64 forward.
-    let hp = height + 2 * g.paddingHeight, wpad = width + 2 * g.paddingWidth
-    let imageSize = hp * wpad * inChannels
-    let slack = backendConvDirectReadSlack(ctx.backend, channels: inChannels, strideW: g.strideWidth, paddedWidth: wpad)
-    let padded = UnsafeMutableRawPointer.allocate(byteCount: (batch * imageSize + slack) * 4, alignment: 64)
-        .bindMemory(to: Float.self, capacity: batch * imageSize + slack)
-    defer { padded.deallocate() }
-    (padded + batch * imageSize).update(repeating: 0, count: slack)
-    let xp = input.baseAddress!
-    let padThreads = ctx.threadsFor(work: batch * imageSize * 4, maxChunks: batch)
-    parallelFor(padThreads) { t in
-        for n in chunkRange(t, parts: padThreads, units: batch) {
-            let dst = padded + n * imageSize
-            if g.paddingHeight == 0 && g.paddingWidth == 0 {
-                dst.update(from: xp + n * imageSize, count: imageSize)
-                continue
-            }
-            dst.update(repeating: 0, count: imageSize)
-            for y in 0..<height {
-                (dst + ((y + g.paddingHeight) * wpad + g.paddingWidth) * inChannels)
-                    .update(from: xp + (n * height + y) * width * inChannels, count: width * inChannels)
-            }
-        }
-    }
+    let padded = PaddedInput(ctx, input: input.baseAddress!, batch: batch, height: height, width: width,
+                             channels: inChannels, geometry: g)
+    defer { padded.pointer.deallocate() }
+    let hp = padded.height, wpad = padded.width
     let rows = batch * oh
     let threads = ctx.threadsFor(work: 2 * m * k * outChannels, maxChunks: rows)
     parallelFor(threads) { t in
         let r = chunkRange(t, parts: threads, units: rows)
-        backendConvForwardDirectRows(ctx.backend, xp: padded, paddedHeight: hp, paddedWidth: wpad, channels: inChannels,
+        backendConvForwardDirectRows(ctx.backend, xp: padded.pointer, paddedHeight: hp, paddedWidth: wpad, channels: inChannels,
                                      g: g, outH: oh, outW: ow, weight: wp, bias: bp, outChannels: outChannels,
                                      rowStart: r.lowerBound, rowEnd: r.upperBound, out: op)
     }
@@ -83,6 +64,33 @@ func conv2DBackwardWeight(_ ctx: KernelContext, input: UnsafeBufferPointer<Float
     let dwp = weightGradient.baseAddress!
     guard m > 0 else { dwp.update(repeating: 0, count: outChannels * k); return }
     let xp = input.baseAddress!, gp = outputGradient.baseAddress!
+    if outChannels % backendConvDirectChannelMultiple(ctx.backend) == 0 {
+        // Direct path: dWᵀ[K, Cout] = Pᵀ·dY read in place from the padded input and dY.
+        // Images are split across threads, each with its own dWᵀ; summed and transposed.
+        let padded = PaddedInput(ctx, input: xp, batch: batch, height: height, width: width,
+                                 channels: inChannels, geometry: g)
+        defer { padded.pointer.deallocate() }
+        let threads = ctx.threadsFor(work: 2 * m * k * outChannels, maxChunks: batch)
+        let size = outChannels * k
+        let partial = UnsafeMutablePointer<Float>.allocate(capacity: threads * size)
+        defer { partial.deallocate() }
+        partial.update(repeating: 0, count: threads * size)
+        parallelFor(threads) { t in
+            let r = chunkRange(t, parts: threads, units: batch)
+            backendConvWeightGradientDirect(ctx.backend, xp: padded.pointer, paddedHeight: padded.height,
+                                            paddedWidth: padded.width, channels: inChannels, g: g, outH: oh, outW: ow,
+                                            dy: gp, outChannels: outChannels, imageStart: r.lowerBound,
+                                            imageEnd: r.upperBound, dwT: partial + t * size)
+        }
+        for t in 1..<max(threads, 1) {
+            let s = partial + t * size
+            for i in 0..<size { partial[i] += s[i] }
+        }
+        for q in 0..<k {
+            for co in 0..<outChannels { dwp[co * k + q] = partial[q * outChannels + co] }
+        }
+        return
+    }
     // Split the reduction (pixels) across threads: each thread's [Cout, K] partial is small,
     // and unlike an N split no thread re-packs the whole dY.
     let units = (m + 255) / 256
