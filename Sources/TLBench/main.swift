@@ -104,7 +104,7 @@ if options.cpuTime {
     useThreadCPUClock = true
 }
 var benches = gemmBenches()
-if !options.gemmOnly { benches += convBenches() + rowBenches() }
+if !options.gemmOnly { benches += convBenches() + attentionBenches() + rowBenches() }
 if options.list { for b in benches { print(b.name) }; exit(0) }
 if let wanted = options.shapes {
     for w in wanted where !benches.contains(where: { $0.name == w }) { fail("--shapes: unknown benchmark '\(w)' (see --list)") }
