@@ -60,11 +60,13 @@ for name in sys.argv[1].split(","):
 print(json.dumps(out))
 '
 
+echo "# before: $(uptime)" >&2
 for r in $(seq 1 "$ROUNDS"); do
     "$BIN" --gemm-only --json --reps 3 --threads "$THREADS" > "$TMP/tl.$r.json"
     OPENBLAS_NUM_THREADS="$THREADS" OMP_NUM_THREADS="$THREADS" python3 -c "$NUMPY_BENCH" "$SHAPES" > "$TMP/np.$r.json"
     echo "round $r/$ROUNDS done" >&2
 done
+echo "# after:  $(uptime)" >&2
 
 python3 -c '
 import json, sys, glob
@@ -83,5 +85,7 @@ for s in shapes:
     ratio = t / n
     worst = ratio if worst is None else min(worst, ratio)
     print(f"{s} tl={t:.1f} numpy={n:.1f} ratio={ratio:.2f}")
+    # Supplementary (stderr): best round of each side, less sensitive to other load.
+    print(f"# {s} best: tl={max(tl[s]):.1f} numpy={max(np_[s]):.1f} ratio={max(tl[s]) / max(np_[s]):.2f}", file=sys.stderr)
 print(f"min ratio {worst:.2f}")
 ' "$TMP" "$SHAPES"
