@@ -156,26 +156,3 @@ struct PaddedInput {
         }
     }
 }
-
-@inline(__always)
-func backendConvWeightGradient(_ backend: KernelBackend, x: UnsafePointer<Float>, height: Int, width: Int, channels: Int,
-                               g: Conv2DGeometry, outH: Int, outW: Int, dy: UnsafePointer<Float>, outChannels: Int,
-                               pixelStart: Int, pixelCount: Int, dw: UnsafeMutablePointer<Float>) {
-    switch backend {
-    case .avx512:
-        TLKernelsAVX512.convWeightGradient(x: x, height: height, width: width, channels: channels,
-            kernelH: g.kernelHeight, kernelW: g.kernelWidth, strideH: g.strideHeight, strideW: g.strideWidth,
-            padH: g.paddingHeight, padW: g.paddingWidth, outH: outH, outW: outW, dy: dy, outChannels: outChannels,
-            pixelStart: pixelStart, pixelCount: pixelCount, beta: 0, dw: dw)
-    case .avx2:
-        TLKernelsAVX2.convWeightGradient(x: x, height: height, width: width, channels: channels,
-            kernelH: g.kernelHeight, kernelW: g.kernelWidth, strideH: g.strideHeight, strideW: g.strideWidth,
-            padH: g.paddingHeight, padW: g.paddingWidth, outH: outH, outW: outW, dy: dy, outChannels: outChannels,
-            pixelStart: pixelStart, pixelCount: pixelCount, beta: 0, dw: dw)
-    case .portable:
-        TLKernelsPortable.convWeightGradient(x: x, height: height, width: width, channels: channels,
-            kernelH: g.kernelHeight, kernelW: g.kernelWidth, strideH: g.strideHeight, strideW: g.strideWidth,
-            padH: g.paddingHeight, padW: g.paddingWidth, outH: outH, outW: outW, dy: dy, outChannels: outChannels,
-            pixelStart: pixelStart, pixelCount: pixelCount, beta: 0, dw: dw)
-    }
-}

@@ -1,7 +1,7 @@
 // Convolution forward and backward passes (channels-last), threaded, on raw buffers.
 // The im2col matrix is never stored (the facts file measured a materialised im2col at
 // 23–29 GFLOPS, copy-dominated): the forward pass reads receptive fields straight from a
-// zero-padded copy of the input; the weight gradient gathers them into packed GEMM panels.
+// zero-padded copy of the input, in the forward pass and in the weight gradient.
 
 /// output = conv(input, weight) + bias.
 /// - input: [batch, height, width, inChannels]; weight: [outChannels, KH, KW, inChannels]
@@ -63,52 +63,48 @@ func conv2DBackwardWeight(_ ctx: KernelContext, input: UnsafeBufferPointer<Float
                  && outputGradient.count >= m * outChannels, "conv2DBackwardWeight: buffer smaller than its shape")
     let dwp = weightGradient.baseAddress!
     guard m > 0 else { dwp.update(repeating: 0, count: outChannels * k); return }
-    let xp = input.baseAddress!, gp = outputGradient.baseAddress!
-    if outChannels % backendConvDirectChannelMultiple(ctx.backend) == 0 {
-        // Direct path: dWᵀ[K, Cout] = Pᵀ·dY read in place from the padded input and dY.
-        // Images are split across threads, each with its own dWᵀ; summed and transposed.
-        let padded = PaddedInput(ctx, input: xp, batch: batch, height: height, width: width,
-                                 channels: inChannels, geometry: g)
-        defer { padded.pointer.deallocate() }
-        let threads = ctx.threadsFor(work: 2 * m * k * outChannels, maxChunks: batch)
-        let size = outChannels * k
-        let partial = UnsafeMutablePointer<Float>.allocate(capacity: threads * size)
-        defer { partial.deallocate() }
-        partial.update(repeating: 0, count: threads * size)
-        parallelFor(threads) { t in
-            let r = chunkRange(t, parts: threads, units: batch)
-            backendConvWeightGradientDirect(ctx.backend, xp: padded.pointer, paddedHeight: padded.height,
-                                            paddedWidth: padded.width, channels: inChannels, g: g, outH: oh, outW: ow,
-                                            dy: gp, outChannels: outChannels, imageStart: r.lowerBound,
-                                            imageEnd: r.upperBound, dwT: partial + t * size)
+    let xp = input.baseAddress!
+    // dWᵀ[K, Cout] = Pᵀ·dY with the receptive fields read in place from a padded input copy
+    // and dY read in place. The kernel needs Cout to be a multiple of its tile width (32 on
+    // AVX-512, 16 otherwise); other widths get a zero-padded copy of dY (one pass over dY)
+    // and the extra columns are dropped. Images are split across threads, each with its own
+    // dWᵀ; the partials are summed and transposed into dW.
+    let multiple = backendConvDirectChannelMultiple(ctx.backend)
+    let coutP = (outChannels + multiple - 1) / multiple * multiple
+    var dyCopy: UnsafeMutablePointer<Float>? = nil
+    defer { dyCopy?.deallocate() }
+    var gp = outputGradient.baseAddress!
+    if coutP != outChannels {
+        let copy = UnsafeMutablePointer<Float>.allocate(capacity: m * coutP)
+        for r in 0..<m {
+            (copy + r * coutP).update(from: gp + r * outChannels, count: outChannels)
+            (copy + r * coutP + outChannels).update(repeating: 0, count: coutP - outChannels)
         }
-        for t in 1..<max(threads, 1) {
-            let s = partial + t * size
-            for i in 0..<size { partial[i] += s[i] }
-        }
-        for q in 0..<k {
-            for co in 0..<outChannels { dwp[co * k + q] = partial[q * outChannels + co] }
-        }
-        return
+        dyCopy = copy
+        gp = UnsafePointer(copy)
     }
-    // Split the reduction (pixels) across threads: each thread's [Cout, K] partial is small,
-    // and unlike an N split no thread re-packs the whole dY.
-    let units = (m + 255) / 256
-    let threads = ctx.threadsFor(work: 2 * m * k * outChannels, maxChunks: units)
-    let size = outChannels * k
-    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(threads - 1, 0) * size + 1)
-    defer { scratch.deallocate() }
+    let dyp = gp
+    let padded = PaddedInput(ctx, input: xp, batch: batch, height: height, width: width,
+                             channels: inChannels, geometry: g)
+    defer { padded.pointer.deallocate() }
+    let threads = ctx.threadsFor(work: 2 * m * k * outChannels, maxChunks: batch)
+    let size = coutP * k
+    let partial = UnsafeMutablePointer<Float>.allocate(capacity: threads * size)
+    defer { partial.deallocate() }
+    partial.update(repeating: 0, count: threads * size)
     parallelFor(threads) { t in
-        let r = chunkRange(t, parts: threads, units: units)
-        let lo = r.lowerBound * 256, hi = min(r.upperBound * 256, m)
-        let dst = t == 0 ? dwp : scratch + (t - 1) * size
-        backendConvWeightGradient(ctx.backend, x: xp, height: height, width: width, channels: inChannels, g: g,
-                                  outH: oh, outW: ow, dy: gp, outChannels: outChannels,
-                                  pixelStart: lo, pixelCount: max(hi - lo, 0), dw: dst)
+        let r = chunkRange(t, parts: threads, units: batch)
+        backendConvWeightGradientDirect(ctx.backend, xp: padded.pointer, paddedHeight: padded.height,
+                                        paddedWidth: padded.width, channels: inChannels, g: g, outH: oh, outW: ow,
+                                        dy: dyp, outChannels: coutP, imageStart: r.lowerBound,
+                                        imageEnd: r.upperBound, dwT: partial + t * size)
     }
     for t in 1..<max(threads, 1) {
-        let s = scratch + (t - 1) * size
-        for i in 0..<size { dwp[i] += s[i] }
+        let s = partial + t * size
+        for i in 0..<size { partial[i] += s[i] }
+    }
+    for q in 0..<k {
+        for co in 0..<outChannels { dwp[co * k + q] = partial[q * coutP + co] }
     }
 }
 
