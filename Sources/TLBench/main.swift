@@ -121,7 +121,7 @@ for b in benches {
     let rate = b.work / sec / 1e9
     results.append((b, sec, rate))
     if !options.json {
-        let pad = b.name.padding(toLength: 34, withPad: " ", startingAt: 0)
+        let pad = b.name.padding(toLength: 38, withPad: " ", startingAt: 0)
         print("\(pad) \(String(format: "%9.3f", sec * 1e3)) ms  \(String(format: "%8.1f", rate)) \(b.unit)")
     }
 }
