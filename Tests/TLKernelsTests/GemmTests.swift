@@ -173,3 +173,18 @@ func checkGemm(_ ctx: KernelContext, transA: Bool, transB: Bool, m: Int, n: Int,
         }
     }
 }
+
+@Suite struct BackendSelectionTests {
+    /// Switching the global backend is safe while other tests run: every backend computes
+    /// the same results within the tested bounds. Restores the best backend afterwards.
+    @Test func setBackendSwitchesAndRefusesUnsupported() throws {
+        defer { try? setKernelBackend(supportedKernelBackend) }
+        try setKernelBackend(.portable)
+        #expect(currentKernelBackend == .portable && kernelBackendName == "portable")
+        try setKernelBackend(supportedKernelBackend)
+        #expect(currentKernelBackend == supportedKernelBackend)
+        if supportedKernelBackend != .avx512 {
+            #expect(throws: KernelConfigurationError.self) { try setKernelBackend(.avx512) }
+        }
+    }
+}
