@@ -4,6 +4,18 @@ import PackageDescription
 // Dependency arrows point one way:
 //   TLKernels → TLTensor → TLNN, TLOptim → TLData, TLTransfer → TLCLI → tl
 // No third-party packages: only the toolchain (stdlib, Foundation, Dispatch, Testing).
+
+// Instruction-set flags for the fast-kernel backends (x86-64 hosts only; elsewhere the AVX
+// modules compile as portable code and the run-time check never selects them).
+#if arch(x86_64)
+let avx512Flags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "skylake-avx512"])]
+let avx2Flags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+#else
+let avx512Flags: [SwiftSetting] = []
+let avx2Flags: [SwiftSetting] = []
+#endif
+let uncheckedInRelease: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "tl",
     products: [
@@ -17,14 +29,9 @@ let package = Package(
         // /proc/cpuinfo flags; see Sources/TLKernels/README-kernels.md.
         // Release builds drop integer-overflow checks in these three modules (-Ounchecked): the
         // packing loops showed them in profiles; every size is validated by TLKernels first.
-        .target(name: "TLKernelsAVX512",
-                swiftSettings: [.unsafeFlags(["-target-cpu", "skylake-avx512"]),
-                                .unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
-        .target(name: "TLKernelsAVX2",
-                swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"]),
-                                .unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
-        .target(name: "TLKernelsPortable",
-                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        .target(name: "TLKernelsAVX512", swiftSettings: avx512Flags + uncheckedInRelease),
+        .target(name: "TLKernelsAVX2", swiftSettings: avx2Flags + uncheckedInRelease),
+        .target(name: "TLKernelsPortable", swiftSettings: uncheckedInRelease),
         .target(name: "TLKernels", dependencies: ["TLKernelsAVX512", "TLKernelsAVX2", "TLKernelsPortable"],
                 exclude: ["README-kernels.md"]),
         .target(name: "TLTensor", dependencies: ["TLKernels"]),

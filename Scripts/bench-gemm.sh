@@ -8,11 +8,19 @@
 # reports a median of 3 samples (each ≥ 20 ms) per shape per round; the line per shape
 # prints the median over rounds, in GFLOPS:
 #   SHAPE tl=… numpy=… ratio=…        and finally      min ratio R
+# With CPU_TIME=1 (and THREADS=1) both sides time with the calling thread's CPU clock
+# (tl-bench --cpu-time, Python time.thread_time): immune to time-slicing on a busy machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS="${1:-5}"
 THREADS="${2:-2}"
 case "$ROUNDS$THREADS" in *[!0-9]*|"") echo "bench-gemm.sh: ROUNDS and THREADS must be positive integers" >&2; exit 2;; esac
+CPU_TIME="${CPU_TIME:-0}"
+TL_CLOCK=()
+if [ "$CPU_TIME" = 1 ]; then
+    [ "$THREADS" = 1 ] || { echo "bench-gemm.sh: CPU_TIME=1 needs THREADS=1" >&2; exit 2; }
+    TL_CLOCK=(--cpu-time)
+fi
 
 swift build -c release --product tl-bench >&2
 BIN="$(swift build -c release --show-bin-path)/tl-bench"
@@ -21,24 +29,25 @@ TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 
 NUMPY_BENCH='
-import sys, time, json
+import os, sys, time, json
 import numpy as np
+clock = time.thread_time if os.environ.get("CPU_TIME") == "1" else time.perf_counter
 def median(x):
     x = sorted(x); return x[len(x) // 2]
 def measure(f):
     f()
     inner = 1
     while True:
-        t0 = time.perf_counter()
+        t0 = clock()
         for _ in range(inner): f()
-        dt = time.perf_counter() - t0
+        dt = clock() - t0
         if dt >= 0.02 or inner >= 1 << 20: break
         inner = max(inner * 2, int(inner * 0.025 / max(dt, 1e-9)))
     s = []
     for _ in range(3):
-        t0 = time.perf_counter()
+        t0 = clock()
         for _ in range(inner): f()
-        s.append((time.perf_counter() - t0) / inner)
+        s.append((clock() - t0) / inner)
     return median(s)
 rng = np.random.default_rng(0)
 def mat(r, c): return rng.uniform(-1, 1, (r, c)).astype(np.float32)
@@ -60,11 +69,13 @@ for name in sys.argv[1].split(","):
 print(json.dumps(out))
 '
 
+echo "# before: $(uptime)" >&2
 for r in $(seq 1 "$ROUNDS"); do
-    "$BIN" --gemm-only --json --reps 3 --threads "$THREADS" > "$TMP/tl.$r.json"
-    OPENBLAS_NUM_THREADS="$THREADS" OMP_NUM_THREADS="$THREADS" python3 -c "$NUMPY_BENCH" "$SHAPES" > "$TMP/np.$r.json"
+    "$BIN" --gemm-only --json --reps 3 --threads "$THREADS" ${TL_CLOCK[@]+"${TL_CLOCK[@]}"} > "$TMP/tl.$r.json"
+    CPU_TIME="$CPU_TIME" OPENBLAS_NUM_THREADS="$THREADS" OMP_NUM_THREADS="$THREADS" python3 -c "$NUMPY_BENCH" "$SHAPES" > "$TMP/np.$r.json"
     echo "round $r/$ROUNDS done" >&2
 done
+echo "# after:  $(uptime)" >&2
 
 python3 -c '
 import json, sys, glob
@@ -83,5 +94,7 @@ for s in shapes:
     ratio = t / n
     worst = ratio if worst is None else min(worst, ratio)
     print(f"{s} tl={t:.1f} numpy={n:.1f} ratio={ratio:.2f}")
+    # Supplementary (stderr): best round of each side, less sensitive to other load.
+    print(f"# {s} best: tl={max(tl[s]):.1f} numpy={max(np_[s]):.1f} ratio={max(tl[s]) / max(np_[s]):.2f}", file=sys.stderr)
 print(f"min ratio {worst:.2f}")
 ' "$TMP" "$SHAPES"

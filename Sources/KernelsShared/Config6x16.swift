@@ -26,3 +26,9 @@ let gemmNC = 16 * 128
                                        _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) {
     convMicroKernel6x16(kh, run, a, lda, rowStride, b, c, ldc, beta)
 }
+
+@inline(__always) func wgradMicroKernel(_ rows: Int, _ cols: Int, _ a: UnsafePointer<Float>, _ aStep: Int, _ aRowStride: Int,
+                                        _ b: UnsafePointer<Float>, _ bStep: Int, _ bRowStride: Int,
+                                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) {
+    wgradMicroKernel6x16(rows, cols, a, aStep, aRowStride, b, bStep, bRowStride, c, ldc, beta)
+}

@@ -70,10 +70,19 @@ struct MatrixPackerA: PanelPackerA {
                 // A(i, p) = a[p*lda + i]: MR consecutive floats per step p.
                 var s = a + p0 * lda + i0 + ib
                 var dd = d
-                for _ in 0..<kc {
-                    for r in 0..<rows { dd[r] = alpha * s[r] }
-                    s += lda
-                    dd += gemmMR
+                if rows == gemmMR {
+                    // Constant trip count: compiles to a few vector moves per step.
+                    for _ in 0..<kc {
+                        for r in 0..<gemmMR { dd[r] = alpha * s[r] }
+                        s += lda
+                        dd += gemmMR
+                    }
+                } else {
+                    for _ in 0..<kc {
+                        for r in 0..<rows { dd[r] = alpha * s[r] }
+                        s += lda
+                        dd += gemmMR
+                    }
                 }
             }
             if rows < gemmMR {
@@ -122,7 +131,42 @@ struct MatrixPackerB: PanelPackerB {
                     }
                 }
             } else {
-                // B(p, j) = b[j*ldb + p]: column j of op(B) is contiguous; write with stride NR.
+                // B(p, j) = b[j*ldb + p]: column j of op(B) is contiguous in p. Full panels
+                // are transposed in 8×8 blocks through registers: 8 vector loads along p,
+                // then each output row of 8 is assembled lane by lane and stored at once.
+                if cols == gemmNR && kc >= 8 {
+                    var t = 0
+                    while t < gemmNR {
+                        let col = b + (j0 + jb + t) * ldb + p0
+                        var p = 0
+                        while p + 8 <= kc {
+                            var v = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(),
+                                     SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+                            withUnsafeMutableBytes(of: &v) { raw in
+                                let m = raw.baseAddress!.assumingMemoryBound(to: Float.self)
+                                // m[q*8 + l] = B(p + q, t + l)
+                                for l in 0..<8 {
+                                    let src = UnsafeRawPointer(col + l * ldb + p).loadUnaligned(as: SIMD8<Float>.self)
+                                    for q in 0..<8 { m[q * 8 + l] = src[q] }
+                                }
+                                for q in 0..<8 {
+                                    UnsafeMutableRawPointer(d + (p + q) * gemmNR + t)
+                                        .storeBytes(of: UnsafeRawPointer(m + q * 8).loadUnaligned(as: SIMD8<Float>.self),
+                                                    as: SIMD8<Float>.self)
+                                }
+                            }
+                            p += 8
+                        }
+                        while p < kc {
+                            for l in 0..<8 { d[p * gemmNR + t + l] = col[l * ldb + p] }
+                            p += 1
+                        }
+                        t += 8
+                    }
+                    d += gemmNR * kc
+                    jb += gemmNR
+                    continue
+                }
                 for t in 0..<cols {
                     var s = b + (j0 + jb + t) * ldb + p0
                     var dd = d + t

@@ -50,3 +50,26 @@ func rowBenches() -> [Bench] {
         },
     ]
 }
+
+/// Attention products through the strided batched GEMM: 384 (batch·heads) products of a
+/// [128, 64] head: scores = Q·Kᵀ [128, 128] and context = P·V [128, 64].
+func attentionBenches() -> [Bench] {
+    let bh = 384, seq = 128, dim = 64
+    let flops = 2 * Double(bh) * Double(seq) * Double(seq) * Double(dim)
+    return [
+        Bench(name: "attn-scores-384x128x128x64", group: "attention", unit: "GFLOPS", work: flops) {
+            let q = filled(bh * seq * dim, seed: 1), k = filled(bh * seq * dim, seed: 2), s = filled(bh * seq * seq)
+            return { sgemmStridedBatched(transA: false, transB: true, m: seq, n: seq, k: dim, alpha: 0.125,
+                                         a: UnsafeBufferPointer(q), lda: dim, strideA: seq * dim,
+                                         b: UnsafeBufferPointer(k), ldb: dim, strideB: seq * dim,
+                                         beta: 0, c: s, ldc: seq, strideC: seq * seq, batchCount: bh) }
+        },
+        Bench(name: "attn-context-384x128x128x64", group: "attention", unit: "GFLOPS", work: flops) {
+            let p = filled(bh * seq * seq, seed: 1), v = filled(bh * seq * dim, seed: 2), o = filled(bh * seq * dim)
+            return { sgemmStridedBatched(transA: false, transB: false, m: seq, n: dim, k: seq, alpha: 1,
+                                         a: UnsafeBufferPointer(p), lda: seq, strideA: seq * seq,
+                                         b: UnsafeBufferPointer(v), ldb: dim, strideB: seq * dim,
+                                         beta: 0, c: o, ldc: dim, strideC: seq * dim, batchCount: bh) }
+        },
+    ]
+}

@@ -104,7 +104,7 @@ if options.cpuTime {
     useThreadCPUClock = true
 }
 var benches = gemmBenches()
-if !options.gemmOnly { benches += convBenches() + rowBenches() }
+if !options.gemmOnly { benches += convBenches() + attentionBenches() + rowBenches() }
 if options.list { for b in benches { print(b.name) }; exit(0) }
 if let wanted = options.shapes {
     for w in wanted where !benches.contains(where: { $0.name == w }) { fail("--shapes: unknown benchmark '\(w)' (see --list)") }
@@ -121,7 +121,7 @@ for b in benches {
     let rate = b.work / sec / 1e9
     results.append((b, sec, rate))
     if !options.json {
-        let pad = b.name.padding(toLength: 34, withPad: " ", startingAt: 0)
+        let pad = b.name.padding(toLength: 38, withPad: " ", startingAt: 0)
         print("\(pad) \(String(format: "%9.3f", sec * 1e3)) ms  \(String(format: "%8.1f", rate)) \(b.unit)")
     }
 }

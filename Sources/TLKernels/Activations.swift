@@ -70,3 +70,8 @@ public func vectorCopy(from source: UnsafeBufferPointer<Float>, to destination: 
         UnsafeMutableRawPointer(d + lo).copyMemory(from: s + lo, byteCount: (hi - lo) * 4)
     }
 }
+
+/// Naive twin of `vectorCopy` (element by element).
+public func vectorCopyReference(from source: UnsafeBufferPointer<Float>, to destination: UnsafeMutableBufferPointer<Float>) {
+    for i in 0..<source.count { destination[i] = source[i] }
+}

@@ -90,25 +90,69 @@ func backendConvDirectReadSlack(_ backend: KernelBackend, channels: Int, strideW
     }
 }
 
+func backendConvDirectChannelMultiple(_ backend: KernelBackend) -> Int {
+    switch backend {
+    case .avx512: TLKernelsAVX512.convDirectChannelMultiple
+    case .avx2: TLKernelsAVX2.convDirectChannelMultiple
+    case .portable: TLKernelsPortable.convDirectChannelMultiple
+    }
+}
+
 @inline(__always)
-func backendConvWeightGradient(_ backend: KernelBackend, x: UnsafePointer<Float>, height: Int, width: Int, channels: Int,
-                               g: Conv2DGeometry, outH: Int, outW: Int, dy: UnsafePointer<Float>, outChannels: Int,
-                               pixelStart: Int, pixelCount: Int, dw: UnsafeMutablePointer<Float>) {
+func backendConvWeightGradientDirect(_ backend: KernelBackend, xp: UnsafePointer<Float>, paddedHeight: Int, paddedWidth: Int,
+                                     channels: Int, g: Conv2DGeometry, outH: Int, outW: Int, dy: UnsafePointer<Float>,
+                                     outChannels: Int, imageStart: Int, imageEnd: Int, dwT: UnsafeMutablePointer<Float>) {
     switch backend {
     case .avx512:
-        TLKernelsAVX512.convWeightGradient(x: x, height: height, width: width, channels: channels,
-            kernelH: g.kernelHeight, kernelW: g.kernelWidth, strideH: g.strideHeight, strideW: g.strideWidth,
-            padH: g.paddingHeight, padW: g.paddingWidth, outH: outH, outW: outW, dy: dy, outChannels: outChannels,
-            pixelStart: pixelStart, pixelCount: pixelCount, beta: 0, dw: dw)
+        TLKernelsAVX512.convWeightGradientDirect(xp: xp, paddedHeight: paddedHeight, paddedWidth: paddedWidth,
+            channels: channels, kernelH: g.kernelHeight, kernelW: g.kernelWidth, strideH: g.strideHeight,
+            strideW: g.strideWidth, outH: outH, outW: outW, dy: dy, outChannels: outChannels,
+            imageStart: imageStart, imageEnd: imageEnd, dwT: dwT)
     case .avx2:
-        TLKernelsAVX2.convWeightGradient(x: x, height: height, width: width, channels: channels,
-            kernelH: g.kernelHeight, kernelW: g.kernelWidth, strideH: g.strideHeight, strideW: g.strideWidth,
-            padH: g.paddingHeight, padW: g.paddingWidth, outH: outH, outW: outW, dy: dy, outChannels: outChannels,
-            pixelStart: pixelStart, pixelCount: pixelCount, beta: 0, dw: dw)
+        TLKernelsAVX2.convWeightGradientDirect(xp: xp, paddedHeight: paddedHeight, paddedWidth: paddedWidth,
+            channels: channels, kernelH: g.kernelHeight, kernelW: g.kernelWidth, strideH: g.strideHeight,
+            strideW: g.strideWidth, outH: outH, outW: outW, dy: dy, outChannels: outChannels,
+            imageStart: imageStart, imageEnd: imageEnd, dwT: dwT)
     case .portable:
-        TLKernelsPortable.convWeightGradient(x: x, height: height, width: width, channels: channels,
-            kernelH: g.kernelHeight, kernelW: g.kernelWidth, strideH: g.strideHeight, strideW: g.strideWidth,
-            padH: g.paddingHeight, padW: g.paddingWidth, outH: outH, outW: outW, dy: dy, outChannels: outChannels,
-            pixelStart: pixelStart, pixelCount: pixelCount, beta: 0, dw: dw)
+        TLKernelsPortable.convWeightGradientDirect(xp: xp, paddedHeight: paddedHeight, paddedWidth: paddedWidth,
+            channels: channels, kernelH: g.kernelHeight, kernelW: g.kernelWidth, strideH: g.strideHeight,
+            strideW: g.strideWidth, outH: outH, outW: outW, dy: dy, outChannels: outChannels,
+            imageStart: imageStart, imageEnd: imageEnd, dwT: dwT)
+    }
+}
+
+/// Zero-padded copy [batch, H + 2·padH, W + 2·padW, C] of a channels-last input, followed by
+/// the read slack the direct kernels need. Caller deallocates `pointer`.
+struct PaddedInput {
+    let pointer: UnsafeMutablePointer<Float>
+    let height: Int
+    let width: Int
+
+    init(_ ctx: KernelContext, input: UnsafePointer<Float>, batch: Int, height h: Int, width w: Int, channels c: Int,
+         geometry g: Conv2DGeometry) {
+        height = h + 2 * g.paddingHeight
+        width = w + 2 * g.paddingWidth
+        let imageSize = height * width * c
+        let slack = backendConvDirectReadSlack(ctx.backend, channels: c, strideW: g.strideWidth, paddedWidth: width)
+        let p = UnsafeMutableRawPointer.allocate(byteCount: (batch * imageSize + slack) * 4, alignment: 64)
+            .bindMemory(to: Float.self, capacity: batch * imageSize + slack)
+        pointer = p
+        (p + batch * imageSize).update(repeating: 0, count: slack)
+        let wp = width
+        let threads = ctx.threadsFor(work: batch * imageSize * 4, maxChunks: batch)
+        parallelFor(threads) { t in
+            for n in chunkRange(t, parts: threads, units: batch) {
+                let dst = p + n * imageSize
+                if g.paddingHeight == 0 && g.paddingWidth == 0 {
+                    dst.update(from: input + n * imageSize, count: imageSize)
+                    continue
+                }
+                dst.update(repeating: 0, count: imageSize)
+                for y in 0..<h {
+                    (dst + ((y + g.paddingHeight) * wp + g.paddingWidth) * c)
+                        .update(from: input + (n * h + y) * w * c, count: w * c)
+                }
+            }
+        }
     }
 }

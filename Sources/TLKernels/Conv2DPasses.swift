@@ -1,7 +1,7 @@
 // Convolution forward and backward passes (channels-last), threaded, on raw buffers.
 // The im2col matrix is never stored (the facts file measured a materialised im2col at
 // 23–29 GFLOPS, copy-dominated): the forward pass reads receptive fields straight from a
-// zero-padded copy of the input; the weight gradient gathers them into packed GEMM panels.
+// zero-padded copy of the input, in the forward pass and in the weight gradient.
 
 /// output = conv(input, weight) + bias.
 /// - input: [batch, height, width, inChannels]; weight: [outChannels, KH, KW, inChannels]
@@ -27,34 +27,15 @@ func conv2DForward(_ ctx: KernelContext, input: UnsafeBufferPointer<Float>, batc
     // Zero-padded copy of the input (plus read slack), so every output tile reads its
     // receptive fields straight from memory (see convForwardDirectRows). Costs one pass over
     // the input: ~5 % of a 3×3, 64→64 forward.
-    let hp = height + 2 * g.paddingHeight, wpad = width + 2 * g.paddingWidth
-    let imageSize = hp * wpad * inChannels
-    let slack = backendConvDirectReadSlack(ctx.backend, channels: inChannels, strideW: g.strideWidth, paddedWidth: wpad)
-    let padded = UnsafeMutableRawPointer.allocate(byteCount: (batch * imageSize + slack) * 4, alignment: 64)
-        .bindMemory(to: Float.self, capacity: batch * imageSize + slack)
-    defer { padded.deallocate() }
-    (padded + batch * imageSize).update(repeating: 0, count: slack)
-    let xp = input.baseAddress!
-    let padThreads = ctx.threadsFor(work: batch * imageSize * 4, maxChunks: batch)
-    parallelFor(padThreads) { t in
-        for n in chunkRange(t, parts: padThreads, units: batch) {
-            let dst = padded + n * imageSize
-            if g.paddingHeight == 0 && g.paddingWidth == 0 {
-                dst.update(from: xp + n * imageSize, count: imageSize)
-                continue
-            }
-            dst.update(repeating: 0, count: imageSize)
-            for y in 0..<height {
-                (dst + ((y + g.paddingHeight) * wpad + g.paddingWidth) * inChannels)
-                    .update(from: xp + (n * height + y) * width * inChannels, count: width * inChannels)
-            }
-        }
-    }
+    let padded = PaddedInput(ctx, input: input.baseAddress!, batch: batch, height: height, width: width,
+                             channels: inChannels, geometry: g)
+    defer { padded.pointer.deallocate() }
+    let hp = padded.height, wpad = padded.width
     let rows = batch * oh
     let threads = ctx.threadsFor(work: 2 * m * k * outChannels, maxChunks: rows)
     parallelFor(threads) { t in
         let r = chunkRange(t, parts: threads, units: rows)
-        backendConvForwardDirectRows(ctx.backend, xp: padded, paddedHeight: hp, paddedWidth: wpad, channels: inChannels,
+        backendConvForwardDirectRows(ctx.backend, xp: padded.pointer, paddedHeight: hp, paddedWidth: wpad, channels: inChannels,
                                      g: g, outH: oh, outW: ow, weight: wp, bias: bp, outChannels: outChannels,
                                      rowStart: r.lowerBound, rowEnd: r.upperBound, out: op)
     }
@@ -82,25 +63,48 @@ func conv2DBackwardWeight(_ ctx: KernelContext, input: UnsafeBufferPointer<Float
                  && outputGradient.count >= m * outChannels, "conv2DBackwardWeight: buffer smaller than its shape")
     let dwp = weightGradient.baseAddress!
     guard m > 0 else { dwp.update(repeating: 0, count: outChannels * k); return }
-    let xp = input.baseAddress!, gp = outputGradient.baseAddress!
-    // Split the reduction (pixels) across threads: each thread's [Cout, K] partial is small,
-    // and unlike an N split no thread re-packs the whole dY.
-    let units = (m + 255) / 256
-    let threads = ctx.threadsFor(work: 2 * m * k * outChannels, maxChunks: units)
-    let size = outChannels * k
-    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(threads - 1, 0) * size + 1)
-    defer { scratch.deallocate() }
+    let xp = input.baseAddress!
+    // dWᵀ[K, Cout] = Pᵀ·dY with the receptive fields read in place from a padded input copy
+    // and dY read in place. The kernel needs Cout to be a multiple of its tile width (32 on
+    // AVX-512, 16 otherwise); other widths get a zero-padded copy of dY (one pass over dY)
+    // and the extra columns are dropped. Images are split across threads, each with its own
+    // dWᵀ; the partials are summed and transposed into dW.
+    let multiple = backendConvDirectChannelMultiple(ctx.backend)
+    let coutP = (outChannels + multiple - 1) / multiple * multiple
+    var dyCopy: UnsafeMutablePointer<Float>? = nil
+    defer { dyCopy?.deallocate() }
+    var gp = outputGradient.baseAddress!
+    if coutP != outChannels {
+        let copy = UnsafeMutablePointer<Float>.allocate(capacity: m * coutP)
+        for r in 0..<m {
+            (copy + r * coutP).update(from: gp + r * outChannels, count: outChannels)
+            (copy + r * coutP + outChannels).update(repeating: 0, count: coutP - outChannels)
+        }
+        dyCopy = copy
+        gp = UnsafePointer(copy)
+    }
+    let dyp = gp
+    let padded = PaddedInput(ctx, input: xp, batch: batch, height: height, width: width,
+                             channels: inChannels, geometry: g)
+    defer { padded.pointer.deallocate() }
+    let threads = ctx.threadsFor(work: 2 * m * k * outChannels, maxChunks: batch)
+    let size = coutP * k
+    let partial = UnsafeMutablePointer<Float>.allocate(capacity: threads * size)
+    defer { partial.deallocate() }
+    partial.update(repeating: 0, count: threads * size)
     parallelFor(threads) { t in
-        let r = chunkRange(t, parts: threads, units: units)
-        let lo = r.lowerBound * 256, hi = min(r.upperBound * 256, m)
-        let dst = t == 0 ? dwp : scratch + (t - 1) * size
-        backendConvWeightGradient(ctx.backend, x: xp, height: height, width: width, channels: inChannels, g: g,
-                                  outH: oh, outW: ow, dy: gp, outChannels: outChannels,
-                                  pixelStart: lo, pixelCount: max(hi - lo, 0), dw: dst)
+        let r = chunkRange(t, parts: threads, units: batch)
+        backendConvWeightGradientDirect(ctx.backend, xp: padded.pointer, paddedHeight: padded.height,
+                                        paddedWidth: padded.width, channels: inChannels, g: g, outH: oh, outW: ow,
+                                        dy: dyp, outChannels: coutP, imageStart: r.lowerBound,
+                                        imageEnd: r.upperBound, dwT: partial + t * size)
     }
     for t in 1..<max(threads, 1) {
-        let s = scratch + (t - 1) * size
-        for i in 0..<size { dwp[i] += s[i] }
+        let s = partial + t * size
+        for i in 0..<size { partial[i] += s[i] }
+    }
+    for q in 0..<k {
+        for co in 0..<outChannels { dwp[co * k + q] = partial[q * coutP + co] }
     }
 }
 

@@ -34,3 +34,9 @@ public let backendName = "avx512"
                                        _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) {
     convMicroKernel12x32(kh, run, a, lda, rowStride, b, c, ldc, beta)
 }
+
+@inline(__always) func wgradMicroKernel(_ rows: Int, _ cols: Int, _ a: UnsafePointer<Float>, _ aStep: Int, _ aRowStride: Int,
+                                        _ b: UnsafePointer<Float>, _ bStep: Int, _ bRowStride: Int,
+                                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) {
+    wgradMicroKernel12x32(rows, cols, a, aStep, aRowStride, b, bStep, bRowStride, c, ldc, beta)
+}

@@ -20,6 +20,11 @@ let convCases: [ConvCase] = [
     ConvCase(n: 1, h: 5, w: 5, cin: 4, cout: 3, g: Conv2DGeometry(kernel: 1)),
     // Enough output pixels (2·12·12 = 288) for several 32-row thread slabs and MR panels.
     ConvCase(n: 2, h: 12, w: 12, cin: 20, cout: 24, g: Conv2DGeometry(kernel: 3, padding: 1)),
+    // Cout a multiple of 32 (and 16): the direct weight-gradient path of every backend.
+    ConvCase(n: 3, h: 7, w: 9, cin: 5, cout: 32, g: Conv2DGeometry(kernel: 3, stride: 2, padding: 1)),
+    ConvCase(n: 2, h: 6, w: 6, cin: 1, cout: 64, g: Conv2DGeometry(kernel: 5, padding: 2)),
+    ConvCase(n: 1, h: 5, w: 13, cin: 24, cout: 32, g: Conv2DGeometry(kernelHeight: 1, kernelWidth: 3, strideHeight: 2,
+                                                                    strideWidth: 1, paddingHeight: 0, paddingWidth: 1)),
 ]
 
 /// Checks fast against reference element-wise with the dot-product error bound γ·scale,
@@ -84,7 +89,7 @@ func expectClose(_ fast: [Float], _ ref: [Float], scale: [Float], length: Int, _
     /// differences of L = Σ y ⊙ R (computed in Double, h = 1e-3, truncation error O(h²) ≈ 1e-6)
     /// against the reference gradients, which are Double sums rounded once to Float (rel. 6e-8).
     @Test func referenceGradientsMatchFiniteDifferences() {
-        for c in [convCases[0], convCases[1], convCases[3]] {
+        for c in [convCases[0], convCases[1], convCases[3], convCases[6]] {
             let x = randomArray(c.n * c.h * c.w * c.cin, seed: 11).map(Double.init)
             let wt = randomArray(c.cout * c.k, seed: 12).map(Double.init)
             let b = randomArray(c.cout, seed: 13).map(Double.init)

@@ -138,3 +138,53 @@ func checkGemm(_ ctx: KernelContext, transA: Bool, transB: Bool, m: Int, n: Int,
         #expect(throws: KernelConfigurationError.self) { try setKernelThreadCount(0) }
     }
 }
+
+@Suite struct GemmBatchedTests {
+    /// Attention-shaped products: per (batch × head) Q·Kᵀ (transB) and P·V, with strides larger
+    /// than one product (padding between heads). Same error bound as `checkGemm`.
+    @Test func stridedBatchedMatchesReference() {
+        let pool = BufferPool()
+        defer { pool.free() }
+        let heads = 5, seq = 13, dim = 8
+        for (tA, tB) in [(false, true), (false, false), (true, false)] {
+            let (m, n, k) = tB ? (seq, seq, dim) : (seq, dim, seq)
+            let lda = (tA ? m : k) + 1, ldb = (tB ? k : n) + 2, ldc = n + 3
+            let sA = (tA ? k : m) * lda + 5, sB = (tB ? n : k) * ldb + 7, sC = m * ldc + 11
+            let a = randomArray(heads * sA, seed: 1), b = randomArray(heads * sB, seed: 2)
+            let c0 = randomArray(heads * sC, seed: 3)
+            let ref = pool.copy(c0)
+            sgemmStridedBatchedReference(transA: tA, transB: tB, m: m, n: n, k: k, alpha: 0.5, a: pool.ro(a), lda: lda,
+                                         strideA: sA, b: pool.ro(b), ldb: ldb, strideB: sB, beta: 0.25, c: ref, ldc: ldc,
+                                         strideC: sC, batchCount: heads)
+            let scale = pool.filled(heads * sC, 0)
+            sgemmStridedBatchedReference(transA: tA, transB: tB, m: m, n: n, k: k, alpha: 0.5, a: pool.ro(a.map(abs)), lda: lda,
+                                         strideA: sA, b: pool.ro(b.map(abs)), ldb: ldb, strideB: sB, beta: 0, c: scale,
+                                         ldc: ldc, strideC: sC, batchCount: heads)
+            for i in 0..<c0.count { scale[i] += 0.25 * abs(c0[i]) }
+            for ctx in testContexts {
+                let out = pool.copy(c0)
+                sgemmStridedBatched(ctx, transA: tA, transB: tB, m: m, n: n, k: k, alpha: 0.5, a: pool.ro(a), lda: lda,
+                                    strideA: sA, b: pool.ro(b), ldb: ldb, strideB: sB, beta: 0.25, c: out, ldc: ldc,
+                                    strideC: sC, batchCount: heads)
+                let err = maxScaledError(Array(out), Array(ref), scale: Array(scale))
+                #expect(err <= 2 * Float(k + 3) * unitRoundoff + 1e-7, "\(ctx.backend) t\(ctx.threads) tA=\(tA) tB=\(tB): \(err)")
+                // Gaps between products (and padding columns) are untouched: there ref == c0 too.
+            }
+        }
+    }
+}
+
+@Suite struct BackendSelectionTests {
+    /// Switching the global backend is safe while other tests run: every backend computes
+    /// the same results within the tested bounds. Restores the best backend afterwards.
+    @Test func setBackendSwitchesAndRefusesUnsupported() throws {
+        defer { try? setKernelBackend(supportedKernelBackend) }
+        try setKernelBackend(.portable)
+        #expect(currentKernelBackend == .portable && kernelBackendName == "portable")
+        try setKernelBackend(supportedKernelBackend)
+        #expect(currentKernelBackend == supportedKernelBackend)
+        if supportedKernelBackend != .avx512 {
+            #expect(throws: KernelConfigurationError.self) { try setKernelBackend(.avx512) }
+        }
+    }
+}

@@ -141,7 +141,9 @@ let rowShapes: [(Int, Int)] = [(1, 1), (3, 7), (5, 16), (7, 17), (9, 63), (4, 65
         defer { pool.free() }
         let x = randomArray(100_003, seed: 1)
         let y = pool.filled(x.count)
+        let yRef = pool.filled(x.count)
         vectorCopy(from: pool.ro(x), to: y)
-        #expect(Array(y) == x)
+        vectorCopyReference(from: pool.ro(x), to: yRef)
+        #expect(Array(y) == x && Array(yRef) == x)
     }
 }

@@ -1,0 +1,1 @@
+../KernelsShared/WGradMicro6x16.swift
