@@ -18,6 +18,8 @@ enum Primitive: CustomStringConvertible {
     case indexSelect(axis: Int, indices: [Int], inputShape: [Int])
     case pad([[Int]])
     case matmul(transA: Bool, transB: Bool)
+    case softmaxLastAxis
+    case layerNorm(mean: [Float], rstd: [Float])
     case softplus
     case conv2d(Conv2DGeometry)
     case maxPool2d(Window2D)
@@ -67,13 +69,10 @@ extension Primitive {
             return [try g * y!.mapped { $0 * (1 - $0) }]           // d σ = σ(1 − σ)
         case .relu:
             return [try g * x[0].mapped { $0 > 0 ? 1 : 0 }]
-        case .gelu:
-            // d/dx [x Φ(x)] = Φ(x) + x φ(x)
-            return [try g * x[0].mapped { v in
-                let cdf = 0.5 * (1 + Foundation.erf(v * 0.707_106_781_186_547_5))
-                let pdf = Foundation.exp(-0.5 * v * v) * 0.398_942_280_401_432_7
-                return cdf + v * pdf
-            }]
+        case .gelu, .softmaxLastAxis, .layerNorm:
+            // Fused kernels: GELU' = Φ(x) + x φ(x); softmax dx = y ⊙ (g − Σ g ⊙ y);
+            // LayerNorm with its saved mean and 1/std (Tensor+Fused.swift).
+            return Primitive.fusedGradients(self, inputs: x, output: savedOutput, upstream: g, needs: needs)
         case .abs:
             return [try g * x[0].mapped { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }]
         case .powScalar(let p):

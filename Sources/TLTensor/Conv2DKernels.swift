@@ -109,6 +109,21 @@ enum Conv2DKernels {
     // x: [N, H, W, Cin], weight: [Cout, KH, KW, Cin] → [N, OH, OW, Cout]
     static func forward(input x: UnsafeBufferPointer<Float>, weight: UnsafeBufferPointer<Float>, _ g: Conv2DGeometry,
                         chunkElements: Int = defaultChunkElements) -> [Float] {
+        if chunkElements == defaultChunkElements, let k = g.directKernelGeometry {
+            var out = [Float](repeating: 0, count: g.rows * g.outChannels)
+            guard g.rows > 0, g.outChannels > 0 else { return out }
+            out.withUnsafeMutableBufferPointer { po in
+                conv2DForward(input: x, batch: g.batch, height: g.height, width: g.width, inChannels: g.inChannels,
+                              weight: weight, bias: nil, outChannels: g.outChannels, geometry: k, output: po)
+            }
+            return out
+        }
+        return im2colForward(input: x, weight: weight, g, chunkElements: chunkElements)
+    }
+
+    /// The im2col + GEMM forward (reference path, and asymmetric padding).
+    static func im2colForward(input x: UnsafeBufferPointer<Float>, weight: UnsafeBufferPointer<Float>, _ g: Conv2DGeometry,
+                              chunkElements: Int = defaultChunkElements) -> [Float] {
         var out = [Float](repeating: 0, count: g.rows * g.outChannels)
         guard g.rows > 0, g.outChannels > 0 else { return out }
         out.withUnsafeMutableBufferPointer { po in
@@ -125,6 +140,21 @@ enum Conv2DKernels {
     // upstream: [N, OH, OW, Cout], x: [N, H, W, Cin] → [Cout, KH, KW, Cin]
     static func weightGradient(upstream: UnsafeBufferPointer<Float>, input x: UnsafeBufferPointer<Float>, _ g: Conv2DGeometry,
                                chunkElements: Int = defaultChunkElements) -> [Float] {
+        if chunkElements == defaultChunkElements, let k = g.directKernelGeometry {
+            var dw = [Float](repeating: 0, count: g.outChannels * g.patch)
+            guard g.rows > 0, g.outChannels > 0 else { return dw }
+            dw.withUnsafeMutableBufferPointer { pw in
+                conv2DBackwardWeight(input: x, outputGradient: upstream, batch: g.batch, height: g.height, width: g.width,
+                                     inChannels: g.inChannels, outChannels: g.outChannels, geometry: k, weightGradient: pw)
+            }
+            return dw
+        }
+        return im2colWeightGradient(upstream: upstream, input: x, g, chunkElements: chunkElements)
+    }
+
+    /// The im2col + GEMM weight gradient (reference path, and asymmetric padding).
+    static func im2colWeightGradient(upstream: UnsafeBufferPointer<Float>, input x: UnsafeBufferPointer<Float>, _ g: Conv2DGeometry,
+                                     chunkElements: Int = defaultChunkElements) -> [Float] {
         var dw = [Float](repeating: 0, count: g.outChannels * g.patch)
         guard g.rows > 0, g.outChannels > 0 else { return dw }
         dw.withUnsafeMutableBufferPointer { pw in
@@ -142,6 +172,22 @@ enum Conv2DKernels {
     // upstream: [N, OH, OW, Cout], weight: [Cout, KH, KW, Cin] → [N, H, W, Cin]
     static func inputGradient(upstream: UnsafeBufferPointer<Float>, weight: UnsafeBufferPointer<Float>, _ g: Conv2DGeometry,
                               chunkElements: Int = defaultChunkElements) -> [Float] {
+        if chunkElements == defaultChunkElements, let k = g.directKernelGeometry {
+            var dx = [Float](repeating: 0, count: g.batch * g.height * g.width * g.inChannels)
+            guard g.rows > 0, g.outChannels > 0, dx.count > 0 else { return dx }
+            dx.withUnsafeMutableBufferPointer { px in
+                conv2DBackwardInput(outputGradient: upstream, batch: g.batch, height: g.height, width: g.width,
+                                    inChannels: g.inChannels, weight: weight, outChannels: g.outChannels, geometry: k,
+                                    inputGradient: px)
+            }
+            return dx
+        }
+        return im2colInputGradient(upstream: upstream, weight: weight, g, chunkElements: chunkElements)
+    }
+
+    /// The im2col + GEMM input gradient (reference path, and asymmetric padding).
+    static func im2colInputGradient(upstream: UnsafeBufferPointer<Float>, weight: UnsafeBufferPointer<Float>, _ g: Conv2DGeometry,
+                                    chunkElements: Int = defaultChunkElements) -> [Float] {
         var dx = [Float](repeating: 0, count: g.batch * g.height * g.width * g.inChannels)
         guard g.rows > 0, g.outChannels > 0, dx.count > 0 else { return dx }
         if g.isPointwise {
@@ -168,5 +214,19 @@ enum Conv2DKernels {
             }
         }
         return dx
+    }
+}
+
+extension Conv2DGeometry {
+    /// The geometry for TLKernels' direct convolution kernels, which take symmetric padding
+    /// smaller than the kernel; nil for anything else (asymmetric "same" padding of even
+    /// kernels), which keeps the im2col path.
+    var directKernelGeometry: TLKernels.Conv2DGeometry? {
+        let w = window
+        guard w.padTop == w.padBottom, w.padLeft == w.padRight, w.padTop < w.kernelHeight, w.padLeft < w.kernelWidth,
+              batch > 0, height > 0, width > 0, inChannels > 0 else { return nil }
+        return TLKernels.Conv2DGeometry(kernelHeight: w.kernelHeight, kernelWidth: w.kernelWidth,
+                                        strideHeight: w.strideHeight, strideWidth: w.strideWidth,
+                                        paddingHeight: w.padTop, paddingWidth: w.padLeft)
     }
 }

@@ -18,9 +18,12 @@ extension Tensor {
         try logSumExp(axes: [axis], keepDims: keepDims)
     }
 
-    /// Softmax along `axis` (default last), computed as exp(log-softmax).
+    /// Softmax along `axis` (default last): the fused kernel over the last axis, otherwise
+    /// exp(log-softmax) (`softmaxComposite`, also the fused kernel's test reference).
     public func softmax(axis: Int = -1) throws -> Tensor {
-        try logSoftmax(axis: axis).exp()
+        let a = try Shape.normalize(axis: axis, rank: rank, operation: "softmax")
+        if a == rank - 1 && rank >= 1 && count > 0 { return softmaxLastAxis() }
+        return try softmaxComposite(axis: a)
     }
 
     /// Log-softmax along `axis` (default last): (x − m) − log Σ exp(x − m) with m the detached

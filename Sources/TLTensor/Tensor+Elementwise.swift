@@ -128,7 +128,7 @@ extension Tensor {
     /// max(x, 0).
     public func relu() -> Tensor { Tensor.record(.relu, inputs: [self], output: mapped(.relu)) }
     /// GELU, exact erf form as in BERT: x · Φ(x).
-    public func gelu() -> Tensor { Tensor.record(.gelu, inputs: [self], output: mapped(.gelu)) }
+    public func gelu() -> Tensor { Tensor.record(.gelu, inputs: [self], output: geluValue()) }
     /// |x|.
     public func abs() -> Tensor { Tensor.record(.abs, inputs: [self], output: mapped(.abs)) }
     /// xᵖ for a scalar exponent.

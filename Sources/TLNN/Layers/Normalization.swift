@@ -91,8 +91,6 @@ public final class LayerNorm: Layer {
         guard x.rank >= 1, x.shape[x.rank - 1] == featureCount else {
             throw ModuleError.invalidInput(layer: "LayerNorm(\(featureCount))", message: "expected [..., \(featureCount)], got \(x.shape)")
         }
-        let centered = try x - x.mean(axis: -1, keepDims: true)
-        let variance = try centered.pow(2).mean(axis: -1, keepDims: true)
-        return try centered / (variance + epsilon).sqrt() * weight.value + bias.value
+        return try x.layerNorm(weight: weight.value, bias: bias.value, epsilon: epsilon)
     }
 }
