@@ -224,7 +224,7 @@ public final class Trainer {
             }
             let epochStart = Date()
             var batches = try trainData.batches(size: settings.batchSize, shuffle: true, seed: settings.seed &+ UInt64(epoch) &* 1_000_003,
-                                                augmentation: settings.augment ? Augmentation(maxShift: 2, flipProbability: 0, noiseStd: 0.05) : nil)
+                                                augmentation: augmentation(for: trainData))
             for _ in 0..<stepInEpoch { _ = batches.next() }
             var epochSamples = 0
             while let batch = batches.next() {
@@ -304,6 +304,14 @@ public final class Trainer {
         return TrainingOutcome(history: history, bestEpoch: best?.epoch ?? 0, bestValidationAccuracy: best?.accuracy ?? nil,
                                stoppedEarly: stoppedEarly, interrupted: interrupted, divergence: divergence,
                                steps: globalStep, samplesSeen: samplesSeen, wallSeconds: Date().timeIntervalSince(started))
+    }
+
+    /// `--augment` as the data allows: random shifts of up to 2 pixels and Gaussian noise
+    /// (σ = 0.05) for images; nothing for token ids or cached features, where either would
+    /// corrupt the input. (No flips: digits and text-like images are not mirror-symmetric.)
+    func augmentation(for data: Dataset) -> Augmentation? {
+        guard settings.augment, data.sampleShape.count == 3, data.texts == nil else { return nil }
+        return Augmentation(maxShift: 2, flipProbability: 0, noiseStd: 0.05)
     }
 
     /// Mean loss and accuracy of the model on a data set (eval mode, no gradients), running
