@@ -32,6 +32,13 @@ public enum HuggingFaceImporter {
         public var typeVocabSize: Int
         public var layerNormEpsilon: Double
         public var hiddenDropout: Double
+
+        public init(vocabSize: Int, hiddenSize: Int, layerCount: Int, headCount: Int, intermediateSize: Int,
+                    maxPositions: Int = 512, typeVocabSize: Int = 2, layerNormEpsilon: Double = 1e-12, hiddenDropout: Double = 0.1) {
+            self.vocabSize = vocabSize; self.hiddenSize = hiddenSize; self.layerCount = layerCount; self.headCount = headCount
+            self.intermediateSize = intermediateSize; self.maxPositions = maxPositions; self.typeVocabSize = typeVocabSize
+            self.layerNormEpsilon = layerNormEpsilon; self.hiddenDropout = hiddenDropout
+        }
     }
 
     /// Reads and validates `config.json`: a BERT encoder (`model_type` "bert", or an
