@@ -131,6 +131,6 @@ struct EvalCommand: Command {
                 runs.append(run)
             }
         }
-        return EvalReport.Comparison(runs: runs, seeds: seeds)
+        return EvalReport.Comparison(runs: runs, seeds: seeds, scratchArchitecture: scratchSpec?.name)
     }
 }
