@@ -1,4 +1,5 @@
 import Foundation
+import TLKernels
 
 /// The differentiable primitives. Every recorded operation is one of these; composite ops
 /// (mean, variance, softmax, logsumexp, …) are expressed through them.
@@ -19,6 +20,8 @@ enum Primitive: CustomStringConvertible {
     case pad([[Int]])
     case matmul(transA: Bool, transB: Bool)
     case softplus
+    /// Softmax over the last axis (fused kernel; the rule uses the saved output).
+    case softmaxLastAxis
     case conv2d(Conv2DGeometry)
     case maxPool2d(Window2D)
     case avgPool2d(Window2D)
@@ -68,12 +71,25 @@ extension Primitive {
         case .relu:
             return [try g * x[0].mapped { $0 > 0 ? 1 : 0 }]
         case .gelu:
-            // d/dx [x Φ(x)] = Φ(x) + x φ(x)
-            return [try g * x[0].mapped { v in
-                let cdf = 0.5 * (1 + Foundation.erf(v * 0.707_106_781_186_547_5))
-                let pdf = Foundation.exp(-0.5 * v * v) * 0.398_942_280_401_432_7
-                return cdf + v * pdf
-            }]
+            // d/dx [x Φ(x)] = Φ(x) + x φ(x), by the vectorised kernel (tested against its reference).
+            var dx = [Float](repeating: 0, count: x[0].count)
+            x[0].scalars.withUnsafeBufferPointer { xp in
+                g.scalars.withUnsafeBufferPointer { gp in
+                    dx.withUnsafeMutableBufferPointer { geluBackward(x: xp, outputGradient: gp, inputGradient: $0) }
+                }
+            }
+            return [Tensor(unchecked: dx, shape: x[0].shape)]
+        case .softmaxLastAxis:
+            // dx = y ⊙ (g − rowsum(g ⊙ y)).
+            let cols = shape.last ?? 1
+            let rows = cols > 0 ? y!.count / cols : 0
+            var dx = [Float](repeating: 0, count: y!.count)
+            y!.scalars.withUnsafeBufferPointer { yp in
+                g.scalars.withUnsafeBufferPointer { gp in
+                    dx.withUnsafeMutableBufferPointer { softmaxRowsBackward(y: yp, outputGradient: gp, inputGradient: $0, rows: rows, cols: cols) }
+                }
+            }
+            return [Tensor(unchecked: dx, shape: shape)]
         case .abs:
             return [try g * x[0].mapped { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }]
         case .powScalar(let p):

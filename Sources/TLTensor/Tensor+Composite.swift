@@ -1,3 +1,4 @@
+import TLKernels
 // Composite ops built only from differentiable primitives, so their gradients come from
 // the primitive rules and need no rules of their own. Fused kernels may replace them later,
 // tested against these definitions.
@@ -18,9 +19,20 @@ extension Tensor {
         try logSumExp(axes: [axis], keepDims: keepDims)
     }
 
-    /// Softmax along `axis` (default last), computed as exp(log-softmax).
+    /// Softmax along `axis` (default last). The last axis uses the fused, row-parallel
+    /// TLKernels kernel (max-subtracted, so stable; forward and backward tested against their
+    /// references); other axes are computed as exp(log-softmax).
     public func softmax(axis: Int = -1) throws -> Tensor {
-        try logSoftmax(axis: axis).exp()
+        let a = try Shape.normalize(axis: axis, rank: rank, operation: "softmax")
+        guard a == rank - 1, count > 0, scalars.allSatisfy({ $0.isFinite }) else {
+            return try logSoftmax(axis: axis).exp()
+        }
+        let cols = shape[a], rows = count / Swift.max(cols, 1)
+        var out = [Float](repeating: 0, count: count)
+        scalars.withUnsafeBufferPointer { px in
+            out.withUnsafeMutableBufferPointer { softmaxRowsForward(x: px, y: $0, rows: rows, cols: cols) }
+        }
+        return Tensor.record(.softmaxLastAxis, inputs: [self], output: Tensor(unchecked: out, shape: shape), saveOutput: true)
     }
 
     /// Log-softmax along `axis` (default last): (x − m) − log Σ exp(x − m) with m the detached
@@ -32,5 +44,32 @@ extension Tensor {
         let m = try detached().max(axes: [a], keepDims: true).mapped { $0.isFinite ? $0 : 0 }
         let shifted = try self - m
         return try shifted - shifted.exp().sum(axes: [a], keepDims: true).log()
+    }
+
+    /// LayerNorm over the last axis by the fused kernel, for inference: the result never
+    /// records a gradient. (x − mean)/√(var + ε)·weight + bias with the biased variance.
+    ///
+    ///     self: [..., C], weight, bias: [C] → [..., C]
+    public func layerNormalizedWithoutGrad(weight: Tensor, bias: Tensor, epsilon: Float) throws -> Tensor {
+        guard let cols = shape.last, cols > 0, weight.shape == [cols], bias.shape == [cols] else {
+            throw TensorError.invalidArgument(operation: "layerNorm", message: "expected [..., C] with weight and bias [C], got \(shape), \(weight.shape), \(bias.shape)")
+        }
+        let rows = count / cols
+        var y = [Float](repeating: 0, count: count)
+        var mean = [Float](repeating: 0, count: rows), rstd = [Float](repeating: 0, count: rows)
+        scalars.withUnsafeBufferPointer { xp in
+            weight.scalars.withUnsafeBufferPointer { gp in
+                bias.scalars.withUnsafeBufferPointer { bp in
+                    y.withUnsafeMutableBufferPointer { yp in
+                        mean.withUnsafeMutableBufferPointer { mp in
+                            rstd.withUnsafeMutableBufferPointer { rp in
+                                layerNormForward(x: xp, gamma: gp, beta: bp, y: yp, mean: mp, rstd: rp, rows: rows, cols: cols, epsilon: epsilon)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(unchecked: y, shape: shape)
     }
 }

@@ -128,7 +128,12 @@ extension Tensor {
     /// max(x, 0).
     public func relu() -> Tensor { Tensor.record(.relu, inputs: [self], output: mapped(.relu)) }
     /// GELU, exact erf form as in BERT: x · Φ(x).
-    public func gelu() -> Tensor { Tensor.record(.gelu, inputs: [self], output: mapped(.gelu)) }
+    /// Computed by the vectorised TLKernels kernel (tested against the scalar erf reference).
+    public func gelu() -> Tensor {
+        var out = [Float](repeating: 0, count: count)
+        scalars.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { geluForward(x: px, y: $0) } }
+        return Tensor.record(.gelu, inputs: [self], output: Tensor(unchecked: out, shape: shape))
+    }
     /// |x|.
     public func abs() -> Tensor { Tensor.record(.abs, inputs: [self], output: mapped(.abs)) }
     /// xᵖ for a scalar exponent.

@@ -91,8 +91,18 @@ public final class LayerNorm: Layer {
         guard x.rank >= 1, x.shape[x.rank - 1] == featureCount else {
             throw ModuleError.invalidInput(layer: "LayerNorm(\(featureCount))", message: "expected [..., \(featureCount)], got \(x.shape)")
         }
+        // Inference (nothing to differentiate): the fused, row-parallel kernel, tested against its
+        // reference. Training keeps the composite form, whose gradients come from the primitives.
+        if !GradMode.isEnabled || !(x.requiresGrad || weight.value.requiresGrad || bias.value.requiresGrad) {
+            return try fusedForward(x)
+        }
         let centered = try x - x.mean(axis: -1, keepDims: true)
         let variance = try centered.pow(2).mean(axis: -1, keepDims: true)
         return try centered / (variance + epsilon).sqrt() * weight.value + bias.value
+    }
+
+    //  x: [..., C] → same shape, no autodiff graph.
+    private func fusedForward(_ x: Tensor) throws -> Tensor {
+        try x.layerNormalizedWithoutGrad(weight: weight.value, bias: bias.value, epsilon: epsilon)
     }
 }
