@@ -1,6 +1,8 @@
 // tl-bench: throughput of the TLKernels hot paths (GFLOPS, or GB/s for memory-bound ones).
 //
 //   tl-bench [--json] [--gemm-only] [--shapes a,b,...] [--reps N] [--threads N] [--list]
+//   tl-bench --encoder [--threads 2]     transformer encoder (MiniLM-L6 shape) inference,
+//                                        fine-tuning step and per-op breakdown of one layer
 //
 // Each benchmark is timed as `reps` samples (median reported); one sample repeats the kernel
 // until it lasts ≥ 20 ms, so small shapes are not dominated by timer resolution.
@@ -15,6 +17,8 @@ struct Options {
     var reps = 5
     var threads: Int? = nil
     var list = false
+    /// Run the encoder benchmarks (EncoderBenches.swift) instead of the kernel ones.
+    var encoder = false
     /// Time with the calling thread's CPU clock instead of the wall clock (with --threads 1:
     /// immune to time-slicing by other processes on a busy machine; for A/B comparisons).
     var cpuTime = false
@@ -37,6 +41,7 @@ func parseOptions(_ args: [String]) -> Options {
         switch args[i] {
         case "--json": o.json = true
         case "--gemm-only": o.gemmOnly = true
+        case "--encoder": o.encoder = true
         case "--list": o.list = true
         case "--cpu-time": o.cpuTime = true
         case "--shapes": o.shapes = value("--shapes").split(separator: ",").map(String.init)
@@ -47,7 +52,7 @@ func parseOptions(_ args: [String]) -> Options {
         case "--threads":
             do { o.threads = try parseThreadCount(value("--threads"), source: "--threads") } catch { fail("\(error)") }
         case "-h", "--help":
-            print("usage: tl-bench [--json] [--gemm-only] [--shapes name,...] [--reps N] [--threads N] [--cpu-time] [--list]")
+            print("usage: tl-bench [--json] [--gemm-only] [--shapes name,...] [--reps N] [--threads N] [--cpu-time] [--list] [--encoder]")
             exit(0)
         default: fail("unknown option '\(args[i])' (try --help)")
         }
@@ -103,8 +108,8 @@ if options.cpuTime {
     guard kernelThreadCount == 1 else { fail("--cpu-time needs --threads 1 (it reads the calling thread's CPU clock)") }
     useThreadCPUClock = true
 }
-var benches = gemmBenches()
-if !options.gemmOnly { benches += convBenches() + attentionBenches() + rowBenches() }
+var benches = options.encoder ? encoderBenches() : gemmBenches()
+if !options.gemmOnly && !options.encoder { benches += convBenches() + attentionBenches() + rowBenches() }
 if options.list { for b in benches { print(b.name) }; exit(0) }
 if let wanted = options.shapes {
     for w in wanted where !benches.contains(where: { $0.name == w }) { fail("--shapes: unknown benchmark '\(w)' (see --list)") }

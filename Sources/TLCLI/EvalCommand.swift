@@ -13,6 +13,8 @@ struct EvalCommand: Command {
     static let classes = OptionalOption<String>("classes", valueName: "list", help: "Class subset of --data (default: the checkpoint's).")
     static let baseline = RepeatedOption<Baseline>("baseline",
         help: "Compare with the same architecture trained from scratch (scratch) and/or a linear probe on frozen source features (probe).")
+    static let scratchModel = OptionalOption<String>("scratch-model", valueName: "spec.json",
+        help: "Train this architecture for the scratch baseline instead of the checkpoint's own (e.g. Models/transformer.json; token models build a word vocabulary from their training split).")
     static let seeds = Option<Int>("seeds", default: 3, help: "Seeds per side for the baseline comparison.")
     static let failOnNegative = Flag("fail-on-negative", help: "Exit with status 3 when the verdict is negative transfer.")
     static let threads = OptionalOption<Int>("threads", valueName: "n", help: "Worker threads for the kernels (default: all cores).")
@@ -32,7 +34,7 @@ struct EvalCommand: Command {
         """
     }
     var arguments: [any ArgumentDefinition] {
-        [Self.model, Self.data, Self.classes, Self.baseline, Self.seeds, Self.failOnNegative, Self.threads, Self.json, Self.quiet]
+        [Self.model, Self.data, Self.classes, Self.baseline, Self.scratchModel, Self.seeds, Self.failOnNegative, Self.threads, Self.json, Self.quiet]
     }
 
     func run(_ a: ParsedArguments, context: CommandContext) throws -> ExitCode {
@@ -96,10 +98,15 @@ struct EvalCommand: Command {
             }
             let trainingData = sameSource ? all : try trainingSource.load()
             let explicitTest: Dataset? = sameSource ? nil : testRaw
+            let scratchSpec = try a[Self.scratchModel].map { try ModelSpec.load(from: URL(fileURLWithPath: $0)) }
+            if let scratchSpec, !baselines.contains(.scratch) {
+                throw UsageError(.invalidValue(option: "--scratch-model", expected: "to be used with --baseline scratch", got: scratchSpec.name))
+            }
+            if let scratchSpec { log("scratch baseline: architecture '\(scratchSpec.name)' from \(a[Self.scratchModel]!)") }
             let seeds = (0..<a[Self.seeds]).map { info.seed &+ UInt64($0) }
             let report = try Self.compare(seeds: seeds, withProbe: baselines.contains(.probe), source: parentFile, sourcePath: parent,
                                           data: trainingData, dataSource: trainingSource, selection: trainSelection,
-                                          settings: settings, test: explicitTest, log: log)
+                                          settings: settings, test: explicitTest, scratchSpec: scratchSpec, log: log)
             text.append(report.table())
             output["baseline"] = report.jsonObject()
             if report.gain.verdict == .negative && a[Self.failOnNegative] { exit = ExitCode(3) }
@@ -111,18 +118,19 @@ struct EvalCommand: Command {
     /// Fine-tuning vs scratch (and optionally a probe), paired by seed.
     static func compare(seeds: [UInt64], withProbe: Bool, source: SafeTensorsFile, sourcePath: String, data: Dataset,
                         dataSource: DataSource, selection: DataSelection, settings: TrainingSettings, test: Dataset?,
-                        log: (String) -> Void) throws -> EvalReport.Comparison {
+                        scratchSpec: ModelSpec? = nil, log: (String) -> Void) throws -> EvalReport.Comparison {
         var runs: [Experiments.Run] = []
         let kinds: [Experiments.Kind] = [.finetune, .scratch] + (withProbe ? [.probe] : [])
         for seed in seeds {
             for kind in kinds {
                 let run = try Experiments.run(kind, seed: seed, source: source, sourcePath: sourcePath, data: data,
-                                              dataSource: dataSource, selection: selection, settings: settings, test: test)
+                                              dataSource: dataSource, selection: selection, settings: settings, test: test,
+                                              scratchSpec: kind == .scratch ? scratchSpec : nil)
                 log(String(format: "  %@ seed %llu: accuracy %.4f (%d train, %d test, %.1f s)", kind.rawValue, seed,
                            run.metrics.accuracy, run.trainCount, run.testCount, run.seconds))
                 runs.append(run)
             }
         }
-        return EvalReport.Comparison(runs: runs, seeds: seeds)
+        return EvalReport.Comparison(runs: runs, seeds: seeds, scratchArchitecture: scratchSpec?.name)
     }
 }

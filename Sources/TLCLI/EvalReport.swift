@@ -44,6 +44,8 @@ enum EvalReport {
     struct Comparison {
         var runs: [Experiments.Run]
         var seeds: [UInt64]
+        /// The scratch side's architecture when it is not the checkpoint's own (`--scratch-model`).
+        var scratchArchitecture: String? = nil
 
         func accuracies(_ kind: Experiments.Kind) -> [Double] {
             seeds.compactMap { s in runs.first { $0.kind == kind && $0.seed == s }?.metrics.accuracy }
@@ -66,7 +68,8 @@ enum EvalReport {
             }
             func mean(_ v: [Double]) -> Double { v.reduce(0, +) / Double(Swift.max(v.count, 1)) }
             rows.append(["mean", percent(mean(ft)), percent(mean(sc))] + (hasProbe ? [percent(mean(pr))] : []) + [Self.points(gain.mean) + " pts"])
-            var lines = ["transfer check: fine-tuned vs the same architecture from scratch, same data and settings, \(seeds.count) seed\(seeds.count == 1 ? "" : "s")",
+            let scratchSide = scratchArchitecture.map { "'\($0)' trained from scratch" } ?? "the same architecture from scratch"
+            var lines = ["transfer check: fine-tuned vs \(scratchSide), same data and settings, \(seeds.count) seed\(seeds.count == 1 ? "" : "s")",
                          EvalReport.table(rows), ""]
             lines.append(Self.verdictLine("transfer gain", gain, seeds: seeds.count))
             if let probeGain { lines.append(Self.verdictLine("linear-probe gain", probeGain, seeds: seeds.count)) }
@@ -91,6 +94,7 @@ enum EvalReport {
                 },
                 "transfer_gain": gainObject(gain),
             ]
+            if let scratchArchitecture { o["scratch_architecture"] = scratchArchitecture }
             if let probeGain { o["probe_gain"] = gainObject(probeGain) }
             return o
         }

@@ -9,7 +9,8 @@ public func makeTool() -> CommandLineTool {
         name: "tl",
         version: tlVersion,
         abstract: "tl, a pure-Swift transfer-learning toolkit.",
-        commands: [DemoCommand(), PretrainCommand(), FinetuneCommand(), EvalCommand(), PredictCommand(), InspectCommand()])
+        commands: [DemoCommand(), PretrainCommand(), FinetuneCommand(), EvalCommand(), PredictCommand(), InspectCommand(),
+                   ImportCommand(), EmbedCommand()])
 }
 
 /// Entry point of the `tl` command line. Returns the process exit code.

@@ -1,4 +1,5 @@
 import Foundation
+import TLKernels
 
 /// The differentiable primitives. Every recorded operation is one of these; composite ops
 /// (mean, variance, softmax, logsumexp, …) are expressed through them.

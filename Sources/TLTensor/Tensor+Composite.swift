@@ -1,3 +1,4 @@
+import TLKernels
 // Composite ops built only from differentiable primitives, so their gradients come from
 // the primitive rules and need no rules of their own. Fused kernels may replace them later,
 // tested against these definitions.
@@ -22,7 +23,8 @@ extension Tensor {
     /// exp(log-softmax) (`softmaxComposite`, also the fused kernel's test reference).
     public func softmax(axis: Int = -1) throws -> Tensor {
         let a = try Shape.normalize(axis: axis, rank: rank, operation: "softmax")
-        if a == rank - 1 && rank >= 1 && count > 0 { return softmaxLastAxis() }
+        // The fused kernel subtracts the row maximum; rows with ±∞ need the composite's care.
+        if a == rank - 1 && rank >= 1 && count > 0 && scalars.allSatisfy({ $0.isFinite }) { return softmaxLastAxis() }
         return try softmaxComposite(axis: a)
     }
 

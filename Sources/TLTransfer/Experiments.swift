@@ -34,11 +34,13 @@ public enum Experiments {
     /// (`test` overrides that held-out set).
     ///
     /// - finetune: from the source checkpoint with `settings` (freezing included);
-    /// - scratch: the same architecture, freshly initialised, every block trained, same budget;
+    /// - scratch: the same architecture (or `scratchSpec`), freshly initialised, every block
+    ///   trained, same budget; a token `scratchSpec` gets a word vocabulary built from its own
+    ///   training split (a small model cannot use a pretrained 30k-token vocabulary well);
     /// - probe: from the source checkpoint with every block but the (new) head frozen.
     public static func run(_ kind: Kind, seed: UInt64, source file: SafeTensorsFile, sourcePath: String,
                            data: Dataset, dataSource: DataSource, selection: DataSelection, settings base: TrainingSettings,
-                           test explicitTest: Dataset? = nil) throws -> Run {
+                           test explicitTest: Dataset? = nil, scratchSpec: ModelSpec? = nil) throws -> Run {
         let started = Date()
         var settings = base
         settings.seed = seed
@@ -59,10 +61,13 @@ public enum Experiments {
             settings.learningRateDecay = nil
             settings.unfreezeEvery = nil
             settings.probeEpochs = 0
-            // Token models keep the source vocabulary so both sides read the same ids.
-            let encoding = TextEncoding.from(kind: sourceCheckpoint.info.tokenizer, vocabulary: sourceCheckpoint.info.vocabulary)
-            prepared = try TrainingPipeline.prepare(task.selected, spec: sourceCheckpoint.model.spec, settings: settings, encoding: encoding)
-            model = try TransferModel(spec: sourceCheckpoint.model.spec, classCount: classNames.count,
+            // The same architecture keeps the source vocabulary so both sides read the same ids;
+            // another architecture builds its own word vocabulary from its training split.
+            let spec = scratchSpec ?? sourceCheckpoint.model.spec
+            let encoding = scratchSpec == nil
+                ? TextEncoding.from(kind: sourceCheckpoint.info.tokenizer, vocabulary: sourceCheckpoint.info.vocabulary) : nil
+            prepared = try TrainingPipeline.prepare(task.selected, spec: spec, settings: settings, encoding: encoding)
+            model = try TransferModel(spec: spec, classCount: classNames.count,
                                       vocabularySize: prepared.encoding?.vocabulary.count ?? 0, rng: &rng)
         case .finetune, .probe:
             if kind == .probe {

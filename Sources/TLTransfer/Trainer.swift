@@ -142,6 +142,15 @@ public final class Trainer {
         phase = frozen.sorted()
     }
 
+    /// The leading run of fully frozen blocks is a fixed feature extractor: it runs in
+    /// inference mode (no dropout; BatchNorm already uses running statistics when frozen),
+    /// which also makes it deterministic, so its outputs can be cached. Blocks above it keep
+    /// their dropout.
+    func setFrozenPrefixToInference() {
+        var b = 0
+        while b < model.headIndex, model.isBlockFrozen(b) { model.blocks[b].eval(); b += 1 }
+    }
+
     /// Index of the first block that must run every step: blocks before it are frozen and
     /// deterministic, so their outputs can be computed once.
     func cacheablePrefix() -> Int {
@@ -203,6 +212,7 @@ public final class Trainer {
                 }
             }
             model.train()
+            setFrozenPrefixToInference()
             let k = cacheablePrefix()
             var trainData = train, validationData = validation, cached = 0
             if k > 0 {

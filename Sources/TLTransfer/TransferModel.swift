@@ -121,11 +121,11 @@ public final class TransferModel: Layer {
         blocks[i].parameters().allSatisfy(\.isFrozen)
     }
 
-    /// Whether block `i` computes the same output for the same input in training mode:
-    /// no dropout, and BatchNorm only in running-statistics mode (frozen).
+    /// Whether block `i` computes the same output for the same input in its current mode:
+    /// no active dropout, and BatchNorm only in running-statistics mode (frozen or eval).
     public func isBlockDeterministic(_ i: Int) -> Bool {
         for (_, m) in blocks[i].namedModules() {
-            if let d = m as? Dropout, d.probability > 0 { return false }
+            if let d = m as? Dropout, d.probability > 0, d.isTraining { return false }
             if let bn = m as? BatchNorm, bn.usesBatchStatistics { return false }
         }
         return true

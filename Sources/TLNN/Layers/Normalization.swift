@@ -93,4 +93,5 @@ public final class LayerNorm: Layer {
         }
         return try x.layerNorm(weight: weight.value, bias: bias.value, epsilon: epsilon)
     }
+
 }

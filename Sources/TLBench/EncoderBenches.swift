@@ -1,0 +1,138 @@
+import Foundation
+import TLKernels
+import TLTensor
+import TLNN
+import TLOptim
+import TLTransfer
+
+// Encoder benchmarks (`tl-bench --encoder`): the all-MiniLM-L6-v2 architecture (6 layers,
+// D = 384, 12 heads, F = 1536) with random weights — speed does not depend on the values.
+//
+// FLOPs of one encoder layer over a [B, T] batch (multiply-add = 2 FLOPs):
+//     Q, K, V, output projections   4 · 2·B·T·D²
+//     feed-forward                  2 · 2·B·T·D·F
+//     scores Q·Kᵀ and context P·V   2 · 2·B·T²·D
+// LayerNorm, softmax, GELU, masking and the embeddings are O(B·T·D) and not counted.
+
+/// FLOPs of `layers` encoder layers of the MiniLM shape over `batch` sequences of `tokens`.
+func encoderFLOPs(batch: Int, tokens: Int, layers: Int, d: Int = 384, f: Int = 1536) -> Double {
+    let (b, t, dd, ff) = (Double(batch), Double(tokens), Double(d), Double(f))
+    return Double(layers) * (8 * b * t * dd * dd + 4 * b * t * dd * ff + 4 * b * t * t * dd)
+}
+
+/// The MiniLM-L6 architecture as tl builds it on import, freshly initialised.
+func miniLMModel(tokens: Int) throws -> TransferModel {
+    let config = HuggingFaceImporter.BertSettings(vocabSize: 30522, hiddenSize: 384, layerCount: 6, headCount: 12,
+                                                  intermediateSize: 1536, maxPositions: 512, typeVocabSize: 2,
+                                                  layerNormEpsilon: 1e-12, hiddenDropout: 0.1)
+    var rng = SeededGenerator(seed: 7)
+    return try TransferModel(spec: HuggingFaceImporter.spec(for: config, name: "minilm-bench", tokens: tokens),
+                             classCount: 2, vocabularySize: 30522, rng: &rng)
+}
+
+/// Token ids [B, T]: random words after [CLS], no padding (worst case for the work done).
+func benchTokenIDs(batch: Int, tokens: Int) throws -> Tensor {
+    var rng = SeededGenerator(seed: 11)
+    var ids = [Float](repeating: 0, count: batch * tokens)
+    for i in 0..<ids.count { ids[i] = i % tokens == 0 ? 101 : Float(1000 + Int(rng.nextUniform() * 28000)) }
+    return try Tensor(ids, shape: [batch, tokens])
+}
+
+/// Benchmarks of the encoder: inference of the whole model (sentences/s and GFLOPS), one
+/// fine-tuning step with the top layer trainable, and a per-op breakdown of one layer.
+func encoderBenches() -> [Bench] {
+    var out: [Bench] = []
+    let batch = 32
+    for tokens in [32, 128] {
+        out.append(Bench(name: "encoder-forward-b\(batch)-t\(tokens)", group: "encoder", unit: "GFLOPS",
+                         work: encoderFLOPs(batch: batch, tokens: tokens, layers: 6)) {
+            let model = try! miniLMModel(tokens: tokens)
+            model.eval()
+            let ids = try! benchTokenIDs(batch: batch, tokens: tokens)
+            return { _ = try! withNoGrad { try model.forward(ids, blocks: 0..<(model.headIndex + 1)) } }
+        })
+    }
+    // A fine-tuning step as the Trainer runs it with --freeze 0..5: the frozen prefix
+    // (embeddings + layers 0–4) is cached, so a step is forward + backward of the top layer,
+    // pool and head, then Adam. Counted as 3× the layer's forward FLOPs.
+    let stepTokens = 64
+    out.append(Bench(name: "finetune-step-top1-b\(batch)-t\(stepTokens)", group: "encoder", unit: "GFLOPS",
+                     work: 3 * encoderFLOPs(batch: batch, tokens: stepTokens, layers: 1)) {
+        let model = try! miniLMModel(tokens: stepTokens)
+        for b in 0..<6 { for p in model.blocks[b].parameters() { p.freeze() } }
+        for b in 0..<6 { model.blocks[b].eval() }
+        let ids = try! benchTokenIDs(batch: batch, tokens: stepTokens)
+        let cached = try! withNoGrad { try model.forward(ids, blocks: 0..<6) }
+        let optimizer = try! Adam(model, learningRate: 1e-4)
+        let labels = (0..<batch).map { $0 % 2 }
+        return {
+            let logits = try! model.forward(cached, blocks: 6..<model.blockCount)
+            let loss = try! Loss.crossEntropy(logits: logits, labels: labels)
+            optimizer.zeroGrad()
+            try! loss.backward()
+            try! optimizer.step()
+        }
+    })
+    // Where the time of one layer's forward goes (B = 32, T = 128, no gradients).
+    let (t, d) = (128, 384)
+    func layerSetup() -> (TransformerEncoderBlock, Tensor, Tensor) {
+        var rng = SeededGenerator(seed: 3)
+        let layer = try! TransformerEncoderBlock(hiddenSize: d, headCount: 12, intermediateSize: 1536, dropout: 0.1,
+                                                 attentionDropout: 0.1, layerNormEpsilon: 1e-12, rng: &rng)
+        layer.eval()
+        let x = try! Tensor.normal([batch, t, d], std: 1, using: &rng)
+        let mask = Tensor.ones([batch, t])
+        return (layer, x, mask)
+    }
+    let bt = Double(batch * t)
+    out.append(Bench(name: "layer-b32-t128-total", group: "encoder-layer", unit: "GFLOPS",
+                     work: encoderFLOPs(batch: batch, tokens: t, layers: 1)) {
+        let (layer, x, mask) = layerSetup()
+        return { _ = try! withNoGrad { try layer.forward(x, attentionMask: mask) } }
+    })
+    out.append(Bench(name: "layer-b32-t128-linears", group: "encoder-layer", unit: "GFLOPS",
+                     work: 8 * bt * Double(d * d) + 4 * bt * Double(d * 1536)) {
+        let (layer, x, _) = layerSetup()
+        return {
+            _ = try! withNoGrad {
+                let a = layer.attention
+                _ = try a.query(x); _ = try a.key(x); _ = try a.value(x); _ = try a.output(x)
+                _ = try layer.output(layer.intermediate(x))
+            }
+        }
+    })
+    out.append(Bench(name: "layer-b32-t128-attention-core", group: "encoder-layer", unit: "GFLOPS",
+                     work: 4 * bt * Double(t * d)) {
+        // Head split, Q·Kᵀ, scale, mask, softmax, P·V, merge: attention minus its 4 projections.
+        let (_, x, mask) = layerSetup()
+        let q = try! x.reshaped([batch, t, 12, 32]).permuted([0, 2, 1, 3])
+        return {
+            _ = try! withNoGrad {
+                let qh = try x.reshaped([batch, t, 12, 32]).permuted([0, 2, 1, 3])
+                var s = try qh.matmul(q, transposeOther: true) * (1 / Float(32).squareRoot())
+                s = try s + MultiHeadAttention.additiveMask(mask, batch: batch, length: t)
+                let ctx = try s.softmax(axis: -1).matmul(q)
+                return try ctx.permuted([0, 2, 1, 3]).reshaped([batch, t, d])
+            }
+        }
+    })
+    out.append(Bench(name: "layer-b32-t128-layernorm-x2", group: "encoder-layer", unit: "GB/s",
+                     work: 2 * 2 * bt * Double(d) * 4) {
+        let (layer, x, _) = layerSetup()
+        return { _ = try! withNoGrad { (try layer.attentionNorm(x), try layer.outputNorm(x)) } }
+    })
+    out.append(Bench(name: "layer-b32-t128-gelu", group: "encoder-layer", unit: "GB/s",
+                     work: 2 * bt * 1536 * 4) {
+        var rng = SeededGenerator(seed: 5)
+        let h = try! Tensor.normal([batch, t, 1536], std: 1, using: &rng)
+        return { _ = withNoGrad { h.gelu() } }
+    })
+    out.append(Bench(name: "layer-b32-t128-residual-adds", group: "encoder-layer", unit: "GB/s",
+                     work: 2 * 3 * bt * Double(d) * 4) {
+        let (_, x, _) = layerSetup()
+        return { _ = try! withNoGrad { (try x + x, try x + x) } }
+    })
+    // The GEMM shape of the feed-forward's first product at this size, for comparison.
+    out.append(gemmBench(name: "gemm-4096x384x1536-AB", m: batch * t, k: d, n: 1536, variant: "AB"))
+    return out
+}

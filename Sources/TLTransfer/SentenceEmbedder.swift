@@ -1,0 +1,94 @@
+import Foundation
+import TLTensor
+import TLNN
+import TLData
+
+/// Sentence embeddings from a token model: the output of its `pool` block (mean over the
+/// non-padding tokens for imported sentence-transformers models), L2-normalised, as
+/// sentence-transformers' `encode(..., normalize_embeddings=True)`.
+///
+///     texts → ids [N, T] → blocks 0…pool → [N, D] → x / ‖x‖₂
+///
+/// Each batch is padded only to its longest text: padding is masked out of attention and of
+/// the mean, so the length chosen does not change the result (beyond float rounding).
+public struct SentenceEmbedder {
+    public let model: TransferModel
+    public let encoding: TextEncoding
+    /// Index of the block holding the sequence pool; blocks `0...poolBlock` run.
+    public let poolBlock: Int
+    /// Texts are truncated to this many tokens ([CLS] and [SEP] included for WordPiece).
+    public let maxTokens: Int
+
+    /// - Parameter maxTokens: overrides the model's input length (up to its position table).
+    public init(checkpoint: Checkpoint, maxTokens: Int? = nil) throws {
+        model = checkpoint.model
+        guard case .tokens(let length) = model.spec.input else {
+            throw TrainingError("model '\(model.spec.name)' takes \(model.spec.input.summary) inputs; sentence embeddings need a token model")
+        }
+        guard let encoding = TextEncoding.from(kind: checkpoint.info.tokenizer, vocabulary: checkpoint.info.vocabulary) else {
+            throw TrainingError("the checkpoint records no vocabulary for its token model")
+        }
+        self.encoding = encoding
+        guard let pool = model.spec.blocks.firstIndex(where: { $0.layers.contains { if case .sequencePool = $0 { return true }; return false } }) else {
+            throw TrainingError("model '\(model.spec.name)' has no pool block to take sentence embeddings from")
+        }
+        poolBlock = pool
+        var positions = Int.max
+        for block in model.spec.blocks { for case let .embedding(_, _, maxLength, _, _, _) in block.layers { positions = Swift.min(positions, maxLength) } }
+        let limit = maxTokens ?? length
+        guard limit >= 2, limit <= positions else {
+            throw TrainingError("--max-tokens must be from 2 to the model's \(positions) positions, got \(limit)")
+        }
+        self.maxTokens = limit
+    }
+
+    /// L2-normalised embeddings `[texts.count][D]` (eval mode, no gradients).
+    public func embed(_ texts: [String], batchSize: Int = 32) throws -> [[Float]] {
+        guard batchSize >= 1 else { throw TrainingError("batch size must be at least 1") }
+        let tokenizer: WordPieceTokenizer? = if case .wordPiece(let v) = encoding { try WordPieceTokenizer(vocabulary: v) } else { nil }
+        let words: SimpleTokenizer? = if case .words(let v) = encoding { SimpleTokenizer(level: .word, lowercase: true, vocabulary: v) } else { nil }
+        func ids(_ text: String) -> [Int] {
+            if let tokenizer { return tokenizer.encode(text, maxLength: maxTokens, pad: false).ids }
+            return Array(words!.encode(text, maxLength: maxTokens).prefix(maxTokens)).filter { $0 != 0 }
+        }
+        model.eval()
+        defer { model.train() }
+        var result: [[Float]] = []
+        result.reserveCapacity(texts.count)
+        try withNoGrad {
+            var start = 0
+            while start < texts.count {
+                let batch = texts[start..<Swift.min(start + batchSize, texts.count)].map(ids)
+                let t = Swift.max(1, batch.map(\.count).max() ?? 1)
+                var flat = [Float](repeating: 0, count: batch.count * t)
+                for (i, row) in batch.enumerated() { for (j, id) in row.enumerated() { flat[i * t + j] = Float(id) } }
+                let pooled = try model.forward(Tensor(flat, shape: [batch.count, t]), blocks: 0..<(poolBlock + 1))   // [B, D]
+                let d = pooled.shape[1]
+                let values = pooled.scalars
+                for i in 0..<batch.count {
+                    let row = Array(values[(i * d)..<((i + 1) * d)])
+                    let norm = row.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+                    // sentence-transformers' Normalize: x / max(‖x‖, 1e-12).
+                    result.append(row.map { $0 / Swift.max(norm, 1e-12) })
+                }
+                start += batchSize
+            }
+        }
+        return result
+    }
+
+    /// Cosine similarities of L2-normalised embeddings (their dot products), `[n][n]`.
+    public static func similarities(_ embeddings: [[Float]]) -> [[Double]] {
+        embeddings.map { a in embeddings.map { b in zip(a, b).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } } }
+    }
+}
+
+extension ModelSpec.InputSpec {
+    /// "128 tokens" or "[28, 28, 1]".
+    public var summary: String {
+        switch self {
+        case .tokens(let t): return "\(t) tokens"
+        case .dense(let shape): return "[" + shape.map(String.init).joined(separator: ", ") + "]"
+        }
+    }
+}
