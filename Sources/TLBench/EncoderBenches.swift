@@ -52,6 +52,18 @@ func encoderBenches() -> [Bench] {
             return { _ = try! withNoGrad { try model.forward(ids, blocks: 0..<(model.headIndex + 1)) } }
         })
     }
+    // The whole-model figure split by block (B = 32, T = 128): embeddings, one encoder layer
+    // with the mask-channel plumbing of MaskedEncoderLayer, and pool + head.
+    for (name, range) in [("embeddings", 0..<1), ("layer0", 1..<2), ("pool-head", 7..<9)] {
+        out.append(Bench(name: "encoder-block-\(name)-b\(batch)-t128", group: "encoder", unit: "GFLOPS",
+                         work: name == "layer0" ? encoderFLOPs(batch: batch, tokens: 128, layers: 1) : 0) {
+            let model = try! miniLMModel(tokens: 128)
+            model.eval()
+            let ids = try! benchTokenIDs(batch: batch, tokens: 128)
+            let input = range.lowerBound == 0 ? ids : try! withNoGrad { try model.forward(ids, blocks: 0..<range.lowerBound) }
+            return { _ = try! withNoGrad { try model.forward(input, blocks: range) } }
+        })
+    }
     // A fine-tuning step as the Trainer runs it with --freeze 0..5: the frozen prefix
     // (embeddings + layers 0–4) is cached, so a step is forward + backward of the top layer,
     // pool and head, then Adam. Counted as 3× the layer's forward FLOPs.
