@@ -52,6 +52,18 @@ func encoderBenches() -> [Bench] {
             return { _ = try! withNoGrad { try model.forward(ids, blocks: 0..<(model.headIndex + 1)) } }
         })
     }
+    // The whole-model figure split by block (B = 32, T = 128): embeddings, one encoder layer
+    // with the mask-channel plumbing of MaskedEncoderLayer, and pool + head.
+    for (name, range) in [("embeddings", 0..<1), ("layer0", 1..<2), ("layers0-5", 1..<7), ("pool-head", 7..<9)] {
+        out.append(Bench(name: "encoder-block-\(name)-b\(batch)-t128", group: "encoder", unit: "GFLOPS",
+                         work: encoderFLOPs(batch: batch, tokens: 128, layers: range.count == 6 ? 6 : (name == "layer0" ? 1 : 0))) {
+            let model = try! miniLMModel(tokens: 128)
+            model.eval()
+            let ids = try! benchTokenIDs(batch: batch, tokens: 128)
+            let input = range.lowerBound == 0 ? ids : try! withNoGrad { try model.forward(ids, blocks: 0..<range.lowerBound) }
+            return { _ = try! withNoGrad { try model.forward(input, blocks: range) } }
+        })
+    }
     // A fine-tuning step as the Trainer runs it with --freeze 0..5: the frozen prefix
     // (embeddings + layers 0–4) is cached, so a step is forward + backward of the top layer,
     // pool and head, then Adam. Counted as 3× the layer's forward FLOPs.
@@ -131,6 +143,19 @@ func encoderBenches() -> [Bench] {
                      work: 2 * 3 * bt * Double(d) * 4) {
         let (_, x, _) = layerSetup()
         return { _ = try! withNoGrad { (try x + x, try x + x) } }
+    })
+    out.append(Bench(name: "layer-b32-t128-mask-channel", group: "encoder-layer", unit: "GB/s",
+                     work: 4 * bt * Double(d + 1) * 4) {
+        // MaskedEncoderLayer's plumbing: split [N, T, D + 1] into hidden and mask, re-join.
+        var rng = SeededGenerator(seed: 8)
+        let x = try! Tensor.normal([batch, t, d + 1], std: 1, using: &rng)
+        return {
+            _ = try! withNoGrad {
+                let hidden = try x.sliced(axis: 2, 0..<d)
+                let mask = try x.detached().sliced(axis: 2, d..<(d + 1)).reshaped([batch, t])
+                return try Tensor.concat([hidden, mask.reshaped([batch, t, 1])], axis: 2)
+            }
+        }
     })
     // The GEMM shape of the feed-forward's first product at this size, for comparison.
     out.append(gemmBench(name: "gemm-4096x384x1536-AB", m: batch * t, k: d, n: 1536, variant: "AB"))

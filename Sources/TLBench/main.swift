@@ -9,6 +9,7 @@
 import Dispatch
 import Foundation
 import TLKernels
+import TLTensor
 
 struct Options {
     var json = false
@@ -103,6 +104,8 @@ func measure(_ body: () -> Void, reps: Int) -> Double {
 }
 
 let options = parseOptions(Array(CommandLine.arguments.dropFirst()))
+// As `tl` does (TLCLI.runCommandLine): reuse freed tensor buffers instead of re-faulting pages.
+tuneAllocatorForLargeTemporaries()
 if let t = options.threads { try! setKernelThreadCount(t) }
 if options.cpuTime {
     guard kernelThreadCount == 1 else { fail("--cpu-time needs --threads 1 (it reads the calling thread's CPU clock)") }

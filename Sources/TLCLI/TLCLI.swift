@@ -1,4 +1,5 @@
 import Foundation
+import TLTensor
 
 /// The version `tl --version` prints.
 public let tlVersion = "0.1.0"
@@ -15,5 +16,6 @@ public func makeTool() -> CommandLineTool {
 
 /// Entry point of the `tl` command line. Returns the process exit code.
 public func runCommandLine(_ arguments: [String]) -> Int32 {
-    makeTool().run(arguments)
+    tuneAllocatorForLargeTemporaries()
+    return makeTool().run(arguments)
 }

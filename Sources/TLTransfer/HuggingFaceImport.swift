@@ -123,7 +123,7 @@ public enum HuggingFaceImporter {
         guard parts.count >= 5, parts[0] == "blocks", let b = Int(parts[1]), parts[2] == "0" else { return nil }
         let rest = parts[4...].joined(separator: ".")
         if b == 0, parts[3] == "embeddings" { return BertModel.huggingFaceName(forPath: "embeddings." + rest) }
-        if (1...Swift.max(layerCount, 1)).contains(b), b <= layerCount, parts[3] == "layer" {
+        if b >= 1, b <= layerCount, parts[3] == "layer" {
             return BertModel.huggingFaceName(forPath: "encoder.layers.\(b - 1)." + rest)
         }
         return nil
@@ -164,6 +164,16 @@ public enum HuggingFaceImporter {
             throw ImportError(path: weightsURL.path, message: "missing\(hint)")
         }
         let file = try SafeTensorsFile.read(from: weightsURL)
+        // Check the size config.json implies against what the file really holds before
+        // building anything, so a hostile or mistaken config cannot cause a huge allocation.
+        let (d, f, layers) = (config.hiddenSize, config.intermediateSize, config.layerCount)
+        let implied = (config.vocabSize + config.maxPositions + config.typeVocabSize + 2) * d
+            + layers * (4 * (d * d + d) + 2 * d * f + f + d + 4 * d)
+        // (Loose: a few missing tensors are reported by name below.)
+        guard implied <= 2 * file.parameterCount + 1_000_000 else {
+            throw ImportError(path: folder.appendingPathComponent("config.json").path,
+                              message: "describes a model of \(implied) parameters but model.safetensors holds only \(file.parameterCount) values")
+        }
         let name = folder.standardizedFileURL.lastPathComponent
         let spec = spec(for: config, name: name.isEmpty ? "bert" : name, tokens: tokens, pool: pool)
         var rng = SeededGenerator(seed: seed)

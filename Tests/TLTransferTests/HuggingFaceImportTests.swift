@@ -103,6 +103,8 @@ struct HuggingFaceImportTests {
         #expect(missing.contains("intermediate_size"))
         let shape = try failure { $0["intermediate_size"] = 12 }
         #expect(shape.contains("intermediate.dense.weight") && shape.contains("shape"))
+        let huge = try failure { $0["vocab_size"] = 9_000_000; $0["hidden_size"] = 16_000; $0["num_attention_heads"] = 16 }
+        #expect(huge.contains("config.json") && huge.contains("holds only"))
         let noFolder = try makeTempFolder("hf-import").appendingPathComponent("absent")
         #expect(throws: ImportError.self) { try HuggingFaceImporter.load(folder: noFolder) }
     }
