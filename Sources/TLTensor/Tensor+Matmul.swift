@@ -39,6 +39,15 @@ extension Tensor {
                               a: pa, lda: ac, b: pb, ldb: bc, beta: 0, c: po, ldc: n)
                         return
                     }
+                    if batchCount > 1 && (aBatch == batch || aBatch.isEmpty) && (bBatch == batch || bBatch.isEmpty) {
+                        // Equal (or absent) batch axes: one strided batched GEMM, which spreads
+                        // the many small per-head products of attention across threads.
+                        sgemmStridedBatched(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1,
+                                            a: pa, lda: ac, strideA: aBatch.isEmpty ? 0 : ar * ac,
+                                            b: pb, ldb: bc, strideB: bBatch.isEmpty ? 0 : br * bc,
+                                            beta: 0, c: po, ldc: n, strideC: m * n, batchCount: batchCount)
+                        return
+                    }
                     let sa = Shape.broadcastStrides(aBatch, to: batch).map { $0 * ar * ac }
                     let sb = Shape.broadcastStrides(bBatch, to: batch).map { $0 * br * bc }
                     // Walk batch indices; treat the batch as rows of a [batchCount, 1] space.
