@@ -93,6 +93,8 @@ import Testing
         try check("batched both transposed", [sample([2, 5, 3], seed: 35), sample([2, 7, 5], seed: 36)]) {
             try $0[0].matmul($0[1], transposeSelf: true, transposeOther: true)
         }
+        try check("shared · batched", [sample([3, 5], seed: 39), sample([2, 5, 7], seed: 40)]) { try $0[0].matmul($0[1]) }
+        try check("batched heads", [sample([2, 3, 4, 5], seed: 41), sample([2, 3, 5, 4], seed: 42)]) { try $0[0].matmul($0[1]) }
         try check("SIMD widths", [sample([16, 16], seed: 37), sample([16, 64], seed: 38)]) { try $0[0].matmul($0[1]) }
     }
 
