@@ -47,8 +47,10 @@ let package = Package(
         .testTarget(name: "TLNNTests", dependencies: ["TLNN", "TLTensor"]),
         .testTarget(name: "TLOptimTests", dependencies: ["TLOptim", "TLNN", "TLTensor"]),
         .testTarget(name: "TLDataTests", dependencies: ["TLData", "TLTensor"]),
-        .testTarget(name: "TLTransferTests", dependencies: ["TLTransfer", "TLData", "TLNN", "TLTensor"]),
-        .testTarget(name: "TLCLITests", dependencies: ["TLCLI", "TLTransfer"]),
+        // Fixtures shared by test targets (a synthetic Hugging Face folder, process helpers).
+        .target(name: "TLTestSupport", dependencies: ["TLTransfer"], path: "Tests/TLTestSupport"),
+        .testTarget(name: "TLTransferTests", dependencies: ["TLTransfer", "TLData", "TLNN", "TLTensor", "TLTestSupport"]),
+        .testTarget(name: "TLCLITests", dependencies: ["TLCLI", "TLTransfer", "TLTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

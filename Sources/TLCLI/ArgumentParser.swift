@@ -1,3 +1,4 @@
+import TLNN
 /// The values a command line gave, typed by the definitions that declared them.
 /// Look-ups of undeclared definitions are programming errors and trap.
 public struct ParsedArguments: Sendable {
@@ -153,22 +154,4 @@ func nearest(to word: String, in candidates: [String]) -> String? {
     // Allow about one edit per three characters, at least 2: "--epoch" → "--epochs", "--lrr" → "--lr".
     let limit = max(2, stripped.count / 3)
     return distance <= limit && distance < stripped.count ? candidate : nil
-}
-
-/// Levenshtein distance (insertions, deletions, substitutions each cost 1).
-func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a), b = Array(b)
-    if a.isEmpty { return b.count }
-    if b.isEmpty { return a.count }
-    var previous = Array(0...b.count)
-    var current = [Int](repeating: 0, count: b.count + 1)
-    for i in 1...a.count {
-        current[0] = i
-        for j in 1...b.count {
-            let substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)
-            current[j] = min(substitution, previous[j] + 1, current[j - 1] + 1)
-        }
-        swap(&previous, &current)
-    }
-    return previous[b.count]
 }

@@ -24,7 +24,6 @@ struct DemoCommand: Command {
 
     static let seeds = Option<Int>("seeds", default: 5, help: "Seeds per side for the transfer check (each seed also draws its own 50 training images).")
     static let outDir = OptionalOption<String>("out-dir", valueName: "folder", help: "Keep the demo's checkpoints in this folder (default: a temporary folder).")
-    static let threads = OptionalOption<Int>("threads", valueName: "n", help: "Worker threads for the kernels (default: all cores).")
     static let json = Flag("json", help: "Print the results as JSON on stdout.")
     static let quiet = Flag("quiet", short: "q", help: "Only the final report.")
 
@@ -39,13 +38,10 @@ struct DemoCommand: Command {
              scored on the 2,450 digits 5–9 that neither side trained on, with a 95% confidence interval and a verdict.
         """
     }
-    var arguments: [any ArgumentDefinition] { [Self.seeds, Self.outDir, Self.threads, Self.json, Self.quiet] }
+    var arguments: [any ArgumentDefinition] { [Self.seeds, Self.outDir, TrainingOptions.threads, Self.json, Self.quiet] }
 
     func run(_ a: ParsedArguments, context: CommandContext) throws -> ExitCode {
-        if let t = a[Self.threads] {
-            guard t >= 1 else { throw UsageError(.invalidValue(option: "--threads", expected: "a positive integer", got: String(t))) }
-            try setKernelThreadCountFromCLI(t)
-        }
+        try TrainingOptions.applyThreads(a)
         let seedCount = a[Self.seeds]
         guard seedCount >= 1, seedCount <= 20 else { throw UsageError(.invalidValue(option: "--seeds", expected: "an integer from 1 to 20", got: String(seedCount))) }
         let quiet = a[Self.quiet] || a[Self.json]

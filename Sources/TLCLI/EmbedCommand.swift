@@ -13,7 +13,6 @@ struct EmbedCommand: Command {
     static let format = Option<Format>("format", default: .json, help: "Output format.")
     static let maxTokens = OptionalOption<Int>("max-tokens", valueName: "n", help: "Truncate texts to n tokens (default: the model's input length).")
     static let batchSize = Option<Int>("batch-size", default: 32, help: "Texts per forward pass.")
-    static let threads = OptionalOption<Int>("threads", valueName: "n", help: "Worker threads for the kernels (default: all cores).")
     static let out = OptionalOption<String>("out", short: "o", valueName: "file", help: "Write to this file (atomically) instead of stdout.")
 
     var name: String { "embed" }
@@ -27,14 +26,11 @@ struct EmbedCommand: Command {
         """
     }
     var arguments: [any ArgumentDefinition] {
-        [Self.model, Self.text, Self.file, Self.similarity, Self.format, Self.maxTokens, Self.batchSize, Self.threads, Self.out]
+        [Self.model, Self.text, Self.file, Self.similarity, Self.format, Self.maxTokens, Self.batchSize, TrainingOptions.threads, Self.out]
     }
 
     func run(_ a: ParsedArguments, context: CommandContext) throws -> ExitCode {
-        if let t = a[Self.threads] {
-            guard t >= 1 else { throw UsageError(.invalidValue(option: "--threads", expected: "a positive integer", got: String(t))) }
-            try setKernelThreadCountFromCLI(t)
-        }
+        try TrainingOptions.applyThreads(a)
         guard a[Self.batchSize] >= 1 else { throw UsageError(.invalidValue(option: "--batch-size", expected: "a positive integer", got: String(a[Self.batchSize]))) }
         var texts = a[Self.text]
         if let path = a[Self.file] {

@@ -17,7 +17,6 @@ struct EvalCommand: Command {
         help: "Train this architecture for the scratch baseline instead of the checkpoint's own (e.g. Models/transformer.json; token models build a word vocabulary from their training split).")
     static let seeds = Option<Int>("seeds", default: 3, help: "Seeds per side for the baseline comparison.")
     static let failOnNegative = Flag("fail-on-negative", help: "Exit with status 3 when the verdict is negative transfer.")
-    static let threads = OptionalOption<Int>("threads", valueName: "n", help: "Worker threads for the kernels (default: all cores).")
     static let json = Flag("json", help: "Print every figure, per seed, as JSON on stdout.")
     static let quiet = Flag("quiet", short: "q", help: "No progress messages.")
 
@@ -34,14 +33,11 @@ struct EvalCommand: Command {
         """
     }
     var arguments: [any ArgumentDefinition] {
-        [Self.model, Self.data, Self.classes, Self.baseline, Self.scratchModel, Self.seeds, Self.failOnNegative, Self.threads, Self.json, Self.quiet]
+        [Self.model, Self.data, Self.classes, Self.baseline, Self.scratchModel, Self.seeds, Self.failOnNegative, TrainingOptions.threads, Self.json, Self.quiet]
     }
 
     func run(_ a: ParsedArguments, context: CommandContext) throws -> ExitCode {
-        if let t = a[Self.threads] {
-            guard t >= 1 else { throw UsageError(.invalidValue(option: "--threads", expected: "a positive integer", got: String(t))) }
-            try setKernelThreadCountFromCLI(t)
-        }
+        try TrainingOptions.applyThreads(a)
         guard a[Self.seeds] >= 1, a[Self.seeds] <= 100 else {
             throw UsageError(.invalidValue(option: "--seeds", expected: "an integer from 1 to 100", got: String(a[Self.seeds])))
         }
@@ -54,9 +50,7 @@ struct EvalCommand: Command {
 
         // The test set.
         let trainingSource = try info.data.map { try DataSource.parse($0, option: "checkpoint data") }
-        let dataSource = try a[Self.data].map { text -> DataSource in
-            do { return try DataSource.parse(text) } catch let e as DataSourceError { throw UsageError(e.message) }
-        } ?? trainingSource
+        let dataSource = try a[Self.data].map(TrainingOptions.parseDataArgument) ?? trainingSource
         guard let dataSource else { throw UsageError(.missingRequired("required option --data <source> (the checkpoint records no data)")) }
         let all = try dataSource.load()
         let sameSource = dataSource == trainingSource

@@ -60,26 +60,16 @@ struct FinetuneCommand: Command {
         let dryRun = a[Self.dryRun]
         let out = dryRun ? URL(fileURLWithPath: "/dev/null") : try TrainingOptions.outputURL(a)
 
-        var resume: TrainingSnapshot? = nil
-        var resumedCheckpoint: Checkpoint? = nil
-        if let path = a[Self.resume] {
-            var rng = SeededGenerator(seed: 0)
-            let checkpoint = try Checkpoint.read(from: URL(fileURLWithPath: path), rng: &rng)
-            guard let snapshot = try TrainingSnapshot.from(checkpoint) else {
-                throw TrainingError("\(path): holds no resume state (use the .resume.safetensors file written when training stopped)")
-            }
-            resume = snapshot
-            settings = snapshot.state.settings
-            resumedCheckpoint = checkpoint
-        }
+        let resumed = try a[Self.resume].map(ResumeFile.load)
+        let resumedCheckpoint = resumed?.checkpoint
+        if let resumed { settings = resumed.snapshot.state.settings }
 
         guard let fromPath = a[Self.from] ?? resumedCheckpoint?.info.parent else {
             throw UsageError(.missingRequired("required option --from <checkpoint>"))
         }
         let fromURL = URL(fileURLWithPath: fromPath)
         let sourceFile = try SafeTensorsFile.read(from: fromURL)
-        var probe = SeededGenerator(seed: 0)
-        let source = try Checkpoint.decode(sourceFile, path: fromURL.path, rng: &probe)
+        let source = try Checkpoint.header(of: sourceFile, path: fromURL.path)
         let (data, task) = try TrainingOptions.task(a, settings: settings, recorded: resumedCheckpoint?.info)
         let targetClasses = task.selected.classNames
         let replaceHead: Bool
@@ -94,15 +84,15 @@ struct FinetuneCommand: Command {
         }
         var rng = SeededGenerator(seed: settings.seed)
         let model: TransferModel
-        if let resumedCheckpoint {
-            model = resumedCheckpoint.model
-        } else {
-            model = try Checkpoint.decode(sourceFile, path: fromURL.path, classCount: targetClasses.count, dropHead: replaceHead, rng: &rng).model
-        }
         let frozenBlocks: [Int]
         do {
-            frozenBlocks = try Array(Set(settings.freeze.flatMap { try FreezeRequest.blocks($0, model: model) })).sorted()
-            try FreezeRequest.apply(blocks: frozenBlocks, rules: settings.pathRules, to: model)
+            if let resumedCheckpoint {
+                model = resumedCheckpoint.model
+                frozenBlocks = try FreezeRequest.apply(settings, to: model)
+            } else {
+                (model, frozenBlocks) = try Experiments.finetuneModel(source: sourceFile, path: fromURL.path, classCount: targetClasses.count,
+                                                                      replaceHead: replaceHead, settings: settings, rng: &rng)
+            }
         } catch let error as TrainingError {
             throw UsageError(error.message)   // a selector that matches nothing is a usage error (exit 2)
         }
@@ -132,7 +122,7 @@ struct FinetuneCommand: Command {
         let trainer = try Trainer(model: model, settings: settings, train: prepared.train, validation: prepared.validation)
         let runner = TrainingRunner(context: context, quiet: a[TrainingOptions.quiet], json: a[TrainingOptions.json])
         let resumeURL = TrainingRunner.resumeURL(for: out)
-        let outcome = try runner.run(trainer, resume: resume) { snapshot in
+        let outcome = try runner.run(trainer, resume: resumed?.snapshot) { snapshot in
             try writeResume(snapshot, model: model, info: info, to: resumeURL)
         }
         let verification = try FrozenVerification.check(model: model, against: sourceFile, path: fromURL.path,

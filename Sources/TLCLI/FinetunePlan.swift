@@ -22,8 +22,7 @@ enum FinetunePlan {
                          shape, grouped(count), state, bn,
                          trainable ? String(format: "%.3g", lr) : "-", trainable ? String(format: "%.3g", settings.weightDecay) : "-"])
         }
-        let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
-        var lines = rows.map { r in r.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }.joined(separator: "  ") }
+        var lines = [EvalReport.table(rows)]
         let total = model.parameterCount
         let trainable = model.trainableParameters().reduce(0) { $0 + $1.count }
         lines.append("")

@@ -21,8 +21,7 @@ struct PredictCommand: Command {
 
     func run(_ a: ParsedArguments, context: CommandContext) throws -> ExitCode {
         if let n = a[Self.limit], n < 1 { throw UsageError(.invalidValue(option: "--limit", expected: "a positive integer", got: String(n))) }
-        let source: DataSource
-        do { source = try DataSource.parse(a[Self.data]) } catch let e as DataSourceError { throw UsageError(e.message) }
+        let source = try TrainingOptions.parseDataArgument(a[Self.data])
         let url = URL(fileURLWithPath: a[Self.model])
         var rng = SeededGenerator(seed: 0)
         let checkpoint = try Checkpoint.read(from: url, rng: &rng)

@@ -27,19 +27,10 @@ struct PretrainCommand: Command {
     func run(_ a: ParsedArguments, context: CommandContext) throws -> ExitCode {
         var settings = try TrainingOptions.settings(a)
         let out = try TrainingOptions.outputURL(a)
-        var resume: TrainingSnapshot? = nil
+        let resumedFile = try a[Self.resume].map(ResumeFile.load)
+        let resumed = resumedFile?.checkpoint
+        if let resumedFile { settings = resumedFile.snapshot.state.settings }
         var model: TransferModel
-        var resumed: Checkpoint? = nil
-        if let path = a[Self.resume] {
-            var rng = SeededGenerator(seed: 0)
-            let checkpoint = try Checkpoint.read(from: URL(fileURLWithPath: path), rng: &rng)
-            guard let snapshot = try TrainingSnapshot.from(checkpoint) else {
-                throw TrainingError("\(path): holds no resume state (use the .resume.safetensors file written when training stopped)")
-            }
-            resume = snapshot
-            settings = snapshot.state.settings
-            resumed = checkpoint
-        }
         guard let specPath = a[Self.model] ?? (resumed != nil ? "" : nil) else {
             throw UsageError(.missingRequired("required option --model <spec>"))
         }
@@ -71,7 +62,7 @@ struct PretrainCommand: Command {
         let trainer = try Trainer(model: model, settings: settings, train: prepared.train, validation: prepared.validation)
         let runner = TrainingRunner(context: context, quiet: a[TrainingOptions.quiet], json: a[TrainingOptions.json])
         let resumeURL = TrainingRunner.resumeURL(for: out)
-        let outcome = try runner.run(trainer, resume: resume) { snapshot in
+        let outcome = try runner.run(trainer, resume: resumedFile?.snapshot) { snapshot in
             try writeResume(snapshot, model: model, info: info, to: resumeURL)
         }
         return try finish(outcome, model: model, info: info, out: out, resumeURL: resumeURL, arguments: a, context: context)

@@ -79,17 +79,26 @@ enum TrainingOptions {
             throw UsageError(.invalidValue(option: "--label-smoothing", expected: "a number in [0, 1)", got: "\(a[labelSmoothing])"))
         }
         s.labelSmoothing = a[labelSmoothing]
-        if let t = a[threads] {
-            guard t >= 1 else { throw UsageError(.invalidValue(option: "--threads", expected: "a positive integer", got: String(t))) }
-            try setKernelThreadCount(t)
-        }
+        try applyThreads(a)
         return s
     }
 
     /// The data argument, or with `--resume` the data recorded in the resume file.
+    /// Parses a data argument; a malformed one is a usage error (exit 2) naming `--data`.
+    static func parseDataArgument(_ text: String) throws -> DataSource {
+        do { return try DataSource.parse(text) } catch let e as DataSourceError { throw UsageError(e.message) }
+    }
+
+    /// Validates and applies `--threads` (every command that computes takes it).
+    static func applyThreads(_ a: ParsedArguments) throws {
+        guard let t = a[threads] else { return }
+        guard t >= 1 else { throw UsageError(.invalidValue(option: "--threads", expected: "a positive integer", got: String(t))) }
+        try setKernelThreadCount(t)
+    }
+
     static func dataSource(_ a: ParsedArguments, recorded: CheckpointInfo? = nil) throws -> DataSource {
         if let text = a[data] {
-            do { return try DataSource.parse(text) } catch let e as DataSourceError { throw UsageError(e.message) }
+            return try parseDataArgument(text)
         }
         if let recorded = recorded?.data { return try DataSource.parse(recorded, option: "recorded data") }
         throw UsageError(.missingRequired("required option --data <source>"))
@@ -130,6 +139,3 @@ enum TrainingOptions {
         (["tl"] + CommandLine.arguments.dropFirst()).map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
     }
 }
-
-/// Applies `--threads` (validated by the caller).
-func setKernelThreadCountFromCLI(_ n: Int) throws { try setKernelThreadCount(n) }

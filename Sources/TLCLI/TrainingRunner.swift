@@ -1,5 +1,6 @@
 import Foundation
 import TLTransfer
+import TLTensor
 
 /// Wires a `Trainer` to the terminal: progress bar or lines, Ctrl-C, resume files, and the
 /// JSON summary.
@@ -36,6 +37,18 @@ struct TrainingRunner {
         Interruption.install()
         defer { Interruption.uninstall(); progress.finish() }
         return try trainer.run(events: events, resumeFrom: resume)
+    }
+}
+
+/// A `.resume.safetensors` file: the weights at the interruption plus the training snapshot.
+enum ResumeFile {
+    static func load(_ path: String) throws -> (checkpoint: Checkpoint, snapshot: TrainingSnapshot) {
+        var rng = SeededGenerator(seed: 0)
+        let checkpoint = try Checkpoint.read(from: URL(fileURLWithPath: path), rng: &rng)
+        guard let snapshot = try TrainingSnapshot.from(checkpoint) else {
+            throw TrainingError("\(path): holds no resume state (use the .resume.safetensors file written when training stopped)")
+        }
+        return (checkpoint, snapshot)
     }
 }
 

@@ -152,29 +152,10 @@ enum Glob {
 
     static func matches(_ pattern: [Character], _ text: String) -> Bool { matches(pattern, Array(text)) }
 
-    /// Levenshtein distance (two-row DP).
-    static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var previous = Array(0...b.count), current = [Int](repeating: 0, count: b.count + 1)
-        for i in 1...a.count {
-            current[0] = i
-            for j in 1...b.count {
-                let substitution: Int = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)
-                let deletion: Int = previous[j] + 1
-                let insertion: Int = current[j - 1] + 1
-                current[j] = Swift.min(substitution, Swift.min(deletion, insertion))
-            }
-            swap(&previous, &current)
-        }
-        return previous[b.count]
-    }
-
     /// The `limit` candidates closest to `pattern` by edit distance (ties by name).
     static func nearest(to pattern: String, in candidates: [String], limit: Int) -> [String] {
-        let p = Array(pattern)
         var scored: [(name: String, distance: Int)] = []
-        for c in candidates { scored.append((c, editDistance(p, Array(c)))) }
+        for c in candidates { scored.append((c, editDistance(pattern, c))) }
         scored.sort { (a: (name: String, distance: Int), b: (name: String, distance: Int)) -> Bool in
             a.distance != b.distance ? a.distance < b.distance : a.name < b.name
         }

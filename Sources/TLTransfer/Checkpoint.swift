@@ -106,9 +106,9 @@ public struct Checkpoint {
         return try decode(file, path: url.path, classCount: classCount, dropHead: dropHead, rng: &rng)
     }
 
-    /// Rebuilds a checkpoint from an already-read file.
-    public static func decode(_ file: SafeTensorsFile, path: String, classCount: Int? = nil, dropHead: Bool = false,
-                              rng: inout SeededGenerator) throws -> Checkpoint {
+    /// The architecture and provenance of a checkpoint, from its metadata alone (no tensor is
+    /// converted and no model is built), for callers that only need to look before loading.
+    public static func header(of file: SafeTensorsFile, path: String) throws -> (spec: ModelSpec, info: CheckpointInfo) {
         func fail(_ why: String) -> CheckpointError { CheckpointError(path: path, message: why) }
         guard let specText = file.metadata[specKey] else {
             throw fail("not a tl checkpoint (no '\(specKey)' metadata); import foreign models with 'tl import'")
@@ -122,6 +122,14 @@ public struct Checkpoint {
         do { info = try Checkpoint.jsonDecoder.decode(CheckpointInfo.self, from: Data(infoText.utf8)) } catch {
             throw fail("invalid '\(infoKey)' metadata (\(error.localizedDescription))")
         }
+        return (spec, info)
+    }
+
+    /// Rebuilds a checkpoint from an already-read file.
+    public static func decode(_ file: SafeTensorsFile, path: String, classCount: Int? = nil, dropHead: Bool = false,
+                              rng: inout SeededGenerator) throws -> Checkpoint {
+        func fail(_ why: String) -> CheckpointError { CheckpointError(path: path, message: why) }
+        let (spec, info) = try header(of: file, path: path)
         let classes = classCount ?? info.classNames.count
         if !dropHead && classes != info.classNames.count {
             throw fail("the head has \(info.classNames.count) classes but \(classes) are needed; replace the head (--head new)")

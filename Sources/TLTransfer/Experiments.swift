@@ -24,9 +24,7 @@ public enum Experiments {
     public static func finetuneModel(source file: SafeTensorsFile, path: String, classCount: Int, replaceHead: Bool,
                                      settings: TrainingSettings, rng: inout SeededGenerator) throws -> (TransferModel, [Int]) {
         let model = try Checkpoint.decode(file, path: path, classCount: classCount, dropHead: replaceHead, rng: &rng).model
-        let blocks = try Array(Set(settings.freeze.flatMap { try FreezeRequest.blocks($0, model: model) })).sorted()
-        try FreezeRequest.apply(blocks: blocks, rules: settings.pathRules, to: model)
-        return (model, blocks)
+        return (model, try FreezeRequest.apply(settings, to: model))
     }
 
     /// Trains one `kind` of model with `seed` on the few-shot/selected data drawn with that
@@ -47,8 +45,7 @@ public enum Experiments {
         var selectionForSeed = selection
         selectionForSeed.seed = seed
         let task = try TaskData.select(data, source: dataSource, selection: selectionForSeed)
-        var probeRNG = SeededGenerator(seed: 0)
-        let sourceCheckpoint = try Checkpoint.decode(file, path: sourcePath, rng: &probeRNG)
+        let source = try Checkpoint.header(of: file, path: sourcePath)   // metadata only; the weights load once below
         let classNames = task.selected.classNames
         var rng = SeededGenerator(seed: seed)
         let model: TransferModel
@@ -63,9 +60,9 @@ public enum Experiments {
             settings.probeEpochs = 0
             // The same architecture keeps the source vocabulary so both sides read the same ids;
             // another architecture builds its own word vocabulary from its training split.
-            let spec = scratchSpec ?? sourceCheckpoint.model.spec
+            let spec = scratchSpec ?? source.spec
             let encoding = scratchSpec == nil
-                ? TextEncoding.from(kind: sourceCheckpoint.info.tokenizer, vocabulary: sourceCheckpoint.info.vocabulary) : nil
+                ? TextEncoding.from(kind: source.info.tokenizer, vocabulary: source.info.vocabulary) : nil
             prepared = try TrainingPipeline.prepare(task.selected, spec: spec, settings: settings, encoding: encoding)
             model = try TransferModel(spec: spec, classCount: classNames.count,
                                       vocabularySize: prepared.encoding?.vocabulary.count ?? 0, rng: &rng)
@@ -76,12 +73,12 @@ public enum Experiments {
                 settings.unfreezeEvery = nil
                 settings.probeEpochs = 0
             }
-            let replace = classNames != sourceCheckpoint.info.classNames
+            let replace = classNames != source.info.classNames
             model = try finetuneModel(source: file, path: sourcePath, classCount: classNames.count, replaceHead: replace,
                                       settings: settings, rng: &rng).0
-            let encoding = TextEncoding.from(kind: sourceCheckpoint.info.tokenizer, vocabulary: sourceCheckpoint.info.vocabulary)
+            let encoding = TextEncoding.from(kind: source.info.tokenizer, vocabulary: source.info.vocabulary)
             prepared = try TrainingPipeline.prepare(task.selected, spec: model.spec, settings: settings,
-                                                    normalization: sourceCheckpoint.info.normalization, encoding: encoding)
+                                                    normalization: source.info.normalization, encoding: encoding)
         }
         info.normalization = prepared.normalization
         info.vocabulary = prepared.encoding?.vocabulary

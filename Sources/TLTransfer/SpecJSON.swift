@@ -1,4 +1,5 @@
 import Foundation
+import TLNN
 
 /// A small JSON reader that tracks the JSON path of every value, so that problems in a
 /// model spec are reported as `Models/lenet.json: blocks[2].layers[0].kernel: expected a
@@ -96,23 +97,6 @@ struct SpecJSON {
         guard let (best, distance) = scored, distance <= max(2, word.count / 3) else { return nil }
         return best
     }
-}
-
-/// Levenshtein distance, used for "did you mean" suggestions.
-public func editDistance(_ a: String, _ b: String) -> Int {
-    let x = Array(a), y = Array(b)
-    if x.isEmpty { return y.count }
-    if y.isEmpty { return x.count }
-    var previous = Array(0...y.count)
-    var current = previous
-    for i in 1...x.count {
-        current[0] = i
-        for j in 1...y.count {
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
-        }
-        swap(&previous, &current)
-    }
-    return previous[y.count]
 }
 
 /// A problem in a model spec, located by file and JSON path.

@@ -58,8 +58,7 @@ extension Trainer {
             scalars = s.scalars
         }
         if let best { for (name, t) in best.state { tensors["best.\(name)"] = t } }
-        var dropout: [String: [UInt64]] = [:]
-        for (path, m) in model.namedModules() { if let d = m as? Dropout { dropout[path] = d.generator.fullState } }
+        let dropout = model.namedRandomStates()
         let state = TrainingSnapshot.State(
             settings: settings, epoch: epoch, stepInEpoch: stepInEpoch, globalStep: globalStep, history: history,
             bestEpoch: best?.epoch, bestAccuracy: best?.accuracy ?? nil, bestLoss: best?.loss ?? nil,
@@ -92,8 +91,6 @@ extension Trainer {
             for (k, t) in snapshot.tensors where k.hasPrefix("optimizer.") { optimizerTensors[String(k.dropFirst(10))] = t }
             try optimizer?.loadState(OptimizerState(tensors: optimizerTensors, scalars: s.optimizerScalars))
         }
-        for (path, m) in model.namedModules() {
-            if let d = m as? Dropout, let st = s.dropoutStates[path] { d.generator = SeededGenerator(fullState: st) }
-        }
+        try model.loadRandomStates(s.dropoutStates)
     }
 }

@@ -249,7 +249,11 @@ public final class Trainer {
                 guard let optimizer else { break training }
                 optimizer.zeroGrad()
                 try loss.backward()
-                if let clip = settings.clipNorm { try clipGradientNorm(model.trainableParameters(), maxNorm: clip) }
+                if let clip = settings.clipNorm {
+                    // The optimizer's groups are the trainable parameters of this phase; walking
+                    // the module tree (Mirror) on every step would cost more than the clipping.
+                    try clipGradientNorm(optimizer.groups.flatMap { $0.parameters.map(\.parameter) }, maxNorm: clip)
+                }
                 optimizer.apply(schedule, step: globalStep)
                 try optimizer.step()
                 let predicted = try logits.detached().argmax(axis: 1)

@@ -109,6 +109,15 @@ public enum FreezeRequest {
         return Array(Set(result)).sorted()
     }
 
+    /// Applies the freeze configuration of `settings` (block selectors, then path rules) and
+    /// returns the frozen block indices.
+    @discardableResult
+    public static func apply(_ settings: TrainingSettings, to model: TransferModel) throws -> [Int] {
+        let frozen = try Array(Set(settings.freeze.flatMap { try blocks($0, model: model) })).sorted()
+        try apply(blocks: frozen, rules: settings.pathRules, to: model)
+        return frozen
+    }
+
     /// Applies `--freeze` block selectors and then path rules (`--freeze-path` / `--unfreeze-path`,
     /// in order). A glob that matches nothing is an error naming the nearest paths.
     public static func apply(blocks: [Int], rules: [TrainingSettings.PathRule], to model: TransferModel) throws {

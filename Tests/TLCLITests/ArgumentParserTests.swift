@@ -1,5 +1,6 @@
 import Testing
 @testable import TLCLI
+import TLNN
 
 enum OptimizerChoice: String, ChoiceArgument { case sgd, adam, adamw }
 

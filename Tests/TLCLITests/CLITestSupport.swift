@@ -1,5 +1,6 @@
 import Foundation
 @testable import TLCLI
+@_exported import TLTestSupport
 
 /// Captures everything a `Console` writes, for in-process tests.
 final class CapturedConsole: @unchecked Sendable {
@@ -21,14 +22,6 @@ func runTool(_ tool: CommandLineTool, _ words: [String]) -> (status: Int32, stdo
     let captured = CapturedConsole()
     let status = tool.run(["tl"] + words, console: captured.console)
     return (status, captured.stdout, captured.stderr)
-}
-
-/// A fresh empty folder under the system temp directory.
-func makeTempFolder() throws -> URL {
-    let url = FileManager.default.temporaryDirectory
-        .appendingPathComponent("tl-cli-test-\(getpid())-\(UInt64.random(in: 0...UInt64.max))")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
 }
 
 /// The built `tl` executable: next to the test bundle in the build products folder
@@ -56,18 +49,8 @@ let tlExecutablePath: String? = {
 
 /// Runs the real `tl` binary and waits for it.
 func runTL(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: tlExecutablePath!)
-    process.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let group = DispatchGroup()
-    nonisolated(unsafe) var errData = Data()
-    DispatchQueue.global().async(group: group) { errData = err.fileHandleForReading.readDataToEndOfFile() }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    guard let result = runProcess(tlExecutablePath!, arguments) else {
+        throw CocoaError(.executableLoad, userInfo: [NSFilePathErrorKey: tlExecutablePath!])
+    }
+    return (result.status, result.stdout, result.stderr)
 }

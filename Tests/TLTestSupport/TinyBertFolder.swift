@@ -1,26 +1,27 @@
+/// Test fixtures shared by the test targets (a library target, so each lives in one place).
 import Foundation
-@testable import TLTransfer
+import TLTransfer
 
 /// A tiny synthetic Hugging Face BERT folder (config.json, model.safetensors, vocab.txt)
 /// for importer tests. Every tensor gets distinct values (a per-tensor offset plus a ramp),
 /// so a name mix-up in the mapping shows up as a value mismatch.
-struct TinyBertFolder {
-    static let vocabulary = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "the", "cat", "dog", "sat", "on", "mat", "ran",
+public struct TinyBertFolder {
+    public static let vocabulary = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "the", "cat", "dog", "sat", "on", "mat", "ran",
                              "a", "big", "##s", "!", ".", "it", "'", "is", "fun"]
-    static let hidden = 8, layers = 2, heads = 2, intermediate = 16, positions = 16, types = 2
+    public static let hidden = 8, layers = 2, heads = 2, intermediate = 16, positions = 16, types = 2
 
-    var config: [String: Any] = [
+    public var config: [String: Any] = [
         "model_type": "bert", "architectures": ["BertModel"], "hidden_act": "gelu", "hidden_size": hidden,
         "num_hidden_layers": layers, "num_attention_heads": heads, "intermediate_size": intermediate,
         "max_position_embeddings": positions, "type_vocab_size": types, "vocab_size": vocabulary.count,
         "layer_norm_eps": 1e-12, "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1,
     ]
     /// Published tensor name → (shape, values).
-    var tensors: [String: (shape: [Int], values: [Float])] = [:]
+    public var tensors: [String: (shape: [Int], values: [Float])] = [:]
     /// Extra tensors the importer must ignore.
-    var withPositionIDsAndPooler = true
+    public var withPositionIDsAndPooler = true
 
-    init(prefix: String = "", oldLayerNormNames: Bool = false) {
+    public init(prefix: String = "", oldLayerNormNames: Bool = false) {
         let d = Self.hidden, f = Self.intermediate
         var offset: Float = 0
         func add(_ name: String, _ shape: [Int], layerNorm: Bool = false) {
@@ -58,7 +59,7 @@ struct TinyBertFolder {
     }
 
     /// Writes the folder and returns its URL.
-    func write(to folder: URL) throws -> URL {
+    public func write(to folder: URL) throws -> URL {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys])
             .write(to: folder.appendingPathComponent("config.json"))
