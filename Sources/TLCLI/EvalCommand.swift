@@ -46,6 +46,10 @@ struct EvalCommand: Command {
         var rng = SeededGenerator(seed: 0)
         let checkpoint = try Checkpoint.decode(file, path: url.path, rng: &rng)
         let info = checkpoint.info
+        if !a[Self.baseline].isEmpty && (info.kind != "finetune" || info.parent == nil || info.settings == nil || info.selection == nil || info.data == nil) {
+            // Checked before any work: a baseline re-runs the fine-tuning this checkpoint records.
+            throw TrainingError("--baseline needs a checkpoint written by 'tl finetune' (it records the source checkpoint, data and settings)")
+        }
         let log: (String) -> Void = { if !a[Self.quiet] && !a[Self.json] { context.printError($0) } }
 
         // The test set.
