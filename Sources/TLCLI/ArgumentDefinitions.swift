@@ -11,8 +11,14 @@ public struct ArgumentInfo: Sendable {
     public let expectation: String
     public let defaultText: String?
     public let isRequired: Bool
+    /// Long names of options any of which, when given, make this one unnecessary
+    /// (`--data` is required unless `--resume` is given). Only for non-required options.
+    public var requiredUnless: [String] = []
     public let isRepeatable: Bool
     let parse: @Sendable (String) -> (any Sendable)?
+
+    /// Whether usage shows the argument without brackets (always or unless an alternative is given).
+    public var isShownAsRequired: Bool { isRequired || !requiredUnless.isEmpty }
 
     /// How the argument is written: "--epochs", "<file>".
     public var displayName: String { kind == .positional ? "<\(name)>" : "--\(name)" }
@@ -57,9 +63,13 @@ public struct Option<Value: ArgumentValue>: ArgumentDefinition {
 public struct OptionalOption<Value: ArgumentValue>: ArgumentDefinition {
     public let info: ArgumentInfo
 
-    public init(_ name: String, short: Character? = nil, valueName: String? = nil, help: String) {
-        info = makeInfo(.option, Value.self, name: name, short: short, help: help, valueName: valueName,
-                        defaultValue: nil, isRequired: false, isRepeatable: false)
+    /// - Parameter requiredUnless: long names (without dashes) of options that replace this one;
+    ///   when none of them is given, leaving this option out is a usage error.
+    public init(_ name: String, short: Character? = nil, valueName: String? = nil, requiredUnless: [String] = [], help: String) {
+        var info = makeInfo(.option, Value.self, name: name, short: short, help: help, valueName: valueName,
+                            defaultValue: nil, isRequired: false, isRepeatable: false)
+        info.requiredUnless = requiredUnless
+        self.info = info
     }
 }
 

@@ -40,6 +40,12 @@ public struct ParsedArguments: Sendable {
         values[positional.info.name]?.last as! Value?
     }
 
+    /// The last value of a definition known only as `any ArgumentDefinition` (option groups
+    /// that declare a variant of an option per command), or nil when absent.
+    public func value<Value>(of definition: any ArgumentDefinition, as type: Value.Type = Value.self) -> Value? {
+        values[definition.info.name]?.last as? Value
+    }
+
     /// Whether the argument called `name` appeared on the command line (as opposed to its default).
     public func wasGiven(_ name: String) -> Bool { !(values[name] ?? []).isEmpty }
 }
@@ -115,6 +121,11 @@ public struct ArgumentParser: Sendable {
                 ? "argument \(info.displayName)"
                 : "required option \(info.displayName) <\(info.valueName)>"
             throw UsageError(.missingRequired(what))
+        }
+        for info in definitions where !info.requiredUnless.isEmpty && values[info.name] == nil
+            && !info.requiredUnless.contains(where: { values[$0] != nil }) {
+            let alternatives = info.requiredUnless.map { "--\($0)" }.joined(separator: " or ")
+            throw UsageError(.missingRequired("required option \(info.displayName) <\(info.valueName)> (or \(alternatives))"))
         }
         return ParsedArguments(values: values, sequence: sequence)
     }

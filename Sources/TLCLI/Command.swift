@@ -66,12 +66,19 @@ public protocol Command: Sendable {
     var abstract: String { get }
     /// Longer text for `tl <name> --help` (may be empty).
     var discussion: String { get }
-    /// Options, flags and positionals, in the order help lists them.
+    /// The command's own options, flags and positionals, in the order help lists them
+    /// (before the options of its groups).
     var arguments: [any ArgumentDefinition] { get }
+    /// Option groups shared with other commands (data, training, compute, output). Their
+    /// arguments follow the command's own in help; each is validated and applied before `run`.
+    var groups: [any OptionGroup] { get }
 
     func run(_ arguments: ParsedArguments, context: CommandContext) throws -> ExitCode
 }
 
 extension Command {
     public var discussion: String { "" }
+    public var groups: [any OptionGroup] { [] }
+    /// Everything the parser accepts: the command's own arguments, then its groups'.
+    public var allArguments: [any ArgumentDefinition] { arguments + groups.flatMap(\.arguments) }
 }

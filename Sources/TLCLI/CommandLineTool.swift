@@ -14,7 +14,7 @@ public struct CommandLineTool: Sendable {
         let names = commands.map(\.name)
         precondition(Set(names).count == names.count, "duplicate command names in \(names)")
         for command in commands {
-            let infos = command.arguments.map(\.info)
+            let infos = command.allArguments.map(\.info)
             let longs = infos.filter { $0.kind != .positional }.map(\.name) + ["help"]
             precondition(Set(longs).count == longs.count, "duplicate option names in \(command.name)")
             let shorts = infos.compactMap(\.short) + ["h"]
@@ -27,8 +27,9 @@ public struct CommandLineTool: Sendable {
     public func run(_ arguments: [String], console: Console = .standard) -> Int32 {
         let words = Array(arguments.dropFirst())
         guard let first = words.first else {
-            console.writeOutput(rootHelp)
-            return ExitCode.success.rawValue
+            // A bare `tl` is a usage error: the overview goes to stderr, and scripts see exit 2.
+            console.writeError(rootHelp)
+            return ExitCode.usage.rawValue
         }
         switch first {
         case "-h", "--help":
@@ -69,7 +70,8 @@ public struct CommandLineTool: Sendable {
         }
         let context = CommandContext(commandPath: path, console: console)
         do {
-            let parsed = try ArgumentParser(command.arguments).parse(words)
+            let parsed = try ArgumentParser(command.allArguments).parse(words)
+            for group in command.groups { try group.prepare(parsed) }
             return try command.run(parsed, context: context).rawValue
         } catch let error as UsageError {
             console.writeError("""

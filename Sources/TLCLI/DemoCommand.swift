@@ -22,29 +22,45 @@ struct DemoCommand: Command {
     }
     """
 
-    static let seeds = Option<Int>("seeds", default: 5, help: "Seeds per side for the transfer check (each seed also draws its own 50 training images).")
+    static let seeds = SharedOptions.seeds(default: 5)
     static let outDir = OptionalOption<String>("out-dir", valueName: "folder", help: "Keep the demo's checkpoints in this folder (default: a temporary folder).")
-    static let json = Flag("json", help: "Print the results as JSON on stdout.")
-    static let quiet = Flag("quiet", short: "q", help: "Only the final report.")
+    static let compute = ComputeOptions(withBatchSize: false)
+    static let output = OutputOptions(product: .none)
+
+    /// The demo's three steps as `tl` command lines. The demo parses the first two with the real
+    /// commands' parsers and trains with exactly the settings they give, and its help prints
+    /// them, so what the help shows is what runs (a test runs the printed commands).
+    static let pretrainWords = ["--model", "Models/lenet.json", "--data", "mnist5k", "--classes", "0-4", "--epochs", "20", "--augment",
+                                "--out", "source.safetensors"]
+    static let finetuneWords = ["--from", "source.safetensors", "--data", "mnist5k", "--classes", "5-9", "--per-class", "10",
+                                "--freeze", "0..1", "--lr", "0.003", "--epochs", "60", "--val-split", "0", "--out", "target.safetensors"]
+    static func evalWords(seeds: Int) -> [String] { ["--model", "target.safetensors", "--baseline", "scratch", "--seeds", String(seeds)] }
 
     var name: String { "demo" }
     var abstract: String { "Pretrain on digits 0–4, fine-tune on 10 examples of each of 5–9, and check the transfer." }
     var discussion: String {
         """
-        Runs on the embedded mnist5k sample, no download needed:
-          1. tl pretrain  --model lenet --data mnist5k --classes 0-4 --epochs 20 --augment
-          2. tl finetune  --data mnist5k --classes 5-9 --per-class 10 --freeze 0..1 --lr 0.003 --epochs 60 --val-split 0
-          3. tl eval      --baseline scratch: the same LeNet trained from scratch on the same 50 images, per seed,
-             scored on the 2,450 digits 5–9 that neither side trained on, with a 95% confidence interval and a verdict.
+        Runs on the embedded mnist5k sample, no download needed; from the repository folder it is the same as:
+          1. tl pretrain \(Self.pretrainWords.joined(separator: " "))
+          2. tl finetune \(Self.finetuneWords.joined(separator: " "))
+          3. tl eval \(Self.evalWords(seeds: 5).joined(separator: " "))
+        Step 3 trains the same LeNet from scratch on the same 50 images, per seed, and scores both on the \
+        2,450 digits 5–9 that neither side trained on, with a 95% confidence interval and a verdict.
         """
     }
-    var arguments: [any ArgumentDefinition] { [Self.seeds, Self.outDir, TrainingOptions.threads, Self.json, Self.quiet] }
+    var arguments: [any ArgumentDefinition] { [Self.seeds, Self.outDir] }
+    var groups: [any OptionGroup] { [Self.compute, Self.output] }
+
+    /// Parses `words` with `command`'s own parser (and groups' validation).
+    static func parsed(_ words: [String], by command: any Command) throws -> ParsedArguments {
+        let a = try ArgumentParser(command.allArguments).parse(words)
+        for group in command.groups { try group.prepare(a) }
+        return a
+    }
 
     func run(_ a: ParsedArguments, context: CommandContext) throws -> ExitCode {
-        try TrainingOptions.applyThreads(a)
-        let seedCount = a[Self.seeds]
-        guard seedCount >= 1, seedCount <= 20 else { throw UsageError(.invalidValue(option: "--seeds", expected: "an integer from 1 to 20", got: String(seedCount))) }
-        let quiet = a[Self.quiet] || a[Self.json]
+        let seedCount = try Check.within(SharedOptions.seedRange, a[Self.seeds], Self.seeds)
+        let quiet = !Self.output.showsProgress(a)
         let say: (String) -> Void = { if !quiet { context.printError($0) } }
         let folder: URL
         if let d = a[Self.outDir] {
@@ -57,16 +73,18 @@ struct DemoCommand: Command {
         defer { if a[Self.outDir] == nil { try? FileManager.default.removeItem(at: folder) } }
         let started = Date()
         let spec = try ModelSpec.parse(Data(Self.lenetSpec.utf8), file: "demo lenet spec")
-        let data = DataSource(kind: .builtin("mnist5k"))
+        let preArguments = try Self.parsed(Self.pretrainWords, by: PretrainCommand())
+        let fineArguments = try Self.parsed(Self.finetuneWords, by: FinetuneCommand())
+        let pre = try PretrainCommand.training.settings(preArguments)
+        let fine = try FinetuneCommand.settings(fineArguments)
+        let data = try PretrainCommand.data.source(preArguments)!
         let all = try data.load()
 
         // 1. Pretrain on digits 0–4.
-        var pre = TrainingSettings()
-        pre.epochs = 20; pre.augment = true; pre.seed = 0
-        let sourceTask = try TaskData.select(all, source: data, selection: DataSelection(classes: Array(0...4), perClass: nil, seed: 0))
+        let sourceTask = try TaskData.load(data, classes: preArguments[DataOptions.classes], perClass: nil, seed: pre.seed)
         let prepared = try TrainingPipeline.prepare(sourceTask.selected, spec: spec, settings: pre)
         var rng = SeededGenerator(seed: pre.seed)
-        let sourceModel = try TransferModel(spec: spec, classCount: 5, rng: &rng)
+        let sourceModel = try TransferModel(spec: spec, classCount: prepared.classNames.count, rng: &rng)
         say("1/3 pretraining LeNet on mnist5k digits 0–4 (\(prepared.train.count) images, \(pre.epochs) epochs)…")
         let progress = context.makeProgressReporter(quiet: quiet)
         var events = TrainingEvents()
@@ -79,7 +97,7 @@ struct DemoCommand: Command {
         sourceInfo.data = data.description
         sourceInfo.selection = sourceTask.selection
         sourceInfo.settings = pre
-        sourceInfo.command = "tl pretrain --model Models/lenet.json --data mnist5k --classes 0-4 --epochs 20 --augment --seed 0"
+        sourceInfo.command = "tl pretrain " + Self.pretrainWords.joined(separator: " ")
         sourceInfo.normalization = prepared.normalization
         sourceInfo.validationAccuracy = preOutcome.bestValidationAccuracy
         sourceInfo.bestEpoch = preOutcome.bestEpoch
@@ -88,17 +106,16 @@ struct DemoCommand: Command {
         say(String(format: "    source validation accuracy %.1f%% on held-out digits 0–4", (preOutcome.bestValidationAccuracy ?? 0) * 100))
 
         // 2 and 3. Fine-tune and compare with scratch, paired by seed.
-        var fine = TrainingSettings()
-        fine.epochs = 60; fine.learningRate = 0.003; fine.validationSplit = 0; fine.freeze = ["0..1"]
         let sourceFile = try SafeTensorsFile.read(from: sourceURL)
         let seeds = (0..<seedCount).map { UInt64($0) }
         say("2/3 fine-tuning on 10 examples of each of digits 5–9, blocks 0–1 (conv1, conv2) frozen, \(seedCount) seeds…")
         say("3/3 training the same LeNet from scratch on the same 50 examples for comparison…")
+        let targetTask = try FinetuneCommand.data.task(fineArguments, seed: fine.seed, recorded: nil)
         let comparison = try EvalCommand.compare(seeds: seeds, withProbe: false, source: sourceFile, sourcePath: sourceURL.path, data: all,
-                                                 dataSource: data, selection: DataSelection(classes: Array(5...9), perClass: 10, seed: 0),
+                                                 dataSource: targetTask.0, selection: targetTask.1.selection,
                                                  settings: fine, test: nil, log: say)
         let seconds = Date().timeIntervalSince(started)
-        if a[Self.json] {
+        if a[OutputOptions.json] {
             var o = comparison.jsonObject()
             o["source_validation_accuracy"] = preOutcome.bestValidationAccuracy ?? NSNull()
             o["wall_seconds"] = seconds

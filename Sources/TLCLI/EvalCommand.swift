@@ -7,41 +7,38 @@ import TLData
 struct EvalCommand: Command {
     enum Baseline: String, ChoiceArgument { case scratch, probe }
 
-    static let model = Option<String>("model", short: "m", valueName: "checkpoint", help: "The checkpoint to evaluate.")
-    static let data = OptionalOption<String>("data", valueName: "source",
-        help: "Test data (default: the checkpoint's own data, minus every sample it trained on).")
-    static let classes = OptionalOption<String>("classes", valueName: "list", help: "Class subset of --data (default: the checkpoint's).")
+    static let model = SharedOptions.model(.checkpoint("to evaluate"))
     static let baseline = RepeatedOption<Baseline>("baseline",
         help: "Compare with the same architecture trained from scratch (scratch) and/or a linear probe on frozen source features (probe).")
     static let scratchModel = OptionalOption<String>("scratch-model", valueName: "spec.json",
         help: "Train this architecture for the scratch baseline instead of the checkpoint's own (e.g. Models/transformer.json; token models build a word vocabulary from their training split).")
-    static let seeds = Option<Int>("seeds", default: 3, help: "Seeds per side for the baseline comparison.")
+    static let seeds = SharedOptions.seeds(default: 3)
     static let failOnNegative = Flag("fail-on-negative", help: "Exit with status 3 when the verdict is negative transfer.")
-    static let json = Flag("json", help: "Print every figure, per seed, as JSON on stdout.")
-    static let quiet = Flag("quiet", short: "q", help: "No progress messages.")
+    static let data = DataOptions(role: .evaluation)
+    static let compute = ComputeOptions()
+    static let output = OutputOptions(product: .none)
 
     var name: String { "eval" }
     var abstract: String { "Evaluate a checkpoint and check whether transfer helped." }
     var discussion: String {
         """
         Reports accuracy, macro-F1, per-class precision and recall, the confusion matrix, mean loss and \
-        expected calibration error (15 bins). With --baseline scratch it re-runs the fine-tuning and trains \
+        expected calibration error (15 bins) on held-out data: by default the samples of the checkpoint's own \
+        data that it neither trained nor validated on (the few-shot remainder, or else its validation split), \
+        or every sample of --test-data. With --baseline scratch it re-runs the fine-tuning and trains \
         the same architecture from scratch on the same target data with the same settings, over --seeds seeds, \
         and reports the transfer gain with a 95% confidence interval and a verdict: positive transfer, \
         no significant difference, or negative transfer (exit status 3 with --fail-on-negative).
         Example: tl eval --model target.safetensors --baseline scratch --seeds 3
         """
     }
-    var arguments: [any ArgumentDefinition] {
-        [Self.model, Self.data, Self.classes, Self.baseline, Self.scratchModel, Self.seeds, Self.failOnNegative, TrainingOptions.threads, Self.json, Self.quiet]
-    }
+    var arguments: [any ArgumentDefinition] { [Self.model, Self.baseline, Self.scratchModel, Self.seeds, Self.failOnNegative] }
+    var groups: [any OptionGroup] { [Self.data, Self.compute, Self.output] }
 
     func run(_ a: ParsedArguments, context: CommandContext) throws -> ExitCode {
-        try TrainingOptions.applyThreads(a)
-        guard a[Self.seeds] >= 1, a[Self.seeds] <= 100 else {
-            throw UsageError(.invalidValue(option: "--seeds", expected: "an integer from 1 to 100", got: String(a[Self.seeds])))
-        }
-        let url = URL(fileURLWithPath: a[Self.model])
+        let seedCount = try Check.within(SharedOptions.seedRange, a[Self.seeds], Self.seeds)
+        let modelPath = a.value(of: Self.model, as: String.self)!
+        let url = URL(fileURLWithPath: modelPath)
         let file = try SafeTensorsFile.read(from: url)
         var rng = SeededGenerator(seed: 0)
         let checkpoint = try Checkpoint.decode(file, path: url.path, rng: &rng)
@@ -50,34 +47,29 @@ struct EvalCommand: Command {
             // Checked before any work: a baseline re-runs the fine-tuning this checkpoint records.
             throw TrainingError("--baseline needs a checkpoint written by 'tl finetune' (it records the source checkpoint, data and settings)")
         }
-        let log: (String) -> Void = { if !a[Self.quiet] && !a[Self.json] { context.printError($0) } }
+        let showsProgress = Self.output.showsProgress(a)
+        let log: (String) -> Void = { if showsProgress { context.printError($0) } }
+        let batchSize = try ComputeOptions.batchSize(a)
 
         // The test set.
         let trainingSource = try info.data.map { try DataSource.parse($0, option: "checkpoint data") }
-        let dataSource = try a[Self.data].map(TrainingOptions.parseDataArgument) ?? trainingSource
-        guard let dataSource else { throw UsageError(.missingRequired("required option --data <source> (the checkpoint records no data)")) }
-        let all = try dataSource.load()
-        let sameSource = dataSource == trainingSource
-        let classList = try a[Self.classes].map { try ClassSelection.resolve($0, classNames: all.classNames) }
-            ?? (sameSource ? info.selection?.classes : nil)
-        let selection = DataSelection(classes: classList, perClass: sameSource ? info.selection?.perClass : nil,
-                                      seed: info.selection?.seed ?? info.seed)
-        let task = try TaskData.select(all, source: dataSource, selection: selection)
-        var testRaw = task.selected
-        if sameSource {
-            if selection.perClass != nil {
-                testRaw = task.rest
-                log("test set: \(testRaw.count) samples of \(dataSource) not used for training (\(task.selected.count) training samples left out)")
-            } else {
-                log("warning: --data is the data the model was trained on; these figures are not a held-out test")
-            }
+        let explicitTestSource = try Self.data.testSource(a)
+        if explicitTestSource != nil, try Self.data.source(a) != nil {
+            throw UsageError("--data and --test-data exclude each other: --test-data is scored whole, --data has its training samples left out")
         }
+        guard let dataSource = try explicitTestSource ?? Self.data.source(a) ?? trainingSource else {
+            throw UsageError(.missingRequired("required option --test-data <source> (the checkpoint records no data)"))
+        }
+        let all = try dataSource.load()
+        let sameSource = explicitTestSource == nil && dataSource == trainingSource
+        let testRaw = try Self.heldOut(all, source: dataSource, sameSource: sameSource, info: info,
+                                       classes: a[DataOptions.classes], log: log)
         guard testRaw.classNames == info.classNames else {
             throw TrainingError("test classes \(testRaw.classNames.joined(separator: ",")) do not match the model's classes \(info.classNames.joined(separator: ",")) (use --classes)")
         }
         guard testRaw.count > 0 else { throw TrainingError("the test set is empty") }
         let test = try TrainingPipeline.prepareForEvaluation(testRaw, model: checkpoint.model, info: info)
-        let metrics = try TrainingPipeline.evaluate(checkpoint.model, data: test)
+        let metrics = try TrainingPipeline.evaluate(checkpoint.model, data: test, batchSize: batchSize)
 
         var output: [String: Any] = ["checkpoint": url.path, "test_samples": test.count, "metrics": metrics.jsonObject(classNames: info.classNames)]
         var text = [EvalReport.metricsTable(metrics, classNames: info.classNames, title: "\(url.lastPathComponent) on \(test.count) test samples")]
@@ -100,8 +92,8 @@ struct EvalCommand: Command {
             if let scratchSpec, !baselines.contains(.scratch) {
                 throw UsageError(.invalidValue(option: "--scratch-model", expected: "to be used with --baseline scratch", got: scratchSpec.name))
             }
-            if let scratchSpec { log("scratch baseline: architecture '\(scratchSpec.name)' from \(a[Self.scratchModel]!)") }
-            let seeds = (0..<a[Self.seeds]).map { info.seed &+ UInt64($0) }
+            if let scratchSpec, let path = a[Self.scratchModel] { log("scratch baseline: architecture '\(scratchSpec.name)' from \(path)") }
+            let seeds = (0..<seedCount).map { info.seed &+ UInt64($0) }
             let report = try Self.compare(seeds: seeds, withProbe: baselines.contains(.probe), source: parentFile, sourcePath: parent,
                                           data: trainingData, dataSource: trainingSource, selection: trainSelection,
                                           settings: settings, test: explicitTest, scratchSpec: scratchSpec, log: log)
@@ -109,8 +101,35 @@ struct EvalCommand: Command {
             output["baseline"] = report.jsonObject()
             if report.gain.verdict == .negative && a[Self.failOnNegative] { exit = ExitCode(3) }
         }
-        if a[Self.json] { context.print(jsonText(output)) } else { context.print(text.joined(separator: "\n\n")) }
+        if a[OutputOptions.json] { context.print(jsonText(output)) } else { context.print(text.joined(separator: "\n\n")) }
         return exit
+    }
+
+    /// The samples to score. Another data source: all of it (after `--classes`). The
+    /// checkpoint's own data: only what it never trained on — the few-shot remainder, or else
+    /// the validation split its run held out (the same stratified split, recomputed); when it
+    /// trained on everything there is no honest test set here, and that is an error.
+    static func heldOut(_ all: Dataset, source: DataSource, sameSource: Bool, info: CheckpointInfo, classes: String?,
+                        log: (String) -> Void) throws -> Dataset {
+        if !sameSource {
+            let selected = try classes.map { try ClassSelection.resolve($0, classNames: all.classNames) }
+            return try selected.map { try all.selectingClasses($0) } ?? all
+        }
+        let recorded = info.selection ?? DataSelection(classes: nil, perClass: nil, seed: info.seed)
+        let classList = try classes.map { try ClassSelection.resolve($0, classNames: all.classNames) } ?? recorded.classes
+        let task = try TaskData.select(all, source: source, selection: DataSelection(classes: classList, perClass: recorded.perClass, seed: recorded.seed))
+        if recorded.perClass != nil {
+            log("test set: \(task.rest.count) samples of \(source) not used for training (\(task.selected.count) training samples left out)")
+            return task.rest
+        }
+        if info.labelsShuffled == true {
+            throw TrainingError("\(source): the model trained on shuffled labels, so its validation split cannot be recomputed; pass --test-data SOURCE")
+        }
+        if let settings = info.settings, let validation = try TrainingPipeline.split(task.selected, settings: settings).validation {
+            log("test set: the \(validation.count) samples of \(source) held out for validation in training (they chose the best epoch, so the figures lean optimistic; --test-data scores an independent set)")
+            return validation
+        }
+        throw TrainingError("\(source): the model trained on every sample of its data (no --per-class draw, no validation split), so none is held out; pass --test-data SOURCE (e.g. a test split) or --data with other data")
     }
 
     /// Fine-tuning vs scratch (and optionally a probe), paired by seed.
@@ -124,8 +143,7 @@ struct EvalCommand: Command {
                 let run = try Experiments.run(kind, seed: seed, source: source, sourcePath: sourcePath, data: data,
                                               dataSource: dataSource, selection: selection, settings: settings, test: test,
                                               scratchSpec: kind == .scratch ? scratchSpec : nil)
-                log(String(format: "  %@ seed %llu: accuracy %.4f (%d train, %d test, %.1f s)", kind.rawValue, seed,
-                           run.metrics.accuracy, run.trainCount, run.testCount, run.seconds))
+                log("  \(kind.rawValue) seed \(seed): accuracy \(percent(run.metrics.accuracy)) (\(run.trainCount) train, \(run.testCount) test, \(fixed(run.seconds, 1)) s)")
                 runs.append(run)
             }
         }

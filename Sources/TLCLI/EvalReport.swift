@@ -21,11 +21,9 @@ enum EvalReport {
     }
 
     static func metricsTable(_ m: ClassificationMetrics, classNames: [String], title: String) -> String {
-        var lines = [title,
-                     String(format: "  accuracy     %.4f", m.accuracy),
-                     String(format: "  macro-F1     %.4f", m.macroF1),
-                     String(format: "  mean loss    %.4f", m.meanLoss),
-                     String(format: "  ECE (15 bins) %.4f", m.expectedCalibrationError), ""]
+        let summary = [["accuracy", percent(m.accuracy)], ["macro-F1", fixed(m.macroF1, 4)],
+                       ["mean loss", fixed(m.meanLoss, 4)], ["ECE (15 bins)", fixed(m.expectedCalibrationError, 4)]]
+        var lines = [title] + table(summary).split(separator: "\n").map { "  " + $0 } + [""]
         var rows = [["class", "precision", "recall", "f1", "support"]]
         for (i, name) in classNames.enumerated() {
             rows.append([name, String(format: "%.3f", m.precision[i]), String(format: "%.3f", m.recall[i]),

@@ -8,9 +8,10 @@ import TLData
 struct FinetuneCommand: Command {
     enum HeadPolicy: String, ChoiceArgument { case auto, new, keep }
 
-    static let from = OptionalOption<String>("from", valueName: "checkpoint", help: "The pretrained checkpoint to start from (recorded in the resume file with --resume).")
+    static let from = OptionalOption<String>("from", valueName: "checkpoint", requiredUnless: ["resume"],
+        help: "The pretrained checkpoint to start from.")
     static let freeze = RepeatedOption<String>("freeze", valueName: "blocks",
-        help: "Freeze top-level blocks: 0..3, 0...3, 0..<4, 2, 1,3, none or all-but-head (repeatable).")
+        help: "Freeze top-level blocks: 0..3, 0...3, 0..<4, 2, 1,3, none or all-but-head.")
     static let freezePath = RepeatedOption<String>("freeze-path", valueName: "glob", help: "Freeze parameters whose dotted path matches (after --freeze, in order).")
     static let unfreezePath = RepeatedOption<String>("unfreeze-path", valueName: "glob", help: "Unfreeze parameters whose dotted path matches (in order).")
     static let head = Option<HeadPolicy>("head", default: .auto,
@@ -21,7 +22,11 @@ struct FinetuneCommand: Command {
     static let probeEpochs = Option<Int>("probe-epochs", default: 0, help: "Train the new head alone for N epochs first (linear probing), then fine-tune.")
     static let noCache = Flag("no-cache", help: "Do not cache the outputs of a frozen, deterministic prefix.")
     static let dryRun = Flag("dry-run", help: "Print the plan (blocks, freezing, BatchNorm mode, learning rates) and train nothing.")
-    static let resume = OptionalOption<String>("resume", valueName: "file", help: "Continue an interrupted run from its .resume.safetensors file.")
+    static let data = DataOptions(role: .training)
+    static let resume = ResumeOptions()
+    static let training = TrainingOptions()
+    static let compute = ComputeOptions()
+    static let output = OutputOptions(product: .checkpoint(requiredUnless: ["dry-run"]))
 
     var name: String { "finetune" }
     var abstract: String { "Fine-tune a pretrained checkpoint on a small target dataset." }
@@ -34,33 +39,40 @@ struct FinetuneCommand: Command {
         """
     }
     var arguments: [any ArgumentDefinition] {
-        [Self.from, TrainingOptions.out] + TrainingOptions.dataArguments
-            + [Self.freeze, Self.freezePath, Self.unfreezePath, Self.head, Self.lrDecay, Self.unfreezeEvery, Self.probeEpochs,
-               Self.noCache, Self.dryRun, Self.resume] + TrainingOptions.common
+        [Self.from, Self.freeze, Self.freezePath, Self.unfreezePath, Self.head, Self.lrDecay, Self.unfreezeEvery, Self.probeEpochs,
+         Self.noCache, Self.dryRun]
     }
+    var groups: [any OptionGroup] { [Self.data, Self.resume, Self.training, Self.compute, Self.output] }
 
-    func run(_ a: ParsedArguments, context: CommandContext) throws -> ExitCode {
-        var settings = try TrainingOptions.settings(a)
-        settings.freeze = a[Self.freeze]
+    /// The run's settings: the training group's plus the fine-tuning options (freezing, learning-rate
+    /// decay, unfreezing, probing, caching). The demo builds its settings with this too.
+    static func settings(_ a: ParsedArguments) throws -> TrainingSettings {
+        var settings = try training.settings(a)
+        settings.freeze = a[freeze]
         settings.pathRules = a.sequence.compactMap { item in
             guard item.name == "freeze-path" || item.name == "unfreeze-path", let glob = item.value as? String else { return nil }
             return TrainingSettings.PathRule(pattern: glob, freeze: item.name == "freeze-path")
         }
-        if let d = a[Self.lrDecay] {
+        if let d = a[lrDecay] {
             guard d > 0, d <= 1 else { throw UsageError(.invalidValue(option: "--lr-decay", expected: "a factor in (0, 1]", got: "\(d)")) }
             settings.learningRateDecay = d
         }
-        if let n = a[Self.unfreezeEvery] {
+        if let n = a[unfreezeEvery] {
             guard n >= 1 else { throw UsageError(.invalidValue(option: "--unfreeze-every", expected: "a positive integer", got: String(n))) }
             settings.unfreezeEvery = n
         }
-        guard a[Self.probeEpochs] >= 0 else { throw UsageError(.invalidValue(option: "--probe-epochs", expected: "an integer ≥ 0", got: String(a[Self.probeEpochs]))) }
-        settings.probeEpochs = a[Self.probeEpochs]
-        settings.useCache = !a[Self.noCache]
-        let dryRun = a[Self.dryRun]
-        let out = dryRun ? URL(fileURLWithPath: "/dev/null") : try TrainingOptions.outputURL(a)
+        guard a[probeEpochs] >= 0 else { throw UsageError(.invalidValue(option: "--probe-epochs", expected: "an integer ≥ 0", got: String(a[probeEpochs]))) }
+        settings.probeEpochs = a[probeEpochs]
+        settings.useCache = !a[noCache]
+        return settings
+    }
 
-        let resumed = try a[Self.resume].map(ResumeFile.load)
+    func run(_ a: ParsedArguments, context: CommandContext) throws -> ExitCode {
+        var settings = try Self.settings(a)
+        let dryRun = a[Self.dryRun]
+        let out = Self.output.outURL(a) ?? URL(fileURLWithPath: "/dev/null")
+
+        let resumed = try Self.resume.load(a)
         let resumedCheckpoint = resumed?.checkpoint
         if let resumed { settings = resumed.snapshot.state.settings }
 
@@ -70,7 +82,7 @@ struct FinetuneCommand: Command {
         let fromURL = URL(fileURLWithPath: fromPath)
         let sourceFile = try SafeTensorsFile.read(from: fromURL)
         let source = try Checkpoint.header(of: sourceFile, path: fromURL.path)
-        let (data, task) = try TrainingOptions.task(a, settings: settings, recorded: resumedCheckpoint?.info)
+        let (data, task) = try Self.data.task(a, seed: settings.seed, recorded: resumedCheckpoint?.info)
         let targetClasses = task.selected.classNames
         let replaceHead: Bool
         switch a[Self.head] {
@@ -105,7 +117,7 @@ struct FinetuneCommand: Command {
                                               validationCount: prepared.validation?.count ?? 0))
             return .success
         }
-        if !a[TrainingOptions.quiet] {
+        if Self.output.showsProgress(a) {
             let frozenCount = model.parameters().filter(\.isFrozen).reduce(0) { $0 + $1.count }
             context.printError("finetune \(fromURL.lastPathComponent) on \(task.selected.source): \(prepared.train.count) training, \(prepared.validation?.count ?? 0) validation samples; head \(replaceHead ? "replaced (\(targetClasses.count) classes)" : "kept"); \(frozenCount) of \(model.parameterCount) parameters frozen")
         }
@@ -120,15 +132,15 @@ struct FinetuneCommand: Command {
         info.parent = fromURL.path
         info.frozenBlocks = frozenBlocks
         let trainer = try Trainer(model: model, settings: settings, train: prepared.train, validation: prepared.validation)
-        let runner = TrainingRunner(context: context, quiet: a[TrainingOptions.quiet], json: a[TrainingOptions.json])
+        let runner = TrainingRunner(context: context, output: Self.output, arguments: a)
         let resumeURL = TrainingRunner.resumeURL(for: out)
         let outcome = try runner.run(trainer, resume: resumed?.snapshot) { snapshot in
             try writeResume(snapshot, model: model, info: info, to: resumeURL)
         }
         let verification = try FrozenVerification.check(model: model, against: sourceFile, path: fromURL.path,
                                                          skipPrefix: replaceHead ? model.pathPrefix(ofBlock: model.headIndex) : nil)
-        if !a[TrainingOptions.quiet] && !a[TrainingOptions.json] { context.printError(verification.message) }
-        return try finish(outcome, model: model, info: info, out: out, resumeURL: resumeURL, arguments: a, context: context,
+        if Self.output.showsProgress(a) { context.printError(verification.message) }
+        return try finish(outcome, model: model, info: info, out: out, resumeURL: resumeURL, arguments: a, output: Self.output, context: context,
                           extraSummary: ["frozen_tensors_verified": verification.tensorCount, "frozen_values_verified": verification.valueCount])
     }
 }

@@ -6,11 +6,11 @@ enum HelpRenderer {
     /// "tl inspect <file> [--json] [--limit <int>] [--sort <name|offset|size>]"
     static func usage(toolName: String, command: any Command) -> String {
         var parts = ["\(toolName) \(command.name)"]
-        let infos = command.arguments.map(\.info)
+        let infos = command.allArguments.map(\.info)
         for info in infos where info.kind != .positional {
             var text = info.kind == .flag ? "--\(info.name)" : "--\(info.name) <\(info.valueName)>"
             if info.isRepeatable && info.kind == .option { text += " ..." }
-            parts.append(info.isRequired ? text : "[\(text)]")
+            parts.append(info.isShownAsRequired ? text : "[\(text)]")
         }
         for info in infos where info.kind == .positional {
             parts.append(info.isRequired ? info.displayName : "[\(info.displayName)]")
@@ -22,7 +22,7 @@ enum HelpRenderer {
         var out = "OVERVIEW: \(command.abstract)\n"
         if !command.discussion.isEmpty { out += "\n" + wrap(command.discussion, indent: 0) + "\n" }
         out += "\n" + wrapUsage(usage(toolName: toolName, command: command)) + "\n"
-        let infos = command.arguments.map(\.info)
+        let infos = command.allArguments.map(\.info)
         let positionals = infos.filter { $0.kind == .positional }
         if !positionals.isEmpty {
             out += "\nARGUMENTS:\n"
@@ -36,6 +36,9 @@ enum HelpRenderer {
             out += row(label, describe(info))
         }
         out += row("-h, --help", "Show help information.")
+        for section in command.groups.compactMap(\.helpSection) {
+            out += "\n\(section.title):\n" + section.body + (section.body.hasSuffix("\n") ? "" : "\n")
+        }
         return out
     }
 
@@ -88,6 +91,9 @@ enum HelpRenderer {
     static func describe(_ info: ArgumentInfo) -> String {
         var text = info.help
         if info.isRepeatable && info.kind == .option { text += " (may be repeated)" }
+        if !info.requiredUnless.isEmpty {
+            text += " (required unless " + info.requiredUnless.map { "--\($0)" }.joined(separator: " or ") + ")"
+        }
         if let defaultText = info.defaultText { text += " (default: \(defaultText))" }
         return text
     }
@@ -108,6 +114,11 @@ enum HelpRenderer {
         let pad = String(repeating: " ", count: indent)
         var lines: [String] = []
         for paragraph in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            // Indented lines (examples, command lines) are shown as written.
+            if paragraph.hasPrefix("  ") {
+                lines.append(pad + paragraph)
+                continue
+            }
             var line = ""
             for word in paragraph.split(separator: " ") {
                 if !line.isEmpty && indent + line.count + 1 + word.count > width {

@@ -5,10 +5,9 @@ import TLTransfer
 /// `tl import DIR --out FILE`: a Hugging Face BERT folder as a `tl` checkpoint.
 struct ImportCommand: Command {
     static let folder = Positional<String>("folder", help: "A Hugging Face model folder: config.json, model.safetensors, vocab.txt.")
-    static let out = Option<String>("out", short: "o", valueName: "file", help: "Where to write the checkpoint (.safetensors).")
     static let tokens = Option<Int>("tokens", default: 128,
         help: "Input length of the imported model: texts are truncated/padded to this many WordPiece tokens (capped at max_position_embeddings).")
-    static let quiet = Flag("quiet", short: "q", help: "No summary on stderr.")
+    static let output = OutputOptions(product: .requiredCheckpoint)
 
     var name: String { "import" }
     var abstract: String { "Import a Hugging Face BERT encoder (e.g. all-MiniLM-L6-v2) as a tl checkpoint." }
@@ -23,19 +22,12 @@ struct ImportCommand: Command {
         Example: tl import data/all-MiniLM-L6-v2 --out minilm.safetensors && tl finetune --from minilm.safetensors --freeze 0..6 ...
         """
     }
-    var arguments: [any ArgumentDefinition] { [Self.folder, Self.out, Self.tokens, Self.quiet] }
+    var arguments: [any ArgumentDefinition] { [Self.folder, Self.tokens] }
+    var groups: [any OptionGroup] { [Self.output] }
 
     func run(_ a: ParsedArguments, context: CommandContext) throws -> ExitCode {
-        let outPath = a[Self.out]
-        guard outPath.hasSuffix(".safetensors") else {
-            throw UsageError(.invalidValue(option: "--out", expected: "a .safetensors file name", got: outPath))
-        }
-        let outURL = URL(fileURLWithPath: outPath)
-        let parent = outURL.deletingLastPathComponent().path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: parent.isEmpty ? "." : parent, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw UsageError(.invalidValue(option: "--out", expected: "a path in an existing folder", got: outPath))
-        }
+        let outURL = Self.output.outURL(a)!
+        let outPath = outURL.path
         guard a[Self.tokens] >= 2, a[Self.tokens] <= 65_536 else {
             throw UsageError(.invalidValue(option: "--tokens", expected: "an integer from 2 to the model's positions", got: String(a[Self.tokens])))
         }
@@ -43,7 +35,11 @@ struct ImportCommand: Command {
         var checkpoint = result.checkpoint
         checkpoint.info.command = TrainingOptions.commandLine
         try checkpoint.write(to: outURL)
-        if !a[Self.quiet] {
+        if a[OutputOptions.json] {
+            let model = checkpoint.model
+            context.print(jsonText(["checkpoint": outPath, "parameters": model.parameterCount, "vocabulary": checkpoint.info.vocabulary?.count ?? 0,
+                                    "blocks": model.spec.blocks.map(\.name), "ignored": result.ignored]))
+        } else if Self.output.showsProgress(a) {
             let model = checkpoint.model
             let blocks = model.spec.blocks.map(\.name).joined(separator: ", ")
             context.printError("imported \(a[Self.folder]): \(grouped(model.parameterCount)) parameters, \(checkpoint.info.vocabulary?.count ?? 0)-token WordPiece vocabulary, input \(model.spec.input.summary); blocks \(blocks)")

@@ -9,7 +9,7 @@ public struct InspectCommand: Command {
     }
 
     static let file = Positional<String>("file", help: "The .safetensors checkpoint or .json model spec to describe.")
-    static let json = Flag("json", help: "Print a JSON description instead of a table.")
+    static let output = OutputOptions(product: .none)
     static let limit = OptionalOption<Int>("limit", short: "n", help: "List at most this many tensors (all by default).")
     static let sort = Option<SortOrder>("sort", default: .offset,
                                          help: "Order of the tensor list: by position in the file, by name, or largest first.")
@@ -24,14 +24,15 @@ public struct InspectCommand: Command {
         so it is fast on large checkpoints. A malformed file is reported as one error line and exit status 1.
         """
     }
-    public var arguments: [any ArgumentDefinition] { [Self.file, Self.json, Self.limit, Self.sort] }
+    public var arguments: [any ArgumentDefinition] { [Self.file, Self.limit, Self.sort] }
+    public var groups: [any OptionGroup] { [Self.output] }
 
     public func run(_ arguments: ParsedArguments, context: CommandContext) throws -> ExitCode {
         let limit = arguments[Self.limit]
         if let limit, limit < 0 { throw UsageError(.invalidValue(option: "--limit", expected: "a count of 0 or more", got: String(limit))) }
         let path = arguments[Self.file]
         let url = URL(fileURLWithPath: path)
-        if url.pathExtension.lowercased() == "json" { return try inspectSpec(url, json: arguments[Self.json], context: context) }
+        if url.pathExtension.lowercased() == "json" { return try inspectSpec(url, json: arguments[OutputOptions.json], context: context) }
         let header: SafeTensorsHeader
         do { header = try SafeTensorsHeader.read(from: url) } catch let error as SafeTensorsError {
             // Name the file as the user typed it, not as an absolute path.
@@ -50,7 +51,7 @@ public struct InspectCommand: Command {
             let info = header.metadata[Checkpoint.infoKey].flatMap { try? JSONDecoder().decode(CheckpointInfo.self, from: Data($0.utf8)) }
             blocks = try BlockTable.rows(spec: spec, classes: info?.classNames.count ?? 1, vocab: info?.vocabulary?.count ?? 0)
         }
-        if arguments[Self.json] {
+        if arguments[OutputOptions.json] {
             context.print(try jsonDescription(url: url, header: header, shown: shown, blocks: blocks))
         } else {
             if let blocks { context.print(BlockTable.text(blocks, note: "(blocks are what --freeze indexes)") + "\n") }

@@ -5,10 +5,14 @@ import TLData
 
 /// `tl pretrain`: trains an architecture from `Models/*.json` on source data.
 struct PretrainCommand: Command {
-    static let model = OptionalOption<String>("model", short: "m", valueName: "spec", help: "Architecture spec (e.g. Models/lenet.json); not needed with --resume.")
-    static let resume = OptionalOption<String>("resume", valueName: "file", help: "Continue an interrupted run from its .resume.safetensors file.")
+    static let model = SharedOptions.model(.spec)
     static let shuffleLabels = Flag("shuffle-labels",
         help: "Control run: randomly permute the training labels (seeded), so the model learns nothing transferable.")
+    static let data = DataOptions(role: .training)
+    static let resume = ResumeOptions()
+    static let training = TrainingOptions()
+    static let compute = ComputeOptions()
+    static let output = OutputOptions(product: .requiredCheckpoint)
 
     var name: String { "pretrain" }
     var abstract: String { "Train an architecture from a spec on a source dataset." }
@@ -20,22 +24,26 @@ struct PretrainCommand: Command {
         Example: tl pretrain --model Models/lenet.json --data mnist5k --classes 0-4 --out source.safetensors
         """
     }
-    var arguments: [any ArgumentDefinition] {
-        [Self.model, TrainingOptions.out] + TrainingOptions.dataArguments + [Self.resume, Self.shuffleLabels] + TrainingOptions.common
-    }
+    var arguments: [any ArgumentDefinition] { [Self.model, Self.shuffleLabels] }
+    var groups: [any OptionGroup] { [Self.data, Self.resume, Self.training, Self.compute, Self.output] }
 
     func run(_ a: ParsedArguments, context: CommandContext) throws -> ExitCode {
-        var settings = try TrainingOptions.settings(a)
-        let out = try TrainingOptions.outputURL(a)
-        let resumedFile = try a[Self.resume].map(ResumeFile.load)
+        var settings = try Self.training.settings(a)
+        let out = Self.output.outURL(a)!
+        let resumedFile = try Self.resume.load(a)
         let resumed = resumedFile?.checkpoint
         if let resumedFile { settings = resumedFile.snapshot.state.settings }
-        var model: TransferModel
-        guard let specPath = a[Self.model] ?? (resumed != nil ? "" : nil) else {
-            throw UsageError(.missingRequired("required option --model <spec>"))
+        let spec: ModelSpec
+        if let resumed {
+            spec = resumed.model.spec
+        } else {
+            let specPath = a.value(of: Self.model, as: String.self)!
+            if specPath.hasSuffix(".safetensors") {
+                throw UsageError.invalid("--model", expected: "an architecture spec (.json): pretrain starts from random weights; to start from the weights of \(specPath) use 'tl finetune --from \(specPath)'", got: specPath)
+            }
+            spec = try ModelSpec.load(from: URL(fileURLWithPath: specPath))
         }
-        let spec = try resumed?.model.spec ?? ModelSpec.load(from: URL(fileURLWithPath: specPath))
-        var (source, task) = try TrainingOptions.task(a, settings: settings, recorded: resumed?.info)
+        var (source, task) = try Self.data.task(a, seed: settings.seed, recorded: resumed?.info)
         let shuffled = a[Self.shuffleLabels] || resumed?.info.labelsShuffled == true
         if shuffled {
             var shuffleRNG = SeededGenerator(seed: settings.seed &+ 99)
@@ -45,9 +53,9 @@ struct PretrainCommand: Command {
         let prepared = try TrainingPipeline.prepare(task.selected, spec: spec, settings: settings,
                                                     encoding: resumed.flatMap { TextEncoding.from(kind: $0.info.tokenizer, vocabulary: $0.info.vocabulary) })
         var rng = SeededGenerator(seed: settings.seed)
-        model = try resumed?.model ?? TransferModel(spec: spec, classCount: prepared.classNames.count,
-                                                      vocabularySize: prepared.encoding?.vocabulary.count ?? 0, rng: &rng)
-        if !a[TrainingOptions.quiet] {
+        let model = try resumed?.model ?? TransferModel(spec: spec, classCount: prepared.classNames.count,
+                                                        vocabularySize: prepared.encoding?.vocabulary.count ?? 0, rng: &rng)
+        if Self.output.showsProgress(a) {
             context.printError("pretrain \(spec.name) on \(task.selected.source): \(prepared.train.count) training, \(prepared.validation?.count ?? 0) validation samples, \(prepared.classNames.count) classes, \(model.parameterCount) parameters")
         }
         var info = CheckpointInfo(kind: "pretrain", classNames: prepared.classNames, seed: settings.seed)
@@ -60,12 +68,12 @@ struct PretrainCommand: Command {
         info.vocabulary = prepared.encoding?.vocabulary
         info.tokenizer = prepared.encoding?.kind
         let trainer = try Trainer(model: model, settings: settings, train: prepared.train, validation: prepared.validation)
-        let runner = TrainingRunner(context: context, quiet: a[TrainingOptions.quiet], json: a[TrainingOptions.json])
+        let runner = TrainingRunner(context: context, output: Self.output, arguments: a)
         let resumeURL = TrainingRunner.resumeURL(for: out)
         let outcome = try runner.run(trainer, resume: resumedFile?.snapshot) { snapshot in
             try writeResume(snapshot, model: model, info: info, to: resumeURL)
         }
-        return try finish(outcome, model: model, info: info, out: out, resumeURL: resumeURL, arguments: a, context: context)
+        return try finish(outcome, model: model, info: info, out: out, resumeURL: resumeURL, arguments: a, output: Self.output, context: context)
     }
 }
 
@@ -80,7 +88,7 @@ func writeResume(_ snapshot: TrainingSnapshot, model: TransferModel, info: Check
 /// Common ending of pretrain/finetune: handle divergence and interruption, write the
 /// checkpoint, print the summary. Returns the exit code.
 func finish(_ outcome: TrainingOutcome, model: TransferModel, info: CheckpointInfo, out: URL, resumeURL: URL,
-            arguments a: ParsedArguments, context: CommandContext, extraSummary: [String: Any] = [:],
+            arguments a: ParsedArguments, output: OutputOptions, context: CommandContext, extraSummary: [String: Any] = [:],
             afterWrite: (() throws -> Void)? = nil) throws -> ExitCode {
     var info = info
     info.validationAccuracy = outcome.bestValidationAccuracy
@@ -96,13 +104,13 @@ func finish(_ outcome: TrainingOutcome, model: TransferModel, info: CheckpointIn
     try afterWrite?()
     if outcome.interrupted {
         context.printError("interrupted: saved the best-so-far weights to \(out.path); continue with --resume \(resumeURL.path)")
-        if a[TrainingOptions.json] { context.print(jsonText(outcome.summary(checkpoint: out.path, extra: extraSummary))) }
+        if a[OutputOptions.json] { context.print(jsonText(outcome.summary(checkpoint: out.path, extra: extraSummary))) }
         return .interrupted
     }
     try? FileManager.default.removeItem(at: resumeURL)
-    if a[TrainingOptions.json] {
+    if a[OutputOptions.json] {
         context.print(jsonText(outcome.summary(checkpoint: out.path, extra: extraSummary)))
-    } else if !a[TrainingOptions.quiet] {
+    } else if output.showsProgress(a) {
         let v = outcome.bestValidationAccuracy.map { ", validation accuracy \(percent($0)) (epoch \(outcome.bestEpoch))" } ?? ""
         context.printError("wrote \(out.path)\(v); \(Int(outcome.samplesPerSecond)) samples/s, \(String(format: "%.1f", outcome.wallSeconds)) s")
     }

@@ -6,8 +6,13 @@ import TLTensor
 /// JSON summary.
 struct TrainingRunner {
     let context: CommandContext
+    /// No progress bar or lines (`--quiet` or `--json`).
     let quiet: Bool
-    let json: Bool
+
+    init(context: CommandContext, output: OutputOptions, arguments: ParsedArguments) {
+        self.context = context
+        self.quiet = !output.showsProgress(arguments)
+    }
 
     /// Where the resumable state of a run writing `out` goes: `<out>.resume.safetensors`.
     static func resumeURL(for out: URL) -> URL {
@@ -27,8 +32,8 @@ struct TrainingRunner {
             progress.finishEpoch(TrainingProgress(epoch: s.epoch, totalEpochs: epochs, step: 0, totalSteps: 0,
                                                   loss: s.trainLoss, accuracy: s.trainAccuracy, samplesPerSecond: s.samplesPerSecond))
             if let va = s.validationAccuracy, let vl = s.validationLoss {
-                progress.message(String(format: "epoch %d: validation accuracy %.4f, loss %.4f%@", s.epoch, va, vl,
-                                        s.cachedBlocks > 0 ? " (blocks 0–\(s.cachedBlocks - 1) cached)" : ""))
+                progress.message("epoch \(s.epoch): validation accuracy \(percent(va)), loss \(fixed(vl, 4))"
+                                 + (s.cachedBlocks > 0 ? " (blocks 0–\(s.cachedBlocks - 1) cached)" : ""))
             }
         }
         events.message = { progress.message($0) }

@@ -20,15 +20,7 @@ public enum TrainingPipeline {
     /// training split only).
     public static func prepare(_ selected: Dataset, spec: ModelSpec, settings: TrainingSettings,
                                normalization: Normalization? = nil, encoding: TextEncoding? = nil) throws -> PreparedTask {
-        var train = selected, validation: Dataset? = nil
-        if settings.validationSplit > 0 {
-            guard settings.validationSplit < 1 else { throw TrainingError("--val-split must be in [0, 1), got \(settings.validationSplit)") }
-            if selected.classCounts().allSatisfy({ $0 >= 2 }) {
-                let split = try selected.stratifiedSplit(validationFraction: settings.validationSplit, seed: settings.seed &+ 17)
-                train = split.train
-                validation = split.validation
-            }
-        }
+        var (train, validation) = try split(selected, settings: settings)
         var textEncoding = encoding
         if case .tokens(let length) = spec.input {
             if textEncoding == nil {
@@ -46,6 +38,16 @@ public enum TrainingPipeline {
         train = try norm.apply(to: train)
         validation = try validation.map { try norm.apply(to: $0) }
         return PreparedTask(train: train, validation: validation, normalization: norm, encoding: nil, classNames: selected.classNames)
+    }
+
+    /// The stratified validation split `prepare` holds out (nil when the settings ask for none
+    /// or a class has fewer than two samples). `tl eval` recomputes it to find held-out samples.
+    public static func split(_ selected: Dataset, settings: TrainingSettings) throws -> (train: Dataset, validation: Dataset?) {
+        guard settings.validationSplit > 0 else { return (selected, nil) }
+        guard settings.validationSplit < 1 else { throw TrainingError("the validation split must be in [0, 1), got \(settings.validationSplit)") }
+        guard selected.classCounts().allSatisfy({ $0 >= 2 }) else { return (selected, nil) }
+        let split = try selected.stratifiedSplit(validationFraction: settings.validationSplit, seed: settings.seed &+ 17)
+        return (split.train, split.validation)
     }
 
     /// Makes evaluation data the same way a checkpoint's training data was made.
@@ -77,8 +79,8 @@ public enum TrainingPipeline {
     }
 
     /// Metrics of a model on prepared data.
-    public static func evaluate(_ model: TransferModel, data: Dataset) throws -> ClassificationMetrics {
-        let p = try predictProbabilities(model, data: data)
+    public static func evaluate(_ model: TransferModel, data: Dataset, batchSize: Int = 256) throws -> ClassificationMetrics {
+        let p = try predictProbabilities(model, data: data, batchSize: batchSize)
         return ClassificationMetrics(probabilities: p, labels: data.labels, classes: model.classCount)
     }
 }

@@ -24,13 +24,19 @@ struct FailingCommand: Command {
                                commands: [SampleTrainCommand(), FailingCommand(), InspectCommand()])
 
     @Test func rootHelpAndVersion() {
-        for words in [[], ["--help"], ["-h"], ["help"]] {
+        for words in [["--help"], ["-h"], ["help"]] {
             let result = runTool(tool, words)
             #expect(result.status == 0)
             #expect(result.stdout.contains("  pretrain                Train a model.\n"))
             #expect(result.stdout.contains("  inspect "))
             #expect(result.stderr.isEmpty)
         }
+        // A bare `tl` asked for nothing: the overview goes to stderr and the exit status is 2,
+        // so a script that forgot its command fails.
+        let bare = runTool(tool, [])
+        #expect(bare.status == 2)
+        #expect(bare.stdout.isEmpty)
+        #expect(bare.stderr.contains("  pretrain                Train a model.\n"))
         #expect(runTool(tool, ["--version"]).stdout == "tl 9.9.9\n")
     }
 

@@ -18,7 +18,7 @@ import TLTransfer
         #expect(inspect.stdout.contains("embeddings") && inspect.stdout.contains("layer1") && inspect.stdout.contains("pool"))
 
         let texts = ["The cat sat on the mat.", "It's fun!", "a big dog ran"]
-        let json = runTool(makeTool(), ["embed", "--model", checkpoint] + texts.flatMap { ["--text", $0] })
+        let json = runTool(makeTool(), ["embed", "--model", checkpoint, "--json"] + texts.flatMap { ["--text", $0] })
         #expect(json.status == 0, "\(json.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         #expect(object["dimension"] as? Int == 8)
@@ -29,7 +29,7 @@ import TLTransfer
         // --file: one text per non-empty line; --similarity as CSV.
         let lines = folder.appendingPathComponent("lines.txt")
         try (texts.joined(separator: "\n") + "\n\n").write(to: lines, atomically: true, encoding: .utf8)
-        let csv = runTool(makeTool(), ["embed", "--model", checkpoint, "--file", lines.path, "--similarity", "--format", "csv"])
+        let csv = runTool(makeTool(), ["embed", "--model", checkpoint, "--file", lines.path, "--similarity"])
         #expect(csv.status == 0, "\(csv.stderr)")
         let rows = csv.stdout.split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
         #expect(rows.count == 4)
@@ -40,9 +40,14 @@ import TLTransfer
 
         // Embeddings CSV to a file.
         let out = folder.appendingPathComponent("e.csv")
-        #expect(runTool(makeTool(), ["embed", "--model", checkpoint, "--text", "the dog", "--format", "csv", "--out", out.path]).status == 0)
+        #expect(runTool(makeTool(), ["embed", "--model", checkpoint, "--text", "the dog", "--out", out.path]).status == 0)
         let written = try String(contentsOf: out, encoding: .utf8)
         #expect(written.hasPrefix("text,e0,e1,") && written.contains("\nthe dog,"))
+        // A .json --out name writes JSON (the same as --json).
+        let outJSON = folder.appendingPathComponent("e.json")
+        #expect(runTool(makeTool(), ["embed", "--model", checkpoint, "--text", "the dog", "--out", outJSON.path]).status == 0)
+        let writtenJSON = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: outJSON)) as? [String: Any])
+        #expect(writtenJSON["texts"] as? [String] == ["the dog"])
 
         // Errors: no input (usage), bad checkpoint (one line, exit 1), bad import folder.
         #expect(runTool(makeTool(), ["embed", "--model", checkpoint]).status == 2)

@@ -1,0 +1,94 @@
+import TLTransfer
+import TLData
+
+/// Where a command's samples come from: `--data` (one grammar for every format, from the data
+/// layer's table of sources), `--classes`, and per role `--per-class` (training) or
+/// `--test-data` (evaluation). Help lists every format and its options, generated from the
+/// same table the parser runs on.
+struct DataOptions: OptionGroup {
+    enum Role: Sendable {
+        /// pretrain, finetune: `--data` is required unless `--resume` supplies the recorded data.
+        case training
+        /// eval: `--data` defaults to the checkpoint's own data; `--test-data` names a test set.
+        case evaluation
+        /// predict: `--data` is required.
+        case prediction
+    }
+
+    let role: Role
+
+    static let classes = OptionalOption<String>("classes", valueName: "list",
+        help: "Keep only these classes, relabelled 0… in this order (e.g. 5-9, or 0,2,4, or names).")
+    static let perClass = OptionalOption<Int>("per-class", valueName: "n",
+        help: "Few-shot: draw this many training samples per class (seeded).")
+    static let testData = OptionalOption<String>("test-data", valueName: "source",
+        help: "An independent test set (any data source): every sample is scored, none is left out.")
+
+    var data: any ArgumentDefinition {
+        switch role {
+        case .training:
+            return OptionalOption<String>("data", valueName: "source", requiredUnless: ["resume"],
+                                          help: "Training data: a data source (see DATA SOURCES).")
+        case .evaluation:
+            return OptionalOption<String>("data", valueName: "source",
+                help: "Data to draw the test set from (default: the checkpoint's own data); samples the model trained or validated on are left out. See DATA SOURCES.")
+        case .prediction:
+            return Option<String>("data", valueName: "source", help: "The samples to predict: a data source (see DATA SOURCES); labels, if any, are reported too.")
+        }
+    }
+
+    var arguments: [any ArgumentDefinition] {
+        switch role {
+        case .training: return [data, Self.classes, Self.perClass]
+        case .evaluation: return [data, Self.testData, Self.classes]
+        case .prediction: return [data, Self.classes]
+        }
+    }
+
+    var helpSection: (title: String, body: String)? {
+        // TODO(merge): generated from the data layer's table of sources.
+        ("DATA SOURCES", "  " + "mnist5k, digits, idx:DIR[@test], idx:IMAGES,LABELS, csv:FILE, npy:X.npy,Y.npy, npz:FILE, folder:DIR, text:FILE")
+    }
+
+    func prepare(_ a: ParsedArguments) throws {
+        _ = try source(a)
+        if role == .evaluation { _ = try testSource(a) }
+        if role == .training { _ = try perClass(a) }
+    }
+
+    /// The parsed `--data`, or nil when absent.
+    func source(_ a: ParsedArguments) throws -> DataSource? {
+        try a.value(of: data, as: String.self).map { try Self.parse($0, option: "--data") }
+    }
+
+    /// The parsed `--test-data`, or nil when absent.
+    func testSource(_ a: ParsedArguments) throws -> DataSource? {
+        try a[Self.testData].map { try Self.parse($0, option: "--test-data") }
+    }
+
+    /// The validated `--per-class`.
+    func perClass(_ a: ParsedArguments) throws -> Int? {
+        try a[Self.perClass].map { try Check.atLeast(1, $0, Self.perClass) }
+    }
+
+    /// A malformed data argument is a usage error (exit 2) naming the flag.
+    static func parse(_ text: String, option: String) throws -> DataSource {
+        do { return try DataSource.parse(text, option: option) } catch let e as DataSourceError { throw UsageError(e.message) }
+    }
+
+    /// The `--data` source, or with `--resume` the data recorded in the resume file.
+    func source(_ a: ParsedArguments, recorded: CheckpointInfo?) throws -> DataSource {
+        if let given = try source(a) { return given }
+        if let recorded = recorded?.data { return try DataSource.parse(recorded, option: "recorded data") }
+        throw UsageError(.missingRequired("required option --data <source>"))
+    }
+
+    /// Loads the task's samples: from the options, or exactly as recorded in a resume file.
+    func task(_ a: ParsedArguments, seed: UInt64, recorded: CheckpointInfo?) throws -> (DataSource, TaskData) {
+        let source = try source(a, recorded: recorded)
+        if let recorded, let selection = recorded.selection, a.value(of: data, as: String.self) == nil {
+            return (source, try TaskData.select(source.load(), source: source, selection: selection))
+        }
+        return (source, try TaskData.load(source, classes: a[Self.classes], perClass: try perClass(a), seed: seed))
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+import TLTensor
+import TLTransfer
+
+/// `--resume FILE`: continue an interrupted pretrain or finetune run from its
+/// `.resume.safetensors` file (weights, optimizer state, position, recorded data and settings).
+struct ResumeOptions: OptionGroup {
+    static let resume = OptionalOption<String>("resume", valueName: "file",
+        help: "Continue an interrupted run from its .resume.safetensors file (its data, settings and position are recorded there).")
+
+    var arguments: [any ArgumentDefinition] { [Self.resume] }
+
+    /// The resume file's checkpoint and training snapshot, when `--resume` is given.
+    func load(_ a: ParsedArguments) throws -> (checkpoint: Checkpoint, snapshot: TrainingSnapshot)? {
+        try a[Self.resume].map(ResumeFile.load)
+    }
+}
+
+/// Options with the same meaning wherever they appear, declared once.
+enum SharedOptions {
+    /// `--model`: the model a command works on, as a file. Commands that run weights take a
+    /// checkpoint; `pretrain`, which starts from nothing, takes an architecture spec.
+    static func model(_ kind: ModelFileKind) -> any ArgumentDefinition {
+        switch kind {
+        case .spec:
+            return OptionalOption<String>("model", short: "m", valueName: "spec.json", requiredUnless: ["resume"],
+                help: "The model: an architecture spec (e.g. Models/lenet.json), trained from random initialisation.")
+        case .checkpoint(let purpose):
+            return Option<String>("model", short: "m", valueName: "checkpoint", help: "The model: a checkpoint (.safetensors) \(purpose).")
+        }
+    }
+
+    enum ModelFileKind { case spec, checkpoint(String) }
+
+    /// `--seeds N`: how many seeds each side of a transfer comparison runs (1–100).
+    static func seeds(default count: Int) -> Option<Int> {
+        Option("seeds", default: count,
+               help: "Seeds per side of the transfer comparison, 1–100 (each seed also draws its own few-shot sample).")
+    }
+
+    static let seedRange = 1...100
+}
