@@ -29,10 +29,12 @@ let package = Package(
         // /proc/cpuinfo flags; see Sources/TLKernels/README-kernels.md.
         // Release builds drop integer-overflow checks in these three modules (-Ounchecked): the
         // packing loops showed them in profiles; every size is validated by TLKernels first.
-        .target(name: "TLKernelsAVX512", swiftSettings: avx512Flags + uncheckedInRelease),
-        .target(name: "TLKernelsAVX2", swiftSettings: avx2Flags + uncheckedInRelease),
-        .target(name: "TLKernelsPortable", swiftSettings: uncheckedInRelease),
-        .target(name: "TLKernels", dependencies: ["TLKernelsAVX512", "TLKernelsAVX2", "TLKernelsPortable"],
+        // Each backend exports one `KernelTable` (TLKernelTable), built by the same shared source.
+        .target(name: "TLKernelTable"),
+        .target(name: "TLKernelsAVX512", dependencies: ["TLKernelTable"], swiftSettings: avx512Flags + uncheckedInRelease),
+        .target(name: "TLKernelsAVX2", dependencies: ["TLKernelTable"], swiftSettings: avx2Flags + uncheckedInRelease),
+        .target(name: "TLKernelsPortable", dependencies: ["TLKernelTable"], swiftSettings: uncheckedInRelease),
+        .target(name: "TLKernels", dependencies: ["TLKernelTable", "TLKernelsAVX512", "TLKernelsAVX2", "TLKernelsPortable"],
                 exclude: ["README-kernels.md"]),
         .target(name: "TLTensor", dependencies: ["TLKernels"]),
         .target(name: "TLNN", dependencies: ["TLTensor"]),

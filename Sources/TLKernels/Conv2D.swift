@@ -1,6 +1,4 @@
-import TLKernelsAVX2
-import TLKernelsAVX512
-import TLKernelsPortable
+import TLKernelTable
 
 /// Shape of a 2-D convolution or pooling window: kernel size, stride and zero padding,
 /// each for height and width. Output size = (input + 2·padding − kernel) / stride + 1.
@@ -56,69 +54,29 @@ public struct Conv2DGeometryError: Error, CustomStringConvertible {
     public let description: String
 }
 
-// MARK: Backend dispatch
+// MARK: Backend dispatch (through the backend's kernel table)
 
 @inline(__always)
 func backendConvForwardDirectRows(_ backend: KernelBackend, xp: UnsafePointer<Float>, paddedHeight: Int, paddedWidth: Int,
                                   channels: Int, g: Conv2DGeometry, outH: Int, outW: Int, weight: UnsafePointer<Float>,
                                   bias: UnsafePointer<Float>?, outChannels: Int, rowStart: Int, rowEnd: Int,
                                   out: UnsafeMutablePointer<Float>) {
-    switch backend {
-    case .avx512:
-        TLKernelsAVX512.convForwardDirectRows(xp: xp, paddedHeight: paddedHeight, paddedWidth: paddedWidth, channels: channels,
-            kernelH: g.kernelHeight, kernelW: g.kernelWidth, strideH: g.strideHeight, strideW: g.strideWidth,
-            outH: outH, outW: outW, weight: weight, bias: bias, outChannels: outChannels,
-            rowStart: rowStart, rowEnd: rowEnd, out: out)
-    case .avx2:
-        TLKernelsAVX2.convForwardDirectRows(xp: xp, paddedHeight: paddedHeight, paddedWidth: paddedWidth, channels: channels,
-            kernelH: g.kernelHeight, kernelW: g.kernelWidth, strideH: g.strideHeight, strideW: g.strideWidth,
-            outH: outH, outW: outW, weight: weight, bias: bias, outChannels: outChannels,
-            rowStart: rowStart, rowEnd: rowEnd, out: out)
-    case .portable:
-        TLKernelsPortable.convForwardDirectRows(xp: xp, paddedHeight: paddedHeight, paddedWidth: paddedWidth, channels: channels,
-            kernelH: g.kernelHeight, kernelW: g.kernelWidth, strideH: g.strideHeight, strideW: g.strideWidth,
-            outH: outH, outW: outW, weight: weight, bias: bias, outChannels: outChannels,
-            rowStart: rowStart, rowEnd: rowEnd, out: out)
-    }
+    backend.kernels.convForwardDirectRows(xp, paddedHeight, paddedWidth, channels, g.kernelHeight, g.kernelWidth, g.strideHeight,
+                                          g.strideWidth, outH, outW, weight, bias, outChannels, rowStart, rowEnd, out)
 }
 
 func backendConvDirectReadSlack(_ backend: KernelBackend, channels: Int, strideW: Int, paddedWidth: Int) -> Int {
-    switch backend {
-    case .avx512: TLKernelsAVX512.convDirectReadSlack(channels: channels, strideW: strideW, paddedWidth: paddedWidth)
-    case .avx2: TLKernelsAVX2.convDirectReadSlack(channels: channels, strideW: strideW, paddedWidth: paddedWidth)
-    case .portable: TLKernelsPortable.convDirectReadSlack(channels: channels, strideW: strideW, paddedWidth: paddedWidth)
-    }
+    backend.kernels.convDirectReadSlack(channels, strideW, paddedWidth)
 }
 
-func backendConvDirectChannelMultiple(_ backend: KernelBackend) -> Int {
-    switch backend {
-    case .avx512: TLKernelsAVX512.convDirectChannelMultiple
-    case .avx2: TLKernelsAVX2.convDirectChannelMultiple
-    case .portable: TLKernelsPortable.convDirectChannelMultiple
-    }
-}
+func backendConvDirectChannelMultiple(_ backend: KernelBackend) -> Int { backend.kernels.convDirectChannelMultiple }
 
 @inline(__always)
 func backendConvWeightGradientDirect(_ backend: KernelBackend, xp: UnsafePointer<Float>, paddedHeight: Int, paddedWidth: Int,
                                      channels: Int, g: Conv2DGeometry, outH: Int, outW: Int, dy: UnsafePointer<Float>,
                                      outChannels: Int, imageStart: Int, imageEnd: Int, dwT: UnsafeMutablePointer<Float>) {
-    switch backend {
-    case .avx512:
-        TLKernelsAVX512.convWeightGradientDirect(xp: xp, paddedHeight: paddedHeight, paddedWidth: paddedWidth,
-            channels: channels, kernelH: g.kernelHeight, kernelW: g.kernelWidth, strideH: g.strideHeight,
-            strideW: g.strideWidth, outH: outH, outW: outW, dy: dy, outChannels: outChannels,
-            imageStart: imageStart, imageEnd: imageEnd, dwT: dwT)
-    case .avx2:
-        TLKernelsAVX2.convWeightGradientDirect(xp: xp, paddedHeight: paddedHeight, paddedWidth: paddedWidth,
-            channels: channels, kernelH: g.kernelHeight, kernelW: g.kernelWidth, strideH: g.strideHeight,
-            strideW: g.strideWidth, outH: outH, outW: outW, dy: dy, outChannels: outChannels,
-            imageStart: imageStart, imageEnd: imageEnd, dwT: dwT)
-    case .portable:
-        TLKernelsPortable.convWeightGradientDirect(xp: xp, paddedHeight: paddedHeight, paddedWidth: paddedWidth,
-            channels: channels, kernelH: g.kernelHeight, kernelW: g.kernelWidth, strideH: g.strideHeight,
-            strideW: g.strideWidth, outH: outH, outW: outW, dy: dy, outChannels: outChannels,
-            imageStart: imageStart, imageEnd: imageEnd, dwT: dwT)
-    }
+    backend.kernels.convWeightGradientDirect(xp, paddedHeight, paddedWidth, channels, g.kernelHeight, g.kernelWidth, g.strideHeight,
+                                             g.strideWidth, outH, outW, dy, outChannels, imageStart, imageEnd, dwT)
 }
 
 /// Zero-padded copy [batch, H + 2·padH, W + 2·padW, C] of a channels-last input, followed by

@@ -1,23 +1,11 @@
-import TLKernelsAVX2
-import TLKernelsAVX512
-import TLKernelsPortable
+import TLKernelTable
 
 /// Single-threaded SGEMM of the current backend (raw pointers, same contract as `sgemm`).
 @inline(__always)
 func backendGemm(_ backend: KernelBackend, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                  beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-    switch backend {
-    case .avx512:
-        TLKernelsAVX512.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                             a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
-    case .avx2:
-        TLKernelsAVX2.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                           a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
-    case .portable:
-        TLKernelsPortable.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                               a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
-    }
+    backend.kernels.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 /// Name of the backend in use ("avx512", "avx2" or "portable"), for logs and benchmarks.

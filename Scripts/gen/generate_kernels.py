@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Regenerates every generated kernel file and backend symlink, or checks that none drifted.
+
+    python3 Scripts/gen/generate_kernels.py          # rewrite the files and links below
+    python3 Scripts/gen/generate_kernels.py --check  # exit 1 and list what differs
+
+The backends (Sources/TLKernelsAVX512, TLKernelsAVX2, TLKernelsPortable) are compiled from
+the same sources with different -target-cpu flags: shared files live in Sources/KernelsShared
+and are symlinked into each backend; register-tiled micro-kernels are generated per tile
+shape (12x32 tiles of SIMD16 for AVX-512, 6x16 of SIMD8 for AVX2 and portable code).
+The test KernelGenerationTests runs --check, so a hand edit or a missing link fails the suite.
+"""
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+GEN = os.path.join(ROOT, "Scripts", "gen")
+
+# (output file under Sources/, generator, arguments)
+GENERATED = [
+    ("KernelsShared/Micro6x16.swift", "gen_micro.py", ["6", "2", "8", "microKernel6x16"]),
+    ("KernelsShared/MicroRows6x16.swift", "gen_micro.py", ["6", "2", "8", "microKernelRows6x16", "rows"]),
+    ("KernelsShared/ConvMicro6x16.swift", "gen_conv_micro.py", ["6", "2", "8", "convMicroKernel6x16"]),
+    ("KernelsShared/WGradMicro6x16.swift", "gen_wgrad_micro.py", ["6", "2", "8", "wgradMicroKernel6x16"]),
+    ("TLKernelsAVX512/Micro12x32.swift", "gen_micro.py", ["12", "2", "16", "microKernel12x32"]),
+    ("TLKernelsAVX512/MicroRows12x32.swift", "gen_micro.py", ["12", "2", "16", "microKernelRows12x32", "rows"]),
+    ("TLKernelsAVX512/ConvMicro12x32.swift", "gen_conv_micro.py", ["12", "2", "16", "convMicroKernel12x32"]),
+    ("TLKernelsAVX512/WGradMicro12x32.swift", "gen_wgrad_micro.py", ["12", "2", "16", "wgradMicroKernel12x32"]),
+]
+
+SHARED_EVERYWHERE = ["ConvKernels.swift", "GemmDriver.swift", "KernelTableExport.swift", "RowKernels.swift", "VectorMath.swift"]
+SIX_BY_SIXTEEN = ["ConvMicro6x16.swift", "Micro6x16.swift", "MicroRows6x16.swift", "WGradMicro6x16.swift"]
+# backend folder -> {link name: target in KernelsShared}
+LINKS = {
+    "TLKernelsAVX512": {f: f for f in SHARED_EVERYWHERE},
+    "TLKernelsAVX2": {**{f: f for f in SHARED_EVERYWHERE + SIX_BY_SIXTEEN}, "Config.swift": "Config6x16.swift"},
+    "TLKernelsPortable": {**{f: f for f in SHARED_EVERYWHERE + SIX_BY_SIXTEEN}, "Config.swift": "Config6x16.swift"},
+}
+
+
+def main():
+    check = "--check" in sys.argv[1:]
+    problems = []
+    for path, script, args in GENERATED:
+        text = subprocess.run([sys.executable, os.path.join(GEN, script)] + args, check=True,
+                              capture_output=True, text=True).stdout
+        full = os.path.join(ROOT, "Sources", path)
+        current = open(full).read() if os.path.isfile(full) else None
+        if current != text:
+            problems.append(f"Sources/{path} differs from `python3 Scripts/gen/{script} {' '.join(args)}`")
+            if not check:
+                with open(full, "w") as f:
+                    f.write(text)
+    for backend, links in LINKS.items():
+        folder = os.path.join(ROOT, "Sources", backend)
+        for name, target in links.items():
+            link = os.path.join(folder, name)
+            want = os.path.join("..", "KernelsShared", target)
+            if not (os.path.islink(link) and os.readlink(link) == want):
+                problems.append(f"Sources/{backend}/{name} should be a symlink to {want}")
+                if not check:
+                    if os.path.lexists(link):
+                        os.remove(link)
+                    os.symlink(want, link)
+        # Every symlink in a backend folder must be one the table lists.
+        for name in sorted(os.listdir(folder)):
+            if os.path.islink(os.path.join(folder, name)) and name not in links:
+                problems.append(f"Sources/{backend}/{name} is a symlink this script does not know")
+    if check:
+        for p in problems:
+            print(p)
+        print("kernel sources up to date" if not problems else f"{len(problems)} generated kernel file(s) or link(s) drifted; run python3 Scripts/gen/generate_kernels.py")
+        sys.exit(1 if problems else 0)
+    print(f"regenerated: {len(problems)} change(s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,23 @@
+import TLKernelTable
+
+/// This backend's kernels as one table (the same source is compiled into every backend module;
+/// `TLKernels` selects a table at run time).
+public let kernelTable = KernelTable(
+    name: backendName,
+    gemm: { gemm(transA: $0, transB: $1, m: $2, n: $3, k: $4, alpha: $5, a: $6, lda: $7, b: $8, ldb: $9, beta: $10, c: $11, ldc: $12) },
+    softmaxRows: { softmaxRows(x: $0, y: $1, rows: $2, cols: $3) },
+    softmaxBackwardRows: { softmaxBackwardRows(y: $0, dy: $1, dx: $2, rows: $3, cols: $4) },
+    layerNormRows: { layerNormRows(x: $0, gamma: $1, beta: $2, y: $3, mean: $4, rstd: $5, rows: $6, cols: $7, eps: $8) },
+    layerNormBackwardRows: { layerNormBackwardRows(x: $0, dy: $1, gamma: $2, mean: $3, rstd: $4, dx: $5, dgamma: $6, dbeta: $7, rows: $8, cols: $9) },
+    gelu: { gelu(x: $0, y: $1, count: $2) },
+    geluBackward: { geluBackward(x: $0, dy: $1, dx: $2, count: $3) },
+    convForwardDirectRows: {
+        convForwardDirectRows(xp: $0, paddedHeight: $1, paddedWidth: $2, channels: $3, kernelH: $4, kernelW: $5, strideH: $6, strideW: $7,
+                              outH: $8, outW: $9, weight: $10, bias: $11, outChannels: $12, rowStart: $13, rowEnd: $14, out: $15)
+    },
+    convWeightGradientDirect: {
+        convWeightGradientDirect(xp: $0, paddedHeight: $1, paddedWidth: $2, channels: $3, kernelH: $4, kernelW: $5, strideH: $6,
+                                 strideW: $7, outH: $8, outW: $9, dy: $10, outChannels: $11, imageStart: $12, imageEnd: $13, dwT: $14)
+    },
+    convDirectReadSlack: { convDirectReadSlack(channels: $0, strideW: $1, paddedWidth: $2) },
+    convDirectChannelMultiple: convDirectChannelMultiple)

@@ -1,0 +1,79 @@
+/// The kernels one backend module (AVX-512, AVX2, portable) provides, as function values.
+///
+/// Every backend builds its table from the same shared source
+/// (`Sources/KernelsShared/KernelTableExport.swift`, symlinked into each backend), and
+/// `TLKernels` picks one table at run time from the CPU's features: one dispatch mechanism
+/// for every kernel, with no per-kernel switch to keep in step. Calls go through a closure
+/// once per kernel call (per GEMM, per convolution row chunk), never per element or tile.
+///
+/// Shapes and contracts are those of the backend functions named in each field.
+public struct KernelTable: Sendable {
+    /// "avx512", "avx2" or "portable".
+    public let name: String
+    /// `gemm(transA:transB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)`: single-threaded SGEMM,
+    /// C[m, n] = alpha · op(A)[m, k] · op(B)[k, n] + beta · C.
+    public let gemm: @Sendable (_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+                                _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                                _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) -> Void
+    /// `softmaxRows(x:y:rows:cols:)`: x, y: [rows, cols].
+    public let softmaxRows: @Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) -> Void
+    /// `softmaxBackwardRows(y:dy:dx:rows:cols:)`.
+    public let softmaxBackwardRows: @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) -> Void
+    /// `layerNormRows(x:gamma:beta:y:mean:rstd:rows:cols:eps:)`.
+    public let layerNormRows: @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>,
+                                         UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Int, Int, Float) -> Void
+    /// `layerNormBackwardRows(x:dy:gamma:mean:rstd:dx:dgamma:dbeta:rows:cols:)`.
+    public let layerNormBackwardRows: @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>,
+                                                 UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
+                                                 UnsafeMutablePointer<Float>, Int, Int) -> Void
+    /// `gelu(x:y:count:)` (erf form).
+    public let gelu: @Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void
+    /// `geluBackward(x:dy:dx:count:)`.
+    public let geluBackward: @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void
+    /// `convForwardDirectRows(xp:paddedHeight:paddedWidth:channels:kernelH:kernelW:strideH:strideW:outH:outW:weight:bias:outChannels:rowStart:rowEnd:out:)`.
+    public let convForwardDirectRows: @Sendable (_ xp: UnsafePointer<Float>, _ paddedHeight: Int, _ paddedWidth: Int, _ channels: Int,
+                                                 _ kernelH: Int, _ kernelW: Int, _ strideH: Int, _ strideW: Int, _ outH: Int, _ outW: Int,
+                                                 _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?, _ outChannels: Int,
+                                                 _ rowStart: Int, _ rowEnd: Int, _ out: UnsafeMutablePointer<Float>) -> Void
+    /// `convWeightGradientDirect(xp:paddedHeight:paddedWidth:channels:kernelH:kernelW:strideH:strideW:outH:outW:dy:outChannels:imageStart:imageEnd:dwT:)`.
+    public let convWeightGradientDirect: @Sendable (_ xp: UnsafePointer<Float>, _ paddedHeight: Int, _ paddedWidth: Int, _ channels: Int,
+                                                    _ kernelH: Int, _ kernelW: Int, _ strideH: Int, _ strideW: Int, _ outH: Int, _ outW: Int,
+                                                    _ dy: UnsafePointer<Float>, _ outChannels: Int, _ imageStart: Int, _ imageEnd: Int,
+                                                    _ dwT: UnsafeMutablePointer<Float>) -> Void
+    /// `convDirectReadSlack(channels:strideW:paddedWidth:)`: floats the direct kernels may read past a padded input.
+    public let convDirectReadSlack: @Sendable (_ channels: Int, _ strideW: Int, _ paddedWidth: Int) -> Int
+    /// Output-channel multiple the direct convolution kernels need.
+    public let convDirectChannelMultiple: Int
+
+    public init(name: String,
+                gemm: @escaping @Sendable (Bool, Bool, Int, Int, Int, Float, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int,
+                                           Float, UnsafeMutablePointer<Float>, Int) -> Void,
+                softmaxRows: @escaping @Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) -> Void,
+                softmaxBackwardRows: @escaping @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) -> Void,
+                layerNormRows: @escaping @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>,
+                                                    UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Int, Int, Float) -> Void,
+                layerNormBackwardRows: @escaping @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>,
+                                                            UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
+                                                            UnsafeMutablePointer<Float>, Int, Int) -> Void,
+                gelu: @escaping @Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void,
+                geluBackward: @escaping @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void,
+                convForwardDirectRows: @escaping @Sendable (UnsafePointer<Float>, Int, Int, Int, Int, Int, Int, Int, Int, Int,
+                                                            UnsafePointer<Float>, UnsafePointer<Float>?, Int, Int, Int, UnsafeMutablePointer<Float>) -> Void,
+                convWeightGradientDirect: @escaping @Sendable (UnsafePointer<Float>, Int, Int, Int, Int, Int, Int, Int, Int, Int,
+                                                               UnsafePointer<Float>, Int, Int, Int, UnsafeMutablePointer<Float>) -> Void,
+                convDirectReadSlack: @escaping @Sendable (Int, Int, Int) -> Int,
+                convDirectChannelMultiple: Int) {
+        self.name = name
+        self.gemm = gemm
+        self.softmaxRows = softmaxRows
+        self.softmaxBackwardRows = softmaxBackwardRows
+        self.layerNormRows = layerNormRows
+        self.layerNormBackwardRows = layerNormBackwardRows
+        self.gelu = gelu
+        self.geluBackward = geluBackward
+        self.convForwardDirectRows = convForwardDirectRows
+        self.convWeightGradientDirect = convWeightGradientDirect
+        self.convDirectReadSlack = convDirectReadSlack
+        self.convDirectChannelMultiple = convDirectChannelMultiple
+    }
+}
