@@ -5,7 +5,7 @@ import TLTransfer
 /// `tl embed`: L2-normalised sentence embeddings (pool block output) and cosine similarities.
 struct EmbedCommand: Command {
     static let model = SharedOptions.model(.checkpoint("of a token model (e.g. from 'tl import')"))
-    static let text = RepeatedOption<String>("text", short: "t", valueName: "sentence", help: "A sentence to embed (repeatable).")
+    static let text = RepeatedOption<String>("text", short: "t", valueName: "sentence", help: "A sentence to embed.")
     static let file = OptionalOption<String>("file", short: "f", valueName: "lines.txt", help: "Embed every non-empty line of this UTF-8 file (after any --text).")
     static let similarity = Flag("similarity", help: "Print the cosine similarity matrix of the inputs instead of the embeddings.")
     static let maxTokens = OptionalOption<Int>("max-tokens", valueName: "n", help: "Truncate texts to n tokens (default: the model's input length).")

@@ -10,7 +10,7 @@ public struct InspectCommand: Command {
 
     static let file = Positional<String>("file", help: "The .safetensors checkpoint or .json model spec to describe.")
     static let output = OutputOptions(product: .none)
-    static let limit = OptionalOption<Int>("limit", short: "n", help: "List at most this many tensors (all by default).")
+    static let limit = SharedOptions.limit
     static let sort = Option<SortOrder>("sort", default: .offset,
                                          help: "Order of the tensor list: by position in the file, by name, or largest first.")
 
@@ -28,8 +28,7 @@ public struct InspectCommand: Command {
     public var groups: [any OptionGroup] { [Self.output] }
 
     public func run(_ arguments: ParsedArguments, context: CommandContext) throws -> ExitCode {
-        let limit = arguments[Self.limit]
-        if let limit, limit < 0 { throw UsageError(.invalidValue(option: "--limit", expected: "a count of 0 or more", got: String(limit))) }
+        let limit = try SharedOptions.limit(arguments)
         let path = arguments[Self.file]
         let url = URL(fileURLWithPath: path)
         if url.pathExtension.lowercased() == "json" { return try inspectSpec(url, json: arguments[OutputOptions.json], context: context) }

@@ -6,7 +6,7 @@ import TLData
 /// `tl predict`: class predictions and probabilities for every sample of a data set.
 struct PredictCommand: Command {
     static let model = SharedOptions.model(.checkpoint("to predict with"))
-    static let limit = OptionalOption<Int>("limit", short: "n", valueName: "n", help: "Only the first n samples.")
+    static let limit = SharedOptions.limit
     static let data = DataOptions(role: .prediction)
     static let compute = ComputeOptions()
     static let output = OutputOptions(product: .printedResult)
@@ -20,7 +20,7 @@ struct PredictCommand: Command {
     var groups: [any OptionGroup] { [Self.data, Self.compute, Self.output] }
 
     func run(_ a: ParsedArguments, context: CommandContext) throws -> ExitCode {
-        let limit = try a[Self.limit].map { try Check.atLeast(1, $0, Self.limit) }
+        let limit = try SharedOptions.limit(a)
         let source = try Self.data.source(a)!
         let modelPath = a.value(of: Self.model, as: String.self)!
         let url = URL(fileURLWithPath: modelPath)

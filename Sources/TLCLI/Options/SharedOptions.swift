@@ -39,4 +39,13 @@ enum SharedOptions {
     }
 
     static let seedRange = 1...100
+
+    /// `--limit N`: at most N rows of output (samples for predict, tensors for inspect).
+    static let limit = OptionalOption<Int>("limit", short: "n", valueName: "n",
+                                           help: "At most this many rows of output (samples to predict, tensors to list).")
+
+    /// The validated `--limit` (0 or more), or nil.
+    static func limit(_ a: ParsedArguments) throws -> Int? {
+        try a[limit].map { try Check.atLeast(0, $0, limit, what: "a count of 0 or more") }
+    }
 }
