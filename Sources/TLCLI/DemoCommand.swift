@@ -1,5 +1,6 @@
 import Foundation
 import TLTensor
+import TLNN
 import TLTransfer
 import TLData
 
@@ -89,7 +90,7 @@ struct DemoCommand: Command {
 
         // 2 and 3. Fine-tune and compare with scratch, paired by seed.
         var fine = TrainingSettings()
-        fine.epochs = 60; fine.learningRate = 0.003; fine.validationSplit = 0; fine.freeze = ["0..1"]
+        fine.epochs = 60; fine.learningRate = 0.003; fine.validationSplit = 0; fine.freeze = [.blocks(0, through: 1)]
         let sourceFile = try SafeTensorsFile.read(from: sourceURL)
         let seeds = (0..<seedCount).map { UInt64($0) }
         say("2/3 fine-tuning on 10 examples of each of digits 5–9, blocks 0–1 (conv1, conv2) frozen, \(seedCount) seeds…")

@@ -2,19 +2,49 @@ import Foundation
 import TLTransfer
 import TLTensor
 
-/// Wires a `Trainer` to the terminal: progress bar or lines, Ctrl-C, resume files, and the
-/// JSON summary.
+/// Wires a `Trainer` to the terminal: progress bar or lines, Ctrl-C, resume files (on Ctrl-C
+/// and every `--resume-every` minutes), and the JSON summary.
 struct TrainingRunner {
+    static let resumeEvery = Option<Double>("resume-every", default: 10, valueName: "minutes",
+        help: "Also write the resume file every this many minutes of training (checked after each batch); 0 writes it only on Ctrl-C.")
+
     let context: CommandContext
     let quiet: Bool
     let json: Bool
+    /// Where the resume file goes: `<out>.resume.safetensors`.
+    let resumeURL: URL
+    /// Seconds between resume writes; nil: only on Ctrl-C. Does not change training results.
+    let resumeInterval: Double?
+    /// Resume files written by this run.
+    let resumeLog = ResumeLog()
+
+    /// Counts the resume files a run wrote and their bytes.
+    final class ResumeLog {
+        var writes = 0
+        var bytes = 0
+        /// "resume state written 2 times (362 MB)"
+        var summary: String { "resume state written \(writes) time\(writes == 1 ? "" : "s") (\(bytes) bytes)" }
+    }
+
+    init(context: CommandContext, arguments a: ParsedArguments, out: URL) throws {
+        let minutes = a[Self.resumeEvery]
+        guard minutes >= 0, minutes.isFinite else {
+            throw UsageError(.invalidValue(option: "--resume-every", expected: "minutes ≥ 0 (0: only on Ctrl-C)", got: "\(minutes)"))
+        }
+        self.context = context
+        quiet = a[TrainingOptions.quiet]
+        json = a[TrainingOptions.json]
+        resumeURL = Self.resumeURL(for: out)
+        resumeInterval = minutes > 0 ? minutes * 60 : nil
+    }
 
     /// Where the resumable state of a run writing `out` goes: `<out>.resume.safetensors`.
     static func resumeURL(for out: URL) -> URL {
         out.deletingPathExtension().appendingPathExtension("resume.safetensors")
     }
 
-    /// Runs the trainer, reporting progress; `saveResume` writes a resumable checkpoint.
+    /// Runs the trainer, reporting progress; `saveResume` writes a resumable checkpoint to
+    /// `resumeURL` (on Ctrl-C, and when `resumeInterval` has passed since the start or the last write).
     func run(_ trainer: Trainer, resume: TrainingSnapshot?, saveResume: @escaping (TrainingSnapshot) throws -> Void) throws -> TrainingOutcome {
         let progress = context.makeProgressReporter(quiet: quiet)
         let epochs = trainer.settings.epochs
@@ -33,7 +63,18 @@ struct TrainingRunner {
         }
         events.message = { progress.message($0) }
         events.shouldStop = { Interruption.isRequested }
-        events.saveResumeState = saveResume
+        let clock = ContinuousClock()
+        var lastWrite = clock.now
+        if let interval = resumeInterval {
+            events.resumeStateDue = { lastWrite.duration(to: clock.now) >= .milliseconds(Int64(interval * 1000)) }
+        }
+        let log = resumeLog, url = resumeURL
+        events.saveResumeState = { snapshot in
+            try saveResume(snapshot)
+            lastWrite = clock.now
+            log.writes += 1
+            log.bytes += (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
+        }
         Interruption.install()
         defer { Interruption.uninstall(); progress.finish() }
         return try trainer.run(events: events, resumeFrom: resume)
