@@ -29,7 +29,8 @@ struct FinetuneCommand: Command {
         """
         Loads --from, replaces the head when the target's classes differ, freezes the requested blocks \
         (frozen blocks run BatchNorm with running statistics and are excluded from the optimizer), trains, \
-        and then verifies that every frozen tensor is bit-identical to the source checkpoint.
+        and then verifies that every tensor frozen for the whole run is bit-identical to the source checkpoint \
+        (blocks released by --unfreeze-every are listed with the epoch they were released).
         Example: tl finetune --from source.safetensors --data mnist5k --classes 5-9 --per-class 10 --freeze 0..3 --out target.safetensors
         """
     }
