@@ -20,7 +20,7 @@ struct FinetuneCommand: Command {
     static let unfreezeEvery = OptionalOption<Int>("unfreeze-every", valueName: "epochs", help: "Gradual unfreezing: release one more frozen block, from the top, every N epochs.")
     static let probeEpochs = Option<Int>("probe-epochs", default: 0, help: "Train the new head alone for N epochs first (linear probing), then fine-tune.")
     static let noCache = Flag("no-cache", help: "Do not cache the outputs of a frozen, deterministic prefix.")
-    static let dryRun = Flag("dry-run", help: "Print the plan (blocks, freezing, BatchNorm mode, learning rates) and train nothing.")
+    static let dryRun = Flag("dry-run", help: "Print the plan (blocks, freezing, BatchNorm mode, learning rates, and each probing/unfreezing phase with its per-block learning rates) and train nothing.")
     static let resume = OptionalOption<String>("resume", valueName: "file", help: "Continue an interrupted run from its .resume.safetensors file.")
 
     var name: String { "finetune" }
