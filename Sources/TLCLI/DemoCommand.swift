@@ -1,5 +1,6 @@
 import Foundation
 import TLTensor
+import TLNN
 import TLTransfer
 import TLData
 

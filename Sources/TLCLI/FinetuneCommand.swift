@@ -10,8 +10,8 @@ struct FinetuneCommand: Command {
 
     static let from = OptionalOption<String>("from", valueName: "checkpoint", requiredUnless: ["resume"],
         help: "The pretrained checkpoint to start from.")
-    static let freeze = RepeatedOption<String>("freeze", valueName: "blocks",
-        help: "Freeze top-level blocks: 0..3, 0...3, 0..<4, 2, 1,3, none or all-but-head.")
+    static let freeze = RepeatedOption<BlockSelector>("freeze", valueName: "blocks",
+        help: "Freeze top-level blocks: 0..3 or 0...3 (inclusive), 0..<4, 2.., 2, 1,3, head, head-2..head-1 (counted from the head), all, all-but-head or none.")
     static let freezePath = RepeatedOption<String>("freeze-path", valueName: "glob", help: "Freeze parameters whose dotted path matches (after --freeze, in order).")
     static let unfreezePath = RepeatedOption<String>("unfreeze-path", valueName: "glob", help: "Unfreeze parameters whose dotted path matches (in order).")
     static let head = Option<HeadPolicy>("head", default: .auto,
@@ -21,7 +21,7 @@ struct FinetuneCommand: Command {
     static let unfreezeEvery = OptionalOption<Int>("unfreeze-every", valueName: "epochs", help: "Gradual unfreezing: release one more frozen block, from the top, every N epochs.")
     static let probeEpochs = Option<Int>("probe-epochs", default: 0, help: "Train the new head alone for N epochs first (linear probing), then fine-tune.")
     static let noCache = Flag("no-cache", help: "Do not cache the outputs of a frozen, deterministic prefix.")
-    static let dryRun = Flag("dry-run", help: "Print the plan (blocks, freezing, BatchNorm mode, learning rates) and train nothing.")
+    static let dryRun = Flag("dry-run", help: "Print the plan (blocks, freezing, BatchNorm mode, learning rates, and each probing/unfreezing phase with its per-block learning rates) and train nothing.")
     static let data = DataOptions(role: .training)
     static let resume = ResumeOptions()
     static let training = TrainingOptions()
@@ -34,7 +34,8 @@ struct FinetuneCommand: Command {
         """
         Loads --from, replaces the head when the target's classes differ, freezes the requested blocks \
         (frozen blocks run BatchNorm with running statistics and are excluded from the optimizer), trains, \
-        and then verifies that every frozen tensor is bit-identical to the source checkpoint.
+        and then verifies that every tensor frozen for the whole run is bit-identical to the source checkpoint \
+        (blocks released by --unfreeze-every are listed with the epoch they were released).
         Example: tl finetune --from source.safetensors --data mnist5k --classes 5-9 --per-class 10 --freeze 0..3 --out target.safetensors
         """
     }
@@ -48,7 +49,7 @@ struct FinetuneCommand: Command {
     /// decay, unfreezing, probing, caching). The demo builds its settings with this too.
     static func settings(_ a: ParsedArguments) throws -> TrainingSettings {
         var settings = try training.settings(a)
-        settings.freeze = a[freeze]
+        settings.freeze = a[freeze]   // parsed by the argument parser: typed from here on
         settings.pathRules = a.sequence.compactMap { item in
             guard item.name == "freeze-path" || item.name == "unfreeze-path", let glob = item.value as? String else { return nil }
             return TrainingSettings.PathRule(pattern: glob, freeze: item.name == "freeze-path")
@@ -96,23 +97,23 @@ struct FinetuneCommand: Command {
         }
         var rng = SeededGenerator(seed: settings.seed)
         let model: TransferModel
-        let frozenBlocks: [Int]
         do {
             if let resumedCheckpoint {
                 model = resumedCheckpoint.model
-                frozenBlocks = try FreezeRequest.apply(settings, to: model)
+                try Freezing.apply(settings, to: model)
             } else {
-                (model, frozenBlocks) = try Experiments.finetuneModel(source: sourceFile, path: fromURL.path, classCount: targetClasses.count,
-                                                                      replaceHead: replaceHead, settings: settings, rng: &rng)
+                model = try Experiments.finetuneModel(source: sourceFile, path: fromURL.path, classCount: targetClasses.count,
+                                                      replaceHead: replaceHead, settings: settings, rng: &rng).0
             }
-        } catch let error as TrainingError {
-            throw UsageError(error.message)   // a selector that matches nothing is a usage error (exit 2)
+        } catch let error as FreezeError {
+            throw Self.usageError(error)   // a selector that matches nothing is a usage error (exit 2)
         }
+        let schedule = FreezeSchedule(settings: settings, model: model)
         let encoding = TextEncoding.from(kind: source.info.tokenizer, vocabulary: source.info.vocabulary)
         let prepared = try TrainingPipeline.prepare(task.selected, spec: model.spec, settings: settings,
                                                     normalization: source.info.normalization, encoding: encoding)
         if dryRun {
-            context.print(FinetunePlan.render(model: model, settings: settings, replaceHead: replaceHead,
+            context.print(FinetunePlan.render(model: model, settings: settings, schedule: schedule, replaceHead: replaceHead,
                                               source: source.info, trainCount: prepared.train.count,
                                               validationCount: prepared.validation?.count ?? 0))
             return .success
@@ -130,46 +131,58 @@ struct FinetuneCommand: Command {
         info.vocabulary = source.info.vocabulary
         info.tokenizer = source.info.tokenizer
         info.parent = fromURL.path
-        info.frozenBlocks = frozenBlocks
         let trainer = try Trainer(model: model, settings: settings, train: prepared.train, validation: prepared.validation)
-        let runner = TrainingRunner(context: context, output: Self.output, arguments: a)
-        let resumeURL = TrainingRunner.resumeURL(for: out)
-        let outcome = try runner.run(trainer, resume: resumed?.snapshot) { snapshot in
-            try writeResume(snapshot, model: model, info: info, to: resumeURL)
+        let runner = try TrainingRunner(context: context, output: Self.output, resume: Self.resume, arguments: a, out: out)
+        let outcome: TrainingOutcome
+        do {
+            outcome = try runner.run(trainer, resume: resumed?.snapshot) { snapshot in
+                try writeResume(snapshot, model: model, info: info, to: runner.resumeURL)
+            }
+        } catch FreezeError.nothingToTrain(let epoch) {
+            throw TrainingError("every parameter is frozen from epoch \(epoch): nothing to train (loosen --freeze, --freeze-path or --probe-epochs)")
         }
-        let verification = try FrozenVerification.check(model: model, against: sourceFile, path: fromURL.path,
-                                                         skipPrefix: replaceHead ? model.pathPrefix(ofBlock: model.headIndex) : nil)
-        if Self.output.showsProgress(a) { context.printError(verification.message) }
-        return try finish(outcome, model: model, info: info, out: out, resumeURL: resumeURL, arguments: a, output: Self.output, context: context,
-                          extraSummary: ["frozen_tensors_verified": verification.tensorCount, "frozen_values_verified": verification.valueCount])
+        // Blocks frozen for the whole run must be bit-identical to the source; released ones are listed.
+        let verification = try FrozenVerification.check(model: model, schedule: trainer.schedule,
+                                                         epochsRun: outcome.history.count + (outcome.interrupted ? 1 : 0),
+                                                         against: sourceFile, path: fromURL.path, headReplaced: replaceHead)
+        info.frozenBlocks = verification.frozenBlocks
+        info.releasedBlocks = verification.released.isEmpty ? nil : verification.released
+        if Self.output.showsProgress(a) { context.printError(Self.describe(verification, model: model, source: fromURL.path)) }
+        let released = verification.released.map { ["block": $0.block, "name": model.spec.blocks[$0.block].name, "epoch": $0.epoch] as [String: Any] }
+        return try finish(outcome, model: model, info: info, out: out, runner: runner, arguments: a, output: Self.output, context: context,
+                          extraSummary: ["frozen_tensors_verified": verification.tensorCount, "frozen_values_verified": verification.valueCount,
+                                         "released_blocks": released])
+    }
+
+    /// The freeze errors of the library, as usage errors naming the flag.
+    static func usageError(_ error: FreezeError) -> UsageError {
+        switch error {
+        case let .blockOutOfRange(range, blocks):
+            return UsageError("--freeze: '\(range)' is outside the model's blocks; blocks are: \(blocks.joined(separator: ", "))")
+        case let .noMatch(rule, _):
+            return UsageError("\(rule.freeze ? "--freeze-path" : "--unfreeze-path"): \(error)")
+        default:
+            return UsageError("\(error)")
+        }
+    }
+
+    /// "verified: … bit-identical to …; released by gradual unfreezing: block 1 (conv2) at epoch 3, …"
+    static func describe(_ v: FrozenVerification, model: TransferModel, source: String) -> String {
+        var text = v.tensorCount == 0 ? "no tensor stayed frozen for the whole run: nothing to verify"
+            : "verified: \(v.tensorCount) frozen tensors (\(v.valueCount) values) are bit-identical to \(source)"
+        if !v.released.isEmpty {
+            text += "; released by gradual unfreezing: " + v.released.map { "block \($0.block) (\(model.spec.blocks[$0.block].name)) at epoch \($0.epoch)" }.joined(separator: ", ")
+        }
+        return text
     }
 }
 
-/// The check that freezing really froze: every frozen parameter, and the BatchNorm
-/// statistics of fully frozen blocks, equal the source checkpoint bit for bit.
-enum FrozenVerification {
-    struct Result { var tensorCount: Int; var valueCount: Int; var message: String }
-
-    static func check(model: TransferModel, against file: SafeTensorsFile, path: String, skipPrefix: String?) throws -> Result {
-        var names = model.namedParameters().filter { $0.parameter.isFrozen }.map(\.path)
-        for b in 0..<model.blockCount where model.isBlockFrozen(b) {
-            let prefix = model.pathPrefix(ofBlock: b)
-            names += model.namedBuffers().map(\.path).filter { $0.hasPrefix(prefix) }
-        }
-        if let skipPrefix { names = names.filter { !$0.hasPrefix(skipPrefix) } }
-        let state = model.stateDictionary()
-        var values = 0
-        for name in names {
-            guard let current = state[name] else { continue }
-            let original = try file.floats(name)
-            guard original.count == current.count,
-                  zip(original, current.scalars).allSatisfy({ $0.bitPattern == $1.bitPattern }) else {
-                throw TrainingError("frozen tensor \(name) changed during fine-tuning (it must be bit-identical to \(path))")
-            }
-            values += original.count
-        }
-        let message = names.isEmpty ? "no frozen tensors to verify"
-            : "verified: \(names.count) frozen tensors (\(values) values) are bit-identical to \(path)"
-        return Result(tensorCount: names.count, valueCount: values, message: message)
+extension BlockSelector: ArgumentValue {
+    public static var valueName: String { "blocks" }
+    public static var expectation: String { "block indices or ranges (0..3, 0...3, 0..<4, 2.., 1,3, head, head-2..head-1, all, all-but-head, none)" }
+    public init?(argument text: String) {
+        guard let parsed = try? BlockSelector.parse(text) else { return nil }
+        self = parsed
     }
+    public var argumentDescription: String { description }
 }

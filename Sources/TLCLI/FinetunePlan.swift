@@ -4,7 +4,7 @@ import TLTransfer
 
 /// The `--dry-run` report: what fine-tuning would do, block by block.
 enum FinetunePlan {
-    static func render(model: TransferModel, settings: TrainingSettings, replaceHead: Bool, source: CheckpointInfo,
+    static func render(model: TransferModel, settings: TrainingSettings, schedule: FreezeSchedule, replaceHead: Bool, source: CheckpointInfo,
                        trainCount: Int, validationCount: Int) -> String {
         let shapes = (try? model.spec.blockOutputShapes(classes: model.classCount, vocab: model.vocabularySize)) ?? []
         var rows: [[String]] = [["BLOCK", "NAME", "OUTPUT", "PARAMS", "STATE", "BATCHNORM", "LR", "WD"]]
@@ -15,7 +15,7 @@ enum FinetunePlan {
             let state = params.isEmpty ? "-" : frozen == params.count ? "frozen" : frozen == 0 ? "trainable" : "partial (\(frozen)/\(params.count) frozen)"
             let norms = model.blocks[b].namedModules().compactMap { $0.module as? BatchNorm }
             let bn = norms.isEmpty ? "-" : norms.allSatisfy { $0.usesBatchStatistics } ? "batch stats" : norms.allSatisfy { !$0.usesBatchStatistics } ? "running stats" : "mixed"
-            let lr = settings.learningRate * pow(settings.learningRateDecay ?? 1, Double(model.headIndex - b))
+            let lr = settings.learningRate(ofBlock: b, headIndex: model.headIndex)
             let trainable = frozen < params.count
             let shape = b < shapes.count ? "[" + shapes[b].map(String.init).joined(separator: ", ") + "]" : "?"
             rows.append([String(b), model.spec.blocks[b].name + (b == model.headIndex ? (replaceHead ? " (new head)" : " (head)") : ""),
@@ -29,10 +29,37 @@ enum FinetunePlan {
         lines.append("trainable parameters: \(grouped(trainable)) of \(grouped(total)) (\(grouped(total - trainable)) frozen)")
         lines.append("data: \(trainCount) training, \(validationCount) validation samples; source classes \(source.classNames.joined(separator: ",")); head \(replaceHead ? "replaced" : "kept")")
         lines.append("optimizer: \(settings.optimizer.rawValue), schedule \(settings.schedule.rawValue), \(settings.epochs) epochs of batch \(settings.batchSize)")
-        if settings.probeEpochs > 0 { lines.append("phase 1: epochs 1–\(settings.probeEpochs) train the head only (linear probe)") }
         if let n = settings.unfreezeEvery { lines.append("gradual unfreezing: one more frozen block, from the top, every \(n) epochs") }
         if !settings.useCache { lines.append("frozen-prefix caching: off (--no-cache)") }
+        lines.append("")
+        lines.append(phaseTable(model: model, settings: settings, schedule: schedule))
         return lines.joined(separator: "\n")
+    }
+
+    /// The phases of the run (from the same `FreezeSchedule` the Trainer follows): one
+    /// column per phase, each block's learning rate in it, or "frozen".
+    static func phaseTable(model: TransferModel, settings: TrainingSettings, schedule: FreezeSchedule) -> String {
+        let phases = schedule.phases
+        var header = ["PHASE PLAN"]
+        for (i, p) in phases.enumerated() {
+            let epochs = p.firstEpoch == p.lastEpoch ? "epoch \(p.firstEpoch)" : "epochs \(p.firstEpoch)–\(p.lastEpoch)"
+            header.append("\(i + 1): \(epochs)\(p.probing ? " (probe)" : "")")
+        }
+        var rows = [header]
+        for b in 0..<model.blockCount {
+            var row = ["\(b) \(model.spec.blocks[b].name)"]
+            let lr = String(format: "lr %.3g", settings.learningRate(ofBlock: b, headIndex: model.headIndex))
+            for i in phases.indices {
+                switch schedule.state(ofBlock: b, inPhase: i) {
+                case .noParameters: row.append("-")
+                case .frozen: row.append("frozen")
+                case .trainable: row.append(lr)
+                case let .partial(frozen, of): row.append("\(lr) (\(frozen)/\(of) frozen)")
+                }
+            }
+            rows.append(row)
+        }
+        return EvalReport.table(rows)
     }
 }
 

@@ -39,7 +39,8 @@ struct ImportCommand: Command {
             let model = checkpoint.model
             context.print(jsonText(["checkpoint": outPath, "parameters": model.parameterCount, "vocabulary": checkpoint.info.vocabulary?.count ?? 0,
                                     "blocks": model.spec.blocks.map(\.name), "ignored": result.ignored]))
-        } else if Self.output.showsProgress(a) {
+        }
+        if Self.output.showsProgress(a) {
             let model = checkpoint.model
             let blocks = model.spec.blocks.map(\.name).joined(separator: ", ")
             context.printError("imported \(a[Self.folder]): \(grouped(model.parameterCount)) parameters, \(checkpoint.info.vocabulary?.count ?? 0)-token WordPiece vocabulary, input \(model.spec.input.summary); blocks \(blocks)")

@@ -68,12 +68,11 @@ struct PretrainCommand: Command {
         info.vocabulary = prepared.encoding?.vocabulary
         info.tokenizer = prepared.encoding?.kind
         let trainer = try Trainer(model: model, settings: settings, train: prepared.train, validation: prepared.validation)
-        let runner = TrainingRunner(context: context, output: Self.output, arguments: a)
-        let resumeURL = TrainingRunner.resumeURL(for: out)
+        let runner = try TrainingRunner(context: context, output: Self.output, resume: Self.resume, arguments: a, out: out)
         let outcome = try runner.run(trainer, resume: resumedFile?.snapshot) { snapshot in
-            try writeResume(snapshot, model: model, info: info, to: resumeURL)
+            try writeResume(snapshot, model: model, info: info, to: runner.resumeURL)
         }
-        return try finish(outcome, model: model, info: info, out: out, resumeURL: resumeURL, arguments: a, output: Self.output, context: context)
+        return try finish(outcome, model: model, info: info, out: out, runner: runner, arguments: a, output: Self.output, context: context)
     }
 }
 
@@ -87,9 +86,13 @@ func writeResume(_ snapshot: TrainingSnapshot, model: TransferModel, info: Check
 
 /// Common ending of pretrain/finetune: handle divergence and interruption, write the
 /// checkpoint, print the summary. Returns the exit code.
-func finish(_ outcome: TrainingOutcome, model: TransferModel, info: CheckpointInfo, out: URL, resumeURL: URL,
+func finish(_ outcome: TrainingOutcome, model: TransferModel, info: CheckpointInfo, out: URL, runner: TrainingRunner,
             arguments a: ParsedArguments, output: OutputOptions, context: CommandContext, extraSummary: [String: Any] = [:],
             afterWrite: (() throws -> Void)? = nil) throws -> ExitCode {
+    let resumeURL = runner.resumeURL
+    var extraSummary = extraSummary
+    extraSummary["resume_writes"] = runner.resumeLog.writes
+    extraSummary["resume_bytes_written"] = runner.resumeLog.bytes
     var info = info
     info.validationAccuracy = outcome.bestValidationAccuracy
     info.bestEpoch = outcome.bestEpoch
@@ -103,16 +106,17 @@ func finish(_ outcome: TrainingOutcome, model: TransferModel, info: CheckpointIn
     try Checkpoint(model: model, info: info).write(to: out)
     try afterWrite?()
     if outcome.interrupted {
-        context.printError("interrupted: saved the best-so-far weights to \(out.path); continue with --resume \(resumeURL.path)")
+        context.printError("interrupted: saved the best-so-far weights to \(out.path); continue with --resume \(resumeURL.path); \(runner.resumeLog.summary)")
         if a[OutputOptions.json] { context.print(jsonText(outcome.summary(checkpoint: out.path, extra: extraSummary))) }
         return .interrupted
     }
     try? FileManager.default.removeItem(at: resumeURL)
     if a[OutputOptions.json] {
         context.print(jsonText(outcome.summary(checkpoint: out.path, extra: extraSummary)))
-    } else if output.showsProgress(a) {
+    }
+    if output.showsProgress(a) {
         let v = outcome.bestValidationAccuracy.map { ", validation accuracy \(percent($0)) (epoch \(outcome.bestEpoch))" } ?? ""
-        context.printError("wrote \(out.path)\(v); \(Int(outcome.samplesPerSecond)) samples/s, \(String(format: "%.1f", outcome.wallSeconds)) s")
+        context.printError("wrote \(out.path)\(v); \(Int(outcome.samplesPerSecond)) samples/s, \(String(format: "%.1f", outcome.wallSeconds)) s; \(runner.resumeLog.summary)")
     }
     return .success
 }

@@ -2,16 +2,32 @@ import Foundation
 import TLTransfer
 import TLTensor
 
-/// Wires a `Trainer` to the terminal: progress bar or lines, Ctrl-C, resume files, and the
-/// JSON summary.
+/// Wires a `Trainer` to the terminal: progress bar or lines, Ctrl-C, resume files (on Ctrl-C
+/// and every `--resume-every` minutes), and the JSON summary.
 struct TrainingRunner {
     let context: CommandContext
     /// No progress bar or lines (`--quiet` or `--json`).
     let quiet: Bool
+    /// Where the resume file goes: `<out>.resume.safetensors`.
+    let resumeURL: URL
+    /// Seconds between resume writes; nil: only on Ctrl-C. Does not change training results.
+    let resumeInterval: Double?
+    /// Resume files written by this run.
+    let resumeLog = ResumeLog()
 
-    init(context: CommandContext, output: OutputOptions, arguments: ParsedArguments) {
+    /// Counts the resume files a run wrote and their bytes.
+    final class ResumeLog {
+        var writes = 0
+        var bytes = 0
+        /// "resume state written 2 times (362,000,000 bytes)"
+        var summary: String { "resume state written \(writes) time\(writes == 1 ? "" : "s") (\(bytes) bytes)" }
+    }
+
+    init(context: CommandContext, output: OutputOptions, resume: ResumeOptions, arguments a: ParsedArguments, out: URL) throws {
         self.context = context
-        self.quiet = !output.showsProgress(arguments)
+        quiet = !output.showsProgress(a)
+        resumeURL = Self.resumeURL(for: out)
+        resumeInterval = try resume.interval(a)
     }
 
     /// Where the resumable state of a run writing `out` goes: `<out>.resume.safetensors`.
@@ -19,7 +35,8 @@ struct TrainingRunner {
         out.deletingPathExtension().appendingPathExtension("resume.safetensors")
     }
 
-    /// Runs the trainer, reporting progress; `saveResume` writes a resumable checkpoint.
+    /// Runs the trainer, reporting progress; `saveResume` writes a resumable checkpoint to
+    /// `resumeURL` (on Ctrl-C, and when `resumeInterval` has passed since the start or the last write).
     func run(_ trainer: Trainer, resume: TrainingSnapshot?, saveResume: @escaping (TrainingSnapshot) throws -> Void) throws -> TrainingOutcome {
         let progress = context.makeProgressReporter(quiet: quiet)
         let epochs = trainer.settings.epochs
@@ -38,7 +55,18 @@ struct TrainingRunner {
         }
         events.message = { progress.message($0) }
         events.shouldStop = { Interruption.isRequested }
-        events.saveResumeState = saveResume
+        let clock = ContinuousClock()
+        var lastWrite = clock.now
+        if let interval = resumeInterval {
+            events.resumeStateDue = { lastWrite.duration(to: clock.now) >= .milliseconds(Int64(interval * 1000)) }
+        }
+        let log = resumeLog, url = resumeURL
+        events.saveResumeState = { snapshot in
+            try saveResume(snapshot)
+            lastWrite = clock.now
+            log.writes += 1
+            log.bytes += (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
+        }
         Interruption.install()
         defer { Interruption.uninstall(); progress.finish() }
         return try trainer.run(events: events, resumeFrom: resume)

@@ -17,31 +17,18 @@ public enum ParameterSelector: Equatable, Sendable, CustomStringConvertible {
     case pattern(String)
 
     /// Parses a command-line selector:
-    /// `all`; `N` (one block); `N..M` (blocks N through M, inclusive); `N..<M` (N up to but not
-    /// including M); `..M` (0 through M); `N..` (N to the last block); anything else is a glob.
+    /// `all`; `N` (one block); `N..M` or `N...M` (blocks N through M, inclusive); `N..<M` (N up
+    /// to but not including M); `..M` (0 through M); `N..` (N to the last block) — the absolute
+    /// forms of `BlockSelector`; anything else is a glob.
     public static func parse(_ text: String) throws -> ParameterSelector {
         let t = text.trimmingCharacters(in: .whitespaces)
         if t.isEmpty { throw ModuleError.invalidSelector(text) }
         if t == "all" || t == "*" { return .all }
-        if let n = Int(t) {
-            guard n >= 0 else { throw ModuleError.invalidSelector(text) }
-            return .blocks(from: n, through: n)
-        }
-        let digitsAndDots = t.allSatisfy { $0.isASCII && ($0.isNumber || $0 == "." || $0 == "<") }
-        if digitsAndDots, t.contains("..") {
-            let exclusive = t.contains("..<")
-            let parts = t.components(separatedBy: exclusive ? "..<" : "..")
-            guard parts.count == 2 else { throw ModuleError.invalidSelector(text) }
-            let lower = parts[0].isEmpty ? 0 : Int(parts[0])
-            let upper = parts[1].isEmpty ? nil : Int(parts[1])
-            guard let lower, lower >= 0, parts[1].isEmpty || upper != nil else { throw ModuleError.invalidSelector(text) }
-            if let upper {
-                let last = exclusive ? upper - 1 : upper
-                guard last >= lower else { throw ModuleError.invalidSelector(text) }
-                return .blocks(from: lower, through: last)
-            }
-            guard !exclusive else { throw ModuleError.invalidSelector(text) }
-            return .blocks(from: lower, through: nil)
+        // Block indices and ranges use the `BlockSelector` grammar (absolute forms only here).
+        let blockLike = t.allSatisfy { $0.isASCII && ($0.isNumber || $0 == "." || $0 == "<") }
+        if blockLike {
+            guard let range = (try? BlockSelector.parse(t))?.absoluteRange else { throw ModuleError.invalidSelector(text) }
+            return .blocks(from: range.from, through: range.through)
         }
         return .pattern(t)
     }

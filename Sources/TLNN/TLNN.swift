@@ -3,7 +3,8 @@
 // - `Module` / `Layer` / `Sequential` (Module.swift): classes whose `Parameter`s, `Buffer`s and
 //   child modules are found by reflection, with dotted paths (`blocks.2.attention.query.weight`).
 // - Selection and freezing (Module+Selection.swift): `ParameterSelector` (all, block ranges,
-//   globs), `freeze` / `unfreeze`, nearest-path errors.
+//   globs), `freeze` / `unfreeze`, nearest-path errors; `BlockSelector` (BlockSelector.swift):
+//   the typed `--freeze` grammar (ranges, lists, head-relative bounds), Codable.
 // - Named state (Module+State.swift): `namedState` / `loadState` for checkpoints, dropout RNG states.
 // - Layers (Layers/): Linear, Conv2D, MaxPool2D, AvgPool2D, GlobalAvgPool, Flatten, BatchNorm,
 //   LayerNorm, Dropout, Embedding, activations, MultiHeadAttention, TransformerEncoderBlock,

@@ -28,9 +28,12 @@ public struct CheckpointInfo: Codable, Sendable, Equatable {
     /// Token vocabulary for token models (`[PAD]` = 0), and how text is split.
     public var vocabulary: [String]?
     public var tokenizer: String?
-    /// The checkpoint this one was fine-tuned from, and what was frozen.
+    /// The checkpoint this one was fine-tuned from.
     public var parent: String?
+    /// Blocks whose parameters all stayed frozen (bit-identical to `parent`) for the whole run.
     public var frozenBlocks: [Int]?
+    /// Blocks released by gradual unfreezing, with the first epoch (1-based) they trained in.
+    public var releasedBlocks: [FreezeSchedule.Release]?
     /// Best validation accuracy and the epoch it was reached.
     public var validationAccuracy: Double?
     public var bestEpoch: Int?

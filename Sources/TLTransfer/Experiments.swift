@@ -24,7 +24,7 @@ public enum Experiments {
     public static func finetuneModel(source file: SafeTensorsFile, path: String, classCount: Int, replaceHead: Bool,
                                      settings: TrainingSettings, rng: inout SeededGenerator) throws -> (TransferModel, [Int]) {
         let model = try Checkpoint.decode(file, path: path, classCount: classCount, dropHead: replaceHead, rng: &rng).model
-        return (model, try FreezeRequest.apply(settings, to: model))
+        return (model, try Freezing.apply(settings, to: model))
     }
 
     /// Trains one `kind` of model with `seed` on the few-shot/selected data drawn with that
@@ -68,7 +68,7 @@ public enum Experiments {
                                       vocabularySize: prepared.encoding?.vocabulary.count ?? 0, rng: &rng)
         case .finetune, .probe:
             if kind == .probe {
-                settings.freeze = ["all-but-head"]
+                settings.freeze = [.allButHead]
                 settings.pathRules = []
                 settings.unfreezeEvery = nil
                 settings.probeEpochs = 0

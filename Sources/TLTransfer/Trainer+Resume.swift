@@ -5,7 +5,8 @@ import TLOptim
 
 /// Everything besides the current weights that a run needs to continue exactly where it
 /// stopped: position (epoch, step, global step — hence the schedule position), the unfreezing
-/// phase, optimizer state, best-so-far weights and metrics, partial epoch statistics and the
+/// phase (an index into the run's `FreezeSchedule`), optimizer state, best-so-far weights and
+/// metrics, partial epoch statistics and the
 /// state of every dropout generator. Data order and augmentation are functions of
 /// (seed, epoch) and are replayed, not stored.
 public struct TrainingSnapshot {
@@ -19,7 +20,9 @@ public struct TrainingSnapshot {
         public var bestAccuracy: Double?
         public var bestLoss: Double?
         public var epochsWithoutImprovement: Int
-        public var phase: [String]
+        /// Index of the `FreezeSchedule` phase the optimizer state belongs to (nil in resume
+        /// files written before it was recorded: derived from the position).
+        public var phaseIndex: Int?
         public var epochLossSum: Double
         public var epochCorrect: Int
         public var epochSeen: Int
@@ -62,7 +65,7 @@ extension Trainer {
         let state = TrainingSnapshot.State(
             settings: settings, epoch: epoch, stepInEpoch: stepInEpoch, globalStep: globalStep, history: history,
             bestEpoch: best?.epoch, bestAccuracy: best?.accuracy ?? nil, bestLoss: best?.loss ?? nil,
-            epochsWithoutImprovement: epochsWithoutImprovement, phase: phase,
+            epochsWithoutImprovement: epochsWithoutImprovement, phaseIndex: phase,
             epochLossSum: epochLossSum, epochCorrect: epochCorrect, epochSeen: epochSeen,
             optimizerScalars: scalars, dropoutStates: dropout)
         return TrainingSnapshot(state: state, tensors: tensors)
@@ -85,8 +88,11 @@ extension Trainer {
             }
             best = (bestEpoch, s.bestAccuracy, s.bestLoss, state)
         }
-        if epoch < settings.epochs || !s.phase.isEmpty {
-            try enterPhase(frozen: Set(s.phase))
+        if epoch < settings.epochs {
+            // A snapshot taken at an epoch's end still holds the optimizer of that epoch's phase.
+            let index = s.phaseIndex ?? schedule.phaseIndex(forEpoch: stepInEpoch == 0 && epoch > 0 ? epoch - 1 : epoch)
+            guard schedule.phases.indices.contains(index) else { throw TrainingError("the resume state names unfreezing phase \(index), which this run does not have") }
+            try enterPhase(index)
             var optimizerTensors: [String: Tensor] = [:]
             for (k, t) in snapshot.tensors where k.hasPrefix("optimizer.") { optimizerTensors[String(k.dropFirst(10))] = t }
             try optimizer?.loadState(OptimizerState(tensors: optimizerTensors, scalars: s.optimizerScalars))

@@ -14,8 +14,11 @@ public struct TrainingEvents {
     public var message: ((String) -> Void)?
     /// Polled after every batch; returning true stops training (Ctrl-C).
     public var shouldStop: (() -> Bool)?
-    /// Called with a resumable snapshot at the end of every epoch and when stopping early
-    /// on request; the caller decides where to write it.
+    /// Polled after every batch; returning true saves a resumable snapshot there (the caller
+    /// decides how often, e.g. by a clock). Nil: only when stopping on request.
+    public var resumeStateDue: (() -> Bool)?
+    /// Called with a resumable snapshot when `resumeStateDue` says so and when stopping
+    /// early on request; the caller decides where to write it.
     public var saveResumeState: ((TrainingSnapshot) throws -> Void)?
 
     public init() {}
@@ -59,10 +62,10 @@ public final class Trainer {
     public let settings: TrainingSettings
     let train: Dataset
     let validation: Dataset?
-    /// Parameter paths frozen by the user's freeze configuration (before probing/unfreezing).
-    let baseFrozen: Set<String>
-    /// Blocks holding user-frozen parameters, top first: the order of gradual unfreezing.
-    let unfreezeOrder: [Int]
+    /// Probing and gradual unfreezing, from the user's freeze configuration (by parameter identity).
+    public let schedule: FreezeSchedule
+    /// The model's parameters with their paths, each with its block (fixed for the run).
+    let parametersByBlock: [[(path: String, parameter: Parameter)]]
     /// Memory budget for cached prefix features.
     public var cacheLimitBytes: Int = {
         if let text = ProcessInfo.processInfo.environment["TL_CACHE_LIMIT_MB"], let mb = Int(text) { return mb << 20 }
@@ -75,11 +78,12 @@ public final class Trainer {
     var best: (epoch: Int, accuracy: Double?, loss: Double?, state: [(name: String, tensor: Tensor)])?
     var epochsWithoutImprovement = 0
     var optimizer: Optimizer?
-    var phase: [String] = []
+    /// Index of the `schedule` phase the optimizer was built for.
+    var phase: Int? = nil
     var epochLossSum = 0.0, epochCorrect = 0, epochSeen = 0
     /// Outputs of the frozen prefix `0..<blocks` for the current phase.
-    var cache: (blocks: Int, phase: [String], train: Dataset, validation: Dataset?)?
-    var cacheRefusedPhase: [String]? = nil
+    var cache: (blocks: Int, phase: Int, train: Dataset, validation: Dataset?)?
+    var cacheRefusedPhase: Int? = nil
 
     /// - Parameters:
     ///   - model: the model, with the user's freeze configuration already applied.
@@ -92,101 +96,16 @@ public final class Trainer {
         self.settings = settings
         self.train = train
         self.validation = validation.flatMap { $0.count > 0 ? $0 : nil }
-        let frozen = model.namedParameters().filter { $0.parameter.isFrozen }.map(\.path)
-        baseFrozen = Set(frozen)
-        unfreezeOrder = (0..<model.blockCount).reversed().filter { b in
-            frozen.contains { $0.hasPrefix(model.pathPrefix(ofBlock: b)) }
+        let schedule = FreezeSchedule(settings: settings, model: model)
+        self.schedule = schedule
+        var byBlock = Array(repeating: [(path: String, parameter: Parameter)](), count: model.blockCount)
+        for named in model.namedParameters() {
+            if let b = schedule.block(of: ObjectIdentifier(named.parameter)) { byBlock[b].append(named) }
         }
+        parametersByBlock = byBlock
     }
 
     var stepsPerEpoch: Int { (train.count + settings.batchSize - 1) / settings.batchSize }
-
-    /// The set of frozen parameter paths during `epoch` (0-based).
-    func frozenPaths(atEpoch e: Int) -> Set<String> {
-        let head = model.pathPrefix(ofBlock: model.headIndex)
-        if e < settings.probeEpochs {
-            return Set(model.namedParameters().map(\.path).filter { !$0.hasPrefix(head) })
-        }
-        var frozen = baseFrozen
-        if let every = settings.unfreezeEvery, every > 0 {
-            let released = Swift.min(unfreezeOrder.count, (e - settings.probeEpochs) / every)
-            for b in unfreezeOrder.prefix(released) {
-                let prefix = model.pathPrefix(ofBlock: b)
-                frozen = frozen.filter { !$0.hasPrefix(prefix) }
-            }
-        }
-        return frozen
-    }
-
-    /// Applies a freeze set and builds a fresh optimizer over the trainable parameters, one
-    /// group per block so discriminative learning rates apply.
-    func enterPhase(frozen: Set<String>) throws {
-        for (path, p) in model.namedParameters() {
-            if frozen.contains(path) { p.freeze() } else { p.unfreeze() }
-        }
-        var groups: [ParameterGroup] = []
-        for b in 0..<model.blockCount {
-            let prefix = model.pathPrefix(ofBlock: b)
-            let params = model.namedParameters().filter { $0.path.hasPrefix(prefix) && !$0.parameter.isFrozen }
-            guard !params.isEmpty else { continue }
-            let depth = Double(model.headIndex - b)
-            let lr = settings.learningRate * Foundation.pow(settings.learningRateDecay ?? 1, depth)
-            groups.append(ParameterGroup(parameters: params, learningRate: lr, weightDecay: settings.weightDecay))
-        }
-        guard !groups.isEmpty else { throw TrainingError("every parameter is frozen: nothing to train (loosen --freeze)") }
-        switch settings.optimizer {
-        case .sgd: optimizer = try SGD(groups: groups, momentum: settings.momentum)
-        case .adam: optimizer = try Adam(groups: groups)
-        case .adamw: optimizer = try Adam.adamW(groups: groups)
-        }
-        phase = frozen.sorted()
-    }
-
-    /// The leading run of fully frozen blocks is a fixed feature extractor: it runs in
-    /// inference mode (no dropout; BatchNorm already uses running statistics when frozen),
-    /// which also makes it deterministic, so its outputs can be cached. Blocks above it keep
-    /// their dropout.
-    func setFrozenPrefixToInference() {
-        var b = 0
-        while b < model.headIndex, model.isBlockFrozen(b) { model.blocks[b].eval(); b += 1 }
-    }
-
-    /// Index of the first block that must run every step: blocks before it are frozen and
-    /// deterministic, so their outputs can be computed once.
-    func cacheablePrefix() -> Int {
-        guard settings.useCache, !settings.augment else { return 0 }
-        var k = 0
-        while k < model.headIndex, model.isBlockFrozen(k), model.isBlockDeterministic(k) { k += 1 }
-        return k
-    }
-
-    /// Runs the prefix `0..<k` over a data set in fixed-size chunks without recording
-    /// gradients, returning a data set of the prefix's outputs.
-    func prefixFeatures(_ data: Dataset, blocks k: Int) throws -> Dataset? {
-        let chunk = settings.batchSize
-        var features: [Float] = []
-        var sampleShape: [Int] = []
-        var start = 0
-        while start < data.count {
-            let idx = Array(start..<Swift.min(start + chunk, data.count))
-            let part = data.subset(idx)
-            let x = try Tensor(part.features, shape: [idx.count] + part.sampleShape)
-            let h = try withNoGrad { try model.forward(x, blocks: 0..<k) }
-            if sampleShape.isEmpty {
-                sampleShape = Array(h.shape.dropFirst())
-                let bytes = data.count * sampleShape.reduce(1, *) * 4
-                guard bytes <= cacheLimitBytes else {
-                    events.message?("frozen-prefix cache would need \(bytes >> 20) MiB (limit \(cacheLimitBytes >> 20) MiB, TL_CACHE_LIMIT_MB): running the prefix every step")
-                    return nil
-                }
-                features.reserveCapacity(data.count * sampleShape.reduce(1, *))
-            }
-            features += h.scalars
-            start += chunk
-        }
-        return try Dataset(features: features, sampleShape: sampleShape, labels: data.labels,
-                           classNames: data.classNames, source: data.source + " [cached through block \(k - 1)]")
-    }
 
     var events = TrainingEvents()
 
@@ -199,16 +118,19 @@ public final class Trainer {
         var interrupted = false
         var stoppedEarly = false
         let totalSteps = stepsPerEpoch * settings.epochs
-        let schedule = settings.learningRateSchedule(totalSteps: totalSteps, stepsPerEpoch: stepsPerEpoch)
+        let lrSchedule = settings.learningRateSchedule(totalSteps: totalSteps, stepsPerEpoch: stepsPerEpoch)
         if let resumeSnapshot { try restore(resumeSnapshot) }
 
         training: while epoch < settings.epochs {
-            let wantFrozen = frozenPaths(atEpoch: epoch)
-            if optimizer == nil || phase != wantFrozen.sorted() {
-                let announce = optimizer != nil
-                try enterPhase(frozen: wantFrozen)
+            let wantPhase = schedule.phaseIndex(forEpoch: epoch)
+            if optimizer == nil || phase != wantPhase {
+                let announce = optimizer != nil, phaseBefore = phase
+                try enterPhase(wantPhase)
                 if announce || epoch > 0 {
-                    events.message?("epoch \(epoch + 1): \(model.trainableParameters().reduce(0) { $0 + $1.count }) trainable parameters (\(wantFrozen.isEmpty ? "nothing" : "\(wantFrozen.count) tensors") frozen)")
+                    let frozenCount = schedule.frozenParameters(inPhase: wantPhase).count
+                    let newly = schedule.phases[wantPhase].released.filter { !(phaseBefore.map { schedule.phases[$0].released } ?? []).contains($0) }
+                    let release = newly.map { "released block \($0) (\(model.spec.blocks[$0].name)); " }.joined()
+                    events.message?("epoch \(epoch + 1): \(release)\(model.trainableParameters().reduce(0) { $0 + $1.count }) trainable parameters (\(frozenCount == 0 ? "nothing" : "\(frozenCount) tensors") frozen)")
                 }
             }
             model.train()
@@ -217,13 +139,13 @@ public final class Trainer {
             var trainData = train, validationData = validation, cached = 0
             if k > 0 {
                 // Computed once per phase: the prefix's weights cannot change while it is frozen.
-                if (cache == nil || cache!.blocks != k || cache!.phase != phase) && cacheRefusedPhase != phase {
+                if (cache == nil || cache!.blocks != k || cache!.phase != wantPhase) && cacheRefusedPhase != wantPhase {
                     if let f = try prefixFeatures(train, blocks: k) {
-                        cache = (k, phase, f, try validation.flatMap { try prefixFeatures($0, blocks: k) })
+                        cache = (k, wantPhase, f, try validation.flatMap { try prefixFeatures($0, blocks: k) })
                         events.message?("blocks 0–\(k - 1) are frozen and deterministic: computed their outputs once, training on the cache")
                     } else {
                         cache = nil
-                        cacheRefusedPhase = phase
+                        cacheRefusedPhase = wantPhase
                     }
                 }
                 if let cache, cache.blocks == k {
@@ -254,7 +176,7 @@ public final class Trainer {
                     // the module tree (Mirror) on every step would cost more than the clipping.
                     try clipGradientNorm(optimizer.groups.flatMap { $0.parameters.map(\.parameter) }, maxNorm: clip)
                 }
-                optimizer.apply(schedule, step: globalStep)
+                optimizer.apply(lrSchedule, step: globalStep)
                 try optimizer.step()
                 let predicted = try logits.detached().argmax(axis: 1)
                 epochCorrect += zip(predicted, batch.labels).filter { $0 == $1 }.count
@@ -272,6 +194,7 @@ public final class Trainer {
                     try events.saveResumeState?(snapshot())
                     break training
                 }
+                if events.resumeStateDue?() == true { try events.saveResumeState?(snapshot()) }
             }
             // End of epoch: validate, select, maybe stop.
             let seconds = Date().timeIntervalSince(epochStart)
@@ -310,11 +233,9 @@ public final class Trainer {
                 stoppedEarly = true
                 break training
             }
-            if epoch < settings.epochs { try events.saveResumeState?(snapshot()) }
         }
         if let best { try model.loadState(Dictionary(best.state.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })) }
-        // Leave the user's freeze configuration in place for verification and saving.
-        for (path, p) in model.namedParameters() { if baseFrozen.contains(path) { p.freeze() } else { p.unfreeze() } }
+        restoreInitialFreeze()
         return TrainingOutcome(history: history, bestEpoch: best?.epoch ?? 0, bestValidationAccuracy: best?.accuracy ?? nil,
                                stoppedEarly: stoppedEarly, interrupted: interrupted, divergence: divergence,
                                steps: globalStep, samplesSeen: samplesSeen, wallSeconds: Date().timeIntervalSince(started))

@@ -1,3 +1,5 @@
+import Foundation
+import TLNN
 import TLOptim
 
 /// Every knob of a training run. Stored in checkpoints, so `tl eval --baseline scratch`
@@ -26,8 +28,9 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     public var seed: UInt64 = 0
 
     // Fine-tuning.
-    /// Block selectors frozen at the start (`--freeze`).
-    public var freeze: [String] = []
+    /// Block selectors frozen at the start (`--freeze`), parsed once at the command line.
+    /// (Checkpoints written before the typed form hold their text; see `BlockSelector`.)
+    public var freeze: [BlockSelector] = []
     /// Glob refinements applied in order after `freeze`: (pattern, freeze?).
     public var pathRules: [PathRule] = []
     /// Discriminative learning rates: block i below the head gets decay^(head − i) × lr.
@@ -39,6 +42,8 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     /// Train on cached outputs of a frozen, deterministic prefix.
     public var useCache: Bool = true
 
+    /// A dotted-path glob (`--freeze-path` / `--unfreeze-path`; see `ParameterSelector.pattern`)
+    /// and whether it freezes or unfreezes what it matches.
     public struct PathRule: Codable, Sendable, Equatable {
         public var pattern: String
         public var freeze: Bool
@@ -46,6 +51,12 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     }
 
     public init() {}
+
+    /// The learning rate of block `block` of a model whose head is block `headIndex`:
+    /// `lr × decay^(head − block)` with `--lr-decay`, else `lr`.
+    public func learningRate(ofBlock block: Int, headIndex: Int) -> Double {
+        learningRate * Foundation.pow(learningRateDecay ?? 1, Double(headIndex - block))
+    }
 
     /// The learning-rate schedule for a run of `totalSteps` optimizer steps.
     public func learningRateSchedule(totalSteps: Int, stepsPerEpoch: Int) -> LearningRateSchedule {

@@ -54,3 +54,52 @@ func runTL(_ arguments: [String]) throws -> (status: Int32, stdout: String, stde
     }
     return (result.status, result.stdout, result.stderr)
 }
+
+/// The real `tl` binary running in the background, its stdout and stderr collected as they
+/// arrive, so a test can wait for a line and then press Ctrl-C.
+final class BackgroundTL: @unchecked Sendable {
+    let process = Process()
+    private let lock = NSLock()
+    private var out = Data(), err = Data()
+    private let group = DispatchGroup()
+
+    init(_ arguments: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: tlExecutablePath!)
+        process.arguments = arguments
+        let outPipe = Pipe(), errPipe = Pipe()
+        process.standardOutput = outPipe
+        process.standardError = errPipe
+        try process.run()
+        for (pipe, isError) in [(outPipe, false), (errPipe, true)] {
+            DispatchQueue.global().async(group: group) { [self] in
+                while true {
+                    let chunk = pipe.fileHandleForReading.availableData
+                    if chunk.isEmpty { break }
+                    lock.withLock { if isError { err += chunk } else { out += chunk } }
+                }
+            }
+        }
+    }
+
+    var stdout: String { lock.withLock { String(decoding: out, as: UTF8.self) } }
+    var stderr: String { lock.withLock { String(decoding: err, as: UTF8.self) } }
+
+    /// Waits until stderr contains `text`; false if the process ended or time ran out first.
+    func waitForError(containing text: String, timeout: TimeInterval = 120) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if stderr.contains(text) { return true }
+            if !process.isRunning { return stderr.contains(text) }
+            usleep(2_000)
+        }
+        return false
+    }
+
+    /// Presses Ctrl-C (when still running) and waits for the exit status, with all output read.
+    func interruptAndWait() -> Int32 {
+        if process.isRunning { process.interrupt() }
+        process.waitUntilExit()
+        group.wait()
+        return process.terminationStatus
+    }
+}

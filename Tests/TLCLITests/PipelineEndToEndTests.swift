@@ -147,7 +147,7 @@ import TLTransfer
     }
 
     @Test func interruptSavesAndResumesExactly() throws {
-        guard let tl = tlExecutablePath else { Issue.record("tl binary not built"); return }
+        guard tlExecutablePath != nil else { Issue.record("tl binary not built"); return }
         let folder = try makeTempFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         try Self.writeBlobs(to: folder.appendingPathComponent("blobs.csv"), perClass: 600, dimensions: 64)
@@ -160,22 +160,21 @@ import TLTransfer
 
         let out = folder.appendingPathComponent("run.safetensors").path
         let resumeFile = folder.appendingPathComponent("run.resume.safetensors").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tl)
-        process.arguments = ["pretrain"] + common + ["--out", out, "--quiet"]
-        process.standardError = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        // Wait until the first epoch has ended (its resume file exists), then press Ctrl-C.
-        let deadline = Date().addingTimeInterval(60)
-        while !FileManager.default.fileExists(atPath: resumeFile) && process.isRunning && Date() < deadline { usleep(20_000) }
-        guard process.isRunning else { Issue.record("training ended before it could be interrupted; make the run longer"); return }
-        usleep(50_000)
-        process.interrupt()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 130)
+        // --resume-every 0: no resume file until Ctrl-C. Press it once the first epoch has ended.
+        let run = try BackgroundTL(["pretrain"] + common + ["--out", out, "--resume-every", "0", "--json"])
+        let started = run.waitForError(containing: "epoch 1: validation accuracy")
+        guard started, run.process.isRunning else {
+            _ = run.interruptAndWait()
+            Issue.record("training ended before it could be interrupted; make the run longer: \(run.stderr)")
+            return
+        }
+        #expect(!FileManager.default.fileExists(atPath: resumeFile))  // not written per epoch
+        #expect(run.interruptAndWait() == 130)
         #expect(FileManager.default.fileExists(atPath: out))          // best-so-far weights
         #expect(FileManager.default.fileExists(atPath: resumeFile))
+        let summary = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+        let size = try FileManager.default.attributesOfItem(atPath: resumeFile)[.size] as? Int
+        #expect(summary?["resume_writes"] as? Int == 1 && summary?["resume_bytes_written"] as? Int == size, "\(run.stdout)")
 
         let r1 = try runTL(["pretrain", "--resume", resumeFile, "--out", out, "--quiet"])
         #expect(r1.status == 0, "\(r1.stderr)")

@@ -58,7 +58,7 @@ struct HuggingFaceImportTests {
         #expect(info.classNames == [HuggingFaceImporter.placeholderClass])
         #expect(info.vocabulary == TinyBertFolder.vocabulary)
         // Blocks 0..2 are the embeddings and both encoder layers.
-        #expect(try FreezeRequest.blocks("0..2", model: model) == [0, 1, 2])
+        #expect(try Freezing.blocks([BlockSelector.parse("0..2")], model: model) == [0, 1, 2])
         if case let .embedding(vocab, dim, maxLength, segments, dropout, epsilon) = model.spec.blocks[0].layers[0] {
             #expect(vocab == .fixed(20) && dim == 8 && maxLength == 16 && segments == 2 && dropout == 0.1 && epsilon == 1e-12)
         } else { Issue.record("block 0 is not an embedding") }

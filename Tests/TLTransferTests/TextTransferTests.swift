@@ -39,7 +39,7 @@ struct TextTransferTests {
         settings.epochs = 2
         settings.batchSize = 4
         settings.validationSplit = 0
-        settings.freeze = ["0..2"]
+        settings.freeze = [.blocks(0, through: 2)]
         let selection = DataSelection(classes: nil, perClass: 4, seed: 1)
 
         // Fine-tuning with the encoder frozen: embeddings and layers have dropout 0.1 but, frozen,

@@ -109,7 +109,7 @@ let tinyCNN = """
         var s = TrainingSettings()
         s.learningRate = 0.1; s.learningRateDecay = 0.5
         let trainer = try Trainer(model: m, settings: s, train: try patchImages(classes: 4, perClass: 2, seed: 1), validation: nil)
-        try trainer.enterPhase(frozen: [])
+        try trainer.enterPhase(0)
         let rates = trainer.optimizer!.groups.map(\.learningRate)
         #expect(zip(rates, [0.0125, 0.025, 0.05, 0.1]).allSatisfy { Swift.abs(Double($0) - $1) < 1e-12 })
     }

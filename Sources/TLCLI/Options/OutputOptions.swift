@@ -8,8 +8,10 @@ import TLTransfer
 ///   renamed into place, so a failed run never leaves half a file). Checkpoint-writing commands
 ///   need a `.safetensors` name; result-printing commands write what they would print, and a
 ///   `.json` name selects JSON.
-/// - `--json`: the result as JSON on stdout; no progress lines on stderr (errors still go there).
-/// - `--quiet`: no progress or summary lines on stderr.
+/// - `--json`: the result as JSON on stdout. It says nothing about stderr.
+/// - `--quiet`: no progress or summary lines on stderr (errors are still printed).
+/// The two are independent: stdout carries the result, stderr the progress, so a script can
+/// read JSON from stdout and still log progress, or silence it with both flags.
 struct OutputOptions: OptionGroup {
     enum Product: Sendable {
         /// A checkpoint; `--out` is required unless one of these options is given (`dry-run`).
@@ -24,7 +26,7 @@ struct OutputOptions: OptionGroup {
 
     let product: Product
 
-    static let json = Flag("json", help: "Print the result as JSON on stdout; no progress on stderr.")
+    static let json = Flag("json", help: "Print the result as JSON on stdout (progress still goes to stderr unless --quiet).")
     static let quiet = Flag("quiet", short: "q", help: "No progress or summary lines on stderr (errors are still printed).")
 
     var out: (any ArgumentDefinition)? {
@@ -71,8 +73,8 @@ struct OutputOptions: OptionGroup {
 
     var writesPrintedResult: Bool { if case .printedResult = product { return true }; return false }
 
-    /// Whether progress and summary lines go to stderr.
-    func showsProgress(_ a: ParsedArguments) -> Bool { !a[Self.quiet] && !a[Self.json] }
+    /// Whether progress and summary lines go to stderr (`--quiet` silences them; `--json` does not).
+    func showsProgress(_ a: ParsedArguments) -> Bool { !a[Self.quiet] }
 
     /// Writes `text` to `--out` atomically, or prints it on stdout.
     func emit(_ text: String, _ a: ParsedArguments, context: CommandContext) throws {

@@ -2,13 +2,25 @@ import Foundation
 import TLTensor
 import TLTransfer
 
-/// `--resume FILE`: continue an interrupted pretrain or finetune run from its
+/// `--resume FILE` and `--resume-every MINUTES`: continue an interrupted pretrain or finetune run from its
 /// `.resume.safetensors` file (weights, optimizer state, position, recorded data and settings).
 struct ResumeOptions: OptionGroup {
     static let resume = OptionalOption<String>("resume", valueName: "file",
         help: "Continue an interrupted run from its .resume.safetensors file (its data, settings and position are recorded there).")
 
-    var arguments: [any ArgumentDefinition] { [Self.resume] }
+    static let resumeEvery = Option<Double>("resume-every", default: 10, valueName: "minutes",
+        help: "Also write the resume file every this many minutes of training (checked after each batch); 0 writes it only on Ctrl-C.")
+
+    var arguments: [any ArgumentDefinition] { [Self.resume, Self.resumeEvery] }
+
+    func prepare(_ a: ParsedArguments) throws { _ = try interval(a) }
+
+    /// Seconds between resume writes, or nil for "only on Ctrl-C" (`--resume-every 0`).
+    func interval(_ a: ParsedArguments) throws -> Double? {
+        let minutes = a[Self.resumeEvery]
+        guard minutes >= 0 else { throw UsageError.invalid("--resume-every", expected: "minutes ≥ 0 (0: only on Ctrl-C)", got: minutes) }
+        return minutes > 0 ? minutes * 60 : nil
+    }
 
     /// The resume file's checkpoint and training snapshot, when `--resume` is given.
     func load(_ a: ParsedArguments) throws -> (checkpoint: Checkpoint, snapshot: TrainingSnapshot)? {

@@ -1,0 +1,119 @@
+import Foundation
+import TLTensor
+import TLNN
+
+/// Why a freeze configuration cannot be applied, trained or verified. Each case carries the
+/// data; the command line turns it into a message naming its flags.
+public enum FreezeError: Error, Equatable, CustomStringConvertible {
+    /// A block selector (`range`, e.g. `0..7`) reaches outside the model's blocks or selects
+    /// none of them; `blocks` lists the model's blocks as "index name".
+    case blockOutOfRange(range: String, blocks: [String])
+    /// A path rule's glob matched no parameter; `nearest` are the closest valid paths.
+    case noMatch(rule: TrainingSettings.PathRule, nearest: [String])
+    /// Every parameter is frozen in the phase starting at `epoch` (1-based).
+    case nothingToTrain(epoch: Int)
+    /// A parameter or buffer that stayed frozen for the whole run differs from the source.
+    case frozenTensorChanged(name: String, source: String)
+
+    public var description: String {
+        switch self {
+        case let .blockOutOfRange(range, blocks):
+            return "block selection '\(range)' is outside the model's blocks: \(blocks.joined(separator: ", "))"
+        case let .noMatch(rule, nearest):
+            return "pattern '\(rule.pattern)' matches no parameter" + (nearest.isEmpty ? "" : "; nearest valid paths: \(nearest.joined(separator: ", "))")
+        case .nothingToTrain(let epoch):
+            return "every parameter is frozen from epoch \(epoch): nothing to train"
+        case let .frozenTensorChanged(name, source):
+            return "frozen tensor \(name) changed during fine-tuning (it must be bit-identical to \(source))"
+        }
+    }
+}
+
+extension FreezeError: LocalizedError {
+    public var errorDescription: String? { description }
+}
+
+/// Applies a typed freeze configuration (`TrainingSettings.freeze` block selectors, then
+/// `pathRules` in order) to a model, by parameter identity.
+public enum Freezing {
+    /// The model's blocks as "index name" (for messages).
+    public static func blockListing(_ model: TransferModel) -> [String] {
+        (0..<model.blockCount).map { "\($0) \(model.spec.blocks[$0].name)" }
+    }
+
+    /// The block indices `selectors` select on `model` (sorted, unique).
+    public static func blocks(_ selectors: [BlockSelector], model: TransferModel) throws -> [Int] {
+        var chosen = Set<Int>()
+        for selector in selectors {
+            do {
+                chosen.formUnion(try selector.resolve(blockCount: model.blockCount))
+            } catch ModuleError.blockOutOfRange(let range, _) {
+                throw FreezeError.blockOutOfRange(range: range, blocks: blockListing(model))
+            }
+        }
+        return chosen.sorted()
+    }
+
+    /// Freezes the selected blocks, then applies the path rules in order; returns the
+    /// blocks selected by `settings.freeze`.
+    @discardableResult
+    public static func apply(_ settings: TrainingSettings, to model: TransferModel) throws -> [Int] {
+        let frozen = try blocks(settings.freeze, model: model)
+        for b in frozen { for p in model.blocks[b].parameters() { p.freeze() } }
+        for rule in settings.pathRules {
+            do {
+                for (_, p) in try model.selectParameters(.pattern(rule.pattern)) {
+                    if rule.freeze { p.freeze() } else { p.unfreeze() }
+                }
+            } catch ModuleError.noMatch(_, let nearest) {
+                throw FreezeError.noMatch(rule: rule, nearest: nearest)
+            }
+        }
+        return frozen
+    }
+}
+
+/// The check that freezing really froze: every parameter frozen for the whole run (by the
+/// `FreezeSchedule`), and the BatchNorm statistics of blocks frozen for the whole run, equal
+/// the source checkpoint bit for bit. Blocks released by gradual unfreezing are reported
+/// with the epoch they were released, not verified.
+public struct FrozenVerification: Sendable {
+    /// Tensors and values compared.
+    public var tensorCount: Int
+    public var valueCount: Int
+    /// Blocks all of whose parameters stayed frozen (and were verified).
+    public var frozenBlocks: [Int]
+    /// Blocks released during the run, with the first epoch (1-based) they trained.
+    public var released: [FreezeSchedule.Release]
+
+    /// Verifies `model` after a run of `epochsRun` epochs (including a partly run one)
+    /// against the source checkpoint `file`. The head is skipped when it was replaced.
+    public static func check(model: TransferModel, schedule: FreezeSchedule, epochsRun: Int, against file: SafeTensorsFile,
+                             path: String, headReplaced: Bool) throws -> FrozenVerification {
+        let frozen = schedule.frozenThroughout(epochs: epochsRun)
+        let skipped: Set<Int> = headReplaced ? [model.headIndex] : []
+        var names = model.namedParameters().filter { path, p in
+            let id = ObjectIdentifier(p)
+            return frozen.contains(id) && !(schedule.block(of: id).map(skipped.contains) ?? false)
+        }.map(\.path)
+        // Running statistics only stay put when the whole block stayed frozen.
+        let frozenBlocks = (0..<model.blockCount).filter { b in
+            let params = model.blocks[b].parameters()
+            return !skipped.contains(b) && !params.isEmpty && params.allSatisfy { frozen.contains(ObjectIdentifier($0)) }
+        }
+        for b in frozenBlocks { names += model.blocks[b].namedBuffers().map { model.pathPrefix(ofBlock: b) + $0.path } }
+        let state = model.stateDictionary()
+        var values = 0
+        for name in names {
+            guard let current = state[name] else { continue }
+            let original = try file.floats(name)
+            guard original.count == current.count,
+                  zip(original, current.scalars).allSatisfy({ $0.bitPattern == $1.bitPattern }) else {
+                throw FreezeError.frozenTensorChanged(name: name, source: path)
+            }
+            values += original.count
+        }
+        return FrozenVerification(tensorCount: names.count, valueCount: values, frozenBlocks: frozenBlocks,
+                                  released: schedule.releases(throughEpoch: epochsRun))
+    }
+}
