@@ -1,6 +1,8 @@
 import Foundation
 import TLTensor
 import TLTransfer
+import TLModels
+import TLNN
 
 /// The "blocks" view of an architecture: what `--freeze` indexes.
 enum BlockTable {

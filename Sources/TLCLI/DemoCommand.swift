@@ -2,6 +2,9 @@ import Foundation
 import TLTensor
 import TLTransfer
 import TLData
+import TLModels
+import TLSafeTensors
+import TLNN
 
 /// `tl demo`: the whole transfer-learning story on the embedded MNIST sample, in under a minute.
 struct DemoCommand: Command {

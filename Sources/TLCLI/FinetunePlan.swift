@@ -1,6 +1,7 @@
 import Foundation
 import TLNN
 import TLTransfer
+import TLModels
 
 /// The `--dry-run` report: what fine-tuning would do, block by block.
 enum FinetunePlan {

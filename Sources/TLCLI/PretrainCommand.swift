@@ -2,6 +2,8 @@ import Foundation
 import TLTensor
 import TLTransfer
 import TLData
+import TLModels
+import TLNN
 
 /// `tl pretrain`: trains an architecture from `Models/*.json` on source data.
 struct PretrainCommand: Command {

@@ -2,6 +2,7 @@ import Foundation
 import TLTransfer
 import TLData
 import TLKernels
+import TLModels
 
 extension TrainingSettings.OptimizerKind: ChoiceArgument {}
 extension TrainingSettings.ScheduleKind: ChoiceArgument {}

@@ -1,6 +1,7 @@
 import Foundation
 import TLTransfer
 import TLTensor
+import TLModels
 
 /// Wires a `Trainer` to the terminal: progress bar or lines, Ctrl-C, resume files, and the
 /// JSON summary.

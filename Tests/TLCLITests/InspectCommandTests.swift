@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TLTransfer
 @testable import TLCLI
+import TLSafeTensors
 
 @Suite struct InspectCommandTests {
     func writeSample(to url: URL) throws {

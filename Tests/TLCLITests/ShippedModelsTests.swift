@@ -3,6 +3,8 @@ import Foundation
 @testable import TLCLI
 import TLTransfer
 import TLTensor
+import TLModels
+import TLNN
 
 @Suite struct ShippedModelsTests {
     static let models = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

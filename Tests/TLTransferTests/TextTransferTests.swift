@@ -4,6 +4,8 @@ import Testing
 import TLTensor
 import TLNN
 import TLData
+import TLModels
+import TLSafeTensors
 
 @Suite("Text transfer with an imported encoder")
 struct TextTransferTests {

@@ -1,6 +1,6 @@
 import Testing
 import Foundation
-@testable import TLTransfer
+@testable import TLNN
 
 @Suite struct ModelSpecTests {
     static let modelsDirectory = URL(fileURLWithPath: #filePath)
