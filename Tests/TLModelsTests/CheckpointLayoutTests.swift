@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+@testable import TLModels
+import TLSafeTensors
+import TLTensor
+import TLNN
+
+@Suite struct CheckpointLayoutTests {
+    static let models = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Models")
+
+    static let relu6Spec = #"""
+    {"name": "tiny-relu6", "input": [6, 6, 1], "blocks": [
+      {"name": "conv", "layers": [{"type": "conv2d", "out": 3, "kernel": 3}, {"type": "relu6"}]},
+      {"name": "head", "layers": [{"type": "flatten"}, {"type": "linear", "out": "classes"}]}]}
+    """#
+
+    /// A spec using relu6 builds, runs, and comes back from a checkpoint with the same spec and outputs.
+    @Test func relu6ModelRoundTripsThroughACheckpoint() throws {
+        let spec = try ModelSpec.parse(Data(Self.relu6Spec.utf8), file: "tiny-relu6.json")
+        var rng = SeededGenerator(seed: 3)
+        let model = try TransferModel(spec: spec, classCount: 2, rng: &rng)
+        #expect(model.blocks[0].namedModules().contains { $0.1 is ReLU6 })
+        let x = Tensor.uniform([2, 6, 6, 1], low: -4, high: 4, using: &rng)
+        let before = try model.forward(x)
+        #expect(before.shape == [2, 2])
+
+        let folder = try makeTempFolder("relu6")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("relu6.safetensors")
+        try Checkpoint(model: model, info: CheckpointInfo(kind: "scratch", classNames: ["a", "b"], seed: 3)).write(to: url)
+        let stored = try SafeTensorsFile.read(from: url)
+        #expect(stored.metadata[Checkpoint.specKey]?.contains(#"{"type":"relu6"}"#) == true)
+
+        var other = SeededGenerator(seed: 99)
+        let loaded = try Checkpoint.read(from: url, rng: &other)
+        #expect(loaded.model.spec == spec)
+        #expect(try loaded.model.forward(x).scalars == before.scalars)
+    }
+
+    @Test func checkpointsStateTheirLayout() throws {
+        let spec = try ModelSpec.parse(Data(Self.relu6Spec.utf8), file: "tiny-relu6.json")
+        var rng = SeededGenerator(seed: 4)
+        let model = try TransferModel(spec: spec, classCount: 2, rng: &rng)
+        let folder = try makeTempFolder("layout")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("m.safetensors")
+        try Checkpoint(model: model, info: CheckpointInfo(kind: "scratch", classNames: ["a", "b"], seed: 4)).write(to: url)
+        let metadata = try SafeTensorsHeader.read(from: url).metadata
+        #expect(metadata["format"] == Checkpoint.format)
+        #expect(metadata["format"]?.contains("pt") == false)
+        let layout = try #require(metadata["layout"])
+        #expect(layout.contains("[out, kh, kw, in]") && layout.contains("permute(0, 3, 1, 2)") && layout.contains("running_mean"))
+        // The conv weight really is [out, kh, kw, in]: 3 filters of 3×3 over 1 channel.
+        #expect(try SafeTensorsHeader.read(from: url).entries.first { $0.name == "blocks.0.0.weight" }?.shape == [3, 3, 3, 1])
+    }
+
+    /// The shipped checkpoint predates `format: tl-1` (it says pt-compatible) and still loads;
+    /// its stored spec text is exactly what the registry writes today (the JSON format is unchanged).
+    @Test func shippedCheckpointStillLoadsAndItsSpecTextIsUnchanged() throws {
+        let url = Self.models.appendingPathComponent("lenet-digits0-4.safetensors")
+        let file = try SafeTensorsFile.read(from: url)
+        #expect(file.metadata["format"]?.hasPrefix("pt-compatible") == true)
+        var rng = SeededGenerator(seed: 0)
+        let checkpoint = try Checkpoint.decode(file, path: url.path, rng: &rng)
+        #expect(file.metadata[Checkpoint.specKey] == checkpoint.model.spec.jsonText())
+        #expect(checkpoint.model.spec == (try ModelSpec.load(from: Self.models.appendingPathComponent("lenet.json"))))
+    }
+}
