@@ -51,7 +51,8 @@ public enum FileKind: Sendable, Equatable {
         }
         guard let handle = try? FileHandle(forReadingFrom: url) else { return .unknown }
         defer { try? handle.close() }
-        guard let prefix = try? handle.read(upToCount: 1 << 16) else { return .unknown }
+        let prefix: Data
+        do { prefix = try handle.read(upToCount: 1 << 16) ?? Data() } catch { return .unknown }   // nil at end of file
         if prefix.isEmpty { return .empty }
         let kind = sniff(prefix: [UInt8](prefix))
         guard kind == .json, prefix.count == 1 << 16 else { return kind }
