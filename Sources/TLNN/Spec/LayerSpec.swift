@@ -78,27 +78,41 @@ enum ImageShape {
     }
 }
 
-/// Pooling kinds with a square window: `{"size": 2, "stride": 2}` (stride defaults to size).
+/// A square pooling window: `{"size": 2, "stride": 2}` (stride defaults to size).
+public struct PoolWindow: Sendable, Equatable {
+    public var size: Int
+    public var stride: Int
+
+    public init(size: Int, stride: Int) {
+        self.size = size
+        self.stride = stride
+    }
+}
+
+/// Pooling kinds over a `PoolWindow`: keys, validation, shape and JSON are shared; a kind
+/// adds its type name and its layer.
 ///
 ///     [H, W, C] → [(H − size)/stride + 1, (W − size)/stride + 1, C]
 public protocol PoolWindowSpec: LayerSpec {
-    var size: Int { get }
-    var stride: Int { get }
-    init(size: Int, stride: Int)
+    var window: PoolWindow { get }
+    init(window: PoolWindow)
 }
 
 extension PoolWindowSpec {
     public static var keys: Set<String> { ["size", "stride"] }
+
+    public init(size: Int, stride: Int) { self.init(window: PoolWindow(size: size, stride: stride)) }
 
     public init(fields: LayerFields) throws {
         let size = try fields.positiveInt("size")
         self.init(size: size, stride: try fields.positiveInt("stride", default: size))
     }
 
-    public var jsonFields: [String: Any] { ["size": size, "stride": stride] }
+    public var jsonFields: [String: Any] { ["size": window.size, "stride": window.stride] }
 
     public func outputShape(for input: [Int], context: SpecContext) throws -> [Int] {
         let (h, w, c) = try ImageShape.hwc(input, Self.typeName)
+        let (size, stride) = (window.size, window.stride)
         guard let oh = ImageShape.windowCount(h, window: size, stride: stride),
               let ow = ImageShape.windowCount(w, window: size, stride: stride) else {
             throw SpecShapeError("pool size \(size) does not fit the \(h)×\(w) input")

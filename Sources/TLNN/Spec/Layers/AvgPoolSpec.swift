@@ -5,15 +5,10 @@ import TLTensor
 ///     [H, W, C] → [(H − size)/stride + 1, (W − size)/stride + 1, C]
 public struct AvgPoolSpec: PoolWindowSpec {
     public static let typeName = "avgpool"
-    public var size: Int
-    public var stride: Int
-
-    public init(size: Int, stride: Int) {
-        self.size = size
-        self.stride = stride
-    }
+    public let window: PoolWindow
+    public init(window: PoolWindow) { self.window = window }
 
     public func makeLayer(input: [Int], context: SpecContext, rng: inout SeededGenerator) -> Layer {
-        AvgPool2D(kernelSize: (size, size), stride: (stride, stride))
+        AvgPool2D(kernelSize: (window.size, window.size), stride: (window.stride, window.stride))
     }
 }
