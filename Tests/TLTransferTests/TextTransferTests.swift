@@ -26,6 +26,15 @@ struct TextTransferTests {
             { "name": "head", "layers": [ { "type": "linear", "out": "classes" } ] } ] }
         """
 
+    /// Block selectors address an imported encoder's blocks: 0..2 are the embeddings and both layers.
+    @Test func freezeSelectorsIndexImportedBlocks() throws {
+        let folder = try makeTempFolder("text-transfer")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let hf = try TinyBertFolder().write(to: folder.appendingPathComponent("hf"))
+        let model = try HuggingFaceImporter.load(folder: hf, tokens: 10).checkpoint.model
+        #expect(try FreezeRequest.blocks("0..2", model: model) == [0, 1, 2])
+    }
+
     @Test func scratchModelOptionAndCachedFrozenEncoder() throws {
         let folder = try makeTempFolder("text-transfer")
         defer { try? FileManager.default.removeItem(at: folder) }
