@@ -2,7 +2,9 @@
 import PackageDescription
 
 // Dependency arrows point one way:
-//   TLKernels → TLTensor → TLNN, TLOptim → TLData, TLTransfer → TLCLI → tl
+//   TLKernels → TLTensor → TLNN, TLOptim → TLData, TLSafeTensors → TLModels → TLTransfer → TLCLI → tl
+// (TLSafeTensors imports only Foundation; TLModels builds models from specs and checkpoints;
+// TLTransfer trains and runs experiments.)
 // No third-party packages: only the toolchain (stdlib, Foundation, Dispatch, Testing).
 
 // Instruction-set flags for the fast-kernel backends (x86-64 hosts only; elsewhere the AVX
@@ -40,19 +42,23 @@ let package = Package(
         .target(name: "TLNN", dependencies: ["TLTensor"]),
         .target(name: "TLOptim", dependencies: ["TLTensor", "TLNN"]),
         .target(name: "TLData", dependencies: ["TLTensor"], resources: [.copy("Resources")]),
-        .target(name: "TLTransfer", dependencies: ["TLTensor", "TLNN", "TLOptim", "TLData"]),
-        .target(name: "TLCLI", dependencies: ["TLTransfer", "TLData", "TLNN", "TLOptim", "TLTensor"]),
+        .target(name: "TLSafeTensors"),
+        .target(name: "TLModels", dependencies: ["TLTensor", "TLNN", "TLOptim", "TLData", "TLSafeTensors"]),
+        .target(name: "TLTransfer", dependencies: ["TLTensor", "TLNN", "TLOptim", "TLData", "TLSafeTensors", "TLModels"]),
+        .target(name: "TLCLI", dependencies: ["TLTransfer", "TLModels", "TLSafeTensors", "TLData", "TLNN", "TLOptim", "TLTensor"]),
         .executableTarget(name: "tl", dependencies: ["TLCLI"]),
-        .executableTarget(name: "TLBench", dependencies: ["TLKernels", "TLTensor", "TLNN", "TLOptim", "TLData", "TLTransfer"]),
+        .executableTarget(name: "TLBench", dependencies: ["TLKernels", "TLTensor", "TLNN", "TLOptim", "TLData", "TLSafeTensors", "TLModels", "TLTransfer"]),
         .testTarget(name: "TLKernelsTests", dependencies: ["TLKernels"]),
         .testTarget(name: "TLTensorTests", dependencies: ["TLTensor", "TLKernels"]),
         .testTarget(name: "TLNNTests", dependencies: ["TLNN", "TLTensor"]),
         .testTarget(name: "TLOptimTests", dependencies: ["TLOptim", "TLNN", "TLTensor"]),
         .testTarget(name: "TLDataTests", dependencies: ["TLData", "TLTensor"]),
         // Fixtures shared by test targets (a synthetic Hugging Face folder, process helpers).
-        .target(name: "TLTestSupport", dependencies: ["TLTransfer"], path: "Tests/TLTestSupport"),
-        .testTarget(name: "TLTransferTests", dependencies: ["TLTransfer", "TLData", "TLNN", "TLTensor", "TLTestSupport"]),
-        .testTarget(name: "TLCLITests", dependencies: ["TLCLI", "TLTransfer", "TLTestSupport"]),
+        .target(name: "TLTestSupport", dependencies: ["TLSafeTensors"], path: "Tests/TLTestSupport"),
+        .testTarget(name: "TLSafeTensorsTests", dependencies: ["TLSafeTensors", "TLTensor", "TLTestSupport"]),
+        .testTarget(name: "TLModelsTests", dependencies: ["TLModels", "TLSafeTensors", "TLData", "TLNN", "TLTensor", "TLTestSupport"]),
+        .testTarget(name: "TLTransferTests", dependencies: ["TLTransfer", "TLModels", "TLSafeTensors", "TLData", "TLNN", "TLTensor", "TLTestSupport"]),
+        .testTarget(name: "TLCLITests", dependencies: ["TLCLI", "TLTransfer", "TLModels", "TLSafeTensors", "TLTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -4,6 +4,7 @@ import TLTensor
 import TLNN
 import TLOptim
 import TLTransfer
+import TLModels
 
 // Encoder benchmarks (`tl-bench --encoder`): the all-MiniLM-L6-v2 architecture (6 layers,
 // D = 384, 12 heads, F = 1536) with random weights — speed does not depend on the values.

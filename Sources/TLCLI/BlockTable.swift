@@ -1,6 +1,9 @@
 import Foundation
 import TLTensor
 import TLTransfer
+import TLSafeTensors
+import TLModels
+import TLNN
 
 /// The "blocks" view of an architecture: what `--freeze` indexes.
 enum BlockTable {

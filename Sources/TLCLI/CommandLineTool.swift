@@ -82,7 +82,7 @@ public struct CommandLineTool: Sendable {
                 """)
             return ExitCode.usage.rawValue
         } catch {
-            console.writeError("\(path): error: \(oneLineDescription(error))\n")
+            console.writeError("\(path): error: \(oneLineDescription(error))\(FileKindHint.suffix(for: error))\n")
             return ExitCode.failure.rawValue
         }
     }

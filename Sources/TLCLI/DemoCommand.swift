@@ -3,6 +3,9 @@ import TLTensor
 import TLNN
 import TLTransfer
 import TLData
+import TLModels
+import TLSafeTensors
+import TLNN
 
 /// `tl demo`: the whole transfer-learning story on the embedded MNIST sample, in under a minute.
 struct DemoCommand: Command {

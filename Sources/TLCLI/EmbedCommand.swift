@@ -1,6 +1,8 @@
 import Foundation
 import TLTensor
 import TLTransfer
+import TLModels
+import TLSafeTensors
 
 /// `tl embed`: L2-normalised sentence embeddings (pool block output) and cosine similarities.
 struct EmbedCommand: Command {

@@ -2,6 +2,9 @@ import Foundation
 import TLTensor
 import TLTransfer
 import TLData
+import TLModels
+import TLSafeTensors
+import TLNN
 
 /// `tl eval`: metrics on target test data, and the honest answer to "did transfer help?".
 struct EvalCommand: Command {

@@ -1,5 +1,7 @@
 import Foundation
 import TLTransfer
+import TLSafeTensors
+import TLModels
 
 extension ClassificationMetrics {
     func jsonObject(classNames: [String]) -> [String: Any] {

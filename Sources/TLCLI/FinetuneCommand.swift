@@ -3,6 +3,8 @@ import TLTensor
 import TLNN
 import TLTransfer
 import TLData
+import TLModels
+import TLSafeTensors
 
 /// `tl finetune`: reuses a pretrained checkpoint for a (small) target task.
 struct FinetuneCommand: Command {

@@ -1,6 +1,8 @@
 import Foundation
 import TLNN
 import TLTransfer
+import TLSafeTensors
+import TLModels
 
 /// The `--dry-run` report: what fine-tuning would do, block by block.
 enum FinetunePlan {

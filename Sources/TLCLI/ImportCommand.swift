@@ -1,6 +1,8 @@
 import Foundation
 import TLTensor
 import TLTransfer
+import TLSafeTensors
+import TLModels
 
 /// `tl import DIR --out FILE`: a Hugging Face BERT folder as a `tl` checkpoint.
 struct ImportCommand: Command {

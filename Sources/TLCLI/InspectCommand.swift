@@ -1,5 +1,8 @@
 import Foundation
 import TLTransfer
+import TLModels
+import TLSafeTensors
+import TLNN
 
 /// `tl inspect FILE`: describes a safetensors file (tensor names, dtypes, shapes, parameter
 /// count, metadata) from its header alone, so even large checkpoints answer instantly.

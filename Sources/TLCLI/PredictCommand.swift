@@ -2,6 +2,8 @@ import Foundation
 import TLTensor
 import TLTransfer
 import TLData
+import TLModels
+import TLSafeTensors
 
 /// `tl predict`: class predictions and probabilities for every sample of a data set.
 struct PredictCommand: Command {

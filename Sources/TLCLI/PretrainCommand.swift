@@ -1,7 +1,10 @@
 import Foundation
 import TLTensor
 import TLTransfer
+import TLSafeTensors
 import TLData
+import TLModels
+import TLNN
 
 /// `tl pretrain`: trains an architecture from `Models/*.json` on source data.
 struct PretrainCommand: Command {

@@ -1,6 +1,8 @@
 import Foundation
 import TLTransfer
+import TLSafeTensors
 import TLTensor
+import TLModels
 
 /// Wires a `Trainer` to the terminal: progress bar or lines, Ctrl-C, resume files (on Ctrl-C
 /// and every `--resume-every` minutes), and the JSON summary.

@@ -1,6 +1,6 @@
 /// Levenshtein distance (insertions, deletions and substitutions each cost 1), two-row DP.
 /// The one implementation behind every "did you mean" in tl: selector errors here, spec and
-/// data-argument errors in TLTransfer, unknown options and commands in TLCLI.
+/// data-argument errors in TLTransfer (both through `nearestWord`), unknown options and commands in TLCLI.
 public func editDistance(_ a: String, _ b: String) -> Int {
     let a = Array(a), b = Array(b)
     if a.isEmpty { return b.count }
@@ -16,4 +16,12 @@ public func editDistance(_ a: String, _ b: String) -> Int {
         swap(&previous, &current)
     }
     return previous[b.count]
+}
+
+/// The candidate closest to `word` by edit distance when it is a plausible typo (about one edit
+/// per three characters, at least 2); ties go to the alphabetically first candidate.
+public func nearestWord(to word: String, in candidates: some Collection<String>) -> String? {
+    let scored = candidates.sorted().map { ($0, editDistance(word, $0)) }.min { $0.1 < $1.1 }
+    guard let (best, distance) = scored, distance <= max(2, word.count / 3) else { return nil }
+    return best
 }

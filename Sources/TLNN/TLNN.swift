@@ -8,7 +8,11 @@
 // - Named state (Module+State.swift): `namedState` / `loadState` for checkpoints, dropout RNG states.
 // - Layers (Layers/): Linear, Conv2D, MaxPool2D, AvgPool2D, GlobalAvgPool, Flatten, BatchNorm,
 //   LayerNorm, Dropout, Embedding, activations, MultiHeadAttention, TransformerEncoderBlock,
-//   TransformerEncoder, BertEmbeddings, BertModel. Images are channels-last [N, H, W, C].
+//   TransformerEncoder, BertEmbeddings, BertModel, ResidualBlock, and the masked-sequence blocks
+//   of token models (MaskedSequence.swift). Images are channels-last [N, H, W, C].
+// - Model specs (Spec/): `ModelSpec` (the `Models/*.json` format) with JSON-path errors, shape
+//   inference and serialisation; `LayerRegistry.kinds` lists the layer kinds, each a `LayerSpec`
+//   in Spec/Layers/ (JSON keys and validation, output shape, builder, serialisation in one file).
 // - `Loss` (Losses.swift): cross-entropy (smoothing, class weights, ignore index), BCE with
 //   logits, MSE.  `Init` (Initialization.swift): Kaiming / Xavier, uniform / normal.
 //

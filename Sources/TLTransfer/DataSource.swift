@@ -1,5 +1,6 @@
 import Foundation
 import TLData
+import TLNN
 
 /// A data argument of the command line: a format and a path, or a built-in name.
 ///
@@ -37,7 +38,7 @@ public struct DataSource: Sendable, Equatable, CustomStringConvertible {
         }
         if BuiltinDatasets.names.contains(text) { return DataSource(kind: .builtin(text)) }
         guard let colon = text.firstIndex(of: ":") else {
-            let hint = SpecJSON.nearest(text, in: BuiltinDatasets.names).map { "; did you mean '\($0)'?" } ?? ""
+            let hint = nearestWord(to: text, in: BuiltinDatasets.names).map { "; did you mean '\($0)'?" } ?? ""
             throw fail("'\(text)' is neither a built-in data set nor FORMAT:PATH\(hint)")
         }
         let format = String(text[..<colon]), rest = String(text[text.index(after: colon)...])
@@ -57,7 +58,7 @@ public struct DataSource: Sendable, Equatable, CustomStringConvertible {
         case "folder": return DataSource(kind: .folder(rest))
         case "text": return DataSource(kind: .text(rest))
         default:
-            let hint = SpecJSON.nearest(format, in: ["idx", "csv", "npy", "npz", "folder", "text"]).map { "; did you mean '\($0):'?" } ?? ""
+            let hint = nearestWord(to: format, in: ["idx", "csv", "npy", "npz", "folder", "text"]).map { "; did you mean '\($0):'?" } ?? ""
             throw fail("unknown format '\(format)'\(hint)")
         }
     }

@@ -2,6 +2,8 @@ import Foundation
 import TLTensor
 import TLNN
 import TLData
+import TLModels
+import TLSafeTensors
 
 /// Quiet, self-contained training runs used to judge transfer: the fine-tuned model
 /// re-trained with another seed, the same architecture trained from scratch, and a linear

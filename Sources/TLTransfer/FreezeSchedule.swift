@@ -1,3 +1,5 @@
+import TLModels
+import TLSafeTensors
 import Foundation
 import TLNN
 
@@ -16,12 +18,8 @@ public struct FreezeSchedule: Sendable {
         public var released: [Int]
     }
 
-    /// A block released by gradual unfreezing and the first epoch (1-based) it trained in.
-    public struct Release: Sendable, Equatable, Codable {
-        public var block: Int
-        public var epoch: Int
-        public init(block: Int, epoch: Int) { self.block = block; self.epoch = epoch }
-    }
+    /// A block released by gradual unfreezing (recorded in checkpoints, so declared in TLModels).
+    public typealias Release = BlockRelease
 
     /// How a block's parameters stand in one phase.
     public enum BlockState: Sendable, Equatable {

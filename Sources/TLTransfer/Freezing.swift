@@ -1,3 +1,5 @@
+import TLModels
+import TLSafeTensors
 import Foundation
 import TLTensor
 import TLNN

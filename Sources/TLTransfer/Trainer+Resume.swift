@@ -2,6 +2,7 @@ import Foundation
 import TLTensor
 import TLNN
 import TLOptim
+import TLModels
 
 /// Everything besides the current weights that a run needs to continue exactly where it
 /// stopped: position (epoch, step, global step — hence the schedule position), the unfreezing

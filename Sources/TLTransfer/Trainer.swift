@@ -3,6 +3,7 @@ import TLTensor
 import TLNN
 import TLOptim
 import TLData
+import TLModels
 
 /// What a training run reports as it goes. All closures are optional.
 public struct TrainingEvents {

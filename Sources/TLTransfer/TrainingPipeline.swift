@@ -2,6 +2,7 @@ import Foundation
 import TLTensor
 import TLNN
 import TLData
+import TLModels
 
 /// Training-ready data: numeric, fitted to the model's input, split and normalised.
 public struct PreparedTask {

@@ -2,6 +2,8 @@ import Testing
 import Foundation
 @testable import TLCLI
 import TLTransfer
+import TLSafeTensors
+import TLModels
 
 /// `tl eval` scores only samples a model never trained on, and says which.
 @Suite(.serialized) struct EvalHeldOutTests {

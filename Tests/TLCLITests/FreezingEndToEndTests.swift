@@ -1,6 +1,8 @@
 import Testing
 import Foundation
 import TLTransfer
+import TLSafeTensors
+import TLModels
 import TLNN
 import TLTensor
 

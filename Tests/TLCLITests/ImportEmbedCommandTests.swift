@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 import TLTransfer
+import TLSafeTensors
+import TLModels
 @testable import TLCLI
 
 @Suite struct ImportEmbedCommandTests {

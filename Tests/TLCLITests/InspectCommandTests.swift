@@ -1,7 +1,9 @@
 import Foundation
 import Testing
 import TLTransfer
+import TLModels
 @testable import TLCLI
+import TLSafeTensors
 
 @Suite struct InspectCommandTests {
     func writeSample(to url: URL) throws {

@@ -1,6 +1,9 @@
 import Testing
 import Foundation
 import TLTransfer
+import TLModels
+import TLSafeTensors
+import TLNN
 
 /// End-to-end tests of the real `tl` binary on generated data: pretrain → finetune → eval →
 /// predict, usage errors, dry-run, divergence, and Ctrl-C with exact resume.

@@ -2,7 +2,10 @@ import Testing
 import Foundation
 @testable import TLCLI
 import TLTransfer
+import TLSafeTensors
 import TLTensor
+import TLModels
+import TLNN
 
 @Suite struct ShippedModelsTests {
     static let models = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

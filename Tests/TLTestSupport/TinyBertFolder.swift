@@ -1,6 +1,6 @@
 /// Test fixtures shared by the test targets (a library target, so each lives in one place).
 import Foundation
-import TLTransfer
+import TLSafeTensors
 
 /// A tiny synthetic Hugging Face BERT folder (config.json, model.safetensors, vocab.txt)
 /// for importer tests. Every tensor gets distinct values (a per-tensor offset plus a ramp),

@@ -1,6 +1,8 @@
 import Testing
 import Foundation
 @testable import TLTransfer
+import TLSafeTensors
+import TLModels
 @testable import TLNN
 import TLTensor
 import TLData

@@ -1,6 +1,8 @@
 import Testing
 import Foundation
 @testable import TLTransfer
+import TLSafeTensors
+import TLModels
 
 @Suite struct MetricsTests {
     @Test func metricsWorkedByHand() {

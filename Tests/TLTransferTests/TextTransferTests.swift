@@ -4,6 +4,8 @@ import Testing
 import TLTensor
 import TLNN
 import TLData
+import TLModels
+import TLSafeTensors
 
 @Suite("Text transfer with an imported encoder")
 struct TextTransferTests {
@@ -23,6 +25,15 @@ struct TextTransferTests {
             { "name": "pool", "layers": [ { "type": "pool", "mode": "mean" } ] },
             { "name": "head", "layers": [ { "type": "linear", "out": "classes" } ] } ] }
         """
+
+    /// Block selectors address an imported encoder's blocks: 0..2 are the embeddings and both layers.
+    @Test func freezeSelectorsIndexImportedBlocks() throws {
+        let folder = try makeTempFolder("text-transfer")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let hf = try TinyBertFolder().write(to: folder.appendingPathComponent("hf"))
+        let model = try HuggingFaceImporter.load(folder: hf, tokens: 10).checkpoint.model
+        #expect(try Freezing.blocks([BlockSelector.parse("0..2")], model: model) == [0, 1, 2])
+    }
 
     @Test func scratchModelOptionAndCachedFrozenEncoder() throws {
         let folder = try makeTempFolder("text-transfer")

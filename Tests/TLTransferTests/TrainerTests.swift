@@ -1,9 +1,11 @@
 import Testing
 import Foundation
 @testable import TLTransfer
+import TLSafeTensors
 @testable import TLNN
 import TLTensor
 import TLData
+import TLModels
 
 /// A small synthetic image task: each of `classes` classes lights up its own 3×3 patch of a
 /// 6×6 image (plus noise), so a CNN learns it quickly.

@@ -1,4 +1,6 @@
 import TLTransfer
+import TLSafeTensors
+import TLModels
 import TLData
 
 /// Where a command's samples come from: `--data` (one grammar for every format, from the data

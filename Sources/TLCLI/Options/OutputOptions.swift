@@ -1,5 +1,7 @@
 import Foundation
 import TLTransfer
+import TLSafeTensors
+import TLModels
 
 /// What a command writes and how much it says: `--out`, `--json`, `--quiet`, with one meaning
 /// in every command.

@@ -1,6 +1,8 @@
 import Foundation
 import TLTensor
 import TLTransfer
+import TLSafeTensors
+import TLModels
 
 /// `--resume FILE` and `--resume-every MINUTES`: continue an interrupted pretrain or finetune run from its
 /// `.resume.safetensors` file (weights, optimizer state, position, recorded data and settings).

@@ -1,5 +1,7 @@
 import Foundation
 import TLTransfer
+import TLSafeTensors
+import TLModels
 
 extension TrainingSettings.OptimizerKind: ChoiceArgument {}
 extension TrainingSettings.ScheduleKind: ChoiceArgument {}

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import TLTransfer
+@testable import TLSafeTensors
 
 /// Interoperability with other safetensors implementations, via python3.
 /// The stdlib-only parser runs wherever python3 exists; the `safetensors` package tests skip

@@ -1,5 +1,4 @@
 import Foundation
-import TLNN
 
 /// A small JSON reader that tracks the JSON path of every value, so that problems in a
 /// model spec are reported as `Models/lenet.json: blocks[2].layers[0].kernel: expected a
@@ -28,7 +27,7 @@ struct SpecJSON {
     func object(allowed: Set<String>) throws -> [String: Any] {
         guard let dict = value as? [String: Any] else { throw fail("expected an object, got \(Self.describe(value))") }
         if let unknown = dict.keys.sorted().first(where: { !allowed.contains($0) }) {
-            let hint = Self.nearest(unknown, in: allowed).map { " (did you mean '\($0)'?)" } ?? ""
+            let hint = nearestWord(to: unknown, in: allowed).map { " (did you mean '\($0)'?)" } ?? ""
             throw SpecError(file: file, path: path == "$" ? unknown : "\(path).\(unknown)",
                             message: "unknown key\(hint); allowed: \(allowed.sorted().joined(separator: ", "))")
         }
@@ -90,12 +89,6 @@ struct SpecJSON {
         case is NSNull: return "null"
         default: return "\(v)"
         }
-    }
-
-    static func nearest(_ word: String, in candidates: some Collection<String>) -> String? {
-        let scored = candidates.map { ($0, editDistance(word, $0)) }.min { $0.1 < $1.1 }
-        guard let (best, distance) = scored, distance <= max(2, word.count / 3) else { return nil }
-        return best
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import TLTensor
 import TLNN
+import TLSafeTensors
 
 /// Imports a Hugging Face style BERT folder (`config.json`, `model.safetensors`, `vocab.txt`,
 /// e.g. sentence-transformers/all-MiniLM-L6-v2) as a normal `tl` checkpoint.
@@ -96,18 +97,17 @@ public enum HuggingFaceImporter {
 
     /// The `tl` architecture for a BERT configuration, with `tokens`-long inputs (capped at the
     /// position table) and the given pooling.
-    public static func spec(for config: BertSettings, name: String, tokens: Int, pool: ModelSpec.PoolMode = .mean) -> ModelSpec {
-        typealias L = ModelSpec.LayerSpec
+    public static func spec(for config: BertSettings, name: String, tokens: Int, pool: SequencePool.Mode = .mean) -> ModelSpec {
         var blocks = [ModelSpec.BlockSpec(name: "embeddings", layers: [
-            L.embedding(vocab: .fixed(config.vocabSize), dim: config.hiddenSize, maxLength: config.maxPositions,
-                        segments: config.typeVocabSize, dropout: config.hiddenDropout, epsilon: config.layerNormEpsilon)])]
+            EmbeddingSpec(vocab: .fixed(config.vocabSize), dim: config.hiddenSize, maxLength: config.maxPositions,
+                          segments: config.typeVocabSize, dropout: config.hiddenDropout, epsilon: config.layerNormEpsilon)])]
         for i in 0..<config.layerCount {
             blocks.append(.init(name: "layer\(i)", layers: [
-                L.encoder(heads: config.headCount, ffn: config.intermediateSize, norm: .post,
-                          dropout: config.hiddenDropout, epsilon: config.layerNormEpsilon)]))
+                EncoderSpec(heads: config.headCount, ffn: config.intermediateSize, norm: .post,
+                            dropout: config.hiddenDropout, epsilon: config.layerNormEpsilon)]))
         }
-        blocks.append(.init(name: "pool", layers: [L.sequencePool(mode: pool)]))
-        blocks.append(.init(name: "head", layers: [L.linear(out: .classes, bias: true)]))
+        blocks.append(.init(name: "pool", layers: [SequencePoolSpec(mode: pool)]))
+        blocks.append(.init(name: "head", layers: [LinearSpec(out: .classes, bias: true)]))
         return ModelSpec(name: name, description: "BERT encoder imported from Hugging Face format (\(config.layerCount) layers, \(config.hiddenSize) wide, \(config.headCount) heads)",
                          input: .tokens(length: Swift.min(tokens, config.maxPositions)), blocks: blocks)
     }
@@ -247,7 +247,7 @@ public enum HuggingFaceImporter {
     }
 
     /// sentence-transformers' pooling (`1_Pooling/config.json`); mean when absent.
-    static func poolingMode(_ folder: URL) throws -> ModelSpec.PoolMode {
+    static func poolingMode(_ folder: URL) throws -> SequencePool.Mode {
         let url = folder.appendingPathComponent("1_Pooling/config.json")
         guard let data = try? Data(contentsOf: url) else { return .mean }
         guard let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import TLTensor
-@testable import TLTransfer
+@testable import TLSafeTensors
 
 @Suite struct SafeTensorsRoundTripTests {
     /// Floats that exercise the bit-level edge cases: signed zero, subnormals, infinities, NaN payloads.

@@ -1,5 +1,4 @@
 import TLTensor
-import TLNN
 
 // Token models are built from single-tensor blocks like every other model, so freezing,
 // block indexing and frozen-prefix caching work the same way. The padding mask travels with
@@ -69,9 +68,12 @@ public final class MaskedEncoderLayer: Layer {
 ///
 ///     x: [N, T, D + 1] → [N, D]   (mean over non-padding tokens, or the first token)
 public final class SequencePool: Layer {
-    public let mode: ModelSpec.PoolMode
+    /// Mean over the non-padding tokens, or the first ([CLS]) token.
+    public enum Mode: String, Sendable, CaseIterable { case cls, mean }
 
-    public init(mode: ModelSpec.PoolMode) { self.mode = mode }
+    public let mode: Mode
+
+    public init(mode: Mode) { self.mode = mode }
 
     public override func forward(_ x: Tensor) throws -> Tensor {
         let (hidden, mask) = try splitMaskChannel(x, layer: "SequencePool")
@@ -84,40 +86,5 @@ public final class SequencePool: Layer {
             let count = try m.sum(axis: 1).clamp(min: 1e-9)                         // [N, 1]
             return try total / count
         }
-    }
-}
-
-/// A basic ResNet block (He et al. 2016):
-///
-///     x: [N, H, W, Cin] → conv3×3(stride)–BN–ReLU–conv3×3–BN  (+ shortcut) → ReLU → [N, H', W', Cout]
-///
-/// The shortcut is the identity, or a 1×1 convolution + BN when stride or width change.
-public final class ResidualBlock: Layer {
-    public let conv1: Conv2D
-    public let norm1: BatchNorm
-    public let conv2: Conv2D
-    public let norm2: BatchNorm
-    public let shortcut: Sequential?
-
-    public init(inChannels: Int, outChannels: Int, stride: Int, rng: inout SeededGenerator) throws {
-        conv1 = try Conv2D(inChannels: inChannels, outChannels: outChannels, kernelSize: 3, stride: stride,
-                           padding: .explicit(height: 1, width: 1), bias: false, rng: &rng)
-        norm1 = try BatchNorm(featureCount: outChannels)
-        conv2 = try Conv2D(inChannels: outChannels, outChannels: outChannels, kernelSize: 3, stride: 1,
-                           padding: .explicit(height: 1, width: 1), bias: false, rng: &rng)
-        norm2 = try BatchNorm(featureCount: outChannels)
-        if stride != 1 || inChannels != outChannels {
-            shortcut = Sequential(try Conv2D(inChannels: inChannels, outChannels: outChannels, kernelSize: 1, stride: stride,
-                                             bias: false, rng: &rng),
-                                  try BatchNorm(featureCount: outChannels))
-        } else {
-            shortcut = nil
-        }
-    }
-
-    public override func forward(_ x: Tensor) throws -> Tensor {
-        let main = try norm2(conv2(norm1(conv1(x)).relu()))
-        let skip = try shortcut?.forward(x) ?? x
-        return try (main + skip).relu()
     }
 }

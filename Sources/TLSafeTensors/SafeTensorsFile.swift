@@ -30,6 +30,8 @@ public struct SafeTensorsError: Error, CustomStringConvertible, LocalizedError, 
         case unsupportedConversion
         /// A tensor built in memory is inconsistent (byte count vs shape), or a reserved name is used.
         case invalidTensor
+        /// The path is recognisably another kind of file (or a folder), named by `FileKind`.
+        case wrongFileKind(FileKind)
     }
 
     /// The file the problem is in (empty for in-memory tensors).

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import TLTransfer
+@testable import TLModels
 import TLTensor
 import TLNN
 import TLData
@@ -57,12 +57,9 @@ struct HuggingFaceImportTests {
         #expect(info.tokenizer == "wordpiece")
         #expect(info.classNames == [HuggingFaceImporter.placeholderClass])
         #expect(info.vocabulary == TinyBertFolder.vocabulary)
-        // Blocks 0..2 are the embeddings and both encoder layers.
-        #expect(try Freezing.blocks([BlockSelector.parse("0..2")], model: model) == [0, 1, 2])
-        if case let .embedding(vocab, dim, maxLength, segments, dropout, epsilon) = model.spec.blocks[0].layers[0] {
-            #expect(vocab == .fixed(20) && dim == 8 && maxLength == 16 && segments == 2 && dropout == 0.1 && epsilon == 1e-12)
-        } else { Issue.record("block 0 is not an embedding") }
-        #expect(model.spec.blocks[3].layers == [.sequencePool(mode: .mean)])
+        let e = try #require(model.spec.blocks[0].layers[0] as? EmbeddingSpec, "block 0 is not an embedding")
+        #expect(e.vocab == .fixed(20) && e.dim == 8 && e.maxLength == 16 && e.segments == 2 && e.dropout == 0.1 && e.epsilon == 1e-12)
+        #expect(model.spec.blocks[3].layers.map { $0 as? SequencePoolSpec } == [SequencePoolSpec(mode: .mean)])
     }
 
     @Test func acceptsBertPrefixAndGammaBeta() throws {

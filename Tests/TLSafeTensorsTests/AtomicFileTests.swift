@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import TLTransfer
+@testable import TLSafeTensors
 
 @Suite struct AtomicFileTests {
     func entries(_ folder: URL) throws -> [String] {

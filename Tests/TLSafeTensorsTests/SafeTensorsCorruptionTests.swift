@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import TLTransfer
+@testable import TLSafeTensors
 
 @Suite struct SafeTensorsCorruptionTests {
     /// A malformed file: literal header JSON, data bytes, optionally a lying length field,

@@ -23,28 +23,28 @@ public struct SentenceEmbedder {
     public init(checkpoint: Checkpoint, maxTokens: Int? = nil) throws {
         model = checkpoint.model
         guard case .tokens(let length) = model.spec.input else {
-            throw TrainingError("model '\(model.spec.name)' takes \(model.spec.input.summary) inputs; sentence embeddings need a token model")
+            throw ModelError("model '\(model.spec.name)' takes \(model.spec.input.summary) inputs; sentence embeddings need a token model")
         }
         guard let encoding = TextEncoding.from(kind: checkpoint.info.tokenizer, vocabulary: checkpoint.info.vocabulary) else {
-            throw TrainingError("the checkpoint records no vocabulary for its token model")
+            throw ModelError("the checkpoint records no vocabulary for its token model")
         }
         self.encoding = encoding
-        guard let pool = model.spec.blocks.firstIndex(where: { $0.layers.contains { if case .sequencePool = $0 { return true }; return false } }) else {
-            throw TrainingError("model '\(model.spec.name)' has no pool block to take sentence embeddings from")
+        guard let pool = model.spec.blocks.firstIndex(where: { $0.layers.contains { $0 is SequencePoolSpec } }) else {
+            throw ModelError("model '\(model.spec.name)' has no pool block to take sentence embeddings from")
         }
         poolBlock = pool
         var positions = Int.max
-        for block in model.spec.blocks { for case let .embedding(_, _, maxLength, _, _, _) in block.layers { positions = Swift.min(positions, maxLength) } }
+        for block in model.spec.blocks { for case let embedding as EmbeddingSpec in block.layers { positions = Swift.min(positions, embedding.maxLength) } }
         let limit = maxTokens ?? length
         guard limit >= 2, limit <= positions else {
-            throw TrainingError("--max-tokens must be from 2 to the model's \(positions) positions, got \(limit)")
+            throw ModelError("--max-tokens must be from 2 to the model's \(positions) positions, got \(limit)")
         }
         self.maxTokens = limit
     }
 
     /// L2-normalised embeddings `[texts.count][D]` (eval mode, no gradients).
     public func embed(_ texts: [String], batchSize: Int = 32) throws -> [[Float]] {
-        guard batchSize >= 1 else { throw TrainingError("batch size must be at least 1") }
+        guard batchSize >= 1 else { throw ModelError("batch size must be at least 1") }
         let tokenizer: WordPieceTokenizer? = if case .wordPiece(let v) = encoding { try WordPieceTokenizer(vocabulary: v) } else { nil }
         let words: SimpleTokenizer? = if case .words(let v) = encoding { SimpleTokenizer(level: .word, lowercase: true, vocabulary: v) } else { nil }
         func ids(_ text: String) -> [Int] {
@@ -80,15 +80,5 @@ public struct SentenceEmbedder {
     /// Cosine similarities of L2-normalised embeddings (their dot products), `[n][n]`.
     public static func similarities(_ embeddings: [[Float]]) -> [[Double]] {
         embeddings.map { a in embeddings.map { b in zip(a, b).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } } }
-    }
-}
-
-extension ModelSpec.InputSpec {
-    /// "128 tokens" or "[28, 28, 1]".
-    public var summary: String {
-        switch self {
-        case .tokens(let t): return "\(t) tokens"
-        case .dense(let shape): return "[" + shape.map(String.init).joined(separator: ", ") + "]"
-        }
     }
 }

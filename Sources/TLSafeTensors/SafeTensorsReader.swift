@@ -24,8 +24,15 @@ public struct SafeTensorsHeader: Sendable, Equatable {
     /// Sum of all tensors' element counts.
     public var parameterCount: Int { entries.reduce(0) { $0 + $1.elementCount } }
 
-    /// Reads and validates only the header of the file at `url`.
+    /// Reads and validates only the header of the file at `url`. A file that is recognisably
+    /// something else (a JSON spec, a PyTorch file, a folder, …) is a `.wrongFileKind` error.
     public static func read(from url: URL) throws -> SafeTensorsHeader {
+        do { return try readHeader(from: url) } catch let error as SafeTensorsError {
+            throw error.recognisingFileKind(at: url)
+        }
+    }
+
+    private static func readHeader(from url: URL) throws -> SafeTensorsHeader {
         let path = url.path
         let handle: FileHandle
         do { handle = try FileHandle(forReadingFrom: url) } catch {
@@ -196,13 +203,18 @@ public struct SafeTensorsHeader: Sendable, Equatable {
 }
 
 extension SafeTensorsFile {
-    /// Reads and validates the whole file at `url`. Errors are `SafeTensorsError`s naming the file.
+    /// Reads and validates the whole file at `url`. Errors are `SafeTensorsError`s naming the
+    /// file; one that is recognisably something else is a `.wrongFileKind` error.
     public static func read(from url: URL) throws -> SafeTensorsFile {
-        let data: Data
-        do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
-            throw SafeTensorsError(path: url.path, kind: .io, problem: "cannot read: \(ioReason(error))")
+        do {
+            let data: Data
+            do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
+                throw SafeTensorsError(path: url.path, kind: .io, problem: "cannot read: \(ioReason(error))")
+            }
+            return try decode(data, path: url.path)
+        } catch let error as SafeTensorsError {
+            throw error.recognisingFileKind(at: url)
         }
-        return try decode(data, path: url.path)
     }
 
     /// Decodes a complete file image; `path` is only used in error messages.

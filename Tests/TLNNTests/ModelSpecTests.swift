@@ -1,6 +1,6 @@
 import Testing
 import Foundation
-@testable import TLTransfer
+@testable import TLNN
 
 @Suite struct ModelSpecTests {
     static let modelsDirectory = URL(fileURLWithPath: #filePath)
@@ -34,7 +34,8 @@ import Foundation
         #expect(error(#"{"name": "x", "input": [4], "blocks": [{"name": "a", "layers": [{"type": "linear", "out": "five"}]}, \#(head)]}"#)
                 == #"bad.json: blocks[0].layers[0].out: expected a positive integer or "classes", got "five""#)
         #expect(error(#"{"name": "x", "input": [4], "blocks": [{"name": "a", "layers": [{"type": "lineer", "out": 3}]}, \#(head)]}"#)
-                == "bad.json: blocks[0].layers[0].type: unknown layer type 'lineer' (did you mean 'linear'?)")
+                == "bad.json: blocks[0].layers[0].type: unknown layer type 'lineer' (did you mean 'linear'?); known types: "
+                + LayerRegistry.typeNames.joined(separator: ", "))
         #expect(error(#"{"name": "x", "input": [4], "blocks": [{"name": "a", "layers": [{"type": "linear", "out": 3, "bais": true}]}, \#(head)]}"#)
                 == "bad.json: blocks[0].layers[0].bais: unknown key (did you mean 'bias'?); allowed: bias, out, type")
         #expect(error(#"{"name": "x", "input": [8, 8, 1], "blocks": [{"name": "a", "layers": [{"type": "conv2d", "out": 3, "kernel": 9}]}, \#(head)]}"#)

@@ -2,6 +2,7 @@ import Foundation
 import TLTensor
 import TLNN
 import TLData
+import TLSafeTensors
 
 /// The version written into every checkpoint.
 public let tlVersionString = "0.1.0"
@@ -33,7 +34,7 @@ public struct CheckpointInfo: Codable, Sendable, Equatable {
     /// Blocks whose parameters all stayed frozen (bit-identical to `parent`) for the whole run.
     public var frozenBlocks: [Int]?
     /// Blocks released by gradual unfreezing, with the first epoch (1-based) they trained in.
-    public var releasedBlocks: [FreezeSchedule.Release]?
+    public var releasedBlocks: [BlockRelease]?
     /// Best validation accuracy and the epoch it was reached.
     public var validationAccuracy: Double?
     public var bestEpoch: Int?
@@ -67,6 +68,14 @@ public struct Checkpoint {
     public static let specKey = "tl.spec"
     public static let infoKey = "tl.info"
     public static let resumeKey = "tl.resume"
+    /// The `format` metadata value: tl's own tensor layout, version 1. Files written before it
+    /// say "pt-compatible safetensors written by tl" (same layout); both read the same way.
+    public static let format = "tl-1"
+    /// The `layout` metadata value: how tensors differ from PyTorch's (docs/checkpoints.md).
+    public static let layout = "float32, images channels-last; conv2d weight [out, kh, kw, in] (PyTorch [out, in, kh, kw]: "
+        + "permute(0, 3, 1, 2)); linear weight [out, in] as PyTorch, but a linear after flatten of an image reads features "
+        + "in [H, W, C] order; batchnorm weight, bias as PyTorch, buffers runningMean, runningVar, numBatchesTracked "
+        + "(float32) = PyTorch running_mean, running_var, num_batches_tracked"
 
     public var model: TransferModel
     public var info: CheckpointInfo
@@ -89,7 +98,8 @@ public struct Checkpoint {
         encoder.outputFormatting = [.sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         file.metadata = extraMetadata
-        file.metadata["format"] = "pt-compatible safetensors written by tl"
+        file.metadata["format"] = Self.format
+        file.metadata["layout"] = Self.layout
         file.metadata["tl.version"] = tlVersionString
         file.metadata[Self.specKey] = model.spec.jsonText()
         file.metadata[Self.infoKey] = String(decoding: try encoder.encode(info), as: UTF8.self)
@@ -166,7 +176,7 @@ public struct Checkpoint {
     }
 
     /// Decodes the metadata JSON, accepting the "inf"/"nan" strings the encoder writes.
-    static var jsonDecoder: JSONDecoder {
+    public static var jsonDecoder: JSONDecoder {
         let d = JSONDecoder()
         d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return d
@@ -182,4 +192,11 @@ public struct CheckpointError: Error, CustomStringConvertible, LocalizedError {
     public let message: String
     public var description: String { "\(path): \(message)" }
     public var errorDescription: String? { description }
+}
+
+/// A block released by gradual unfreezing and the first epoch (1-based) it trained in.
+public struct BlockRelease: Sendable, Equatable, Codable {
+    public var block: Int
+    public var epoch: Int
+    public init(block: Int, epoch: Int) { self.block = block; self.epoch = epoch }
 }
