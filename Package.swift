@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "TLTensor", dependencies: ["TLKernels"]),
         .target(name: "TLNN", dependencies: ["TLTensor"]),
         .target(name: "TLOptim", dependencies: ["TLTensor", "TLNN"]),
-        .target(name: "TLData", dependencies: ["TLTensor"], resources: [.copy("Resources")]),
+        .target(name: "TLData", dependencies: ["TLTensor", "TLNN"], resources: [.copy("Resources")]),
         .target(name: "TLTransfer", dependencies: ["TLTensor", "TLNN", "TLOptim", "TLData"]),
         .target(name: "TLCLI", dependencies: ["TLTransfer", "TLData", "TLNN", "TLOptim", "TLTensor"]),
         .executableTarget(name: "tl", dependencies: ["TLCLI"]),

@@ -57,7 +57,7 @@ struct DemoCommand: Command {
         defer { if a[Self.outDir] == nil { try? FileManager.default.removeItem(at: folder) } }
         let started = Date()
         let spec = try ModelSpec.parse(Data(Self.lenetSpec.utf8), file: "demo lenet spec")
-        let data = DataSource(kind: .builtin("mnist5k"))
+        let data = DataSource.builtin("mnist5k")
         let all = try data.load()
 
         // 1. Pretrain on digits 0–4.

@@ -48,6 +48,7 @@ struct PretrainCommand: Command {
         model = try resumed?.model ?? TransferModel(spec: spec, classCount: prepared.classNames.count,
                                                       vocabularySize: prepared.encoding?.vocabulary.count ?? 0, rng: &rng)
         if !a[TrainingOptions.quiet] {
+            if let note = prepared.inputNote { context.printError(note) }
             context.printError("pretrain \(spec.name) on \(task.selected.source): \(prepared.train.count) training, \(prepared.validation?.count ?? 0) validation samples, \(prepared.classNames.count) classes, \(model.parameterCount) parameters")
         }
         var info = CheckpointInfo(kind: "pretrain", classNames: prepared.classNames, seed: settings.seed)

@@ -16,7 +16,7 @@ extension UInt64: ArgumentValue {
 /// Options shared by every command that trains (pretrain, finetune, eval baselines, demo).
 enum TrainingOptions {
     static let data = OptionalOption<String>("data", valueName: "source",
-        help: "Training data: mnist5k, digits, idx:DIR, csv:FILE, npy:X.npy,Y.npy, npz:FILE, folder:DIR or text:FILE.")
+        help: (["Training data, a built-in name or FORMAT:PATH[,key=value…]."] + DataSource.helpLines()).joined(separator: "\n"))
     static let classes = OptionalOption<String>("classes", valueName: "list",
         help: "Keep only these classes, relabelled 0… in this order (e.g. 5-9, or 0,2,4, or names).")
     static let perClass = OptionalOption<Int>("per-class", valueName: "n",
@@ -86,7 +86,7 @@ enum TrainingOptions {
     /// The data argument, or with `--resume` the data recorded in the resume file.
     /// Parses a data argument; a malformed one is a usage error (exit 2) naming `--data`.
     static func parseDataArgument(_ text: String) throws -> DataSource {
-        do { return try DataSource.parse(text) } catch let e as DataSourceError { throw UsageError(e.message) }
+        do { return try DataSource.parse(text, option: "--data") } catch let e as DataSourceError { throw UsageError(e.message) }
     }
 
     /// Validates and applies `--threads` (every command that computes takes it).

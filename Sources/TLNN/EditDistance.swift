@@ -17,3 +17,11 @@ public func editDistance(_ a: String, _ b: String) -> Int {
     }
     return previous[b.count]
 }
+
+/// The candidate closest to `word` by `editDistance`, when it is close enough to be a likely
+/// typo (at most 2 edits, or a third of the word's length); nil otherwise.
+public func nearestCandidate(to word: String, in candidates: some Collection<String>) -> String? {
+    let scored = candidates.map { ($0, editDistance(word, $0)) }.min { $0.1 < $1.1 }
+    guard let (best, distance) = scored, distance <= max(2, word.count / 3) else { return nil }
+    return best
+}

@@ -93,9 +93,7 @@ struct SpecJSON {
     }
 
     static func nearest(_ word: String, in candidates: some Collection<String>) -> String? {
-        let scored = candidates.map { ($0, editDistance(word, $0)) }.min { $0.1 < $1.1 }
-        guard let (best, distance) = scored, distance <= max(2, word.count / 3) else { return nil }
-        return best
+        nearestCandidate(to: word, in: candidates)
     }
 }
 

@@ -10,6 +10,8 @@ public struct PreparedTask {
     public var normalization: Normalization?
     public var encoding: TextEncoding?
     public var classNames: [String]
+    /// How samples were fitted to the model's input, when a rule changed them (one line).
+    public var inputNote: String? = nil
 }
 
 /// The steps shared by `pretrain`, `finetune`, scratch baselines and the demo.
@@ -20,6 +22,7 @@ public enum TrainingPipeline {
     /// training split only).
     public static func prepare(_ selected: Dataset, spec: ModelSpec, settings: TrainingSettings,
                                normalization: Normalization? = nil, encoding: TextEncoding? = nil) throws -> PreparedTask {
+        try requireTwoClasses(selected)
         var train = selected, validation: Dataset? = nil
         if settings.validationSplit > 0 {
             guard settings.validationSplit < 1 else { throw TrainingError("--val-split must be in [0, 1), got \(settings.validationSplit)") }
@@ -40,12 +43,23 @@ public enum TrainingPipeline {
             return PreparedTask(train: train, validation: validation, normalization: nil, encoding: textEncoding,
                                 classNames: selected.classNames)
         }
-        train = try spec.fitInput(train)
+        let fitted = try spec.fittingInput(train)
+        train = fitted.data
         validation = try validation.map { try spec.fitInput($0) }
         let norm = try normalization ?? Normalization.fit(train)
         train = try norm.apply(to: train)
         validation = try validation.map { try norm.apply(to: $0) }
-        return PreparedTask(train: train, validation: validation, normalization: norm, encoding: nil, classNames: selected.classNames)
+        return PreparedTask(train: train, validation: validation, normalization: norm, encoding: nil, classNames: selected.classNames,
+                            inputNote: fitted.note)
+    }
+
+    /// Training needs samples of at least two classes; the error says how the labels were read
+    /// and which classes were kept, since one class usually means a wrong label column or selection.
+    static func requireTwoClasses(_ data: Dataset) throws {
+        let present = Array(Set(data.labels)).sorted()
+        guard present.count < 2 else { return }
+        let what = present.map { "'\(data.classNames[$0])'" }.joined(separator: ", ")
+        throw TrainingError("\(data.source): training needs at least two classes, the data has \(present.count)\(what.isEmpty ? "" : " (\(what))") — \(data.reading.labels ?? "labels as loaded")")
     }
 
     /// Makes evaluation data the same way a checkpoint's training data was made.
