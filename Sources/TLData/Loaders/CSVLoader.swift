@@ -122,7 +122,7 @@ public enum CSVLoader {
         case .last: return (width - 1, false)
         case .index(let k):
             guard k >= 0 && k < width else {
-                throw DataError(file: file, location: "line \(line)", reason: "label column \(k) out of range (row has \(width) columns)")
+                throw DataError(file: file, location: "line \(line)", reason: "label column \(k + 1) (index \(k)) out of range (row has \(width) columns)")
             }
             return (k, false)
         case .name(let name):
@@ -147,7 +147,7 @@ public enum CSVLoader {
         switch column {
         case .last: return "labels from the last column\(name) (\(position))"
         case .first: return "labels from the first column\(name) (\(position))"
-        case .auto where header == nil || !labelColumnNames.contains(header!.lowercased()):
+        case .auto where !labelColumnNames.contains(header?.lowercased() ?? ""):
             return "labels from the last column\(name) (\(position); no header column named \(labelColumnNames.joined(separator: "/")))"
         default: return "labels from column\(name) (\(position))"
         }
