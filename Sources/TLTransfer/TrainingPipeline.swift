@@ -59,7 +59,9 @@ public enum TrainingPipeline {
         let present = Array(Set(data.labels)).sorted()
         guard present.count < 2 else { return }
         let what = present.map { "'\(data.classNames[$0])'" }.joined(separator: ", ")
-        throw TrainingError("\(data.source): training needs at least two classes, the data has \(present.count)\(what.isEmpty ? "" : " (\(what))") — \(data.reading.labels ?? "labels as loaded")")
+        let reading = data.reading.labels ?? "labels as loaded"
+        let hint = reading.contains("column") ? "; another label column is chosen with label= in the data argument" : ""
+        throw TrainingError("\(data.source): training needs at least two classes, the data has \(present.count)\(what.isEmpty ? "" : " (\(what))") — \(reading)\(hint)")
     }
 
     /// Makes evaluation data the same way a checkpoint's training data was made.
