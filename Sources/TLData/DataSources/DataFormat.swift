@@ -59,9 +59,13 @@ public struct DataFormat: Sendable {
 
 /// One `key=value` option of a data format.
 public struct DataOption: Sendable {
+    /// The word before `=`.
     public let key: String
+    /// What the value may be.
     public let value: DataOptionValue
+    /// What applies when the option is not given, for help.
     public let defaultText: String
+    /// One phrase of help.
     public let help: String
     /// Whether the value may also be written `PATH@VALUE` (as in `idx:DIR@test`).
     public let suffixForm: Bool
@@ -88,6 +92,7 @@ public enum DataOptionValue: Sendable {
     /// A name (e.g. an array inside an archive).
     case name
 
+    /// The value's form for help and errors: `yes|no|auto`, `HxW`, `N|NAME`.
     public var grammar: String {
         switch self {
         case .choice(let words): return words.joined(separator: "|")

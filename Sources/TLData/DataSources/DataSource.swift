@@ -14,9 +14,12 @@ import TLNN
 public struct DataSource: Sendable, Equatable, CustomStringConvertible {
     /// A `DataFormat` name (`csv`) or a built-in data set name (`mnist5k`).
     public let format: String
+    /// The path(s) after the colon, in order (`[]` for a built-in data set).
     public let paths: [String]
+    /// Options given as `key=value`, keyed by option key (keys the format declares).
     public let options: [String: String]
 
+    /// A data argument as is (no checks; `parse` validates against the table).
     public init(format: String, paths: [String] = [], options: [String: String] = [:]) {
         self.format = format
         self.paths = paths

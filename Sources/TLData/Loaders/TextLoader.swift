@@ -45,12 +45,14 @@ public enum TextClassificationLoader {
     /// Header names taken as the text column.
     public static let textNames = ["text", "sentence", "review", "content", "document", "body", "message", "tweet", "comment"]
 
+    /// Loads `path`; every argument left `nil` is detected (see `TextOptions`).
     public static func load(_ path: String, labelColumn: TextColumn? = nil, textColumn: TextColumn? = nil,
                             hasHeader: Bool? = nil, delimiter: Character? = nil, classNames: [String]? = nil) throws -> Dataset {
         try load(path, options: TextOptions(labelColumn: labelColumn, textColumn: textColumn, hasHeader: hasHeader,
                                             delimiter: delimiter, classNames: classNames))
     }
 
+    /// Loads `path` with `options`; the data set's `reading.labels` says which columns were used.
     public static func load(_ path: String, options: TextOptions) throws -> Dataset {
         let bytes = try readMaybeGzipped(path)
         let d: Character = options.delimiter ?? (bytes.contains(9) ? "\t" : ",")
