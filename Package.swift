@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "TLTensor", dependencies: ["TLKernels"]),
         .target(name: "TLNN", dependencies: ["TLTensor"]),
         .target(name: "TLOptim", dependencies: ["TLTensor", "TLNN"]),
-        .target(name: "TLData", dependencies: ["TLTensor"], resources: [.copy("Resources")]),
+        .target(name: "TLData", dependencies: ["TLTensor", "TLNN"], resources: [.copy("Resources")]),
         .target(name: "TLSafeTensors"),
         .target(name: "TLModels", dependencies: ["TLTensor", "TLNN", "TLOptim", "TLData", "TLSafeTensors"]),
         .target(name: "TLTransfer", dependencies: ["TLTensor", "TLNN", "TLOptim", "TLData", "TLSafeTensors", "TLModels"]),

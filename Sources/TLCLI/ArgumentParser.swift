@@ -153,16 +153,11 @@ public struct ArgumentParser: Sendable {
     }
 }
 
-/// The candidate closest to `word` by edit distance, if it is close enough to be a plausible typo.
+/// The candidate closest to `word` by edit distance (TLNN's `nearestWord`, compared without
+/// leading dashes), if it is a plausible typo: "--epoch" → "--epochs", "--lrr" → "--lr".
 func nearest(to word: String, in candidates: [String]) -> String? {
-    let stripped = word.drop { $0 == "-" }
-    var best: (String, Int)?
-    for candidate in candidates {
-        let distance = editDistance(String(stripped), String(candidate.drop { $0 == "-" }))
-        if best == nil || distance < best!.1 { best = (candidate, distance) }
-    }
-    guard let (candidate, distance) = best else { return nil }
-    // Allow about one edit per three characters, at least 2: "--epoch" → "--epochs", "--lrr" → "--lr".
-    let limit = max(2, stripped.count / 3)
-    return distance <= limit && distance < stripped.count ? candidate : nil
+    func bare(_ s: String) -> String { String(s.drop { $0 == "-" }) }
+    let stripped = bare(word)
+    guard let hit = nearestWord(to: stripped, in: candidates.map(bare)), editDistance(stripped, hit) < stripped.count else { return nil }
+    return candidates.first { bare($0) == hit }
 }

@@ -120,6 +120,7 @@ struct FinetuneCommand: Command {
                                               validationCount: prepared.validation?.count ?? 0))
             return .success
         }
+        if Self.output.showsProgress(a), let note = prepared.inputNote { context.printError(note) }
         if Self.output.showsProgress(a) {
             let frozenCount = model.parameters().filter(\.isFrozen).reduce(0) { $0 + $1.count }
             context.printError("finetune \(fromURL.lastPathComponent) on \(task.selected.source): \(prepared.train.count) training, \(prepared.validation?.count ?? 0) validation samples; head \(replaceHead ? "replaced (\(targetClasses.count) classes)" : "kept"); \(frozenCount) of \(model.parameterCount) parameters frozen")

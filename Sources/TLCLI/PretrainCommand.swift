@@ -58,6 +58,7 @@ struct PretrainCommand: Command {
         var rng = SeededGenerator(seed: settings.seed)
         let model = try resumed?.model ?? TransferModel(spec: spec, classCount: prepared.classNames.count,
                                                         vocabularySize: prepared.encoding?.vocabulary.count ?? 0, rng: &rng)
+        if Self.output.showsProgress(a), let note = prepared.inputNote { context.printError(note) }
         if Self.output.showsProgress(a) {
             context.printError("pretrain \(spec.name) on \(task.selected.source): \(prepared.train.count) training, \(prepared.validation?.count ?? 0) validation samples, \(prepared.classNames.count) classes, \(model.parameterCount) parameters")
         }

@@ -18,6 +18,8 @@ public struct Dataset: Sendable, Equatable {
     public var texts: [String]?
     /// Where the data came from (file, built-in name, transformations), for logs and checkpoints.
     public var source: String
+    /// How the loader read it: where the labels came from, and a declared sample layout.
+    public var reading = DataReading()
 
     /// Creates a data set after checking that sizes and labels agree.
     public init(features: [Float], sampleShape: [Int], labels: [Int], classNames: [String],
@@ -83,8 +85,10 @@ public struct Dataset: Sendable, Equatable {
         features.withUnsafeBufferPointer { src in
             for i in indices { f.append(contentsOf: src[i * size ..< (i + 1) * size]) }
         }
-        return Dataset(unchecked: f, sampleShape: sampleShape, labels: indices.map { labels[$0] },
-                       classNames: classNames, texts: texts.map { t in indices.map { t[$0] } }, source: source)
+        var d = Dataset(unchecked: f, sampleShape: sampleShape, labels: indices.map { labels[$0] },
+                        classNames: classNames, texts: texts.map { t in indices.map { t[$0] } }, source: source)
+        d.reading = reading
+        return d
     }
 }
 

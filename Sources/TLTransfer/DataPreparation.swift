@@ -33,30 +33,3 @@ public struct TaskData {
         return TaskData(selected: selected, rest: data.subset(rest), selection: selection, source: source)
     }
 }
-
-extension ModelSpec {
-    /// Adapts numeric samples to this model's input: identical shapes pass; an image is
-    /// resized (bilinear) and its channels converted; a flat input of the same element count
-    /// is reshaped. Token models take token ids and need `TextEncoding.encode` first.
-    public func fitInput(_ data: Dataset) throws -> Dataset {
-        guard case .dense(let shape) = input else { return data }
-        if data.sampleShape == shape { return data }
-        if data.texts != nil && data.sampleSize == 0 {
-            throw DataError(file: data.source, reason: "model '\(name)' takes \(shape) inputs, not text")
-        }
-        var d = data
-        if shape.count == 3 {
-            guard data.sampleShape.count == 3 else {
-                throw DataError(file: data.source, reason: "model '\(name)' takes [H, W, C] = \(shape) images, data samples are \(data.sampleShape)")
-            }
-            if d.sampleShape[2] != shape[2] { d = try d.withChannels(shape[2]) }
-            if d.sampleShape[0] != shape[0] || d.sampleShape[1] != shape[1] { d = try d.resized(height: shape[0], width: shape[1]) }
-            return d
-        }
-        guard data.sampleSize == shape.reduce(1, *) else {
-            throw DataError(file: data.source, reason: "model '\(name)' takes \(shape) inputs, data samples are \(data.sampleShape)")
-        }
-        d.sampleShape = shape
-        return d
-    }
-}

@@ -11,6 +11,8 @@ public struct PreparedTask {
     public var normalization: Normalization?
     public var encoding: TextEncoding?
     public var classNames: [String]
+    /// How samples were fitted to the model's input, when a rule changed them (one line).
+    public var inputNote: String? = nil
 }
 
 /// The steps shared by `pretrain`, `finetune`, scratch baselines and the demo.
@@ -21,6 +23,7 @@ public enum TrainingPipeline {
     /// training split only).
     public static func prepare(_ selected: Dataset, spec: ModelSpec, settings: TrainingSettings,
                                normalization: Normalization? = nil, encoding: TextEncoding? = nil) throws -> PreparedTask {
+        try requireTwoClasses(selected)
         var (train, validation) = try split(selected, settings: settings)
         var textEncoding = encoding
         if case .tokens(let length) = spec.input {
@@ -33,12 +36,25 @@ public enum TrainingPipeline {
             return PreparedTask(train: train, validation: validation, normalization: nil, encoding: textEncoding,
                                 classNames: selected.classNames)
         }
-        train = try spec.fitInput(train)
+        let fitted = try spec.fittingInput(train)
+        train = fitted.data
         validation = try validation.map { try spec.fitInput($0) }
         let norm = try normalization ?? Normalization.fit(train)
         train = try norm.apply(to: train)
         validation = try validation.map { try norm.apply(to: $0) }
-        return PreparedTask(train: train, validation: validation, normalization: norm, encoding: nil, classNames: selected.classNames)
+        return PreparedTask(train: train, validation: validation, normalization: norm, encoding: nil, classNames: selected.classNames,
+                            inputNote: fitted.note)
+    }
+
+    /// Training needs samples of at least two classes; the error says how the labels were read
+    /// and which classes were kept, since one class usually means a wrong label column or selection.
+    static func requireTwoClasses(_ data: Dataset) throws {
+        let present = Array(Set(data.labels)).sorted()
+        guard present.count < 2 else { return }
+        let what = present.map { "'\(data.classNames[$0])'" }.joined(separator: ", ")
+        let reading = data.reading.labels ?? "labels as loaded"
+        let hint = reading.contains("column") ? "; another label column is chosen with label= in the data argument" : ""
+        throw TrainingError("\(data.source): training needs at least two classes, the data has \(present.count)\(what.isEmpty ? "" : " (\(what))") — \(reading)\(hint)")
     }
 
     /// The stratified validation split `prepare` holds out (nil when the settings ask for none

@@ -62,7 +62,7 @@ import Testing
         p = try file("shape.csv", "1,2,0\n")
         expectError([p, "sample shape"]) { try CSVLoader.load(p, options: CSVOptions(sampleShape: [3])) }
         p = try file("col.csv", "1,2,0\n")
-        expectError([p, "label column 7"]) { try CSVLoader.load(p, options: CSVOptions(labelColumn: .index(7))) }
+        expectError([p, "label column 8 (index 7)"]) { try CSVLoader.load(p, options: CSVOptions(labelColumn: .index(7))) }
         p = try file("text.csv", "label,text\npos\n")
         expectError([p, "line 2", "at least 2 columns"]) { try TextClassificationLoader.load(p) }
         // Line numbers count the newlines inside quoted fields.

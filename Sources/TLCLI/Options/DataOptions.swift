@@ -48,8 +48,8 @@ struct DataOptions: OptionGroup {
     }
 
     var helpSection: (title: String, body: String)? {
-        // TODO(merge): generated from the data layer's table of sources.
-        ("DATA SOURCES", "  " + "mnist5k, digits, idx:DIR[@test], idx:IMAGES,LABELS, csv:FILE, npy:X.npy,Y.npy, npz:FILE, folder:DIR, text:FILE")
+        // Generated from the data layer's table of formats, the same table `--data` is parsed with.
+        ("DATA SOURCES", (["  A built-in name or FORMAT:PATH[,PATH][,key=value…]:"] + DataSource.helpLines().map { "  " + $0 }).joined(separator: "\n"))
     }
 
     func prepare(_ a: ParsedArguments) throws {

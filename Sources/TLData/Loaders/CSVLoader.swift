@@ -1,5 +1,7 @@
 /// Which column of a numeric CSV holds the integer class label.
 public enum LabelColumn: Sendable, Equatable {
+    /// A header column named `label`, `class` or `target` (any case) wherever it is, else the last column.
+    case auto
     case first
     case last
     /// A 0-based column index.
@@ -11,7 +13,8 @@ public enum LabelColumn: Sendable, Equatable {
 /// Options for `CSVLoader`.
 public struct CSVOptions: Sendable {
     public var labelColumn: LabelColumn
-    /// Whether the first record is a header (`nil`: detected — a header has a non-numeric label cell).
+    /// Whether the first record is a header (`nil`: detected — a header has a non-numeric label
+    /// cell, or no numeric cell at all).
     public var hasHeader: Bool?
     public var delimiter: Character
     /// Shape of one sample; `nil` means `[number of feature columns]`.
@@ -21,7 +24,7 @@ public struct CSVOptions: Sendable {
     /// Class names; `nil` means "0" … "max label".
     public var classNames: [String]?
 
-    public init(labelColumn: LabelColumn = .last, hasHeader: Bool? = nil, delimiter: Character = ",",
+    public init(labelColumn: LabelColumn = .auto, hasHeader: Bool? = nil, delimiter: Character = ",",
                 sampleShape: [Int]? = nil, scale: Float = 1, classNames: [String]? = nil) {
         self.labelColumn = labelColumn
         self.hasHeader = hasHeader
@@ -49,11 +52,12 @@ public enum CSVLoader {
         }
         let parser = CSVParser(bytes: bytes, delimiter: delim, file: file)
         var width = -1
-        var labelIndex = -1
+        var labelAt = -1
         var features: [Float] = []
         var labels: [Int] = []
         var first = true
         let scale = options.scale
+        var reading = ""
         try parser.forEachRecord { line, fields in
             if first {
                 first = false
@@ -61,22 +65,12 @@ public enum CSVLoader {
                 guard width >= 2 else {
                     throw DataError(file: file, location: "line \(line)", reason: "expected a label column and at least one feature column, found \(width) column(s)")
                 }
-                switch options.labelColumn {
-                case .first: labelIndex = 0
-                case .last: labelIndex = width - 1
-                case .index(let k):
-                    guard k >= 0 && k < width else {
-                        throw DataError(file: file, location: "line \(line)", reason: "label column \(k) out of range (row has \(width) columns)")
-                    }
-                    labelIndex = k
-                case .name(let name):
-                    guard let k = fields.firstIndex(where: { parser.string($0).trimmingSpaces == name }) else {
-                        throw DataError(file: file, location: "line \(line)", reason: "no header column named \"\(name)\"")
-                    }
-                    labelIndex = k
-                    return  // this record is the header
-                }
-                let isHeader = options.hasHeader ?? (parser.number(fields[labelIndex]) == nil)
+                let names = fields.map { parser.string($0).trimmingSpaces }
+                let numeric = fields.map { parser.number($0) != nil }
+                let (index, named) = try labelIndex(options, names: names, numeric: numeric, file: file, line: line)
+                labelAt = index
+                let isHeader = options.hasHeader ?? (named || !numeric[index] || !numeric.contains(true))
+                reading = labelReading(options.labelColumn, index: index, width: width, header: isHeader ? names[index] : nil)
                 if isHeader { return }
                 // Rows are usually many: reserve once from the file size estimate.
                 features.reserveCapacity(min(bytes.count / 2, 1 << 28))
@@ -89,7 +83,7 @@ public enum CSVLoader {
                     let cell = String(parser.string(f).prefix(40))
                     throw DataError(file: file, location: "line \(line)", reason: "column \(k + 1): non-numeric value \"\(cell)\"")
                 }
-                if k == labelIndex {
+                if k == labelAt {
                     guard v >= 0, v == v.rounded(), v < 1e9 else {
                         throw DataError(file: file, location: "line \(line)", reason: "label \(parser.string(f)) is not a non-negative integer")
                     }
@@ -112,7 +106,51 @@ public enum CSVLoader {
             shape = s
         }
         let names = options.classNames ?? (0...(labels.max() ?? 0)).map(String.init)
-        return try Dataset(features: features, sampleShape: shape, labels: labels, classNames: names, source: file)
+        var d = try Dataset(features: features, sampleShape: shape, labels: labels, classNames: names, source: file)
+        d.reading.labels = reading
+        return d
+    }
+
+    /// Names recognised as the label column of a header (compared case-insensitively).
+    public static let labelColumnNames = ["label", "class", "target"]
+
+    /// The 0-based label column for the first record, and whether it was found by a header name.
+    static func labelIndex(_ options: CSVOptions, names: [String], numeric: [Bool], file: String, line: Int) throws -> (Int, Bool) {
+        let width = names.count
+        switch options.labelColumn {
+        case .first: return (0, false)
+        case .last: return (width - 1, false)
+        case .index(let k):
+            guard k >= 0 && k < width else {
+                throw DataError(file: file, location: "line \(line)", reason: "label column \(k + 1) (index \(k)) out of range (row has \(width) columns)")
+            }
+            return (k, false)
+        case .name(let name):
+            guard options.hasHeader != false else {
+                throw DataError(file: file, reason: "label column \"\(name)\" named but the file has no header")
+            }
+            if let k = names.firstIndex(of: name) ?? names.firstIndex(where: { $0.lowercased() == name.lowercased() }) { return (k, true) }
+            throw DataError(file: file, location: "line \(line)", reason: "no header column named \"\(name)\" (the first row has \(width) columns: \(names.prefix(6).joined(separator: ", "))\(width > 6 ? ", …" : ""))")
+        case .auto:
+            if options.hasHeader != false,
+               let k = names.indices.first(where: { !numeric[$0] && labelColumnNames.contains(names[$0].lowercased()) }) {
+                return (k, true)
+            }
+            return (width - 1, false)
+        }
+    }
+
+    /// "labels from column 'label' (column 1 of 785)", "labels from the last column (column 785 of 785)".
+    static func labelReading(_ column: LabelColumn, index: Int, width: Int, header: String?) -> String {
+        let position = "column \(index + 1) of \(width)"
+        let name = header.map { " '\($0)'" } ?? ""
+        switch column {
+        case .last: return "labels from the last column\(name) (\(position))"
+        case .first: return "labels from the first column\(name) (\(position))"
+        case .auto where !labelColumnNames.contains(header?.lowercased() ?? ""):
+            return "labels from the last column\(name) (\(position); no header column named \(labelColumnNames.joined(separator: "/")))"
+        default: return "labels from column\(name) (\(position))"
+        }
     }
 }
 

@@ -103,7 +103,9 @@ public enum IDXLoader {
             intLabels.append(Int(v))
         }
         let names = classNames ?? (0...(intLabels.max() ?? 0)).map(String.init)
-        return try Dataset(features: features, sampleShape: shape, labels: intLabels, classNames: names, source: images)
+        var d = try Dataset(features: features, sampleShape: shape, labels: intLabels, classNames: names, source: images)
+        d.reading.labels = "labels from \(labels)"
+        return d
     }
 
     /// Loads a directory holding the standard MNIST file names (`train-images-idx3-ubyte`,

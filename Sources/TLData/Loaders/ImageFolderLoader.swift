@@ -56,7 +56,9 @@ public enum ImageFolderLoader {
             }
         }
         guard let shape else { throw DataError(file: root, reason: "no images found (.png, .pgm, .ppm, .pnm)") }
-        return try Dataset(features: features, sampleShape: shape, labels: labels, classNames: classes, source: root)
+        var d = try Dataset(features: features, sampleShape: shape, labels: labels, classNames: classes, source: root)
+        d.reading.labels = "labels from the subfolder names of \(root)"
+        return d
     }
 
     static func visibleEntries(_ dir: String) throws -> [String] {

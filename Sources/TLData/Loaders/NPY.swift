@@ -154,17 +154,17 @@ public enum NPZ {
         guard let y = arrays[labelsKey] else {
             throw DataError(file: path, reason: "no array \"\(labelsKey)\" (have \(arrays.keys.sorted().joined(separator: ", ")))")
         }
-        return try NPYLoader.makeDataset(x, y, file: path, classNames: classNames)
+        return try NPYLoader.makeDataset(x, y, file: path, classNames: classNames, labelsFrom: "array '\(labelsKey)' of \(path)")
     }
 }
 
 /// Builds data sets from a pair of `.npy` files.
 public enum NPYLoader {
     public static func load(features: String, labels: String, classNames: [String]? = nil) throws -> Dataset {
-        try makeDataset(try NPY.read(features), try NPY.read(labels), file: features, classNames: classNames)
+        try makeDataset(try NPY.read(features), try NPY.read(labels), file: features, classNames: classNames, labelsFrom: labels)
     }
 
-    static func makeDataset(_ x: NPYArray, _ y: NPYArray, file: String, classNames: [String]?) throws -> Dataset {
+    static func makeDataset(_ x: NPYArray, _ y: NPYArray, file: String, classNames: [String]?, labelsFrom: String) throws -> Dataset {
         guard x.shape.count >= 1, y.shape.count == 1, x.shape[0] == y.shape[0] else {
             throw DataError(file: file, reason: "features shape \(x.shape) and labels shape \(y.shape) do not match ([N, ...] and [N])")
         }
@@ -181,7 +181,9 @@ public enum NPYLoader {
         var shape = Array(x.shape.dropFirst())
         if shape.isEmpty { shape = [1] }
         let names = classNames ?? (0...(labels.max() ?? 0)).map(String.init)
-        return try Dataset(features: x.values, sampleShape: shape, labels: labels, classNames: names, source: file)
+        var d = try Dataset(features: x.values, sampleShape: shape, labels: labels, classNames: names, source: file)
+        d.reading.labels = "labels from \(labelsFrom)"
+        return d
     }
 }
 
