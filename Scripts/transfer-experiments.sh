@@ -29,7 +29,7 @@ echo "resnet freeze 0..2: $(verdict "$W/rt.safetensors" 3)"
 if [[ -d data/fashion-mnist ]]; then
   echo "== LeNet, Fashion-MNIST -> mnist5k digits 0-9, 10 per class"
   $TL pretrain --model Models/lenet.json --data idx:data/fashion-mnist --epochs 5 --out "$W/fashion.safetensors" --quiet
-  $TL eval --model "$W/fashion.safetensors" --data idx:data/fashion-mnist@test 2>/dev/null | sed -n 1,5p
+  $TL eval --model "$W/fashion.safetensors" --test-data idx:data/fashion-mnist@test 2>/dev/null | sed -n 1,5p
   $TL finetune --from "$W/fashion.safetensors" --data mnist5k --per-class 10 --val-split 0 --quiet --freeze 0..1 --lr 0.003 --epochs 60 --out "$W/f.safetensors"
   echo "fashion freeze 0..1: $(verdict "$W/f.safetensors" "$SEEDS")"
   set +e

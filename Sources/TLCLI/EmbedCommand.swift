@@ -41,7 +41,10 @@ struct EmbedCommand: Command {
         var rng = SeededGenerator(seed: 0)
         let modelPath = a.value(of: Self.model, as: String.self)!
         let checkpoint = try Checkpoint.read(from: URL(fileURLWithPath: modelPath), rng: &rng)
-        let embedder = try SentenceEmbedder(checkpoint: checkpoint, maxTokens: a[Self.maxTokens])
+        let embedder: SentenceEmbedder
+        do { embedder = try SentenceEmbedder(checkpoint: checkpoint, maxTokens: a[Self.maxTokens]) } catch let e as ModelError where a[Self.maxTokens] != nil {
+            throw UsageError("--max-tokens: \(e)")
+        }
         let embeddings = try embedder.embed(texts, batchSize: ComputeOptions.batchSize(a))
         let output: String
         func csvField(_ s: String) -> String {

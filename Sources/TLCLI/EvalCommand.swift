@@ -115,11 +115,11 @@ struct EvalCommand: Command {
     static func heldOut(_ all: Dataset, source: DataSource, sameSource: Bool, info: CheckpointInfo, classes: String?,
                         log: (String) -> Void) throws -> Dataset {
         if !sameSource {
-            let selected = try classes.map { try ClassSelection.resolve($0, classNames: all.classNames) }
+            let selected = try DataOptions.namingClasses { try classes.map { try ClassSelection.resolve($0, classNames: all.classNames) } }
             return try selected.map { try all.selectingClasses($0) } ?? all
         }
         let recorded = info.selection ?? DataSelection(classes: nil, perClass: nil, seed: info.seed)
-        let classList = try classes.map { try ClassSelection.resolve($0, classNames: all.classNames) } ?? recorded.classes
+        let classList = try DataOptions.namingClasses { try classes.map { try ClassSelection.resolve($0, classNames: all.classNames) } } ?? recorded.classes
         let task = try TaskData.select(all, source: source, selection: DataSelection(classes: classList, perClass: recorded.perClass, seed: recorded.seed))
         if recorded.perClass != nil {
             log("test set: \(task.rest.count) samples of \(source) not used for training (\(task.selected.count) training samples left out)")

@@ -28,7 +28,7 @@ struct PredictCommand: Command {
         let url = URL(fileURLWithPath: modelPath)
         var rng = SeededGenerator(seed: 0)
         let checkpoint = try Checkpoint.read(from: url, rng: &rng)
-        let task = try TaskData.load(source, classes: a[DataOptions.classes], perClass: nil, seed: 0)
+        let task = try DataOptions.namingClasses { try TaskData.load(source, classes: a[DataOptions.classes], perClass: nil, seed: 0) }
         var raw = task.selected
         if let limit { raw = raw.prefix(limit) }
         let data = try TrainingPipeline.prepareForEvaluation(raw, model: checkpoint.model, info: checkpoint.info)

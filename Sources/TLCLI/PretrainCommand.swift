@@ -103,9 +103,9 @@ func finish(_ outcome: TrainingOutcome, model: TransferModel, info: CheckpointIn
     if let divergence = outcome.divergence {
         if outcome.bestEpoch > 0 {
             try Checkpoint(model: model, info: info).write(to: out)
-            throw TrainingError("stopped: \(divergence); kept the last good weights (epoch \(outcome.bestEpoch)) in \(out.path)")
+            throw TrainingError("stopped: \(divergence); lower --lr; kept the last good weights (epoch \(outcome.bestEpoch)) in \(out.path)")
         }
-        throw TrainingError("stopped: \(divergence); no epoch completed, so \(out.path) was not written")
+        throw TrainingError("stopped: \(divergence); lower --lr; no epoch completed, so \(out.path) was not written")
     }
     try Checkpoint(model: model, info: info).write(to: out)
     try afterWrite?()

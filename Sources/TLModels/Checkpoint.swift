@@ -145,7 +145,7 @@ public struct Checkpoint {
         let (spec, info) = try header(of: file, path: path)
         let classes = classCount ?? info.classNames.count
         if !dropHead && classes != info.classNames.count {
-            throw fail("the head has \(info.classNames.count) classes but \(classes) are needed; replace the head (--head new)")
+            throw fail("the head has \(info.classNames.count) classes but \(classes) are needed; replace the head")
         }
         let model = try TransferModel(spec: spec, classCount: classes, vocabularySize: info.vocabulary?.count ?? 0, rng: &rng)
         let headPrefix = model.pathPrefix(ofBlock: model.headIndex)

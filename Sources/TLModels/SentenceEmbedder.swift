@@ -37,7 +37,7 @@ public struct SentenceEmbedder {
         for block in model.spec.blocks { for case let embedding as EmbeddingSpec in block.layers { positions = Swift.min(positions, embedding.maxLength) } }
         let limit = maxTokens ?? length
         guard limit >= 2, limit <= positions else {
-            throw ModelError("--max-tokens must be from 2 to the model's \(positions) positions, got \(limit)")
+            throw ModelError("the token limit must be from 2 to the model's \(positions) positions, got \(limit)")
         }
         self.maxTokens = limit
     }

@@ -90,8 +90,8 @@ public final class Trainer {
     ///   - model: the model, with the user's freeze configuration already applied.
     ///   - train / validation: numeric data (token ids for token models), already normalised.
     public init(model: TransferModel, settings: TrainingSettings, train: Dataset, validation: Dataset?) throws {
-        guard settings.epochs >= 1 else { throw TrainingError("--epochs must be at least 1") }
-        guard settings.batchSize >= 1 else { throw TrainingError("--batch-size must be at least 1") }
+        guard settings.epochs >= 1 else { throw TrainingError("the epoch count must be at least 1") }
+        guard settings.batchSize >= 1 else { throw TrainingError("the batch size must be at least 1") }
         guard train.count > 0 else { throw TrainingError("no training samples") }
         self.model = model
         self.settings = settings
@@ -166,7 +166,7 @@ public final class Trainer {
                 let loss = try Loss.crossEntropy(logits: logits, labels: batch.labels, labelSmoothing: Float(settings.labelSmoothing))
                 let lossValue = Double(loss.scalars[0])
                 guard lossValue.isFinite else {
-                    divergence = "loss became \(lossValue) at epoch \(epoch + 1), step \(stepInEpoch + 1); lower --lr"
+                    divergence = "loss became \(lossValue) at epoch \(epoch + 1), step \(stepInEpoch + 1)"
                     break training
                 }
                 guard let optimizer else { break training }
@@ -206,7 +206,7 @@ public final class Trainer {
             if let validationData {
                 let (loss, accuracy) = try evaluateLossAndAccuracy(validationData, fromBlock: cached)
                 guard loss.isFinite else {
-                    divergence = "validation loss became \(loss) after epoch \(epoch + 1) (the loss became non-finite on held-out data); lower --lr"
+                    divergence = "validation loss became \(loss) after epoch \(epoch + 1) (the loss became non-finite on held-out data)"
                     break training
                 }
                 summary.validationLoss = loss

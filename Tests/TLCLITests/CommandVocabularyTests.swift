@@ -82,6 +82,9 @@ import Foundation
             let r = try runTL(words)
             #expect(r.status == 2 && r.stderr.contains("--seeds expects an integer from 1 to 100"), "\(words): \(r.stderr)")
         }
+        // A class list that does not fit the data is a usage error naming --classes.
+        let badClass = try runTL(["predict", "--model", target, "--data", "mnist5k", "--classes", "3-12"])
+        #expect(badClass.status == 2 && badClass.stderr.contains("--classes: no class '12'"), "\(badClass.stderr)")
         let huge = try runTL(["predict", "--model", target, "--data", "mnist5k", "--batch-size", "1000000000000"])
         #expect(huge.status == 2 && huge.stderr.contains("--batch-size"))
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TLData
+import TLTestSupport
 
 /// Expects `body` to throw a `DataSourceError` whose one-line message mentions every fragment.
 func expectSourceError(_ fragments: [String], sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Any) {
@@ -19,15 +20,7 @@ func expectSourceError(_ fragments: [String], sourceLocation: SourceLocation = #
 
 @Suite struct DataSourceGrammarTests {
     /// One argument per format, every option of the format given (a value other than its default).
-    static let fullySpecified = [
-        "mnist5k", "digits",
-        "idx:data/mnist", "idx:data/mnist,split=test", "idx:img.idx,lab.idx",
-        "csv:train.csv,label=first,header=yes,shape=28x28x1,scale=255,sep=semicolon,layout=nchw",
-        "npy:X.npy,Y.npy,layout=flat",
-        "npz:data.npz,x=images,y=targets,layout=nhwc",
-        "folder:photos,size=64x48,channels=3",
-        "text:reviews.tsv,header=no,label=2,text=1,sep=tab",
-    ]
+    static let fullySpecified = DataArgumentFixtures.fullySpecified
 
     @Test func everyFormatRoundTripsThroughItsDescription() throws {
         // The table's formats are all covered here (a new format must add its line above).

@@ -4,6 +4,8 @@ import Testing
 import TLSafeTensors
 import TLTensor
 import TLNN
+import TLData
+import TLTestSupport
 
 @Suite struct CheckpointLayoutTests {
     static let models = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -14,6 +16,25 @@ import TLNN
       {"name": "conv", "layers": [{"type": "conv2d", "out": 3, "kernel": 3}, {"type": "relu6"}]},
       {"name": "head", "layers": [{"type": "flatten"}, {"type": "linear", "out": "classes"}]}]}
     """#
+
+    /// What `--data` said is recorded in checkpoint metadata and parses back to the same source,
+    /// for every format and option of the data-source table.
+    @Test func everyDataArgumentRoundTripsThroughCheckpointMetadata() throws {
+        let spec = try ModelSpec.parse(Data(Self.relu6Spec.utf8), file: "tiny-relu6.json")
+        var rng = SeededGenerator(seed: 3)
+        let model = try TransferModel(spec: spec, classCount: 2, rng: &rng)
+        let folder = try makeTempFolder("data-args")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("c.safetensors")
+        for text in DataArgumentFixtures.fullySpecified {
+            let source = try DataSource.parse(text)
+            var info = CheckpointInfo(kind: "pretrain", classNames: ["a", "b"], seed: 3)
+            info.data = source.description
+            try Checkpoint(model: model, info: info).write(to: url)
+            let header = try Checkpoint.header(of: SafeTensorsFile.read(from: url), path: url.path)
+            #expect(try DataSource.parse(try #require(header.info.data)) == source, "\(text)")
+        }
+    }
 
     /// A spec using relu6 builds, runs, and comes back from a checkpoint with the same spec and outputs.
     @Test func relu6ModelRoundTripsThroughACheckpoint() throws {

@@ -91,6 +91,11 @@ struct DataOptions: OptionGroup {
         if let recorded, let selection = recorded.selection, a.value(of: data, as: String.self) == nil {
             return (source, try TaskData.select(source.load(), source: source, selection: selection))
         }
-        return (source, try TaskData.load(source, classes: a[Self.classes], perClass: try perClass(a), seed: seed))
+        return (source, try Self.namingClasses { try TaskData.load(source, classes: a[Self.classes], perClass: try perClass(a), seed: seed) })
+    }
+
+    /// Runs `body`, turning a class list that does not fit the data into a usage error naming `--classes`.
+    static func namingClasses<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as ClassSelectionError { throw UsageError("--classes: \(e.message)") }
     }
 }
