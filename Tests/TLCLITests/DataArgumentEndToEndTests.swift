@@ -122,4 +122,28 @@ import TLTensor
             #expect(help.stdout.contains(line), "\(line)")
         }
     }
+
+    /// `text:` files as people have them: header-less (the first row is data), text before label,
+    /// texts containing commas; each reads as 2 classes and every row, said on stderr.
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test func textFilesWithoutHeaderOrInOtherColumnOrderReadRight() throws {
+        guard tlExecutablePath != nil else { Issue.record("tl binary not built"); return }
+        let folder = try makeTempFolder("text-layouts")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let spec = Self.repositoryRoot.appendingPathComponent("Models/transformer.json").path
+        let words = ["good", "bad", "plot", "actor", "dull", "moving", "scene", "funny"]
+        func sentence(_ i: Int) -> String { (0..<(6 + i % 5)).map { words[($0 * 3 + i) % words.count] }.joined(separator: " ") }
+        let headerless = folder.appendingPathComponent("plain.tsv")
+        try (0..<40).map { "\($0 % 2 == 0 ? "pos" : "neg")\t\(sentence($0))" }.joined(separator: "\n").write(to: headerless, atomically: true, encoding: .utf8)
+        let swapped = folder.appendingPathComponent("swapped.csv")
+        try (["text,label"] + (0..<40).map { "\"\(sentence($0)), really\",\($0 % 2 == 0 ? "pos" : "neg")" })
+            .joined(separator: "\n").write(to: swapped, atomically: true, encoding: .utf8)
+        for file in [headerless, swapped] {
+            let out = folder.appendingPathComponent(file.lastPathComponent + ".safetensors").path
+            let r = try runTL(["pretrain", "--model", spec, "--data", "text:" + file.path, "--epochs", "1", "--out", out])
+            #expect(r.status == 0, "\(file.lastPathComponent): \(r.stderr)")
+            #expect(r.stderr.contains("36 training, 4 validation samples, 2 classes"), "\(file.lastPathComponent): \(r.stderr)")
+        }
+    }
 }
