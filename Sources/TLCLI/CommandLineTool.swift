@@ -72,10 +72,11 @@ public struct CommandLineTool: Sendable {
         do {
             let parsed = try ArgumentParser(command.allArguments).parse(words)
             for group in command.groups { try group.prepare(parsed) }
+            try PathRoles.checkOutputsAreNotInputs(parsed)
             return try command.run(parsed, context: context).rawValue
         } catch let error as UsageError {
             console.writeError("""
-                \(path): \(error)
+                \(path): \(error.description.escapingControlCharacters)
                 USAGE: \(HelpRenderer.usage(toolName: name, command: command))
                 See '\(path) --help'.
 

@@ -81,4 +81,21 @@ func oneLineDescription(_ error: any Error) -> String {
     return text.split(whereSeparator: \.isNewline)
         .map { $0.trimmingCharacters(in: .whitespaces) }
         .joined(separator: " ")
+        .escapingControlCharacters
+}
+
+extension String {
+    /// The text with control characters (C0, DEL, C1) shown as `\u{1B}` escapes, so bytes
+    /// copied from an input file into a message cannot drive the terminal (colours, cursor moves).
+    var escapingControlCharacters: String {
+        var out = ""
+        for scalar in unicodeScalars {
+            if scalar.value < 0x20 && scalar != "\t" || (0x7F...0x9F).contains(scalar.value) {
+                out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
 }

@@ -94,6 +94,7 @@ func finish(_ outcome: TrainingOutcome, model: TransferModel, info: CheckpointIn
             arguments a: ParsedArguments, output: OutputOptions, context: CommandContext, extraSummary: [String: Any] = [:],
             afterWrite: (() throws -> Void)? = nil) throws -> ExitCode {
     let resumeURL = runner.resumeURL
+    defer { runner.lock.release() }
     var extraSummary = extraSummary
     extraSummary["resume_writes"] = runner.resumeLog.writes
     extraSummary["resume_bytes_written"] = runner.resumeLog.bytes
@@ -110,11 +111,17 @@ func finish(_ outcome: TrainingOutcome, model: TransferModel, info: CheckpointIn
     try Checkpoint(model: model, info: info).write(to: out)
     try afterWrite?()
     if outcome.interrupted {
-        context.printError("interrupted: saved the best-so-far weights to \(out.path); continue with --resume \(resumeURL.path); \(runner.resumeLog.summary)")
+        let resume = FileManager.default.fileExists(atPath: resumeURL.path)
+            ? "continue with --resume \(resumeURL.path)" : "the resume file could not be written, so a new run must start over"
+        context.printError("interrupted: saved the best-so-far weights to \(out.path); \(resume); \(runner.resumeLog.summary)")
         if a[OutputOptions.json] { context.print(jsonText(outcome.summary(checkpoint: out.path, extra: extraSummary))) }
         return .interrupted
     }
-    try? FileManager.default.removeItem(at: resumeURL)
+    // Only a regular file of ours is removed (never a folder that happens to have the name).
+    var isFolder: ObjCBool = false
+    if FileManager.default.fileExists(atPath: resumeURL.path, isDirectory: &isFolder), !isFolder.boolValue {
+        try? FileManager.default.removeItem(at: resumeURL)
+    }
     if a[OutputOptions.json] {
         context.print(jsonText(outcome.summary(checkpoint: out.path, extra: extraSummary)))
     }

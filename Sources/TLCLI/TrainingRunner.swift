@@ -16,13 +16,18 @@ struct TrainingRunner {
     let resumeInterval: Double?
     /// Resume files written by this run.
     let resumeLog = ResumeLog()
+    /// Held for the whole run: a second run writing the same `--out` (and resume file) refuses.
+    let lock: OutputLock
 
     /// Counts the resume files a run wrote and their bytes.
     final class ResumeLog {
         var writes = 0
         var bytes = 0
+        var failures = 0
         /// "resume state written 2 times (362,000,000 bytes)"
-        var summary: String { "resume state written \(writes) time\(writes == 1 ? "" : "s") (\(bytes) bytes)" }
+        var summary: String {
+            "resume state written \(writes) time\(writes == 1 ? "" : "s") (\(bytes) bytes)" + (failures > 0 ? ", \(failures) failed" : "")
+        }
     }
 
     init(context: CommandContext, output: OutputOptions, resume: ResumeOptions, arguments a: ParsedArguments, out: URL) throws {
@@ -30,6 +35,7 @@ struct TrainingRunner {
         quiet = !output.showsProgress(a)
         resumeURL = Self.resumeURL(for: out)
         resumeInterval = try resume.interval(a)
+        lock = try OutputLock(destination: out)
     }
 
     /// Where the resumable state of a run writing `out` goes: `<out>.resume.safetensors`.
@@ -64,7 +70,16 @@ struct TrainingRunner {
         }
         let log = resumeLog, url = resumeURL
         events.saveResumeState = { snapshot in
-            try saveResume(snapshot)
+            // A failed resume write (a full disk, say) costs the ability to resume, not the run:
+            // warn and keep training; the next due write tries again.
+            do {
+                try saveResume(snapshot)
+            } catch {
+                progress.message("warning: could not write the resume file: \(oneLineDescription(error)); training goes on")
+                log.failures += 1
+                lastWrite = clock.now
+                return
+            }
             lastWrite = clock.now
             log.writes += 1
             log.bytes += (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0

@@ -41,6 +41,7 @@ public struct AtomicFileWriter: Sendable {
     public func write(_ body: (FileHandle) throws -> Void) throws {
         let path = destination.path
         let folder = destination.deletingLastPathComponent()
+        removeStaleTemporaries()
         let tempURL = folder.appendingPathComponent(
             ".\(destination.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         // O_EXCL: never reuse or follow an existing file at the temporary name.
@@ -75,6 +76,28 @@ public struct AtomicFileWriter: Sendable {
             _ = fsync(dirFD)
             close(dirFD)
         }
+    }
+}
+
+extension AtomicFileWriter {
+    /// The prefix of this destination's temporary files: `.<name>.tmp-`.
+    var temporaryPrefix: String { ".\(destination.lastPathComponent).tmp-" }
+
+    /// Removes temporary files of this destination left by processes that no longer exist (a
+    /// `kill -9` during a write). The writer's pid is part of the name; a file whose pid is
+    /// alive belongs to a write in progress and is left alone. Returns the names removed.
+    @discardableResult
+    public func removeStaleTemporaries() -> [String] {
+        let folder = destination.deletingLastPathComponent()
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return [] }
+        var removed: [String] = []
+        for name in names where name.hasPrefix(temporaryPrefix) {
+            let rest = name.dropFirst(temporaryPrefix.count)
+            guard let pidText = rest.split(separator: "-").first, let pid = pid_t(pidText), pid > 0 else { continue }
+            if kill(pid, 0) == 0 || errno != ESRCH { continue }   // alive, or not ours to judge
+            if unlink(folder.appendingPathComponent(name).path) == 0 { removed.append(name) }
+        }
+        return removed
     }
 }
 

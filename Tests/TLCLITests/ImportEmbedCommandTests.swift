@@ -55,7 +55,9 @@ import TLModels
         #expect(runTool(makeTool(), ["embed", "--model", checkpoint]).status == 2)
         let bad = runTool(makeTool(), ["embed", "--model", lines.path, "--text", "x"])
         #expect(bad.status == 1 && bad.stderr.split(separator: "\n").count == 1)
-        let missing = runTool(makeTool(), ["import", folder.path, "--out", folder.appendingPathComponent("x.safetensors").path])
+        let elsewhere = try makeTempFolder("import-out")
+        defer { try? FileManager.default.removeItem(at: elsewhere) }
+        let missing = runTool(makeTool(), ["import", folder.path, "--out", elsewhere.appendingPathComponent("x.safetensors").path])
         #expect(missing.status == 1 && missing.stderr.contains("config.json"))
     }
 }
