@@ -1,4 +1,5 @@
 import Foundation
+import TLIO
 import TLTensor
 import TLTransfer
 import TLModels
@@ -31,8 +32,8 @@ struct EmbedCommand: Command {
         var texts = a[Self.text]
         if let path = a[Self.file] {
             let data: Data
-            do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-                throw UsageError(.invalidValue(option: "--file", expected: "a readable text file", got: path))
+            do { data = try RegularFile.read(path) } catch let e as FileAccessError {
+                throw UsageError("--file: \(e)")
             }
             guard let content = String(data: data, encoding: .utf8) else { throw TrainingError("\(path): not UTF-8 text") }
             texts += content.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }

@@ -1,4 +1,5 @@
 import Foundation
+import TLIO
 
 /// An error raised while reading or transforming data.
 ///
@@ -40,22 +41,10 @@ func attributing<T>(to file: String, _ body: () throws -> T) throws -> T {
     do { return try body() } catch let e as DataError { throw e.inFile(file) }
 }
 
-/// Reads a whole file, turning I/O failures into a `DataError` naming it.
+/// Reads a whole regular file within the allocation budget, turning failures (a FIFO, a
+/// device, a folder, a file larger than the budget) into a `DataError` naming it.
 func readFileBytes(_ path: String) throws -> [UInt8] {
-    guard let handle = FileHandle(forReadingAtPath: path) else {
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
-            throw DataError(file: path, reason: isDir.boolValue ? "is a directory, expected a file" : "cannot open for reading")
-        }
-        throw DataError(file: path, reason: "no such file")
-    }
-    defer { try? handle.close() }
-    do {
-        let data = try handle.readToEnd() ?? Data()
-        return [UInt8](data)
-    } catch {
-        throw DataError(file: path, reason: "read failed: \(error.localizedDescription)")
-    }
+    do { return [UInt8](try RegularFile.read(path)) } catch let e as FileAccessError { throw DataError(file: path, reason: e.problem) }
 }
 
 /// Reads a file and transparently gunzips it when it starts with the gzip magic bytes.

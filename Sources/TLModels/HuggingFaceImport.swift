@@ -1,4 +1,5 @@
 import Foundation
+import TLIO
 import TLTensor
 import TLNN
 import TLSafeTensors
@@ -48,7 +49,7 @@ public enum HuggingFaceImporter {
     public static func readConfig(_ url: URL) throws -> BertSettings {
         func fail(_ why: String) -> ImportError { ImportError(path: url.path, message: why) }
         guard FileManager.default.fileExists(atPath: url.path) else { throw fail("missing (a Hugging Face model folder needs config.json)") }
-        let data = try Data(contentsOf: url)
+        let data = try RegularFile.read(url.path)
         guard let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw fail("not a JSON object")
         }
@@ -224,7 +225,7 @@ public enum HuggingFaceImporter {
         guard FileManager.default.fileExists(atPath: url.path) else { throw fail("missing (a WordPiece vocabulary, one token per line)") }
         let attributes = try FileManager.default.attributesOfItem(atPath: url.path)
         guard let size = attributes[.size] as? Int, size <= 64 << 20 else { throw fail("too large for a vocabulary (over 64 MiB)") }
-        let text = String(decoding: try Data(contentsOf: url), as: UTF8.self)
+        let text = String(decoding: try RegularFile.read(url.path), as: UTF8.self)
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
         if lines.last == "" { lines.removeLast() }
         guard !lines.isEmpty else { throw fail("empty") }
@@ -240,7 +241,7 @@ public enum HuggingFaceImporter {
     /// WordPiece encoding lower-cases.
     static func checkLowercasing(_ folder: URL) throws {
         let url = folder.appendingPathComponent("tokenizer_config.json")
-        guard let data = try? Data(contentsOf: url),
+        guard let data = try? RegularFile.read(url.path),
               let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
               let lower = json["do_lower_case"] as? Bool else { return }
         if !lower { throw ImportError(path: url.path, message: "do_lower_case is false; tl's WordPiece encoding supports uncased vocabularies only") }
@@ -249,7 +250,7 @@ public enum HuggingFaceImporter {
     /// sentence-transformers' pooling (`1_Pooling/config.json`); mean when absent.
     static func poolingMode(_ folder: URL) throws -> SequencePool.Mode {
         let url = folder.appendingPathComponent("1_Pooling/config.json")
-        guard let data = try? Data(contentsOf: url) else { return .mean }
+        guard let data = try? RegularFile.read(url.path) else { return .mean }
         guard let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw ImportError(path: url.path, message: "not a JSON object")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import TLIO
 
 /// What a file given where a safetensors file was expected really is, recognised from its
 /// first bytes, so the error can say "a JSON model spec" instead of "header length
@@ -49,7 +50,8 @@ public enum FileKind: Sendable, Equatable {
         if isFolder.boolValue {
             return .directory(hasConfigJSON: FileManager.default.fileExists(atPath: url.appendingPathComponent("config.json").path))
         }
-        guard let handle = try? FileHandle(forReadingFrom: url) else { return .unknown }
+        // Only regular files are opened: a FIFO would block the read.
+        guard case .regular = RegularFile.kind(of: url.path), let handle = try? FileHandle(forReadingFrom: url) else { return .unknown }
         defer { try? handle.close() }
         let prefix: Data
         do { prefix = try handle.read(upToCount: 1 << 16) ?? Data() } catch { return .unknown }   // nil at end of file

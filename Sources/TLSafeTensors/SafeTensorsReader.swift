@@ -1,4 +1,5 @@
 import Foundation
+import TLIO
 
 /// The parsed and validated header of a safetensors file, without the tensor data.
 /// Reading only the header is cheap, so tools like `tl inspect` can describe large files.
@@ -34,6 +35,7 @@ public struct SafeTensorsHeader: Sendable, Equatable {
 
     private static func readHeader(from url: URL) throws -> SafeTensorsHeader {
         let path = url.path
+        try requireRegularFile(url, checkSize: false)   // only the header is read: any size will do
         let handle: FileHandle
         do { handle = try FileHandle(forReadingFrom: url) } catch {
             throw SafeTensorsError(path: path, kind: .io, problem: "cannot open: \(ioReason(error))")
@@ -208,6 +210,7 @@ extension SafeTensorsFile {
     public static func read(from url: URL) throws -> SafeTensorsFile {
         do {
             let data: Data
+            try requireRegularFile(url)
             do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
                 throw SafeTensorsError(path: url.path, kind: .io, problem: "cannot read: \(ioReason(error))")
             }
@@ -250,4 +253,22 @@ func ioReason(_ error: any Error) -> String {
         }
     }
     return oneLine(error)
+}
+
+/// Throws unless `url` is a regular file within the memory budget: a FIFO would block the
+/// read forever and a device never end. Missing files and folders pass through to the
+/// readers, whose errors (and the file-kind check) name them.
+func requireRegularFile(_ url: URL, checkSize: Bool = true) throws {
+    let kind = RegularFile.kind(of: url.path)
+    switch kind {
+    case .regular:
+        guard checkSize else { return }
+        do { try RegularFile.check(url.path) } catch let e as FileAccessError {
+            throw SafeTensorsError(path: url.path, kind: .io, problem: e.problem)
+        }
+    case .missing, .directory:
+        break
+    default:
+        throw SafeTensorsError(path: url.path, kind: .io, problem: "is \(kind.noun), expected a regular file")
+    }
 }

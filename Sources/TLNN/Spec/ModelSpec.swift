@@ -1,4 +1,5 @@
 import Foundation
+import TLIO
 
 /// An architecture described by a small JSON file in `Models/`.
 ///
@@ -80,8 +81,8 @@ public struct ModelSpec: Sendable, Equatable {
     /// Reads and validates a spec file.
     public static func load(from url: URL) throws -> ModelSpec {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw SpecError(file: url.path, path: "$", message: "cannot read file (\(error.localizedDescription))")
+        do { data = try RegularFile.read(url.path, limit: 64 << 20) } catch let e as FileAccessError {
+            throw SpecError(file: url.path, path: "$", message: e.problem)
         }
         return try parse(data, file: url.path)
     }
