@@ -39,6 +39,14 @@ public struct EpochSummary: Codable, Sendable, Equatable {
     public var trainableParameters: Int
 }
 
+extension EpochSummary {
+    /// The figures a checkpoint records for this epoch.
+    public var record: EpochRecord {
+        EpochRecord(epoch: epoch, trainLoss: trainLoss, trainAccuracy: trainAccuracy, validationLoss: validationLoss,
+                    validationAccuracy: validationAccuracy, seconds: seconds)
+    }
+}
+
 /// How a run ended.
 public struct TrainingOutcome: Sendable {
     public var history: [EpochSummary]
