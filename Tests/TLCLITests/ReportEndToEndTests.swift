@@ -28,7 +28,7 @@ import TLTensor
         let history = json(ft.stdout)["history"] as? [[String: Any]] ?? []
         #expect(history.count == 4)
         // One clean line per epoch in a log, with elapsed time (and an ETA until the last).
-        let epochLines = ft.stderr.split(separator: "\n").filter { $0.hasPrefix("epoch ") }
+        let epochLines = ft.stderr.split(separator: "\n").filter { $0.hasPrefix("epoch ") && $0.contains("/4 ") }
         #expect(epochLines.count == 4 && epochLines.allSatisfy { $0.contains("elapsed ") } && epochLines[0].contains("ETA "), "\(ft.stderr)")
 
         let html1 = try read(finetuneReport)

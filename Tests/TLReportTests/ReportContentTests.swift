@@ -53,13 +53,13 @@ func cornerImages(classes: Int, perClass: Int, seed: UInt64) throws -> Dataset {
         // Points along (1, 2) with a little spread across it.
         var x: [Float] = []
         for i in 0..<50 {
-            let t = Float(i - 25) / 5, e: Float = i % 2 == 0 ? 0.05 : -0.05
+            let t = (Float(i) - 24.5) / 5, e: Float = i % 2 == 0 ? 0.05 : -0.05   // both centred on 0
             x += [t - 2 * e, 2 * t + e]
         }
         let (p, explained) = PCA.project(x, rows: 50, columns: 2)
         #expect(explained[0] > 0.999 && explained[0] + explained[1] > 0.9999)
         // The first projection of point i is ±t·√5.
-        let t0 = Double(0 - 25) / 5
+        let t0 = -24.5 / 5
         #expect(abs(abs(p[0][0]) - abs(t0) * 5.0.squareRoot()) < 1e-3)
     }
 
@@ -71,7 +71,7 @@ func cornerImages(classes: Int, perClass: Int, seed: UInt64) throws -> Dataset {
         let data = try norm.apply(to: raw)
         let e = try ReportAnalysis.evaluate(model, data: data, setName: "test", classNames: raw.classNames, normalization: norm,
                                             batchSize: 7, worstCount: 5, projectionSamples: 20)
-        let reference = try TrainingPipeline.evaluate(model, data: data)
+        let reference = try TrainingPipeline.evaluate(model, data: data, batchSize: 7)
         #expect(e.metrics.confusion == reference.confusion)
         #expect(abs(e.metrics.meanLoss - reference.meanLoss) < 1e-9 && abs(e.metrics.expectedCalibrationError - reference.expectedCalibrationError) < 1e-9)
         #expect(e.bins.reduce(0) { $0 + $1.count } == 40)
@@ -101,7 +101,7 @@ func cornerImages(classes: Int, perClass: Int, seed: UInt64) throws -> Dataset {
         let model = try TransferModel(spec: ModelSpec.parse(Data(reportTestSpec.utf8), file: "tiny"), classCount: 4, rng: &rng)
         var file = SafeTensorsFile()
         for (name, t) in model.namedState() where !name.hasPrefix("blocks.2.") { try file.setFloats(name, t.scalars, shape: t.shape) }
-        // Double block 1's weights: ‖2w − w‖ / ‖w‖ = 1 (biases start at zero and stay there).
+        // Double block 1's parameters: ‖2w − w‖ / ‖w‖ = 1.
         let fc = model.blocks[1].parameters()
         for p in fc { p.value = try Tensor(p.value.scalars.map { $0 * 2 }, shape: p.shape) }
         let rows = try ReportAnalysis.drift(model, source: file, frozenBlocks: [0])
