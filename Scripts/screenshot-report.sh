@@ -22,5 +22,5 @@ shoot() {
     echo "$out (${width} px wide, ${height} px tall)"
 }
 
-shoot 1280 1 "$prefix-desktop.png" "${DESKTOP_HEIGHT:-4200}"
-shoot 390 2 "$prefix-phone.png" "${PHONE_HEIGHT:-9000}"
+shoot 1280 1 "$prefix-desktop.png" "${DESKTOP_HEIGHT:-5600}"
+shoot 390 2 "$prefix-phone.png" "${PHONE_HEIGHT:-10000}"

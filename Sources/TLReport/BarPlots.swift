@@ -10,7 +10,7 @@ public struct GainPlot: Sendable {
     public var lower: Double
     public var upper: Double
     public var verdictClass: String
-    public var width = 640.0
+    public var width = 480.0
     public var height = 240.0
     let frame: PlotFrame
 

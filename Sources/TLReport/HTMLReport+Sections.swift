@@ -108,7 +108,7 @@ extension HTMLReport {
     }
 
     static func worst(_ e: Evaluation) -> String {
-        var s = "<p class=\"note\">The \(e.worst.count) samples of \(esc(e.setName)) with the highest loss (−log p of the true class).</p><div class=\"examples\">"
+        var s = "<p class=\"note\">Of \(esc(e.setName)), the \(e.worst.count) with the highest loss (−log p of the true class), worst first.</p><div class=\"examples\">"
         for x in e.worst {
             s += "<div class=\"example\">"
             if let t = x.thumbnail { s += "<img alt=\"sample \(x.index)\" src=\"\(t)\">" }

@@ -95,8 +95,7 @@ public enum HTMLReport {
     .row{display:flex;flex-wrap:wrap;gap:14px;align-items:flex-start}.row>figure{flex:1 1 300px;min-width:0}
     figure{margin:0 0 10px}figcaption{color:var(--muted);font-size:.85em}
     svg.plot{width:100%;height:auto;display:block;background:#fff;border:1px solid var(--line);border-radius:4px}
-    svg.square{max-width:440px}svg.heat{max-width:100%}
-    svg text{font-size:12px;fill:#24292f}svg .tick{font-size:11px;fill:#57606a}svg .axis-title{font-size:12px;fill:#57606a}
+    svg text{font-size:13px;fill:#24292f}svg .tick{font-size:12px;fill:#57606a}svg .axis-title{font-size:13px;fill:#57606a}
     .grid{stroke:#eaeef2;stroke-width:1}.axis{stroke:#8c959f;stroke-width:1}.zero{stroke:#24292f;stroke-width:1.2}
     .series{fill:none;stroke-width:1.8;stroke-linejoin:round}.band0{fill:#ddf4ff}.band1{fill:#fff8c5}svg .band-label{font-size:10px;fill:#57606a}
     .bar{fill:#0072B2}.bar.frozen{fill:#8c959f}svg .value{font-size:11px}svg .muted{fill:#8c959f}.diagonal{stroke:#cf222e;stroke-dasharray:4 3;stroke-width:1.2}

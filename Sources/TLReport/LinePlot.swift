@@ -41,7 +41,7 @@ public struct LinePlot: Sendable {
     public var bands: [ShadedBand] = []
     /// Y values are fractions shown as percentages.
     public var yPercent = false
-    public var width = 640.0
+    public var width = 480.0
     public var height = 300.0
     let frame: PlotFrame
 

@@ -30,7 +30,7 @@ public struct ConfusionHeatMap: Sendable {
     }
 
     public func svg() -> String {
-        var s = SVG.open(width: width, height: height, label: "confusion matrix", cssClass: "plot heat")
+        var s = SVG.open(width: width, height: height, label: "confusion matrix", cssClass: "plot heat", maxScale: 1.6)
         s += SVG.text("predicted →", x: labelWidth + cell * Double(classNames.count) / 2, y: 12, cssClass: "axis-title")
         s += SVG.text("true ↓", x: 4, y: 12, anchor: "start", cssClass: "axis-title")
         for (j, name) in classNames.enumerated() {

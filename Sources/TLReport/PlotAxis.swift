@@ -94,9 +94,10 @@ enum SVG {
         return out
     }
 
-    /// The opening `<svg>` tag: scales to its container's width, keeps its aspect ratio.
-    static func open(width: Double, height: Double, label: String, cssClass: String = "plot") -> String {
-        "<svg class=\"\(cssClass)\" viewBox=\"0 0 \(n(width)) \(n(height))\" role=\"img\" aria-label=\"\(escape(label))\" xmlns=\"http://www.w3.org/2000/svg\">"
+    /// The opening `<svg>` tag: scales to its container's width, keeps its aspect ratio, and
+    /// grows to at most `maxScale` times its natural size (so text stays a readable size).
+    static func open(width: Double, height: Double, label: String, cssClass: String = "plot", maxScale: Double = 1.25) -> String {
+        "<svg class=\"\(cssClass)\" style=\"max-width:\(n(width * maxScale))px\" viewBox=\"0 0 \(n(width)) \(n(height))\" role=\"img\" aria-label=\"\(escape(label))\" xmlns=\"http://www.w3.org/2000/svg\">"
     }
 
     static func text(_ s: String, x: Double, y: Double, anchor: String = "middle", cssClass: String? = nil, extra: String = "") -> String {

@@ -96,11 +96,16 @@ public enum ReportAnalysis {
     /// Relative L2 change of each block's parameters from the same-named tensors of `source`:
     /// ‖w − w₀‖ / ‖w₀‖ over the block. Blocks without parameters, or whose tensors the
     /// source lacks (a new head), get a note instead of a figure.
-    public static func drift(_ model: TransferModel, source: SafeTensorsFile, frozenBlocks: Set<Int>) throws -> [DriftPlot.Row] {
+    /// A replaced head (`headReplaced`) is never compared, even when its shape matches the source's.
+    public static func drift(_ model: TransferModel, source: SafeTensorsFile, frozenBlocks: Set<Int>,
+                             headReplaced: Bool = false) throws -> [DriftPlot.Row] {
         try (0..<model.blockCount).map { b in
             let label = "\(b) \(model.spec.blocks[b].name)"
             let named = model.blocks[b].namedParameters()
             guard !named.isEmpty else { return DriftPlot.Row(label: label, drift: nil, frozen: false, note: "no parameters") }
+            if headReplaced && b == model.headIndex {
+                return DriftPlot.Row(label: label, drift: nil, frozen: false, note: "new head (not in the source)")
+            }
             var diff = 0.0, base = 0.0, compared = 0
             for (path, parameter) in named {
                 let name = model.pathPrefix(ofBlock: b) + path

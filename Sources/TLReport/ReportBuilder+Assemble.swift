@@ -54,14 +54,13 @@ extension ReportBuilder {
             }
         }
         if let source = inputs.source {
-            report.drift = try drift(model, source: source.file, frozenBlocks: Set(inputs.info.frozenBlocks ?? []))
+            // Unknown head policy (a checkpoint read later): replaced when the classes differ, as --head auto does.
+            let replaced = inputs.headReplaced
+                ?? ((try? Checkpoint.header(of: source.file, path: source.path).info.classNames).map { $0 != inputs.info.classNames } ?? false)
+            report.drift = try ReportAnalysis.drift(model, source: source.file, frozenBlocks: Set(inputs.info.frozenBlocks ?? []),
+                                                    headReplaced: replaced)
             report.driftSource = source.path
         }
         return report
-    }
-
-    /// Relative change per block from `source` (see `ReportAnalysis.drift`).
-    static func drift(_ model: TransferModel, source: SafeTensorsFile, frozenBlocks: Set<Int>) throws -> [DriftPlot.Row] {
-        try ReportAnalysis.drift(model, source: source, frozenBlocks: frozenBlocks)
     }
 }

@@ -23,19 +23,19 @@ import Testing
     }
 
     @Test func lineChartPutsAKnownPointWhereItBelongs() {
-        // Margins: left 58, right 14, top 22, bottom 40 of 640×300 → x 58…626, y 260…22.
+        // Margins: left 58, right 14, top 22, bottom 40 of 480×300 → x 58…466, y 260…22.
         let plot = LinePlot(title: "loss", xTitle: "epoch", yTitle: "loss",
                             series: [LineSeries(name: "train", color: "#000", points: [PlotPoint(1, 0.5), PlotPoint(10, 1.0)])],
                             bands: [ShadedBand(from: 0.5, to: 3.5, label: "probe")])
         let (x, y) = plot.axes()
         #expect(x.domain == 0.5...10)                 // the band widens the x range
         #expect(y.domain == 0.5...1.0)                // step 0.1 from the 0.5 span
-        #expect(abs(x.position(0.5) - 58) < 1e-9 && abs(x.position(10) - 626) < 1e-9)
+        #expect(abs(x.position(0.5) - 58) < 1e-9 && abs(x.position(10) - 466) < 1e-9)
         #expect(y.position(0.5) == 260 && y.position(1.0) == 22)
         let svg = plot.svg()
-        let x1 = 58 + (1 - 0.5) / 9.5 * 568
-        #expect(svg.contains("points=\"\(SVG.n(x1)),260 626,22\""), "\(svg)")
-        #expect(svg.contains("<rect class=\"band band0\" x=\"58\" y=\"22\" width=\"\(SVG.n(3 / 9.5 * 568))\" height=\"238\""))
+        let x1 = 58 + (1 - 0.5) / 9.5 * 408
+        #expect(svg.contains("points=\"\(SVG.n(x1)),260 466,22\""), "\(svg)")
+        #expect(svg.contains("<rect class=\"band band0\" x=\"58\" y=\"22\" width=\"\(SVG.n(3 / 9.5 * 408))\" height=\"238\""))
         #expect(svg.contains(">probe</text>"))
         for tick in ["0.5", "0.6", "0.7", "0.8", "0.9", "1.0"] { #expect(svg.contains(">\(tick)</text>"), "y tick \(tick)") }
     }
@@ -54,7 +54,7 @@ import Testing
         let (x, y) = plot.axes()
         #expect(y.domain == -2...6)
         #expect(y.position(0) == 153.5)
-        #expect(abs(x.position(0) - (58 + 0.25 * 568)) < 1e-9)   // two columns, centred
+        #expect(abs(x.position(0) - (58 + 0.25 * 408)) < 1e-9)   // two columns, centred
         let svg = plot.svg()
         #expect(svg.contains("cx=\"\(SVG.n(x.position(1)))\" cy=\"\(SVG.n(y.position(3)))\""))
         #expect(svg.contains("class=\"mean neutral\"") && svg.contains("class=\"ci neutral\""))
