@@ -80,8 +80,8 @@ public struct DriftPlot: Sendable {
     }
     public var rows: [Row]
     public let rowHeight = 26.0
-    public var width = 640.0
-    let labelWidth = 170.0
+    public var width = 480.0
+    let labelWidth = 120.0
     public var height: Double { Double(rows.count) * rowHeight + 40 }
 
     public init(rows: [Row]) { self.rows = rows }

@@ -19,7 +19,7 @@ public enum ReportBuilder {
             let lr = String(format: "lr %.3g", settings.learningRate(ofBlock: b, headIndex: model.headIndex))
             let cells = schedule.phases.indices.map { i -> String in
                 switch schedule.state(ofBlock: b, inPhase: i) {
-                case .noParameters: return "–"
+                case .noParameters: return "-"
                 case .frozen: return "frozen"
                 case .trainable: return lr
                 case let .partial(frozen, of): return "\(lr) (\(frozen)/\(of) frozen)"

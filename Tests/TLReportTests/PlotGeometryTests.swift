@@ -91,9 +91,9 @@ import Testing
                                     .init(label: "2 head", drift: nil, frozen: false, note: "new head (not in the source)")])
         let axis = plot.axis()
         #expect(axis.domain == 0...0.4)
-        #expect(axis.position(0) == 170 && axis.position(0.4) == 580)
+        #expect(axis.position(0) == 120 && axis.position(0.4) == 420)   // label column 120, right margin 60 of 480
         let svg = plot.svg()
-        #expect(svg.contains("width=\"410\""))                  // 0.4 spans the whole bar area
+        #expect(svg.contains("width=\"300\""))                  // 0.4 spans the whole bar area
         #expect(svg.contains("0.0000 (frozen)") && svg.contains("new head (not in the source)"))
     }
 

@@ -96,6 +96,31 @@ func cornerImages(classes: Int, perClass: Int, seed: UInt64) throws -> Dataset {
         #expect(zip(image.pixels.map { ($0 * 255).rounded() }, expected).allSatisfy { abs($0 - $1) <= 1 })
     }
 
+    @Test func textModelsShowTheirTextsInsteadOfThumbnails() throws {
+        let spec = try ModelSpec.parse(Data("""
+            { "name": "tiny-words", "input": { "tokens": 6 }, "blocks": [
+              { "name": "embeddings", "layers": [ { "type": "embedding", "vocab": "vocab", "dim": 5, "max_length": 6 } ] },
+              { "name": "pool", "layers": [ { "type": "pool", "mode": "mean" } ] },
+              { "name": "head", "layers": [ { "type": "linear", "out": "classes" } ] } ] }
+            """.utf8), file: "tiny-words.json")
+        let texts = ["a good <b>film</b>", "bad film", "good good", "bad bad", "a film", "good & bad"]
+        let raw = try Dataset(features: [Float](repeating: 0, count: 6), sampleShape: [1], labels: [0, 1, 0, 1, 0, 1],
+                              classNames: ["pos", "neg"], texts: texts, source: "reviews")
+        let encoding = TextEncoding.words(vocabulary: ["[PAD]", "[UNK]", "a", "good", "bad", "film", "<b>film</b>"])
+        let data = try encoding.encode(raw, length: 6)
+        var rng = SeededGenerator(seed: 1)
+        let model = try TransferModel(spec: spec, classCount: 2, vocabularySize: 7, rng: &rng)
+        let e = try ReportAnalysis.evaluate(model, data: data, setName: "reviews", classNames: raw.classNames, normalization: nil, worstCount: 3)
+        #expect(e.worst.count == 3 && e.worst.allSatisfy { $0.thumbnail == nil && $0.text == texts[$0.index] })
+        #expect(e.projection?.featureCount == 5)
+        var report = RunReport(title: "t", subtitle: "s")
+        report.evaluation = e
+        let html = HTMLReport.render(report)
+        #expect(html.contains("<section id=\"worst\">") && !html.contains("<img"))
+        for x in e.worst { #expect(html.contains("“" + HTMLReport.esc(texts[x.index]) + "”")) }
+        #expect(!html.contains("<b>film</b>"))   // texts are escaped
+    }
+
     @Test func driftIsZeroForUnchangedBlocksAndMeasuresChangedOnes() throws {
         var rng = SeededGenerator(seed: 3)
         let model = try TransferModel(spec: ModelSpec.parse(Data(reportTestSpec.utf8), file: "tiny"), classCount: 4, rng: &rng)
