@@ -74,7 +74,13 @@ struct EvalCommand: Command {
         }
         guard testRaw.count > 0 else { throw TrainingError("the test set is empty") }
         let test = try TrainingPipeline.prepareForEvaluation(testRaw, model: checkpoint.model, info: info)
-        let metrics = try TrainingPipeline.evaluate(checkpoint.model, data: test, batchSize: batchSize)
+        // With --report, one pass scores the model and collects what the report draws (same metrics).
+        let reportURL = Self.report.url(a)
+        let analysis = try reportURL.map { _ in
+            try ReportAnalysis.evaluate(checkpoint.model, data: test, setName: "\(test.count) test samples of \(dataSource)",
+                                        classNames: info.classNames, normalization: info.normalization, batchSize: batchSize)
+        }
+        let metrics = try analysis?.metrics ?? TrainingPipeline.evaluate(checkpoint.model, data: test, batchSize: batchSize)
 
         var output: [String: Any] = ["checkpoint": url.path, "test_samples": test.count, "metrics": metrics.jsonObject(classNames: info.classNames)]
         var text = [EvalReport.metricsTable(metrics, classNames: info.classNames, title: "\(url.lastPathComponent) on \(test.count) test samples")]
@@ -108,12 +114,11 @@ struct EvalCommand: Command {
             output["baseline"] = report.jsonObject()
             if report.gain.verdict == .negative && a[Self.failOnNegative] { exit = ExitCode(3) }
         }
-        if let reportURL = Self.report.url(a) {
+        if let reportURL {
             try ReportOptions.write(to: reportURL, quiet: !showsProgress, context: context) {
                 var inputs = ReportBuilder.Inputs(title: "tl eval: \(url.lastPathComponent)", subtitle: RunReports.subtitle(info),
                                                   model: checkpoint.model, info: info, checkpointPath: url.path)
-                inputs.evaluation = try ReportAnalysis.evaluate(checkpoint.model, data: test, setName: "\(test.count) test samples of \(dataSource)",
-                                                                classNames: info.classNames, normalization: info.normalization, batchSize: batchSize)
+                inputs.evaluation = analysis
                 inputs.curves = [CurveRun(label: url.lastPathComponent, history: info.history ?? [])]
                 if let comparison {
                     inputs.comparison = ReportBuilder.comparison(comparison.runs, seeds: comparison.seeds, scratchArchitecture: comparison.scratchArchitecture)

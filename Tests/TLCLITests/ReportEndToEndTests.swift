@@ -103,6 +103,34 @@ import TLTensor
         #expect(repJSON["bytes"] as? Int == (try FileManager.default.attributesOfItem(atPath: later)[.size] as? Int))
     }
 
+    @Test func pretrainReportScoresTheValidationSplit() throws {
+        guard tlExecutablePath != nil else { Issue.record("tl binary not built"); return }
+        let folder = try makeTempFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try PipelineEndToEndTests.writeBlobs(to: folder.appendingPathComponent("blobs.csv"), perClass: 60, dimensions: 8)
+        try PipelineEndToEndTests.writeSpec(to: folder.appendingPathComponent("mlp.json"), dimensions: 8, hidden: 16)
+        let report = folder.appendingPathComponent("pre.html").path
+        let r = try runTL(["pretrain", "--model", folder.appendingPathComponent("mlp.json").path, "--data", "csv:" + folder.appendingPathComponent("blobs.csv").path,
+                           "--epochs", "3", "--val-split", "0.2", "--out", folder.appendingPathComponent("pre.safetensors").path,
+                           "--report", report, "--json", "--quiet"])
+        #expect(r.status == 0 && r.stderr.isEmpty, "\(r.stderr)")
+        let html = try read(report)
+        for id in ["curves", "confusion", "calibration", "worst", "pca", "plan", "provenance"] {
+            #expect(html.contains("<section id=\"\(id)\">"), "pretrain report lacks \(id)")
+        }
+        #expect(!html.contains("<section id=\"gain\">") && !html.contains("<section id=\"drift\">"))
+        let summary = json(r.stdout)
+        let history = summary["history"] as? [[String: Any]] ?? []
+        #expect(history.count == 3)
+        for e in history {
+            let v = String(format: "%.4f", e["validation_loss"] as? Double ?? -1) + "</td><td class=\"num\">" + String(format: "%.2f%%", (e["validation_accuracy"] as? Double ?? -1) * 100)
+            #expect(html.contains(v), "epoch \(e["epoch"] ?? "?") validation figures")
+        }
+        // The kept epoch's weights scored on the validation split: its accuracy is the best one recorded.
+        #expect(html.contains("accuracy<b>\(pct(summary["validation_accuracy"] as? Double ?? -1))</b>"))
+        #expect(html.contains("validation samples.</p>"))
+    }
+
     @Test func badReportPathsAreUsageErrorsBeforeAnyWork() throws {
         guard tlExecutablePath != nil else { Issue.record("tl binary not built"); return }
         let folder = try makeTempFolder()
