@@ -87,7 +87,6 @@ public final class ProgressReporter {
     let write: (String) -> Void
     let clock: () -> Double
     let minRedrawInterval: Double
-    let lineInterval: Double
     let columns: Int
     var lastDraw: Double = -.infinity
     var barVisible = false
@@ -99,14 +98,13 @@ public final class ProgressReporter {
     ///   - clock: seconds from any fixed origin (monotonic by default); injectable for tests.
     ///   - columns: terminal width for the bar (detected from stderr by default).
     public init(style: Style, write: @escaping (String) -> Void,
-                minRedrawInterval: Double = 0.1, lineInterval: Double = 10,
+                minRedrawInterval: Double = 0.1,
                 clock: @escaping () -> Double = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 },
                 columns: Int? = nil) {
         self.style = style
         self.write = write
         self.clock = clock
         self.minRedrawInterval = minRedrawInterval
-        self.lineInterval = lineInterval
         self.columns = columns ?? terminalColumns()
         startTime = clock()
     }

@@ -11,7 +11,7 @@ final class FakeTerminal {
 @Suite struct ProgressReporterTests {
     func reporter(_ style: ProgressReporter.Style, _ terminal: FakeTerminal) -> ProgressReporter {
         ProgressReporter(style: style, write: { terminal.written.append($0) },
-                         minRedrawInterval: 0.1, lineInterval: 5, clock: { terminal.now }, columns: 100)
+                         minRedrawInterval: 0.1, clock: { terminal.now }, columns: 100)
     }
 
     let sample = TrainingProgress(epoch: 3, totalEpochs: 10, step: 50, totalSteps: 200,

@@ -39,7 +39,8 @@ struct ReportOptions: OptionGroup {
         let started = clock.now
         let html = HTMLReport.render(try build())
         try writeAtomically(html, to: url)
-        let seconds = Double(started.duration(to: clock.now).components.attoseconds) / 1e18 + Double(started.duration(to: clock.now).components.seconds)
+        let took = started.duration(to: clock.now).components
+        let seconds = Double(took.seconds) + Double(took.attoseconds) / 1e18
         if !quiet {
             context.printError("report: \(url.path) (\(html.utf8.count / 1024) KB, built in \(String(format: "%.2f", seconds)) s)")
         }
