@@ -75,6 +75,9 @@ struct FinetuneCommand: Command {
     func run(_ a: ParsedArguments, context: CommandContext) throws -> ExitCode {
         var settings = try Self.settings(a)
         let dryRun = a[Self.dryRun]
+        if dryRun, a[ReportOptions.report] != nil {
+            throw UsageError("--report needs a run to report on; --dry-run trains nothing")
+        }
         let out = Self.output.outURL(a) ?? URL(fileURLWithPath: "/dev/null")
 
         let resumed = try Self.resume.load(a)

@@ -141,6 +141,8 @@ import TLTensor
             #expect(r.status == 2 && r.stderr.contains("--report"), "\(r.stderr)")
             #expect(!FileManager.default.fileExists(atPath: out))
         }
+        let dry = try runTL(["finetune", "--from", lenet] + target + ["--dry-run", "--report", folder.appendingPathComponent("r.html").path])
+        #expect(dry.status == 2 && dry.stderr.contains("--report needs a run"), "\(dry.stderr)")
         let r = try runTL(["report", lenet, "--out", folder.appendingPathComponent("r.pdf").path])
         #expect(r.status == 2 && r.stderr.contains("--out expects an .html file name"), "\(r.stderr)")
         let missing = try runTL(["report", folder.appendingPathComponent("nope.safetensors").path, "--out", folder.appendingPathComponent("r.html").path])
