@@ -121,6 +121,25 @@ func cornerImages(classes: Int, perClass: Int, seed: UInt64) throws -> Dataset {
         #expect(!html.contains("<b>film</b>"))   // texts are escaped
     }
 
+    @Test func checkpointsRecordTheHistoryCompactly() throws {
+        var rng = SeededGenerator(seed: 3)
+        let model = try TransferModel(spec: ModelSpec.parse(Data(reportTestSpec.utf8), file: "tiny"), classCount: 4, rng: &rng)
+        var info = CheckpointInfo(kind: "pretrain", classNames: ["a", "b", "c", "d"], seed: 0)
+        info.history = (1...60).map { EpochRecord(epoch: $0, trainLoss: 1 / Double($0) + 0.123456789, trainAccuracy: 0.987654321,
+                                                  validationLoss: $0 % 2 == 0 ? 0.5 : nil, validationAccuracy: $0 % 2 == 0 ? 0.75 : nil,
+                                                  seconds: 0.0123) }
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tl-history-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Checkpoint(model: model, info: info).write(to: url)
+        var rng2 = SeededGenerator(seed: 0)
+        #expect(try Checkpoint.read(from: url, rng: &rng2).info.history == info.history)   // full precision back
+        var without = info
+        without.history = nil
+        let encoder = JSONEncoder()
+        let extra = try encoder.encode(info).count - encoder.encode(without).count
+        #expect(extra < 60 * 110, "\(extra) bytes for 60 epochs")
+    }
+
     @Test func driftIsZeroForUnchangedBlocksAndMeasuresChangedOnes() throws {
         var rng = SeededGenerator(seed: 3)
         let model = try TransferModel(spec: ModelSpec.parse(Data(reportTestSpec.utf8), file: "tiny"), classCount: 4, rng: &rng)
