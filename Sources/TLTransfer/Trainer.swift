@@ -40,10 +40,10 @@ public struct EpochSummary: Codable, Sendable, Equatable {
 }
 
 extension EpochSummary {
-    /// The figures a checkpoint records for this epoch.
+    /// The figures a checkpoint records for this epoch (seconds to the millisecond).
     public var record: EpochRecord {
         EpochRecord(epoch: epoch, trainLoss: trainLoss, trainAccuracy: trainAccuracy, validationLoss: validationLoss,
-                    validationAccuracy: validationAccuracy, seconds: seconds)
+                    validationAccuracy: validationAccuracy, seconds: (seconds * 1000).rounded() / 1000)
     }
 }
 
