@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Dependency arrows point one way:
-//   TLKernels → TLTensor → TLNN, TLOptim → TLData, TLSafeTensors → TLModels → TLTransfer → TLCLI → tl
+//   TLKernels → TLTensor → TLNN, TLOptim → TLData, TLSafeTensors → TLModels → TLTransfer → TLReport → TLCLI → tl
 // (TLSafeTensors imports only Foundation; TLModels builds models from specs and checkpoints;
 // TLTransfer trains and runs experiments.)
 // No third-party packages: only the toolchain (stdlib, Foundation, Dispatch, Testing).
@@ -47,7 +47,9 @@ let package = Package(
         .target(name: "TLSafeTensors", dependencies: ["TLIO"]),
         .target(name: "TLModels", dependencies: ["TLTensor", "TLNN", "TLOptim", "TLData", "TLSafeTensors", "TLIO"]),
         .target(name: "TLTransfer", dependencies: ["TLTensor", "TLNN", "TLOptim", "TLData", "TLSafeTensors", "TLModels"]),
-        .target(name: "TLCLI", dependencies: ["TLTransfer", "TLModels", "TLSafeTensors", "TLIO", "TLData", "TLNN", "TLOptim", "TLTensor"]),
+        // The HTML run report (--report, tl report): plot builders, analysis, rendering.
+        .target(name: "TLReport", dependencies: ["TLTransfer", "TLModels", "TLSafeTensors", "TLData", "TLNN", "TLTensor"]),
+        .target(name: "TLCLI", dependencies: ["TLReport", "TLTransfer", "TLModels", "TLSafeTensors", "TLIO", "TLData", "TLNN", "TLOptim", "TLTensor"]),
         .executableTarget(name: "tl", dependencies: ["TLCLI"]),
         .executableTarget(name: "TLBench", dependencies: ["TLKernels", "TLTensor", "TLNN", "TLOptim", "TLData", "TLSafeTensors", "TLModels", "TLTransfer"]),
         .testTarget(name: "TLKernelsTests", dependencies: ["TLKernels"]),
@@ -60,6 +62,7 @@ let package = Package(
         .testTarget(name: "TLSafeTensorsTests", dependencies: ["TLSafeTensors", "TLTensor", "TLTestSupport"]),
         .testTarget(name: "TLModelsTests", dependencies: ["TLModels", "TLSafeTensors", "TLData", "TLNN", "TLTensor", "TLTestSupport"]),
         .testTarget(name: "TLTransferTests", dependencies: ["TLTransfer", "TLModels", "TLSafeTensors", "TLData", "TLNN", "TLTensor", "TLTestSupport"]),
+        .testTarget(name: "TLReportTests", dependencies: ["TLReport", "TLTransfer", "TLModels", "TLData", "TLTensor", "TLNN"]),
         .testTarget(name: "TLCLITests", dependencies: ["TLCLI", "TLTransfer", "TLModels", "TLSafeTensors", "TLTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -111,6 +111,16 @@ public struct Positional<Value: ArgumentValue>: ArgumentDefinition {
     }
 }
 
+/// One or more positional arguments (declared last): `tl report a.safetensors b.safetensors`.
+public struct RepeatedPositional<Value: ArgumentValue>: ArgumentDefinition {
+    public let info: ArgumentInfo
+
+    public init(_ name: String, help: String) {
+        info = makeInfo(.positional, Value.self, name: name, short: nil, help: help, valueName: name,
+                        defaultValue: nil, isRequired: true, isRepeatable: true)
+    }
+}
+
 /// A positional argument that may be left out (nil).
 public struct OptionalPositional<Value: ArgumentValue>: ArgumentDefinition {
     public let info: ArgumentInfo

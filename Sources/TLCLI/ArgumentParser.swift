@@ -24,6 +24,10 @@ public struct ParsedArguments: Sendable {
         (values[option.info.name] ?? []).map { $0 as! Value }
     }
 
+    public subscript<Value>(_ positional: RepeatedPositional<Value>) -> [Value] {
+        (values[positional.info.name] ?? []).map { $0 as! Value }
+    }
+
     public subscript(_ flag: Flag) -> Bool {
         !(values[flag.info.name] ?? []).isEmpty
     }
@@ -70,6 +74,7 @@ public struct ArgumentParser: Sendable {
         var values: [String: [any Sendable]] = [:]
         var sequence: [(name: String, value: any Sendable)] = []
         var positionals = definitions.filter { $0.kind == .positional }[...]
+        var repeating: ArgumentInfo? = nil
         var index = 0
         var onlyPositionals = false
 
@@ -110,9 +115,11 @@ public struct ArgumentParser: Sendable {
                 try store(info, text, as: spelled)
                 continue
             }
-            guard let info = positionals.popFirst() else {
+            // A repeated positional (the last one declared) takes every remaining word.
+            guard let info = positionals.popFirst() ?? repeating else {
                 throw UsageError(.unexpectedArgument(word))
             }
+            if info.isRepeatable { repeating = info }
             try store(info, word, as: info.displayName)
         }
 

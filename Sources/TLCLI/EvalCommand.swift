@@ -5,6 +5,7 @@ import TLData
 import TLModels
 import TLSafeTensors
 import TLNN
+import TLReport
 
 /// `tl eval`: metrics on target test data, and the honest answer to "did transfer help?".
 struct EvalCommand: Command {
@@ -20,6 +21,7 @@ struct EvalCommand: Command {
     static let data = DataOptions(role: .evaluation)
     static let compute = ComputeOptions()
     static let output = OutputOptions(product: .none)
+    static let report = ReportOptions()
 
     var name: String { "eval" }
     var abstract: String { "Evaluate a checkpoint and check whether transfer helped." }
@@ -36,7 +38,7 @@ struct EvalCommand: Command {
         """
     }
     var arguments: [any ArgumentDefinition] { [Self.model, Self.baseline, Self.scratchModel, Self.seeds, Self.failOnNegative] }
-    var groups: [any OptionGroup] { [Self.data, Self.compute, Self.output] }
+    var groups: [any OptionGroup] { [Self.data, Self.compute, Self.output, Self.report] }
 
     func run(_ a: ParsedArguments, context: CommandContext) throws -> ExitCode {
         let seedCount = try Check.within(SharedOptions.seedRange, a[Self.seeds], Self.seeds)
@@ -72,11 +74,18 @@ struct EvalCommand: Command {
         }
         guard testRaw.count > 0 else { throw TrainingError("the test set is empty") }
         let test = try TrainingPipeline.prepareForEvaluation(testRaw, model: checkpoint.model, info: info)
-        let metrics = try TrainingPipeline.evaluate(checkpoint.model, data: test, batchSize: batchSize)
+        // With --report, one pass scores the model and collects what the report draws (same metrics).
+        let reportURL = Self.report.url(a)
+        let analysis = try reportURL.map { _ in
+            try ReportAnalysis.evaluate(checkpoint.model, data: test, setName: "\(test.count) test samples of \(dataSource)",
+                                        classNames: info.classNames, normalization: info.normalization, batchSize: batchSize)
+        }
+        let metrics = try analysis?.metrics ?? TrainingPipeline.evaluate(checkpoint.model, data: test, batchSize: batchSize)
 
         var output: [String: Any] = ["checkpoint": url.path, "test_samples": test.count, "metrics": metrics.jsonObject(classNames: info.classNames)]
         var text = [EvalReport.metricsTable(metrics, classNames: info.classNames, title: "\(url.lastPathComponent) on \(test.count) test samples")]
         var exit = ExitCode.success
+        var comparison: EvalReport.Comparison? = nil
 
         let baselines = Array(Set(a[Self.baseline])).sorted { $0.rawValue > $1.rawValue }
         if !baselines.isEmpty {
@@ -100,9 +109,24 @@ struct EvalCommand: Command {
             let report = try Self.compare(seeds: seeds, withProbe: baselines.contains(.probe), source: parentFile, sourcePath: parent,
                                           data: trainingData, dataSource: trainingSource, selection: trainSelection,
                                           settings: settings, test: explicitTest, scratchSpec: scratchSpec, log: log)
+            comparison = report
             text.append(report.table())
             output["baseline"] = report.jsonObject()
             if report.gain.verdict == .negative && a[Self.failOnNegative] { exit = ExitCode(3) }
+        }
+        if let reportURL {
+            try ReportOptions.write(to: reportURL, quiet: !showsProgress, context: context) {
+                var inputs = ReportBuilder.Inputs(title: "tl eval: \(url.lastPathComponent)", subtitle: RunReports.subtitle(info),
+                                                  model: checkpoint.model, info: info, checkpointPath: url.path)
+                inputs.evaluation = analysis
+                inputs.curves = [CurveRun(label: url.lastPathComponent, history: info.history ?? [])]
+                if let comparison {
+                    inputs.comparison = ReportBuilder.comparison(comparison.runs, seeds: comparison.seeds, scratchArchitecture: comparison.scratchArchitecture)
+                    inputs.curves += ReportBuilder.curves(comparison.runs)
+                }
+                inputs.source = RunReports.parent(of: info)
+                return try ReportBuilder.assemble(inputs)
+            }
         }
         if a[OutputOptions.json] { context.print(jsonText(output)) } else { context.print(text.joined(separator: "\n\n")) }
         return exit

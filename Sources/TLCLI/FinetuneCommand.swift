@@ -4,6 +4,7 @@ import TLNN
 import TLTransfer
 import TLData
 import TLModels
+import TLReport
 import TLSafeTensors
 
 /// `tl finetune`: reuses a pretrained checkpoint for a (small) target task.
@@ -29,6 +30,7 @@ struct FinetuneCommand: Command {
     static let training = TrainingOptions()
     static let compute = ComputeOptions()
     static let output = OutputOptions(product: .checkpoint(requiredUnless: ["dry-run"]))
+    static let report = ReportOptions()
 
     var name: String { "finetune" }
     var abstract: String { "Fine-tune a pretrained checkpoint on a small target dataset." }
@@ -45,7 +47,7 @@ struct FinetuneCommand: Command {
         [Self.from, Self.freeze, Self.freezePath, Self.unfreezePath, Self.head, Self.lrDecay, Self.unfreezeEvery, Self.probeEpochs,
          Self.noCache, Self.dryRun]
     }
-    var groups: [any OptionGroup] { [Self.data, Self.resume, Self.training, Self.compute, Self.output] }
+    var groups: [any OptionGroup] { [Self.data, Self.resume, Self.training, Self.compute, Self.output, Self.report] }
 
     /// The run's settings: the training group's plus the fine-tuning options (freezing, learning-rate
     /// decay, unfreezing, probing, caching). The demo builds its settings with this too.
@@ -73,6 +75,9 @@ struct FinetuneCommand: Command {
     func run(_ a: ParsedArguments, context: CommandContext) throws -> ExitCode {
         var settings = try Self.settings(a)
         let dryRun = a[Self.dryRun]
+        if dryRun, a[ReportOptions.report] != nil {
+            throw UsageError("--report needs a run to report on; --dry-run trains nothing")
+        }
         let out = Self.output.outURL(a) ?? URL(fileURLWithPath: "/dev/null")
 
         let resumed = try Self.resume.load(a)
@@ -152,9 +157,16 @@ struct FinetuneCommand: Command {
         info.releasedBlocks = verification.released.isEmpty ? nil : verification.released
         if Self.output.showsProgress(a) { context.printError(Self.describe(verification, model: model, source: fromURL.path)) }
         let released = verification.released.map { ["block": $0.block, "name": model.spec.blocks[$0.block].name, "epoch": $0.epoch] as [String: Any] }
-        return try finish(outcome, model: model, info: info, out: out, runner: runner, arguments: a, output: Self.output, context: context,
-                          extraSummary: ["frozen_tensors_verified": verification.tensorCount, "frozen_values_verified": verification.valueCount,
-                                         "released_blocks": released])
+        let code = try finish(outcome, model: model, info: info, out: out, runner: runner, arguments: a, output: Self.output, context: context,
+                              extraSummary: ["frozen_tensors_verified": verification.tensorCount, "frozen_values_verified": verification.valueCount,
+                                             "released_blocks": released])
+        if code == .success, let reportURL = Self.report.url(a) {
+            try ReportOptions.write(to: reportURL, quiet: !Self.output.showsProgress(a), context: context) {
+                try RunReports.training(command: name, model: model, info: info.finished(outcome), out: out, prepared: prepared,
+                                        source: (sourceFile, fromURL.path), headReplaced: replaceHead, batchSize: settings.batchSize)
+            }
+        }
+        return code
     }
 
     /// The freeze errors of the library, as usage errors naming the flag.

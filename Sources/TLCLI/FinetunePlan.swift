@@ -3,6 +3,7 @@ import TLNN
 import TLTransfer
 import TLSafeTensors
 import TLModels
+import TLReport
 
 /// The `--dry-run` report: what fine-tuning would do, block by block.
 enum FinetunePlan {
@@ -40,28 +41,10 @@ enum FinetunePlan {
 
     /// The phases of the run (from the same `FreezeSchedule` the Trainer follows): one
     /// column per phase, each block's learning rate in it, or "frozen".
+    /// (The same plan the HTML report shows: `ReportBuilder.plan`.)
     static func phaseTable(model: TransferModel, settings: TrainingSettings, schedule: FreezeSchedule) -> String {
-        let phases = schedule.phases
-        var header = ["PHASE PLAN"]
-        for (i, p) in phases.enumerated() {
-            let epochs = p.firstEpoch == p.lastEpoch ? "epoch \(p.firstEpoch)" : "epochs \(p.firstEpoch)–\(p.lastEpoch)"
-            header.append("\(i + 1): \(epochs)\(p.probing ? " (probe)" : "")")
-        }
-        var rows = [header]
-        for b in 0..<model.blockCount {
-            var row = ["\(b) \(model.spec.blocks[b].name)"]
-            let lr = String(format: "lr %.3g", settings.learningRate(ofBlock: b, headIndex: model.headIndex))
-            for i in phases.indices {
-                switch schedule.state(ofBlock: b, inPhase: i) {
-                case .noParameters: row.append("-")
-                case .frozen: row.append("frozen")
-                case .trainable: row.append(lr)
-                case let .partial(frozen, of): row.append("\(lr) (\(frozen)/\(of) frozen)")
-                }
-            }
-            rows.append(row)
-        }
-        return EvalReport.table(rows)
+        let plan = ReportBuilder.plan(model: model, settings: settings, schedule: schedule, headReplaced: nil)
+        return EvalReport.table([["PHASE PLAN"] + plan.phaseHeaders] + plan.rows.map { [$0.block] + $0.cells })
     }
 }
 

@@ -4,6 +4,7 @@ import TLTransfer
 import TLSafeTensors
 import TLData
 import TLModels
+import TLReport
 import TLNN
 
 /// `tl pretrain`: trains an architecture from `Models/*.json` on source data.
@@ -16,6 +17,7 @@ struct PretrainCommand: Command {
     static let training = TrainingOptions()
     static let compute = ComputeOptions()
     static let output = OutputOptions(product: .requiredCheckpoint)
+    static let report = ReportOptions()
 
     var name: String { "pretrain" }
     var abstract: String { "Train an architecture from a spec on a source dataset." }
@@ -28,7 +30,7 @@ struct PretrainCommand: Command {
         """
     }
     var arguments: [any ArgumentDefinition] { [Self.model, Self.shuffleLabels] }
-    var groups: [any OptionGroup] { [Self.data, Self.resume, Self.training, Self.compute, Self.output] }
+    var groups: [any OptionGroup] { [Self.data, Self.resume, Self.training, Self.compute, Self.output, Self.report] }
 
     func run(_ a: ParsedArguments, context: CommandContext) throws -> ExitCode {
         var settings = try Self.training.settings(a)
@@ -76,7 +78,14 @@ struct PretrainCommand: Command {
         let outcome = try runner.run(trainer, resume: resumedFile?.snapshot) { snapshot in
             try writeResume(snapshot, model: model, info: info, to: runner.resumeURL)
         }
-        return try finish(outcome, model: model, info: info, out: out, runner: runner, arguments: a, output: Self.output, context: context)
+        let code = try finish(outcome, model: model, info: info, out: out, runner: runner, arguments: a, output: Self.output, context: context)
+        if code == .success, let reportURL = Self.report.url(a) {
+            try ReportOptions.write(to: reportURL, quiet: !Self.output.showsProgress(a), context: context) {
+                try RunReports.training(command: name, model: model, info: info.finished(outcome), out: out, prepared: prepared,
+                                        source: nil, headReplaced: nil, batchSize: settings.batchSize)
+            }
+        }
+        return code
     }
 }
 
@@ -86,6 +95,17 @@ func writeResume(_ snapshot: TrainingSnapshot, model: TransferModel, info: Check
     checkpoint.extraTensors = snapshot.tensors
     checkpoint.extraMetadata[Checkpoint.resumeKey] = try snapshot.metadataJSON()
     try checkpoint.write(to: url)
+}
+
+extension CheckpointInfo {
+    /// The info with the run's outcome recorded: best epoch and validation accuracy, per-epoch history.
+    func finished(_ outcome: TrainingOutcome) -> CheckpointInfo {
+        var info = self
+        info.validationAccuracy = outcome.bestValidationAccuracy
+        info.bestEpoch = outcome.bestEpoch
+        info.history = outcome.history.map(\.record)
+        return info
+    }
 }
 
 /// Common ending of pretrain/finetune: handle divergence and interruption, write the
@@ -98,9 +118,7 @@ func finish(_ outcome: TrainingOutcome, model: TransferModel, info: CheckpointIn
     var extraSummary = extraSummary
     extraSummary["resume_writes"] = runner.resumeLog.writes
     extraSummary["resume_bytes_written"] = runner.resumeLog.bytes
-    var info = info
-    info.validationAccuracy = outcome.bestValidationAccuracy
-    info.bestEpoch = outcome.bestEpoch
+    let info = info.finished(outcome)
     if let divergence = outcome.divergence {
         if outcome.bestEpoch > 0 {
             try Checkpoint(model: model, info: info).write(to: out)

@@ -54,12 +54,11 @@ struct TrainingRunner {
                                              loss: loss, accuracy: accuracy, samplesPerSecond: rate))
         }
         events.epochCompleted = { s in
+            // One line per epoch: training and validation figures, cache use, elapsed time and ETA.
             progress.finishEpoch(TrainingProgress(epoch: s.epoch, totalEpochs: epochs, step: 0, totalSteps: 0,
-                                                  loss: s.trainLoss, accuracy: s.trainAccuracy, samplesPerSecond: s.samplesPerSecond))
-            if let va = s.validationAccuracy, let vl = s.validationLoss {
-                progress.message("epoch \(s.epoch): validation accuracy \(percent(va)), loss \(fixed(vl, 4))"
-                                 + (s.cachedBlocks > 0 ? " (blocks 0–\(s.cachedBlocks - 1) cached)" : ""))
-            }
+                                                  loss: s.trainLoss, accuracy: s.trainAccuracy, samplesPerSecond: s.samplesPerSecond,
+                                                  validationLoss: s.validationLoss, validationAccuracy: s.validationAccuracy,
+                                                  note: s.cachedBlocks > 0 ? "blocks 0–\(s.cachedBlocks - 1) cached" : nil))
         }
         events.message = { progress.message($0) }
         events.shouldStop = { Interruption.isRequested }

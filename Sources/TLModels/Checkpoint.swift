@@ -38,6 +38,8 @@ public struct CheckpointInfo: Codable, Sendable, Equatable {
     /// Best validation accuracy and the epoch it was reached.
     public var validationAccuracy: Double?
     public var bestEpoch: Int?
+    /// Per-epoch figures of the run (what `tl report` draws learning curves from).
+    public var history: [EpochRecord]?
 
     public init(kind: String, classNames: [String], seed: UInt64) {
         self.kind = kind
@@ -192,6 +194,33 @@ public struct CheckpointError: Error, CustomStringConvertible, LocalizedError {
     public let message: String
     public var description: String { "\(path): \(message)" }
     public var errorDescription: String? { description }
+}
+
+/// One epoch's figures as recorded in a checkpoint: short keys, so a long run adds little
+/// metadata (about 55 bytes per epoch, 100 with validation figures).
+public struct EpochRecord: Codable, Sendable, Equatable {
+    /// Epoch, 1-based.
+    public var epoch: Int
+    public var trainLoss: Double
+    public var trainAccuracy: Double
+    public var validationLoss: Double?
+    public var validationAccuracy: Double?
+    /// Wall-clock seconds the epoch took.
+    public var seconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case epoch = "e", trainLoss = "tl", trainAccuracy = "ta", validationLoss = "vl", validationAccuracy = "va", seconds = "s"
+    }
+
+    public init(epoch: Int, trainLoss: Double, trainAccuracy: Double, validationLoss: Double? = nil,
+                validationAccuracy: Double? = nil, seconds: Double = 0) {
+        self.epoch = epoch
+        self.trainLoss = trainLoss
+        self.trainAccuracy = trainAccuracy
+        self.validationLoss = validationLoss
+        self.validationAccuracy = validationAccuracy
+        self.seconds = seconds
+    }
 }
 
 /// A block released by gradual unfreezing and the first epoch (1-based) it trained in.

@@ -19,6 +19,8 @@ public enum Experiments {
         public var trainCount: Int
         public var testCount: Int
         public var seconds: Double
+        /// The run's per-epoch figures (learning curves).
+        public var history: [EpochSummary] = []
     }
 
     /// Builds the fine-tuning model from a source checkpoint file: head replaced when asked,
@@ -93,6 +95,6 @@ public enum Experiments {
         let test = try TrainingPipeline.prepareForEvaluation(testRaw, model: model, info: info)
         let metrics = try TrainingPipeline.evaluate(model, data: test)
         return Run(kind: kind, seed: seed, metrics: metrics, trainCount: task.selected.count, testCount: test.count,
-                   seconds: Date().timeIntervalSince(started))
+                   seconds: Date().timeIntervalSince(started), history: outcome.history)
     }
 }

@@ -39,6 +39,14 @@ public struct EpochSummary: Codable, Sendable, Equatable {
     public var trainableParameters: Int
 }
 
+extension EpochSummary {
+    /// The figures a checkpoint records for this epoch (seconds to the millisecond).
+    public var record: EpochRecord {
+        EpochRecord(epoch: epoch, trainLoss: trainLoss, trainAccuracy: trainAccuracy, validationLoss: validationLoss,
+                    validationAccuracy: validationAccuracy, seconds: (seconds * 1000).rounded() / 1000)
+    }
+}
+
 /// How a run ended.
 public struct TrainingOutcome: Sendable {
     public var history: [EpochSummary]

@@ -94,6 +94,16 @@ struct SampleTrainCommand: Command {
         #expect(usageError(["--data", "x", "a", "b", "c"]) == UsageError(.unexpectedArgument("c")))
     }
 
+    @Test func repeatedPositionalTakesEveryRemainingWord() throws {
+        let first = Positional<String>("first", help: "One.")
+        let rest = RepeatedPositional<String>("file", help: "Files.")
+        let p = ArgumentParser([first, rest, Flag("quiet", help: "Quiet.")])
+        let a = try p.parse(["a", "b", "--quiet", "c"])
+        #expect(a[first] == "a" && a[rest] == ["b", "c"])
+        #expect(throws: UsageError.self) { try p.parse(["a"]) }   // at least one file
+        #expect(HelpRenderer.usage(toolName: "tl", command: ReportCommand()).hasSuffix("<checkpoint> ..."))
+    }
+
     @Test func editDistanceBasics() {
         #expect(editDistance("", "abc") == 3)
         #expect(editDistance("kitten", "sitting") == 3)

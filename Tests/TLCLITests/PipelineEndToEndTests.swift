@@ -165,7 +165,7 @@ import TLNN
         let resumeFile = folder.appendingPathComponent("run.resume.safetensors").path
         // --resume-every 0: no resume file until Ctrl-C. Press it once the first epoch has ended.
         let run = try BackgroundTL(["pretrain"] + common + ["--out", out, "--resume-every", "0", "--json"])
-        let started = run.waitForError(containing: "epoch 1: validation accuracy")
+        let started = run.waitForError(containing: "epoch 1/30  loss")
         guard started, run.process.isRunning else {
             _ = run.interruptAndWait()
             Issue.record("training ended before it could be interrupted; make the run longer: \(run.stderr)")

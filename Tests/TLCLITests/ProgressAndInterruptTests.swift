@@ -11,7 +11,7 @@ final class FakeTerminal {
 @Suite struct ProgressReporterTests {
     func reporter(_ style: ProgressReporter.Style, _ terminal: FakeTerminal) -> ProgressReporter {
         ProgressReporter(style: style, write: { terminal.written.append($0) },
-                         minRedrawInterval: 0.1, lineInterval: 5, clock: { terminal.now }, columns: 100)
+                         minRedrawInterval: 0.1, clock: { terminal.now }, columns: 100)
     }
 
     let sample = TrainingProgress(epoch: 3, totalEpochs: 10, step: 50, totalSteps: 200,
@@ -28,10 +28,13 @@ final class FakeTerminal {
         let line = terminal.written[0]
         #expect(line.hasPrefix("\repoch 3/10 [") && line.hasSuffix("\u{1B}[K"))
         #expect(line.contains("50/200") && line.contains("loss 0.4123") && line.contains("acc 87.31%") && line.contains("1234 samples/s"))
-        #expect(line.contains("[#######.......................]"), "a quarter of 30 cells filled: \(line)")
+        let cells = line.split(separator: "[", maxSplits: 1).last?.prefix { $0 != "]" } ?? ""
+        #expect(cells.count >= 10 && cells.filter { $0 == "#" }.count == cells.count / 4, "a quarter of the cells filled: \(line)")
+        #expect(line.contains("elapsed 0:00"))
         #expect(line.count - 4 <= 100)
         progress.finishEpoch(sample)
-        #expect(terminal.written.suffix(2) == ["\r\u{1B}[K", "epoch 3/10  50/200  loss 0.4123  acc 87.31%  1234 samples/s\n"])
+        // 0.5 s for 10% of the run (epochs 3 of 10 done, starting from epoch 3): 3.5 s to go.
+        #expect(terminal.written.suffix(2) == ["\r\u{1B}[K", "epoch 3/10  loss 0.4123  acc 87.31%  1234 samples/s  elapsed 0:00  ETA 0:03\n"])
     }
 
     @Test func narrowTerminalDropsTheBar() {
@@ -42,17 +45,34 @@ final class FakeTerminal {
         #expect(line.count <= 39 && !line.contains("["))
     }
 
-    @Test func linesModePrintsPeriodically() {
+    @Test func linesModePrintsOneCleanLinePerEpoch() {
         let terminal = FakeTerminal()
         let progress = reporter(.lines, terminal)
         for second in 0..<20 {
             terminal.now = Double(second)
             progress.update(sample)
         }
-        #expect(terminal.written.count == 4)  // at 0, 5, 10, 15 s
-        #expect(terminal.written.allSatisfy { $0.hasSuffix("\n") && !$0.contains("\r") })
+        #expect(terminal.written.isEmpty, "no partial progress lines in a log: \(terminal.written)")
+        terminal.now = 20
+        progress.finishEpoch(TrainingProgress(epoch: 3, totalEpochs: 10, loss: 0.5, accuracy: 0.75, validationLoss: 0.25, validationAccuracy: 0.875))
+        #expect(terminal.written == ["epoch 3/10  loss 0.5000  acc 75.00%  val loss 0.2500  val acc 87.50%  elapsed 0:20  ETA 2:20\n"])
         progress.message("saved checkpoint")
         #expect(terminal.written.last == "saved checkpoint\n")
+    }
+
+    @Test func etaFollowsTheRateSinceTheStart() {
+        let terminal = FakeTerminal()
+        let progress = reporter(.bar, terminal)
+        terminal.now = 10   // half of epoch 1 of 10 took 10 s: 5% done, 190 s to go
+        progress.update(TrainingProgress(epoch: 1, totalEpochs: 10, step: 50, totalSteps: 100))
+        #expect(terminal.written.last?.contains("elapsed 0:10  ETA 3:10") == true, "\(terminal.written)")
+        terminal.now = 40   // two epochs in 40 s: 160 s to go
+        progress.finishEpoch(TrainingProgress(epoch: 2, totalEpochs: 10))
+        #expect(terminal.written.last == "epoch 2/10  elapsed 0:40  ETA 2:40\n")
+        terminal.now = 200  // the last epoch: no ETA
+        progress.finishEpoch(TrainingProgress(epoch: 10, totalEpochs: 10))
+        #expect(terminal.written.last == "epoch 10/10  elapsed 3:20\n")
+        #expect(clockText(3723) == "1:02:03")
     }
 
     @Test func quietModePrintsOnlyImportantMessages() {

@@ -22,6 +22,8 @@ struct OutputOptions: OptionGroup {
         case requiredCheckpoint
         /// The printed result (CSV, JSON or a report); `--out` is optional.
         case printedResult
+        /// A required HTML report (`tl report`).
+        case report
         /// No `--out` (the command's result is only printed).
         case none
     }
@@ -41,6 +43,8 @@ struct OutputOptions: OptionGroup {
         case .printedResult:
             return OptionalOption<String>("out", short: "o", valueName: "file",
                 help: "Write the result to this file (atomically) instead of stdout; a .json name writes JSON.")
+        case .report:
+            return Option<String>("out", short: "o", valueName: "file", help: "Where to write the HTML report (an .html name in an existing folder; written atomically).")
         case .none:
             return nil
         }
@@ -53,6 +57,10 @@ struct OutputOptions: OptionGroup {
         switch product {
         case .checkpoint, .requiredCheckpoint:
             guard path.hasSuffix(".safetensors") else { throw UsageError.invalid("--out", expected: "a .safetensors file name", got: path) }
+        case .report:
+            guard path.lowercased().hasSuffix(".html") || path.lowercased().hasSuffix(".htm") else {
+                throw UsageError.invalid("--out", expected: "an .html file name", got: path)
+            }
         case .printedResult, .none:
             break
         }
