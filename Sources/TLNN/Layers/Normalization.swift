@@ -60,9 +60,22 @@ public final class BatchNorm: Layer {
                 numBatchesTracked.value = numBatchesTracked.value + 1
             }
         } else {
+            if Tensor.needsNoGradient(x, weight.value, bias.value) {
+                let (scale, shift) = try foldedScaleShift()
+                return try x.channelAffineInference(scale: scale, shift: shift)      // one pass, same function
+            }
             normalized = try (x - runningMean.value) / (runningVar.value + epsilon).sqrt()
         }
         return try normalized * weight.value + bias.value
+    }
+
+    /// The running-statistics transform as y = x · scale + shift (no gradient):
+    /// scale = weight / √(runningVar + ε), shift = bias − runningMean · scale; both [C].
+    public func foldedScaleShift() throws -> (scale: Tensor, shift: Tensor) {
+        try withNoGrad {
+            let scale = try weight.value.detached() / (runningVar.value + epsilon).sqrt()
+            return (scale, try bias.value.detached() - runningMean.value * scale)
+        }
     }
 }
 

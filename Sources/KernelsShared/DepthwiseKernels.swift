@@ -1,0 +1,122 @@
+// Depthwise (one filter per channel) 2-D convolution on channels-last images, one backend.
+// Vectorised across channels (VF lanes = consecutive channels), no padded copy: each output
+// pixel sums only the taps that fall inside the image, so per-side ("SAME", asymmetric)
+// padding costs nothing. Single-threaded over the given rows or images; TLKernels splits
+// the work across threads.
+//
+//     x:      [N, H, W, C]
+//     weight: [KH, KW, C]          (tap-major: one C-vector per tap)
+//     out:    [N, OH, OW, C]       out = clamp(Σ_taps x · w + bias, lower, upper)
+
+/// Taps k in 0..<kernel whose input index start + k lies in 0..<extent.
+@inline(__always)
+func tapRange(_ start: Int, _ kernel: Int, _ extent: Int) -> Range<Int> {
+    max(0, -start)..<max(max(0, -start), min(kernel, extent - start))
+}
+
+/// Forward over output rows `rowStart..<rowEnd` (row = n·OH + oy), with an optional per-channel
+/// bias and a clamp (pass −∞, +∞ for none; 0, 6 fuses ReLU6).
+public func depthwiseForwardRows(x: UnsafePointer<Float>, height: Int, width: Int, channels c: Int,
+                                 kernelH: Int, kernelW: Int, strideH: Int, strideW: Int, padTop: Int, padLeft: Int,
+                                 outH: Int, outW: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                                 lower: Float, upper: Float, rowStart: Int, rowEnd: Int, out: UnsafeMutablePointer<Float>) {
+    let w = VF.scalarCount
+    let full = c / w * w, tail = c - full
+    let lo = VF(repeating: lower), hi = VF(repeating: upper)
+    for row in rowStart..<rowEnd {
+        let n = row / outH, oy = row % outH
+        let iy0 = oy * strideH - padTop
+        let ys = tapRange(iy0, kernelH, height)
+        let image = x + n * height * width * c
+        let outRow = out + row * outW * c
+        for ox in 0..<outW {
+            let ix0 = ox * strideW - padLeft
+            let xs = tapRange(ix0, kernelW, width)
+            let o = outRow + ox * c
+            var ch = 0
+            while ch < full {
+                var acc = bias.map { loadV($0 + ch) } ?? VF()
+                for ky in ys {
+                    let xr = image + ((iy0 + ky) * width + ix0) * c + ch
+                    let wr = weight + ky * kernelW * c + ch
+                    for kx in xs { acc = madd(acc, loadV(xr + kx * c), loadV(wr + kx * c)) }
+                }
+                storeV(vMin(vMax(acc, lo), hi), o + ch)
+                ch += w
+            }
+            if tail > 0 {
+                for t in full..<c {
+                    var acc = bias?[t] ?? 0
+                    for ky in ys {
+                        let xr = image + ((iy0 + ky) * width + ix0) * c + t
+                        let wr = weight + ky * kernelW * c + t
+                        for kx in xs { acc += xr[kx * c] * wr[kx * c] }
+                    }
+                    o[t] = min(max(acc, lower), upper)
+                }
+            }
+        }
+    }
+}
+
+/// Input gradient for images `imageStart..<imageEnd`: dx[n] = Σ over output pixels and taps of
+/// dy · w, scattered onto the input pixels each tap read. `dx` must be zeroed for those images.
+public func depthwiseBackwardInputImages(dy: UnsafePointer<Float>, height: Int, width: Int, channels c: Int,
+                                         kernelH: Int, kernelW: Int, strideH: Int, strideW: Int, padTop: Int, padLeft: Int,
+                                         outH: Int, outW: Int, weight: UnsafePointer<Float>, imageStart: Int, imageEnd: Int,
+                                         dx: UnsafeMutablePointer<Float>) {
+    let w = VF.scalarCount
+    let full = c / w * w
+    for n in imageStart..<imageEnd {
+        let image = dx + n * height * width * c
+        for oy in 0..<outH {
+            let iy0 = oy * strideH - padTop
+            let ys = tapRange(iy0, kernelH, height)
+            for ox in 0..<outW {
+                let ix0 = ox * strideW - padLeft
+                let xs = tapRange(ix0, kernelW, width)
+                let g = dy + ((n * outH + oy) * outW + ox) * c
+                for ky in ys {
+                    for kx in xs {
+                        let d = image + ((iy0 + ky) * width + ix0 + kx) * c
+                        let wt = weight + (ky * kernelW + kx) * c
+                        var ch = 0
+                        while ch < full { storeV(madd(loadV(d + ch), loadV(g + ch), loadV(wt + ch)), d + ch); ch += w }
+                        while ch < c { d[ch] += g[ch] * wt[ch]; ch += 1 }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Weight gradient contribution of images `imageStart..<imageEnd`, added into dw [KH, KW, C]:
+/// dw[tap] += Σ over output pixels of dy · x at that tap.
+public func depthwiseBackwardWeightImages(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, height: Int, width: Int,
+                                          channels c: Int, kernelH: Int, kernelW: Int, strideH: Int, strideW: Int,
+                                          padTop: Int, padLeft: Int, outH: Int, outW: Int, imageStart: Int, imageEnd: Int,
+                                          dw: UnsafeMutablePointer<Float>) {
+    let w = VF.scalarCount
+    let full = c / w * w
+    for n in imageStart..<imageEnd {
+        let image = x + n * height * width * c
+        for oy in 0..<outH {
+            let iy0 = oy * strideH - padTop
+            let ys = tapRange(iy0, kernelH, height)
+            for ox in 0..<outW {
+                let ix0 = ox * strideW - padLeft
+                let xs = tapRange(ix0, kernelW, width)
+                let g = dy + ((n * outH + oy) * outW + ox) * c
+                for ky in ys {
+                    for kx in xs {
+                        let s = image + ((iy0 + ky) * width + ix0 + kx) * c
+                        let d = dw + (ky * kernelW + kx) * c
+                        var ch = 0
+                        while ch < full { storeV(madd(loadV(d + ch), loadV(g + ch), loadV(s + ch)), d + ch); ch += w }
+                        while ch < c { d[ch] += g[ch] * s[ch]; ch += 1 }
+                    }
+                }
+            }
+        }
+    }
+}

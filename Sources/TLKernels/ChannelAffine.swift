@@ -1,0 +1,24 @@
+// Per-channel affine map with optional residual and clamp, one pass (inference: BatchNorm
+// with running statistics folded into scale and shift, fused with ReLU6 or a skip addition).
+//
+//     x, residual, out: [rows, cols]   scale, shift: [cols]
+//     out = clamp(x · scale + shift (+ residual), lower, upper)
+
+/// Threaded over rows; `out` may alias `x`.
+public func channelAffineClamp(x: UnsafePointer<Float>, scale: UnsafePointer<Float>, shift: UnsafePointer<Float>,
+                               residual: UnsafePointer<Float>?, lower: Float, upper: Float, rows: Int, cols: Int,
+                               out: UnsafeMutablePointer<Float>) {
+    let ctx = KernelContext.current
+    parallelRows(ctx, rows: rows, cols: cols, costPerElement: 2) { range in
+        for row in range {
+            let base = row * cols
+            let xr = x + base, o = out + base
+            if let residual {
+                let r = residual + base
+                for j in 0..<cols { o[j] = min(max(xr[j] * scale[j] + shift[j] + r[j], lower), upper) }
+            } else {
+                for j in 0..<cols { o[j] = min(max(xr[j] * scale[j] + shift[j], lower), upper) }
+            }
+        }
+    }
+}
