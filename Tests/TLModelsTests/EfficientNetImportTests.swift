@@ -36,7 +36,7 @@ let efficientNetPresent = FileManager.default.fileExists(atPath: efficientNetFil
     static func referenceBatch(_ n: Int) throws -> Tensor {
         var values = [Float](repeating: 0, count: n * 224 * 224 * 3)
         for i in values.indices {
-            let noise = (UInt64(i) &* 2_654_435_761) % (1 << 32) >> 16
+            let noise = ((UInt64(i) &* 2_654_435_761) % (1 << 32)) >> 16
             let c = i % 3, x = (i / 3) % 224, y = (i / (3 * 224)) % 224, image = i / (3 * 224 * 224)
             let b = 8 * (image + 1)
             let v = Int(noise % 64) + 64 * ((x / b + y / b + c * image) % 4)
@@ -60,7 +60,7 @@ let efficientNetPresent = FileManager.default.fileExists(atPath: efficientNetFil
         let names = (0..<1000).map { "class \($0)" }
         let checkpoint = try EfficientNetImporter.checkpoint(from: file, path: efficientNetFile.path, classNames: names)
         #expect(checkpoint.info.preprocessing == .efficientNetLite)
-        #expect(checkpoint.info.normalization?.mean.first == 127 / 255)
+        #expect(checkpoint.info.normalization?.mean.first == Float(127) / 255)
         let model = checkpoint.model
         model.eval()
         let logits = try withNoGrad { try model(try Self.referenceBatch(reference.batch)) }
