@@ -23,13 +23,55 @@ public func depthwiseForwardRows(x: UnsafePointer<Float>, height: Int, width: In
     let w = VF.scalarCount
     let full = c / w * w, tail = c - full
     let lo = VF(repeating: lower), hi = VF(repeating: upper)
+    // Output columns whose whole window lies inside the image horizontally: there, four
+    // neighbouring outputs are computed together, each weight vector loaded once for all four.
+    let oxLo = min(outW, (padLeft + strideW - 1) / strideW)
+    let oxHi = width - kernelW + padLeft >= 0 ? min(outW, (width - kernelW + padLeft) / strideW + 1) : 0
     for row in rowStart..<rowEnd {
         let n = row / outH, oy = row % outH
         let iy0 = oy * strideH - padTop
         let ys = tapRange(iy0, kernelH, height)
         let image = x + n * height * width * c
         let outRow = out + row * outW * c
-        for ox in 0..<outW {
+        var ox = 0
+        while ox < outW {
+            if ox >= oxLo && ox + 4 <= oxHi && full > 0 {
+                let ix0 = ox * strideW - padLeft
+                let sx = strideW * c
+                var ch = 0
+                while ch < full {
+                    var a0 = bias.map { loadV($0 + ch) } ?? VF()
+                    var a1 = a0, a2 = a0, a3 = a0
+                    for ky in ys {
+                        var xr = image + ((iy0 + ky) * width + ix0) * c + ch
+                        var wr = weight + ky * kernelW * c + ch
+                        for _ in 0..<kernelW {
+                            let wv = loadV(wr)
+                            a0 = madd(a0, loadV(xr), wv)
+                            a1 = madd(a1, loadV(xr + sx), wv)
+                            a2 = madd(a2, loadV(xr + 2 * sx), wv)
+                            a3 = madd(a3, loadV(xr + 3 * sx), wv)
+                            xr += c
+                            wr += c
+                        }
+                    }
+                    let o = outRow + ox * c + ch
+                    storeV(vMin(vMax(a0, lo), hi), o)
+                    storeV(vMin(vMax(a1, lo), hi), o + c)
+                    storeV(vMin(vMax(a2, lo), hi), o + 2 * c)
+                    storeV(vMin(vMax(a3, lo), hi), o + 3 * c)
+                    ch += w
+                }
+                if tail > 0 {
+                    for j in 0..<4 {
+                        depthwisePixelTail(image, width: width, c: c, from: full, iy0: iy0, ys: ys, ix0: ix0 + j * strideW,
+                                           xs: 0..<kernelW, kernelW: kernelW, weight: weight, bias: bias, lower: lower, upper: upper,
+                                           out: outRow + (ox + j) * c)
+                    }
+                }
+                ox += 4
+                continue
+            }
             let ix0 = ox * strideW - padLeft
             let xs = tapRange(ix0, kernelW, width)
             let o = outRow + ox * c
@@ -45,17 +87,27 @@ public func depthwiseForwardRows(x: UnsafePointer<Float>, height: Int, width: In
                 ch += w
             }
             if tail > 0 {
-                for t in full..<c {
-                    var acc = bias?[t] ?? 0
-                    for ky in ys {
-                        let xr = image + ((iy0 + ky) * width + ix0) * c + t
-                        let wr = weight + ky * kernelW * c + t
-                        for kx in xs { acc += xr[kx * c] * wr[kx * c] }
-                    }
-                    o[t] = min(max(acc, lower), upper)
-                }
+                depthwisePixelTail(image, width: width, c: c, from: full, iy0: iy0, ys: ys, ix0: ix0, xs: xs, kernelW: kernelW,
+                                   weight: weight, bias: bias, lower: lower, upper: upper, out: o)
             }
+            ox += 1
         }
+    }
+}
+
+/// Channels `from..<c` of one output pixel (the part that does not fill a vector).
+@inline(__always)
+func depthwisePixelTail(_ image: UnsafePointer<Float>, width: Int, c: Int, from: Int, iy0: Int, ys: Range<Int>, ix0: Int,
+                        xs: Range<Int>, kernelW: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                        lower: Float, upper: Float, out: UnsafeMutablePointer<Float>) {
+    for t in from..<c {
+        var acc = bias?[t] ?? 0
+        for ky in ys {
+            let xr = image + ((iy0 + ky) * width + ix0) * c + t
+            let wr = weight + ky * kernelW * c + t
+            for kx in xs { acc += xr[kx * c] * wr[kx * c] }
+        }
+        out[t] = min(max(acc, lower), upper)
     }
 }
 
