@@ -22,3 +22,23 @@ public func channelAffineClamp(x: UnsafePointer<Float>, scale: UnsafePointer<Flo
         }
     }
 }
+
+/// BatchNorm with running statistics, one pass, rounding exactly like the composite
+/// ((x − mean) / std) · weight + bias evaluated op by op (so frozen and trainable eval-mode
+/// BatchNorm give bit-identical outputs). x, out: [rows, cols]; the rest: [cols].
+public func batchNormInferenceRows(x: UnsafePointer<Float>, mean: UnsafePointer<Float>, std: UnsafePointer<Float>,
+                                   weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, rows: Int, cols: Int,
+                                   out: UnsafeMutablePointer<Float>) {
+    let ctx = KernelContext.current
+    parallelRows(ctx, rows: rows, cols: cols, costPerElement: 2) { range in
+        for row in range {
+            let xr = x + row * cols, o = out + row * cols
+            for j in 0..<cols {
+                let centered = xr[j] - mean[j]
+                let normalized = centered / std[j]
+                let scaled = normalized * weight[j]
+                o[j] = scaled + bias[j]
+            }
+        }
+    }
+}

@@ -4,7 +4,7 @@ import TLKernelTable
 
 /// The differentiable primitives. Every recorded operation is one of these; composite ops
 /// (mean, variance, softmax, logsumexp, …) are expressed through them.
-enum Primitive: CustomStringConvertible {
+enum Primitive {
     case add, subtract, multiply, divide
     case addScalar(Float), multiplyScalar(Float)
     case negate, exp, log, sqrt, tanh, sigmoid, relu, gelu, abs
@@ -28,6 +28,8 @@ enum Primitive: CustomStringConvertible {
     case maxPool2d(Window2D)
     case avgPool2d(Window2D)
 
+    /// The case name ("conv2d"); not `CustomStringConvertible`, whose `description` would make
+    /// the interpolation below call itself.
     var description: String { "\(self)".components(separatedBy: "(").first ?? "primitive" }
 }
 

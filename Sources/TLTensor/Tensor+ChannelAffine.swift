@@ -41,6 +41,36 @@ extension Tensor {
     }
 }
 
+extension Tensor {
+    /// BatchNorm with running statistics in one pass, bit-identical to
+    /// `((x − mean) / std) * weight + bias` op by op. Records nothing.
+    ///
+    ///     x: [..., C]; mean, std, weight, bias: [C] → x's shape
+    public func batchNormInference(mean: Tensor, std: Tensor, weight: Tensor, bias: Tensor) throws -> Tensor {
+        let c = shape.last ?? 0
+        guard rank >= 1, c > 0, [mean, std, weight, bias].allSatisfy({ $0.shape == [c] }) else {
+            throw TensorError.shapeMismatch(operation: "batchNormInference (statistics and affine must be [C])", lhs: shape, rhs: mean.shape)
+        }
+        guard count > 0 else { return self }
+        var out = [Float](repeating: 0, count: count)
+        scalars.withUnsafeBufferPointer { px in
+            mean.scalars.withUnsafeBufferPointer { pm in
+                std.scalars.withUnsafeBufferPointer { ps in
+                    weight.scalars.withUnsafeBufferPointer { pw in
+                        bias.scalars.withUnsafeBufferPointer { pb in
+                            out.withUnsafeMutableBufferPointer { po in
+                                batchNormInferenceRows(x: px.baseAddress!, mean: pm.baseAddress!, std: ps.baseAddress!, weight: pw.baseAddress!,
+                                                       bias: pb.baseAddress!, rows: count / c, cols: c, out: po.baseAddress!)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(unchecked: out, shape: shape)
+    }
+}
+
 extension Optional where Wrapped == [Float] {
     func withOptionalBuffer<R>(_ body: (UnsafeBufferPointer<Float>?) -> R) -> R {
         switch self {

@@ -61,8 +61,9 @@ public final class BatchNorm: Layer {
             }
         } else {
             if Tensor.needsNoGradient(x, weight.value, bias.value) {
-                let (scale, shift) = try foldedScaleShift()
-                return try x.channelAffineInference(scale: scale, shift: shift)      // one pass, same function
+                // One pass instead of four, rounding exactly as the composite below.
+                return try x.batchNormInference(mean: runningMean.value, std: (runningVar.value + epsilon).sqrt(),
+                                                weight: weight.value, bias: bias.value)
             }
             normalized = try (x - runningMean.value) / (runningVar.value + epsilon).sqrt()
         }
