@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TLTensor
+import TLData
 @testable import TLModels
 
 /// The PyTorch reader on small fixtures written once by `Scripts/make-pth-fixtures.py` with
@@ -76,10 +77,41 @@ import TLTensor
         #expect(throws: PyTorchCheckpointError.self) { try PyTorchCheckpoint.decode([], file: "x.pth") }
         // A pickle of a plain list (no tensors) is not a state dict.
         #expect(throws: PyTorchCheckpointError.self) { try PyTorchCheckpoint.decode([0x80, 0x02, 0x5D, 0x2E], file: "x.pth") }
+        // A dict that contains itself (through the memo) is refused, not walked forever:
+        // PROTO 2, EMPTY_DICT, BINPUT 0, 'a', BINGET 0, SETITEM, STOP.
+        #expect(throws: PyTorchCheckpointError.self) {
+            try PyTorchCheckpoint.decode([0x80, 0x02, 0x7D, 0x71, 0x00, 0x8C, 0x01, 0x61, 0x68, 0x00, 0x73, 0x2E], file: "cycle.pth")
+        }
+        // Sizes and strides near Int.max are refused, never an arithmetic trap: the stride
+        // fixture's pickle with its row stride replaced by 2^62 (LONG1 8 bytes).
+        let zipBytes = [UInt8](try Data(contentsOf: Self.fixtures.appendingPathComponent("stride-outside.pth")))
+        let entries = try ZipArchive.entries(zipBytes, file: "z")
+        let pkl = try ZipArchive.extract(entries.first { $0.name.hasSuffix("data.pkl") }!, from: zipBytes, file: "z")
+        // "K\x09" (BININT1 9, the patched stride) → LONG1 of 2^62.
+        if let at = (0..<(pkl.count - 1)).first(where: { pkl[$0] == 0x4B && pkl[$0 + 1] == 9 }) {
+            let huge = Array(pkl[..<at]) + [0x8A, 8, 0, 0, 0, 0, 0, 0, 0, 0x40] + Array(pkl[(at + 2)...])
+            var u = Unpickler(bytes: huge, persistentLoad: PyTorchCheckpoint.storageRef)
+            let refs = try PyTorchCheckpoint.tensorRefs(try u.load())
+            #expect(throws: PickleError.self) { try PyTorchCheckpoint.materialize(refs, storages: [refs[0].1.storage.key: [UInt8](repeating: 0, count: 24)]) }
+        } else {
+            Issue.record("stride operand not found in the fixture's pickle")
+        }
         // Every prefix of a good legacy file is refused cleanly (never a crash).
         let good = [UInt8](try Data(contentsOf: Self.fixtures.appendingPathComponent("state-legacy.pth")))
         for cut in stride(from: 0, to: good.count, by: 7) {
             #expect(throws: PyTorchCheckpointError.self) { try PyTorchCheckpoint.decode(Array(good[..<cut]), file: "cut.pth") }
+        }
+        // Single-byte corruptions anywhere in either format: refused or read, never a crash or a
+        // huge allocation (deterministic positions and values).
+        for name in ["state-legacy.pth", "state-zip.pth"] {
+            let bytes = [UInt8](try Data(contentsOf: Self.fixtures.appendingPathComponent(name)))
+            var state: UInt64 = 12345
+            for _ in 0..<300 {
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                var copy = bytes
+                copy[Int(state >> 33) % copy.count] = UInt8(truncatingIfNeeded: state >> 20)
+                _ = try? PyTorchCheckpoint.decode(copy, file: "flip.pth")
+            }
         }
     }
 }

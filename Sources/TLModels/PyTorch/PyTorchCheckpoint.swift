@@ -105,7 +105,7 @@ public struct PyTorchCheckpoint {
             throw PickleError(message: "unsupported persistent id (expected a storage reference)")
         }
         var ref = PyTorchStorageRef(key: key, dtype: dtype, count: count)
-        if t.count >= 6, case .tuple(let view) = t[5], view.count == 3, case .string(let root) = view[0], case .int(let off) = view[1] {
+        if t.count >= 6, case .tuple(let view) = t[5], view.count == 3, case .string(let root) = view[0], case .int(let off) = view[1], off >= 0 {
             ref.key = root
             ref.viewOffset = off
         }
@@ -170,14 +170,19 @@ public struct PyTorchCheckpoint {
     /// The tensors of a state dict (nested dicts flattened with dotted names), in order.
     static func tensorRefs(_ root: PickleValue) throws -> [(String, PyTorchTensorRef)] {
         var out: [(String, PyTorchTensorRef)] = []
-        func walk(_ v: PickleValue, _ prefix: String) {
+        // Dicts can refer to themselves through the memo: each is visited once, nesting is bounded.
+        var visited = Set<ObjectIdentifier>()
+        func walk(_ v: PickleValue, _ prefix: String, depth: Int) throws {
             switch v {
             case .tensor(let t): out.append((prefix, t))
-            case .dict(let d): for k in d.keys { walk(d.values[k] ?? .none, prefix.isEmpty ? k : prefix + "." + k) }
+            case .dict(let d):
+                guard depth < 32 else { throw PickleError(message: "dicts nested more than 32 deep (not a state dict)") }
+                guard visited.insert(ObjectIdentifier(d)).inserted else { throw PickleError(message: "a dict that contains itself (not a state dict)") }
+                for k in d.keys { try walk(d.values[k] ?? .none, prefix.isEmpty ? k : prefix + "." + k, depth: depth + 1) }
             default: break
             }
         }
-        walk(root, "")
+        try walk(root, "", depth: 0)
         guard !out.isEmpty else { throw PickleError(message: "no tensors found (expected a state dict)") }
         return out
     }
@@ -196,8 +201,17 @@ public struct PyTorchCheckpoint {
                 throw PickleError(message: "tensor '\(name)': invalid shape \(r.shape) / stride \(r.stride) / offset \(r.offset)")
             }
             let count = r.shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }
-            var last = s.viewOffset + r.offset
-            for (n, st) in zip(r.shape, r.stride) where n > 0 { last += (n - 1) * st }
+            // The last element's index, saturating at Int.max (hostile sizes must not overflow).
+            var last = s.viewOffset.addingReportingOverflow(r.offset).overflow ? Int.max : s.viewOffset + r.offset
+            for (n, st) in zip(r.shape, r.stride) where n > 0 {
+                let step = (n - 1).multipliedReportingOverflow(by: st)
+                let sum = last.addingReportingOverflow(step.partialValue)
+                last = step.overflow || sum.overflow ? Int.max : sum.partialValue
+            }
+            // Zero strides repeat storage elements: allow it, but not to conjure a huge tensor from a few bytes.
+            guard count <= Swift.max(available, 1) * 16 else {
+                throw PickleError(message: "tensor '\(name)': shape \(r.shape) holds \(count) elements, far more than its storage of \(available)")
+            }
             guard count == 0 || (count < Int.max && last < available) else {
                 throw PickleError(message: "tensor '\(name)': shape \(r.shape) with stride \(r.stride) and offset \(r.offset) "
                                   + "reaches element \(last), outside its storage of \(available) elements")
