@@ -96,6 +96,14 @@ import TLData
         } else {
             Issue.record("stride operand not found in the fixture's pickle")
         }
+        // 100,000 nested one-tuples: refused at the depth limit, not a stack overflow.
+        let deep: [UInt8] = [0x80, 0x02, 0x4E] + [UInt8](repeating: 0x85, count: 100_000) + [0x2E]
+        #expect(throws: PyTorchCheckpointError.self) { try PyTorchCheckpoint.decode(deep, file: "deep.pth") }
+        // A list appended to itself through the memo: refused, not walked forever.
+        // EMPTY_LIST, BINPUT 0, BINGET 0, APPEND, STOP
+        #expect(throws: PyTorchCheckpointError.self) {
+            try PyTorchCheckpoint.decode([0x80, 0x02, 0x5D, 0x71, 0x00, 0x68, 0x00, 0x61, 0x2E], file: "selflist.pth")
+        }
         // Every prefix of a good legacy file is refused cleanly (never a crash).
         let good = [UInt8](try Data(contentsOf: Self.fixtures.appendingPathComponent("state-legacy.pth")))
         for cut in stride(from: 0, to: good.count, by: 7) {

@@ -100,6 +100,10 @@ struct Unpickler {
             defer { stack.removeSubrange(m...) }
             return Array(stack[m...])
         }
+        func checked(_ v: PickleValue) throws -> PickleValue {
+            try Self.checkDepth(v)
+            return v
+        }
         func top(_ what: String) throws -> PickleValue {
             guard let v = stack.last else { throw PickleError(message: "malformed pickle: \(what) on an empty stack") }
             return v
@@ -113,7 +117,10 @@ struct Unpickler {
         }
         func setItems(_ pairs: [PickleValue], into target: PickleValue) throws {
             guard case .dict(let d) = target, pairs.count % 2 == 0 else { throw PickleError(message: "malformed pickle: SETITEMS on a non-dict") }
-            for i in stride(from: 0, to: pairs.count, by: 2) { d.set(try key(pairs[i]), pairs[i + 1]) }
+            for i in stride(from: 0, to: pairs.count, by: 2) {
+                try Self.checkDepth(pairs[i + 1], 1)
+                d.set(try key(pairs[i]), pairs[i + 1])
+            }
         }
         while true {
             let at = position
@@ -156,15 +163,16 @@ struct Unpickler {
             case 0x43: stack.append(.bytes(Array(try read(try uint(1)))))                               // SHORT_BINBYTES
             case 0x42: stack.append(.bytes(Array(try read(try uint(4)))))                               // BINBYTES
             case 0x29: stack.append(.tuple([]))                         // EMPTY_TUPLE
-            case 0x74: stack.append(.tuple(try popMark()))              // TUPLE
-            case 0x85: stack.append(.tuple([try pop()]))                // TUPLE1
-            case 0x86: let b = try pop(); let a = try pop(); stack.append(.tuple([a, b]))           // TUPLE2
-            case 0x87: let c = try pop(); let b = try pop(); let a = try pop(); stack.append(.tuple([a, b, c]))   // TUPLE3
+            case 0x74: stack.append(try checked(.tuple(try popMark())))              // TUPLE
+            case 0x85: stack.append(try checked(.tuple([try pop()])))                // TUPLE1
+            case 0x86: let b = try pop(); let a = try pop(); stack.append(try checked(.tuple([a, b])))           // TUPLE2
+            case 0x87: let c = try pop(); let b = try pop(); let a = try pop(); stack.append(try checked(.tuple([a, b, c])))   // TUPLE3
             case 0x5D: stack.append(.list(PickleList()))                // EMPTY_LIST
-            case 0x6C: let l = PickleList(); l.items = try popMark(); stack.append(.list(l))        // LIST
+            case 0x6C: let l = PickleList(); l.items = try popMark(); stack.append(try checked(.list(l)))        // LIST
             case 0x61, 0x65:                                            // APPEND, APPENDS
                 let items = op == 0x61 ? [try pop()] : try popMark()
                 guard case .list(let l)? = stack.last else { throw PickleError(message: "malformed pickle: APPEND on a non-list") }
+                for i in items { try Self.checkDepth(i, 1) }
                 l.items += items
             case 0x7D: stack.append(.dict(PickleDict()))                // EMPTY_DICT
             case 0x64: let d = PickleValue.dict(PickleDict()); try setItems(try popMark(), into: d); stack.append(d)   // DICT
@@ -195,6 +203,21 @@ struct Unpickler {
             default:
                 throw PickleError(message: "unsupported pickle opcode 0x\(String(op, radix: 16)) at byte \(at) (only the opcodes of a state dict are read)")
             }
+        }
+    }
+
+    /// Containers may nest at most this deep: a state dict needs a handful of levels, and
+    /// deeper values could recurse without bound (including cycles built through the memo).
+    static let maxDepth = 48
+
+    /// Throws when `v` nests deeper than `maxDepth` (checked as containers are filled).
+    static func checkDepth(_ v: PickleValue, _ level: Int = 0) throws {
+        guard level < maxDepth else { throw PickleError(message: "containers nested more than \(maxDepth) deep (not a state dict)") }
+        switch v {
+        case .tuple(let items): for i in items { try checkDepth(i, level + 1) }
+        case .list(let l): for i in l.items { try checkDepth(i, level + 1) }
+        case .dict(let d): for k in d.keys { try checkDepth(d.values[k] ?? .none, level + 1) }
+        default: break
         }
     }
 
