@@ -63,4 +63,43 @@ import Testing
         #expect(refused.status == 1 && refused.stderr.contains("1000 outputs but 2 class names"), "\(refused.stderr)")
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("x.safetensors").path))
     }
+
+    /// `finetune --freeze 0..7` on a few images: the frozen body (stem and the 7 stages) runs once
+    /// on the recorded preprocessing, the head trains on the cache, the frozen tensors stay
+    /// bit-identical and the fine-tuned checkpoint keeps the preprocessing.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: lite0.path), "EfficientNet-Lite0 not fetched (Scripts/fetch-data.sh)"))
+    func finetuneWithAFrozenBodyTrainsOnCachedFeatures() throws {
+        let folder = try makeTempFolder("lite0-ft")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // Two classes of 4 small PPM images each (reddish and bluish noise), resized to 224×224 on load.
+        var state: UInt32 = 7
+        for (name, colour) in [("red", [200, 40, 40]), ("blue", [40, 40, 200])] {
+            let dir = folder.appendingPathComponent("photos/\(name)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            for i in 0..<4 {
+                var pixels = [UInt8]()
+                for _ in 0..<(32 * 32) {
+                    for c in colour {
+                        state = state &* 1_664_525 &+ 1_013_904_223
+                        pixels.append(UInt8(max(0, min(255, c + Int(state >> 26) - 32))))
+                    }
+                }
+                try (Data("P6\n32 32\n255\n".utf8) + Data(pixels)).write(to: dir.appendingPathComponent("\(i).ppm"))
+            }
+        }
+        let source = folder.appendingPathComponent("lite0.safetensors").path
+        #expect(try runTL(["import", Self.lite0.path, "--out", source, "--quiet"]).status == 0)
+        let out = folder.appendingPathComponent("mine.safetensors").path
+        let result = try runTL(["finetune", "--from", source, "--data", "folder:\(folder.path)/photos,size=224x224", "--freeze", "0..7",
+                                "--epochs", "3", "--val-split", "0", "--lr", "0.01", "--out", out])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("blocks 0–7 are frozen and deterministic: computed their outputs once"), "\(result.stderr)")
+        #expect(result.stderr.contains("bit-identical"), "\(result.stderr)")
+        let inspect = try runTL(["inspect", out, "--json", "--limit", "0"])
+        let info = try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any]
+        let metadata = info?["metadata"] as? [String: String] ?? [:]
+        let tlInfo = try JSONSerialization.jsonObject(with: Data((metadata["tl.info"] ?? "{}").utf8)) as? [String: Any]
+        #expect((tlInfo?["preprocessing"] as? [String: Any])?["size"] as? [Int] == [224, 224])
+        #expect(tlInfo?["classNames"] as? [String] == ["blue", "red"])
+    }
 }
