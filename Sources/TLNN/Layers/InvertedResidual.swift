@@ -63,23 +63,22 @@ public final class InvertedResidual: Layer {
         return hasSkip ? try h + x : h
     }
 
-    /// The same function with BatchNorm folded in (inference only; records nothing).
+    /// The same function with BatchNorm folded in (inference only; records nothing), run by
+    /// `Tensor.invertedResidualInference` in cache-sized image chunks.
     func fusedForward(_ x: Tensor) throws -> Tensor {
         try withNoGrad {
-            var h = x
+            var expand: (weight: Tensor, scale: Tensor, shift: Tensor)? = nil
             if let expandConv, let expandNorm {
                 let (s, b) = try expandNorm.foldedScaleShift()
-                h = try Tensor.conv2d(input: h, weight: expandConv.weight.value, window: expandConv.window)
-                    .channelAffineInference(scale: s, shift: b, lower: 0, upper: 6)
+                expand = (expandConv.weight.value, s, b)
             }
             let (s, b) = try depthwiseNorm.foldedScaleShift()
             let c = depthwise.channels
             let w = try depthwise.weight.value * s.reshaped([c, 1, 1, 1])
             let bias = try depthwise.bias.map { try $0.value * s + b } ?? b
-            h = try Tensor.depthwiseConv2dInference(input: h, weight: w, bias: bias, window: depthwise.window, lower: 0, upper: 6)
             let (ps, pb) = try projectNorm.foldedScaleShift()
-            return try Tensor.conv2d(input: h, weight: projectConv.weight.value, window: projectConv.window)
-                .channelAffineInference(scale: ps, shift: pb, residual: hasSkip ? x : nil)
+            return try Tensor.invertedResidualInference(input: x, InvertedResidualInference(
+                expand: expand, depthwise: (w, bias, depthwise.window), project: (projectConv.weight.value, ps, pb), skip: hasSkip))
         }
     }
 }
