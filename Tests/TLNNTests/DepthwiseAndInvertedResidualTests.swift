@@ -74,11 +74,13 @@ import Testing
 
     /// In inference the block runs fused (BatchNorm folded, one pass per stage); it must compute
     /// the same function as the unfused layers, with and without the skip connection.
-    @Test(arguments: [(8, 8, 1, 6), (8, 16, 2, 6), (16, 16, 1, 1)])
-    func fusedInferenceEqualsLayerByLayer(_ cin: Int, _ cout: Int, _ stride: Int, _ expansion: Int) throws {
+    @Test(arguments: [(8, 8, 1, 6, 6, 2), (8, 16, 2, 6, 6, 2), (16, 16, 1, 1, 6, 2),
+                      // 32·32·384 hidden values per image: processed in chunks of 5 images (5 + 2).
+                      (64, 64, 1, 6, 32, 7)])
+    func fusedInferenceEqualsLayerByLayer(_ cin: Int, _ cout: Int, _ stride: Int, _ expansion: Int, _ size: Int, _ batch: Int) throws {
         var rng = SeededGenerator(seed: 9)
         let block = try InvertedResidual(inChannels: cin, outChannels: cout, kernel: 3, stride: stride, expansion: expansion,
-                                         epsilon: 1e-3, inputSize: (6, 6), rng: &rng)
+                                         epsilon: 1e-3, inputSize: (size, size), rng: &rng)
         #expect(block.hasSkip == (stride == 1 && cin == cout))
         // Non-trivial running statistics and affine parameters.
         for (i, bn) in [block.expandNorm, block.depthwiseNorm, block.projectNorm].compactMap({ $0 }).enumerated() {
@@ -88,11 +90,11 @@ import Testing
             bn.bias.value = sample([bn.featureCount], seed: UInt64(50 + i)).requiringGrad()
         }
         block.eval()
-        let x = sample([2, 6, 6, cin], seed: 7, low: -3, high: 3)
+        let x = sample([batch, size, size, cin], seed: 7, low: -3, high: 3)
         let unfused = try block(x.requiringGrad())          // gradients wanted: the layer-by-layer path
         #expect(!block.runsFused(x.requiringGrad()) && withNoGrad { block.runsFused(x) })
         let fused = try withNoGrad { try block(x) }
-        #expect(fused.shape == [2, 6 / stride, 6 / stride, cout])
+        #expect(fused.shape == [batch, size / stride, size / stride, cout])
         let err = zip(fused.scalars, unfused.scalars).map { Swift.abs($0 - $1) }.max() ?? 1
         let scale = unfused.scalars.map { Swift.abs($0) }.max() ?? 1
         #expect(err <= 1e-5 * Swift.max(scale, 1), "max error \(err) (scale \(scale))")
