@@ -172,3 +172,26 @@ public func depthwiseBackwardWeightImages(x: UnsafePointer<Float>, dy: UnsafePoi
         }
     }
 }
+
+/// out[r, :] = clamp(x[r, :] · scale + shift (+ residual[r, :]), lower, upper) for rows in
+/// `rowStart..<rowEnd`; x, residual, out: [rows, cols] (out may alias x), scale, shift: [cols].
+/// The inference epilogue of BatchNorm-folded convolutions (ReLU6 or the skip addition).
+public func channelAffineRows(x: UnsafePointer<Float>, scale: UnsafePointer<Float>, shift: UnsafePointer<Float>,
+                              residual: UnsafePointer<Float>?, lower: Float, upper: Float, cols: Int,
+                              rowStart: Int, rowEnd: Int, out: UnsafeMutablePointer<Float>) {
+    let w = VF.scalarCount
+    let full = cols / w * w
+    let lo = VF(repeating: lower), hi = VF(repeating: upper)
+    for row in rowStart..<rowEnd {
+        let xr = x + row * cols, o = out + row * cols
+        var j = 0
+        if let residual {
+            let r = residual + row * cols
+            while j < full { storeV(vMin(vMax(madd(loadV(shift + j), loadV(xr + j), loadV(scale + j)) + loadV(r + j), lo), hi), o + j); j += w }
+            while j < cols { o[j] = min(max(xr[j] * scale[j] + shift[j] + r[j], lower), upper); j += 1 }
+        } else {
+            while j < full { storeV(vMin(vMax(madd(loadV(shift + j), loadV(xr + j), loadV(scale + j)), lo), hi), o + j); j += w }
+            while j < cols { o[j] = min(max(xr[j] * scale[j] + shift[j], lower), upper); j += 1 }
+        }
+    }
+}

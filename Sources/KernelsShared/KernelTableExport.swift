@@ -35,4 +35,8 @@ public let kernelTable = KernelTable(
         depthwiseBackwardWeightImages(x: x, dy: dy, height: g.height, width: g.width, channels: g.channels, kernelH: g.kernelH,
                                       kernelW: g.kernelW, strideH: g.strideH, strideW: g.strideW, padTop: g.padTop, padLeft: g.padLeft,
                                       outH: g.outH, outW: g.outW, imageStart: images.lowerBound, imageEnd: images.upperBound, dw: dw)
+    },
+    channelAffineRows: { x, scale, shift, residual, lo, hi, cols, rows, out in
+        channelAffineRows(x: x, scale: scale, shift: shift, residual: residual, lower: lo, upper: hi, cols: cols,
+                          rowStart: rows.lowerBound, rowEnd: rows.upperBound, out: out)
     })

@@ -55,6 +55,10 @@ public struct KernelTable: Sendable {
     /// `depthwiseBackwardWeightImages`: adds images `images`' weight gradient into dw [KH, KW, C].
     public let depthwiseBackwardWeightImages: @Sendable (_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ g: DepthwiseGeometry,
                                                          _ images: Range<Int>, _ dw: UnsafeMutablePointer<Float>) -> Void
+    /// `channelAffineRows`: out = clamp(x · scale + shift (+ residual), lower, upper) per row; [rows, cols].
+    public let channelAffineRows: @Sendable (_ x: UnsafePointer<Float>, _ scale: UnsafePointer<Float>, _ shift: UnsafePointer<Float>,
+                                             _ residual: UnsafePointer<Float>?, _ lower: Float, _ upper: Float, _ cols: Int,
+                                             _ rows: Range<Int>, _ out: UnsafeMutablePointer<Float>) -> Void
 
     public init(name: String,
                 gemm: @escaping @Sendable (Bool, Bool, Int, Int, Int, Float, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int,
@@ -79,7 +83,9 @@ public struct KernelTable: Sendable {
                 depthwiseBackwardInputImages: @escaping @Sendable (UnsafePointer<Float>, DepthwiseGeometry, UnsafePointer<Float>, Range<Int>,
                                                                    UnsafeMutablePointer<Float>) -> Void,
                 depthwiseBackwardWeightImages: @escaping @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, DepthwiseGeometry, Range<Int>,
-                                                                    UnsafeMutablePointer<Float>) -> Void) {
+                                                                    UnsafeMutablePointer<Float>) -> Void,
+                channelAffineRows: @escaping @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>?,
+                                                        Float, Float, Int, Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
         self.name = name
         self.gemm = gemm
         self.softmaxRows = softmaxRows
@@ -95,6 +101,7 @@ public struct KernelTable: Sendable {
         self.depthwiseForwardRows = depthwiseForwardRows
         self.depthwiseBackwardInputImages = depthwiseBackwardInputImages
         self.depthwiseBackwardWeightImages = depthwiseBackwardWeightImages
+        self.channelAffineRows = channelAffineRows
     }
 }
 

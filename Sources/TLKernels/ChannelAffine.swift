@@ -4,21 +4,26 @@
 //     x, residual, out: [rows, cols]   scale, shift: [cols]
 //     out = clamp(x · scale + shift (+ residual), lower, upper)
 
-/// Threaded over rows; `out` may alias `x`.
+/// Threaded over rows, through the backend's kernel table; `out` may alias `x`.
 public func channelAffineClamp(x: UnsafePointer<Float>, scale: UnsafePointer<Float>, shift: UnsafePointer<Float>,
                                residual: UnsafePointer<Float>?, lower: Float, upper: Float, rows: Int, cols: Int,
                                out: UnsafeMutablePointer<Float>) {
     let ctx = KernelContext.current
+    let kernel = ctx.backend.kernels.channelAffineRows
     parallelRows(ctx, rows: rows, cols: cols, costPerElement: 2) { range in
-        for row in range {
-            let base = row * cols
-            let xr = x + base, o = out + base
-            if let residual {
-                let r = residual + base
-                for j in 0..<cols { o[j] = min(max(xr[j] * scale[j] + shift[j] + r[j], lower), upper) }
-            } else {
-                for j in 0..<cols { o[j] = min(max(xr[j] * scale[j] + shift[j], lower), upper) }
-            }
+        kernel(x, scale, shift, residual, lower, upper, cols, range, out)
+    }
+}
+
+/// Naive twin of `channelAffineClamp` (Double arithmetic, one rounding).
+public func channelAffineClampReference(x: UnsafePointer<Float>, scale: UnsafePointer<Float>, shift: UnsafePointer<Float>,
+                                        residual: UnsafePointer<Float>?, lower: Float, upper: Float, rows: Int, cols: Int,
+                                        out: UnsafeMutablePointer<Float>) {
+    for row in 0..<rows {
+        for j in 0..<cols {
+            let i = row * cols + j
+            let v = Double(x[i]) * Double(scale[j]) + Double(shift[j]) + (residual.map { Double($0[i]) } ?? 0)
+            out[i] = Float(min(max(v, Double(lower)), Double(upper)))
         }
     }
 }

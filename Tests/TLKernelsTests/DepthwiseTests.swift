@@ -72,3 +72,28 @@ let depthwiseCases: [DepthwiseGeometry] = [
         #expect(Array(out) == [9, 6, 6, 4])
     }
 }
+
+@Suite struct ChannelAffineTests {
+    /// The vector kernel against its naive twin, with and without residual, with a clamp, and
+    /// with a column count that leaves a vector tail.
+    @Test(arguments: [(5, 37), (3, 32), (4, 7)])
+    func fastMatchesReference(_ rows: Int, _ cols: Int) {
+        let pool = BufferPool()
+        defer { pool.free() }
+        let x = pool.copy(randomArray(rows * cols, seed: 1).map { $0 * 8 }), r = pool.copy(randomArray(rows * cols, seed: 2))
+        let s = pool.copy(randomArray(cols, seed: 3)), b = pool.copy(randomArray(cols, seed: 4))
+        for residual in [nil, UnsafePointer(r.baseAddress!)] {
+            for (lo, hi) in [(-Float.infinity, Float.infinity), (0, 6)] {
+                let fast = pool.filled(rows * cols, .nan), ref = pool.filled(rows * cols, .nan)
+                channelAffineClamp(x: x.baseAddress!, scale: s.baseAddress!, shift: b.baseAddress!, residual: residual, lower: lo, upper: hi,
+                                   rows: rows, cols: cols, out: fast.baseAddress!)
+                channelAffineClampReference(x: x.baseAddress!, scale: s.baseAddress!, shift: b.baseAddress!, residual: residual, lower: lo,
+                                            upper: hi, rows: rows, cols: cols, out: ref.baseAddress!)
+                // One fused multiply-add plus one addition: at most 2 roundings of values below 16.
+                let err = zip(fast, ref).map { abs($0 - $1) }.max() ?? .nan
+                #expect(err <= 4 * 16 * unitRoundoff, "rows \(rows) cols \(cols) residual \(residual != nil) clamp \(hi): \(err)")
+                #expect(fast.allSatisfy { $0 >= lo && $0 <= hi })
+            }
+        }
+    }
+}
