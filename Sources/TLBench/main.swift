@@ -3,6 +3,8 @@
 //   tl-bench [--json] [--gemm-only] [--shapes a,b,...] [--reps N] [--threads N] [--list]
 //   tl-bench --encoder [--threads 2]     transformer encoder (MiniLM-L6 shape) inference,
 //                                        fine-tuning step and per-op breakdown of one layer
+//   tl-bench --efficientnet [--threads 2] EfficientNet-Lite0 224×224 batch-32 inference (images/s),
+//                                        depthwise kernels on its shapes (GB/s), peak memory
 //
 // Each benchmark is timed as `reps` samples (median reported); one sample repeats the kernel
 // until it lasts ≥ 20 ms, so small shapes are not dominated by timer resolution.
@@ -20,6 +22,8 @@ struct Options {
     var list = false
     /// Run the encoder benchmarks (EncoderBenches.swift) instead of the kernel ones.
     var encoder = false
+    /// Run the EfficientNet-Lite0 benchmarks (EfficientNetBenches.swift).
+    var efficientnet = false
     /// Time with the calling thread's CPU clock instead of the wall clock (with --threads 1:
     /// immune to time-slicing by other processes on a busy machine; for A/B comparisons).
     var cpuTime = false
@@ -43,6 +47,7 @@ func parseOptions(_ args: [String]) -> Options {
         case "--json": o.json = true
         case "--gemm-only": o.gemmOnly = true
         case "--encoder": o.encoder = true
+        case "--efficientnet": o.efficientnet = true
         case "--list": o.list = true
         case "--cpu-time": o.cpuTime = true
         case "--shapes": o.shapes = value("--shapes").split(separator: ",").map(String.init)
@@ -53,7 +58,7 @@ func parseOptions(_ args: [String]) -> Options {
         case "--threads":
             do { o.threads = try parseThreadCount(value("--threads"), source: "--threads") } catch { fail("\(error)") }
         case "-h", "--help":
-            print("usage: tl-bench [--json] [--gemm-only] [--shapes name,...] [--reps N] [--threads N] [--cpu-time] [--list] [--encoder]")
+            print("usage: tl-bench [--json] [--gemm-only] [--shapes name,...] [--reps N] [--threads N] [--cpu-time] [--list] [--encoder] [--efficientnet]")
             exit(0)
         default: fail("unknown option '\(args[i])' (try --help)")
         }
@@ -111,8 +116,8 @@ if options.cpuTime {
     guard kernelThreadCount == 1 else { fail("--cpu-time needs --threads 1 (it reads the calling thread's CPU clock)") }
     useThreadCPUClock = true
 }
-var benches = options.encoder ? encoderBenches() : gemmBenches()
-if !options.gemmOnly && !options.encoder { benches += convBenches() + attentionBenches() + rowBenches() }
+var benches = options.efficientnet ? efficientNetBenches() : options.encoder ? encoderBenches() : gemmBenches()
+if !options.gemmOnly && !options.encoder && !options.efficientnet { benches += convBenches() + attentionBenches() + rowBenches() }
 if options.list { for b in benches { print(b.name) }; exit(0) }
 if let wanted = options.shapes {
     for w in wanted where !benches.contains(where: { $0.name == w }) { fail("--shapes: unknown benchmark '\(w)' (see --list)") }
@@ -131,6 +136,12 @@ for b in benches {
     if !options.json {
         let pad = b.name.padding(toLength: 38, withPad: " ", startingAt: 0)
         print("\(pad) \(String(format: "%9.3f", sec * 1e3)) ms  \(String(format: "%8.1f", rate)) \(b.unit)")
+    }
+    if b.group == "efficientnet" {
+        // Peak resident memory of the process after the network runs (before other benches allocate).
+        let peak = Double(peakResidentBytes()) / Double(1 << 30)
+        results.append((Bench(name: "peak resident memory", group: "memory", unit: "GiB", work: 0) { {} }, 0, peak))
+        if !options.json { print("peak resident memory after the network: \(String(format: "%.2f", peak)) GiB") }
     }
 }
 if options.json {

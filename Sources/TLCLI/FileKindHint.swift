@@ -17,7 +17,7 @@ enum FileKindHint {
             return expected + "; to use this Hugging Face model folder, import it: tl import \(e.path) --out <file>.safetensors"
         case .pytorchZip, .pickle:
             return expected + "; tl reads safetensors only: save the state dict with safetensors.torch.save_file, "
-                + "or import a Hugging Face folder with tl import"
+                + "or import it with tl import \(e.path) --out <file>.safetensors (EfficientNet-Lite0 state dicts)"
         default:
             return expected
         }

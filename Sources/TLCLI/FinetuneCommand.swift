@@ -136,6 +136,7 @@ struct FinetuneCommand: Command {
         info.settings = settings
         info.command = TrainingOptions.commandLine
         info.normalization = source.info.normalization
+        info.preprocessing = source.info.preprocessing
         info.vocabulary = source.info.vocabulary
         info.tokenizer = source.info.tokenizer
         info.parent = fromURL.path

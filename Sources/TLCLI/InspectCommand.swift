@@ -11,7 +11,7 @@ public struct InspectCommand: Command {
         case offset, name, size
     }
 
-    static let file = Positional<String>("file", help: "The .safetensors checkpoint or .json model spec to describe.")
+    static let file = Positional<String>("file", help: "The .safetensors checkpoint, .json model spec or PyTorch .pth checkpoint to describe.")
     static let output = OutputOptions(product: .none)
     static let limit = SharedOptions.limit
     static let sort = Option<SortOrder>("sort", default: .offset,
@@ -35,6 +35,11 @@ public struct InspectCommand: Command {
         let path = arguments[Self.file]
         let url = URL(fileURLWithPath: path)
         if url.pathExtension.lowercased() == "json" { return try inspectSpec(url, json: arguments[OutputOptions.json], context: context) }
+        switch FileKind.sniff(url) {
+        case .pytorchZip, .pickle:
+            return try inspectPyTorch(path: path, limit: limit, sort: arguments[Self.sort], json: arguments[OutputOptions.json], context: context)
+        default: break
+        }
         let header: SafeTensorsHeader
         do { header = try SafeTensorsHeader.read(from: url) } catch let error as SafeTensorsError {
             // Name the file as the user typed it, not as an absolute path.
@@ -76,6 +81,49 @@ public struct InspectCommand: Command {
             context.print("\(url.path): \(spec.name)\(spec.description.map { " — \($0)" } ?? "")")
             context.print(BlockTable.text(rows, note: "(shapes for 10 classes; blocks are what --freeze indexes)"))
         }
+        return .success
+    }
+
+    /// A PyTorch checkpoint (zip or legacy): its tensors, read without running its pickle.
+    func inspectPyTorch(path: String, limit: Int?, sort: SortOrder, json: Bool, context: CommandContext) throws -> ExitCode {
+        let bytes: [UInt8]
+        do { bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
+            throw PyTorchCheckpointError(file: path, message: "cannot read file (\(error.localizedDescription))")
+        }
+        let file = try PyTorchCheckpoint.decode(bytes, file: path)
+        var entries = file.entries
+        switch sort {
+        case .offset: break
+        case .name: entries.sort { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+        case .size: entries.sort { ($0.tensor.count, $1.name) > ($1.tensor.count, $0.name) }
+        }
+        let shown = Array(entries.prefix(limit ?? entries.count))
+        let parameters = file.entries.reduce(0) { $0 + $1.tensor.count }
+        if json {
+            let object: [String: Any] = ["file": path, "format": "pytorch-\(file.format)", "tensor_count": file.entries.count,
+                                         "parameters": parameters,
+                                         "tensors": shown.map { ["name": $0.name, "dtype": $0.dtype.rawValue, "shape": $0.tensor.shape,
+                                                                 "parameters": $0.tensor.count] as [String: Any] }]
+            context.print(jsonText(object))
+            return .success
+        }
+        var lines = [path, "  format      PyTorch \(file.format) (torch.save)", "  tensors     \(grouped(file.entries.count))",
+                     "  parameters  \(grouped(parameters))"]
+        let rows: [[String]] = shown.map { e -> [String] in
+            let shape: String = "[" + e.tensor.shape.map(String.init).joined(separator: ", ") + "]"
+            return [e.name, e.dtype.rawValue, shape, grouped(e.tensor.count)]
+        }
+        let titles = ["NAME", "DTYPE", "SHAPE", "PARAMETERS"]
+        let widths = (0..<4).map { column in (rows.map { $0[column].count } + [titles[column].count]).max() ?? 0 }
+        func format(_ row: [String]) -> String {
+            (0..<3).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                + "  " + String(repeating: " ", count: widths[3] - row[3].count) + row[3]
+        }
+        lines.append("")
+        lines.append(format(titles))
+        lines += rows.map(format)
+        if shown.count < entries.count { lines.append("(\(grouped(entries.count - shown.count)) more tensors not shown)") }
+        context.print(lines.joined(separator: "\n"))
         return .success
     }
 

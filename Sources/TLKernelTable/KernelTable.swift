@@ -44,6 +44,21 @@ public struct KernelTable: Sendable {
     public let convDirectReadSlack: @Sendable (_ channels: Int, _ strideW: Int, _ paddedWidth: Int) -> Int
     /// Output-channel multiple the direct convolution kernels need.
     public let convDirectChannelMultiple: Int
+    /// `depthwiseForwardRows`: output rows `rows` of a depthwise convolution, weight [KH, KW, C],
+    /// optional bias [C], output clamped to [lower, upper].
+    public let depthwiseForwardRows: @Sendable (_ x: UnsafePointer<Float>, _ g: DepthwiseGeometry, _ weight: UnsafePointer<Float>,
+                                                _ bias: UnsafePointer<Float>?, _ lower: Float, _ upper: Float, _ rows: Range<Int>,
+                                                _ out: UnsafeMutablePointer<Float>) -> Void
+    /// `depthwiseBackwardInputImages`: dx (zeroed) of images `images`.
+    public let depthwiseBackwardInputImages: @Sendable (_ dy: UnsafePointer<Float>, _ g: DepthwiseGeometry, _ weight: UnsafePointer<Float>,
+                                                        _ images: Range<Int>, _ dx: UnsafeMutablePointer<Float>) -> Void
+    /// `depthwiseBackwardWeightImages`: adds images `images`' weight gradient into dw [KH, KW, C].
+    public let depthwiseBackwardWeightImages: @Sendable (_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ g: DepthwiseGeometry,
+                                                         _ images: Range<Int>, _ dw: UnsafeMutablePointer<Float>) -> Void
+    /// `channelAffineRows`: out = clamp(x · scale + shift (+ residual), lower, upper) per row; [rows, cols].
+    public let channelAffineRows: @Sendable (_ x: UnsafePointer<Float>, _ scale: UnsafePointer<Float>, _ shift: UnsafePointer<Float>,
+                                             _ residual: UnsafePointer<Float>?, _ lower: Float, _ upper: Float, _ cols: Int,
+                                             _ rows: Range<Int>, _ out: UnsafeMutablePointer<Float>) -> Void
 
     public init(name: String,
                 gemm: @escaping @Sendable (Bool, Bool, Int, Int, Int, Float, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int,
@@ -62,7 +77,15 @@ public struct KernelTable: Sendable {
                 convWeightGradientDirect: @escaping @Sendable (UnsafePointer<Float>, Int, Int, Int, Int, Int, Int, Int, Int, Int,
                                                                UnsafePointer<Float>, Int, Int, Int, UnsafeMutablePointer<Float>) -> Void,
                 convDirectReadSlack: @escaping @Sendable (Int, Int, Int) -> Int,
-                convDirectChannelMultiple: Int) {
+                convDirectChannelMultiple: Int,
+                depthwiseForwardRows: @escaping @Sendable (UnsafePointer<Float>, DepthwiseGeometry, UnsafePointer<Float>, UnsafePointer<Float>?,
+                                                           Float, Float, Range<Int>, UnsafeMutablePointer<Float>) -> Void,
+                depthwiseBackwardInputImages: @escaping @Sendable (UnsafePointer<Float>, DepthwiseGeometry, UnsafePointer<Float>, Range<Int>,
+                                                                   UnsafeMutablePointer<Float>) -> Void,
+                depthwiseBackwardWeightImages: @escaping @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, DepthwiseGeometry, Range<Int>,
+                                                                    UnsafeMutablePointer<Float>) -> Void,
+                channelAffineRows: @escaping @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>?,
+                                                        Float, Float, Int, Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
         self.name = name
         self.gemm = gemm
         self.softmaxRows = softmaxRows
@@ -75,5 +98,27 @@ public struct KernelTable: Sendable {
         self.convWeightGradientDirect = convWeightGradientDirect
         self.convDirectReadSlack = convDirectReadSlack
         self.convDirectChannelMultiple = convDirectChannelMultiple
+        self.depthwiseForwardRows = depthwiseForwardRows
+        self.depthwiseBackwardInputImages = depthwiseBackwardInputImages
+        self.depthwiseBackwardWeightImages = depthwiseBackwardWeightImages
+        self.channelAffineRows = channelAffineRows
+    }
+}
+
+/// Geometry of a depthwise convolution over channels-last images, per-side padding
+/// (only the top and left amounts matter to the kernels; the output size fixes the rest).
+///
+///     x: [N, height, width, channels] → [N, outH, outW, channels]
+public struct DepthwiseGeometry: Sendable, Hashable {
+    public var batch: Int, height: Int, width: Int, channels: Int
+    public var kernelH: Int, kernelW: Int, strideH: Int, strideW: Int
+    public var padTop: Int, padLeft: Int
+    public var outH: Int, outW: Int
+
+    public init(batch: Int, height: Int, width: Int, channels: Int, kernelH: Int, kernelW: Int, strideH: Int, strideW: Int,
+                padTop: Int, padLeft: Int, outH: Int, outW: Int) {
+        self.batch = batch; self.height = height; self.width = width; self.channels = channels
+        self.kernelH = kernelH; self.kernelW = kernelW; self.strideH = strideH; self.strideW = strideW
+        self.padTop = padTop; self.padLeft = padLeft; self.outH = outH; self.outW = outW
     }
 }

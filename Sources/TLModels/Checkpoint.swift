@@ -26,6 +26,10 @@ public struct CheckpointInfo: Codable, Sendable, Equatable {
     public var command: String?
     /// Per-channel normalisation fitted on the training split (applied before the model).
     public var normalization: Normalization?
+    /// How raw images are prepared for this model (input size, channel order, normalisation on
+    /// 0–255 pixels); set by imports of pretrained image models. `normalization` holds the same
+    /// transform on tl's 0–1 pixel scale.
+    public var preprocessing: ImagePreprocessing?
     /// Token vocabulary for token models (`[PAD]` = 0), and how text is split.
     public var vocabulary: [String]?
     public var tokenizer: String?

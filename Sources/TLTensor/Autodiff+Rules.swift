@@ -1,9 +1,10 @@
 import Foundation
 import TLKernels
+import TLKernelTable
 
 /// The differentiable primitives. Every recorded operation is one of these; composite ops
 /// (mean, variance, softmax, logsumexp, …) are expressed through them.
-enum Primitive: CustomStringConvertible {
+enum Primitive {
     case add, subtract, multiply, divide
     case addScalar(Float), multiplyScalar(Float)
     case negate, exp, log, sqrt, tanh, sigmoid, relu, gelu, abs
@@ -23,9 +24,12 @@ enum Primitive: CustomStringConvertible {
     case layerNorm(mean: [Float], rstd: [Float])
     case softplus
     case conv2d(Conv2DGeometry)
+    case depthwiseConv2d(DepthwiseGeometry)
     case maxPool2d(Window2D)
     case avgPool2d(Window2D)
 
+    /// The case name ("conv2d"); not `CustomStringConvertible`, whose `description` would make
+    /// the interpolation below call itself.
     var description: String { "\(self)".components(separatedBy: "(").first ?? "primitive" }
 }
 
@@ -121,6 +125,9 @@ extension Primitive {
         case .conv2d(let geometry):
             // dx = col2im(g·W), dW = gᵀ·im2col(x) (see Conv2DKernels).
             return Tensor.conv2dGradients(input: x[0], weight: x[1], upstream: g, geometry: geometry, needs: needs)
+        case .depthwiseConv2d(let geometry):
+            // Scatter form: dx += g·w at each tap's input pixel, dw[tap] += Σ g·x (see Depthwise.swift).
+            return Tensor.depthwiseGradients(input: x[0], weight: x[1], upstream: g, geometry: geometry, needs: needs)
         case .maxPool2d(let window):
             // Each window's gradient goes to its first maximum (recomputed from the input).
             return [Tensor(unchecked: Pool2DKernels.maxBackward(x[0].scalars, shape: x[0].shape, upstream: g.scalars, window,

@@ -85,6 +85,7 @@ public enum Experiments {
                                                     normalization: source.info.normalization, encoding: encoding)
         }
         info.normalization = prepared.normalization
+        info.preprocessing = kind == .scratch ? nil : source.info.preprocessing
         info.vocabulary = prepared.encoding?.vocabulary
         info.tokenizer = prepared.encoding?.kind
         let trainer = try Trainer(model: model, settings: settings, train: prepared.train, validation: prepared.validation)

@@ -1,8 +1,9 @@
 /// Minimal zip reader: parses the end-of-central-directory record and the central directory
 /// (zip64 included), and extracts stored or deflated members with their CRC-32 checked.
-enum ZipArchive {
-    struct Entry {
-        var name: String
+public enum ZipArchive {
+    /// One member of the central directory.
+    public struct Entry {
+        public var name: String
         var method: Int
         var crc: UInt32
         var compressedSize: Int
@@ -10,7 +11,8 @@ enum ZipArchive {
         var localHeaderOffset: Int
     }
 
-    static func entries(_ b: [UInt8], file: String) throws -> [Entry] {
+    /// The central directory of the archive `b` (`file` names it in errors).
+    public static func entries(_ b: [UInt8], file: String) throws -> [Entry] {
         func u16(_ i: Int) -> Int { Int(b[i]) | Int(b[i + 1]) << 8 }
         func u32(_ i: Int) -> Int { u16(i) | u16(i + 2) << 16 }
         func u64(_ i: Int) -> Int { u32(i) | u32(i + 4) << 32 }
@@ -75,7 +77,8 @@ enum ZipArchive {
         return out
     }
 
-    static func extract(_ e: Entry, from b: [UInt8], file: String) throws -> [UInt8] {
+    /// The uncompressed bytes of `e`, CRC-checked.
+    public static func extract(_ e: Entry, from b: [UInt8], file: String) throws -> [UInt8] {
         let n = b.count
         let p = e.localHeaderOffset
         guard p >= 0, p <= n - 30, b[p] == 0x50, b[p + 1] == 0x4B, b[p + 2] == 3, b[p + 3] == 4 else {

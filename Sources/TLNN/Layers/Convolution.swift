@@ -9,6 +9,21 @@ public enum Padding2D: Equatable, Sendable {
     case same
     /// `height` rows above and below, `width` columns left and right.
     case explicit(height: Int, width: Int)
+    /// Per-side amounts (asymmetric padding, e.g. TensorFlow "SAME" with stride 2).
+    case sides(top: Int, bottom: Int, left: Int, right: Int)
+
+    /// TensorFlow's "SAME" padding for a `height × width` input: output ⌈H / stride⌉ ×
+    /// ⌈W / stride⌉, total padding max((out − 1)·stride + kernel − in, 0) per axis, split with
+    /// the smaller half before (top/left) and the extra row or column after (bottom/right).
+    public static func tensorFlowSame(kernel: (Int, Int), stride: (Int, Int), height: Int, width: Int) -> Padding2D {
+        func split(_ n: Int, _ k: Int, _ s: Int) -> (Int, Int) {
+            let out = (n + s - 1) / s
+            let total = Swift.max((out - 1) * s + k - n, 0)
+            return (total / 2, total - total / 2)
+        }
+        let (t, b) = split(height, kernel.0, stride.0), (l, r) = split(width, kernel.1, stride.1)
+        return .sides(top: t, bottom: b, left: l, right: r)
+    }
 
     func window(kernel: (Int, Int), stride: (Int, Int), layer: String) throws -> Window2D {
         switch self {
@@ -24,6 +39,11 @@ public enum Padding2D: Equatable, Sendable {
         case let .explicit(h, w):
             guard h >= 0, w >= 0 else { throw ModuleError.invalidConfiguration(layer: layer, message: "negative padding \(h), \(w)") }
             return Window2D(kernel: (kernel.0, kernel.1), stride: (stride.0, stride.1), padding: (h, w))
+        case let .sides(t, b, l, r):
+            guard t >= 0, b >= 0, l >= 0, r >= 0, t < kernel.0, l < kernel.1 else {
+                throw ModuleError.invalidConfiguration(layer: layer, message: "padding (t\(t) b\(b) l\(l) r\(r)) does not fit kernel \(kernel)")
+            }
+            return Window2D(kernel: (kernel.0, kernel.1), stride: (stride.0, stride.1), padding: (top: t, bottom: b, left: l, right: r))
         }
     }
 }

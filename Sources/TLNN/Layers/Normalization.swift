@@ -60,9 +60,23 @@ public final class BatchNorm: Layer {
                 numBatchesTracked.value = numBatchesTracked.value + 1
             }
         } else {
+            if Tensor.needsNoGradient(x, weight.value, bias.value) {
+                // One pass instead of four, rounding exactly as the composite below.
+                return try x.batchNormInference(mean: runningMean.value, std: (runningVar.value + epsilon).sqrt(),
+                                                weight: weight.value, bias: bias.value)
+            }
             normalized = try (x - runningMean.value) / (runningVar.value + epsilon).sqrt()
         }
         return try normalized * weight.value + bias.value
+    }
+
+    /// The running-statistics transform as y = x · scale + shift (no gradient):
+    /// scale = weight / √(runningVar + ε), shift = bias − runningMean · scale; both [C].
+    public func foldedScaleShift() throws -> (scale: Tensor, shift: Tensor) {
+        try withNoGrad {
+            let scale = try weight.value.detached() / (runningVar.value + epsilon).sqrt()
+            return (scale, try bias.value.detached() - runningMean.value * scale)
+        }
     }
 }
 

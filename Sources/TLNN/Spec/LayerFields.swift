@@ -33,6 +33,18 @@ public struct LayerFields {
         return v
     }
 
+    /// A convolution padding: an integer ≥ 0 or `"same"` (TensorFlow "SAME").
+    public func padding(_ key: String, default value: SpecPadding) throws -> SpecPadding {
+        guard let f = json.optionalField(key, in: dict) else { return value }
+        if let s = f.value as? String {
+            guard s == "same" else { throw f.fail("expected a non-negative integer or \"same\", got \"\(s)\"") }
+            return .same
+        }
+        let v = try f.int()
+        guard v >= 0 else { throw f.fail("expected a non-negative integer or \"same\", got \(v)") }
+        return .explicit(v)
+    }
+
     /// A normalisation epsilon in (0, 1), under the key `epsilon`.
     public func epsilon(default value: Double) throws -> Double {
         guard let f = json.optionalField("epsilon", in: dict) else { return value }

@@ -23,6 +23,8 @@ public enum LayerRegistry {
         EncoderSpec.self,
         SequencePoolSpec.self,
         ReLU6Spec.self,
+        DepthwiseConv2DSpec.self,
+        InvertedResidualSpec.self,
     ]
 
     /// The `"type"` names, sorted.

@@ -120,3 +120,34 @@ extension PoolWindowSpec {
         return [oh, ow, c]
     }
 }
+
+/// A convolution's `"padding"`: an integer (that many zeros on every side) or `"same"`
+/// (TensorFlow's "SAME": output ⌈in / stride⌉, with the odd extra row and column of padding
+/// at the bottom and right, as TensorFlow-trained weights such as EfficientNet-Lite expect).
+public enum SpecPadding: Sendable, Equatable, ExpressibleByIntegerLiteral {
+    case explicit(Int)
+    case same
+
+    public init(integerLiteral value: Int) { self = .explicit(value) }
+
+    /// The JSON form: the integer, or `"same"`.
+    public var jsonValue: Any {
+        switch self { case .explicit(let p): return p; case .same: return "same" }
+    }
+
+    /// Output length along one axis, nil when the window does not fit.
+    func outputCount(_ extent: Int, kernel: Int, stride: Int) -> Int? {
+        switch self {
+        case .explicit(let p): return ImageShape.windowCount(extent, window: kernel, stride: stride, padding: p)
+        case .same: return extent >= 1 ? (extent + stride - 1) / stride : nil
+        }
+    }
+
+    /// The layer padding for a square kernel on an `[H, W, C]` input.
+    func padding2D(kernel: Int, stride: Int, input: [Int]) -> Padding2D {
+        switch self {
+        case .explicit(let p): return .explicit(height: p, width: p)
+        case .same: return .tensorFlowSame(kernel: (kernel, kernel), stride: (stride, stride), height: input[0], width: input[1])
+        }
+    }
+}

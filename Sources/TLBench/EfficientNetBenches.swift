@@ -1,0 +1,71 @@
+import Foundation
+import TLKernels
+import TLKernelTable
+import TLTensor
+import TLNN
+import TLModels
+
+// EfficientNet-Lite0 benchmarks (`tl-bench --efficientnet`): inference of the whole network
+// at 224×224 (eval mode, no gradients: BatchNorm folded, fused ReLU6) and the depthwise
+// kernels on the stage-1/2 shapes of that batch. Random weights: speed does not depend on
+// the values. Rates: images/s for the network (reported in the rate column), GB/s for the
+// depthwise kernels (bytes = input read once + output written once + weights).
+
+/// The network at batch `batch`, as `tl import` builds it.
+func efficientNetModel() throws -> TransferModel {
+    var rng = SeededGenerator(seed: 3)
+    let model = try TransferModel(spec: EfficientNetImporter.spec(), classCount: 1000, rng: &rng)
+    model.eval()
+    return model
+}
+
+/// One depthwise shape of the batch-32 network: stage, input size, channels, kernel, stride.
+func depthwiseBench(_ name: String, batch: Int, size: Int, channels: Int, kernel: Int, stride: Int) -> Bench {
+    let out = (size + stride - 1) / stride
+    let total = max((out - 1) * stride + kernel - size, 0)
+    let g = DepthwiseGeometry(batch: batch, height: size, width: size, channels: channels, kernelH: kernel, kernelW: kernel,
+                              strideH: stride, strideW: stride, padTop: total / 2, padLeft: total / 2, outH: out, outW: out)
+    let inCount = batch * size * size * channels, outCount = batch * out * out * channels
+    let bytes = Double(4 * (inCount + outCount + kernel * kernel * channels + channels))
+    return Bench(name: name, group: "depthwise", unit: "GB/s", work: bytes) {
+        let x = UnsafeMutableBufferPointer<Float>.allocate(capacity: inCount)
+        let y = UnsafeMutableBufferPointer<Float>.allocate(capacity: outCount)
+        let w = UnsafeMutableBufferPointer<Float>.allocate(capacity: kernel * kernel * channels)
+        let b = UnsafeMutableBufferPointer<Float>.allocate(capacity: channels)
+        for i in 0..<inCount { x[i] = Float(i % 97) * 0.01 }
+        for i in 0..<w.count { w[i] = Float(i % 13) * 0.1 }
+        b.initialize(repeating: 0.5)
+        return {
+            depthwiseForward(input: UnsafeBufferPointer(x), weight: UnsafeBufferPointer(w), bias: UnsafeBufferPointer(b),
+                             geometry: g, lower: 0, upper: 6, output: y)
+        }
+    }
+}
+
+func efficientNetBenches(batch: Int = 32) -> [Bench] {
+    let network = Bench(name: "efficientnet-lite0 224 b\(batch) inference", group: "efficientnet", unit: "images/s",
+                        work: Double(batch) * 1e9) {
+        let model: TransferModel
+        let x: Tensor
+        do {
+            model = try efficientNetModel()
+            var rng = SeededGenerator(seed: 5)
+            x = Tensor.uniform([batch, 224, 224, 3], low: -1, high: 1, using: &rng)
+        } catch { fail("efficientnet setup: \(error)") }
+        return { _ = try? withNoGrad { try model(x) } }
+    }
+    return [
+        network,
+        depthwiseBench("depthwise stage1 112² C32 k3 s1", batch: batch, size: 112, channels: 32, kernel: 3, stride: 1),
+        depthwiseBench("depthwise stage2 112² C96 k3 s2", batch: batch, size: 112, channels: 96, kernel: 3, stride: 2),
+        depthwiseBench("depthwise stage2 56² C144 k3 s1", batch: batch, size: 56, channels: 144, kernel: 3, stride: 1),
+        depthwiseBench("depthwise stage3 56² C144 k5 s2", batch: batch, size: 56, channels: 144, kernel: 5, stride: 2),
+    ]
+}
+
+/// Peak resident memory of this process so far, in bytes (Linux: ru_maxrss is in KiB).
+func peakResidentBytes() -> Int {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Int(usage.ru_maxrss) * 1024
+}
