@@ -15,6 +15,8 @@ public struct ArgumentInfo: Sendable {
     /// (`--data` is required unless `--resume` is given). Only for non-required options.
     public var requiredUnless: [String] = []
     public let isRepeatable: Bool
+    /// For options whose value may be left out: the text used when it is (`--augment` alone).
+    public var bareValue: String? = nil
     let parse: @Sendable (String) -> (any Sendable)?
 
     /// Whether usage shows the argument without brackets (always or unless an alternative is given).
@@ -80,6 +82,19 @@ public struct RepeatedOption<Value: ArgumentValue>: ArgumentDefinition {
     public init(_ name: String, short: Character? = nil, valueName: String? = nil, help: String) {
         info = makeInfo(.option, Value.self, name: name, short: short, help: help, valueName: valueName,
                         defaultValue: nil, isRequired: false, isRepeatable: true)
+    }
+}
+
+/// `--name [<value>]`: an option whose value may be left out, meaning `bareValue`; a value
+/// is taken from the next word unless that looks like an option (or `--name=value`).
+public struct OptionalValueOption<Value: ArgumentValue>: ArgumentDefinition {
+    public let info: ArgumentInfo
+
+    public init(_ name: String, bareValue: String, valueName: String? = nil, help: String) {
+        var info = makeInfo(.option, Value.self, name: name, short: nil, help: help, valueName: valueName,
+                            defaultValue: nil, isRequired: false, isRepeatable: false)
+        info.bareValue = bareValue
+        self.info = info
     }
 }
 

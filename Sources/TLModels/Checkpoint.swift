@@ -26,6 +26,9 @@ public struct CheckpointInfo: Codable, Sendable, Equatable {
     public var command: String?
     /// Per-channel normalisation fitted on the training split (applied before the model).
     public var normalization: Normalization?
+    /// How raw images are prepared for this model (size, channels, fit, crop fraction), when it
+    /// differs from the spec's input with a centre crop (recorded by imports, kept by finetune).
+    public var image: ImagePreparation?
     /// Token vocabulary for token models (`[PAD]` = 0), and how text is split.
     public var vocabulary: [String]?
     public var tokenizer: String?

@@ -86,8 +86,9 @@ struct DataOptions: OptionGroup {
     }
 
     /// Loads the task's samples: from the options, or exactly as recorded in a resume file.
-    func task(_ a: ParsedArguments, seed: UInt64, recorded: CheckpointInfo?) throws -> (DataSource, TaskData) {
-        let source = try source(a, recorded: recorded)
+    /// `image` prepares image files of any size for the model (see `ImagePreparation.forModel`).
+    func task(_ a: ParsedArguments, seed: UInt64, recorded: CheckpointInfo?, image: ImagePreparation? = nil) throws -> (DataSource, TaskData) {
+        let source = try source(a, recorded: recorded).preparingImages(image)
         if let recorded, let selection = recorded.selection, a.value(of: data, as: String.self) == nil {
             return (source, try TaskData.select(source.load(), source: source, selection: selection))
         }
