@@ -126,6 +126,16 @@ public struct Positional<Value: ArgumentValue>: ArgumentDefinition {
     }
 }
 
+/// Any number of positional arguments (zero or more), after the other positionals.
+public struct RepeatedPositional<Value: ArgumentValue>: ArgumentDefinition {
+    public let info: ArgumentInfo
+
+    public init(_ name: String, help: String) {
+        info = makeInfo(.positional, Value.self, name: name, short: nil, help: help, valueName: name,
+                        defaultValue: nil, isRequired: false, isRepeatable: true)
+    }
+}
+
 /// A positional argument that may be left out (nil).
 public struct OptionalPositional<Value: ArgumentValue>: ArgumentDefinition {
     public let info: ArgumentInfo

@@ -29,6 +29,10 @@ public struct ParsedArguments: Sendable {
         values[option.info.name]?.last as! Value?
     }
 
+    public subscript<Value>(_ positional: RepeatedPositional<Value>) -> [Value] {
+        (values[positional.info.name] ?? []).map { $0 as! Value }
+    }
+
     public subscript(_ flag: Flag) -> Bool {
         !(values[flag.info.name] ?? []).isEmpty
     }
@@ -117,9 +121,10 @@ public struct ArgumentParser: Sendable {
                 try store(info, text, as: spelled)
                 continue
             }
-            guard let info = positionals.popFirst() else {
+            guard let info = positionals.first else {
                 throw UsageError(.unexpectedArgument(word))
             }
+            if !info.isRepeatable { positionals.removeFirst() }
             try store(info, word, as: info.displayName)
         }
 

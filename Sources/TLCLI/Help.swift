@@ -13,7 +13,7 @@ enum HelpRenderer {
             parts.append(info.isShownAsRequired ? text : "[\(text)]")
         }
         for info in infos where info.kind == .positional {
-            parts.append(info.isRequired ? info.displayName : "[\(info.displayName)]")
+            parts.append(info.isRequired ? info.displayName : "[\(info.displayName)\(info.isRepeatable ? " ..." : "")]")
         }
         return parts.joined(separator: " ")
     }
