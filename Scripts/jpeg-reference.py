@@ -98,6 +98,8 @@ def fixtures():
         made.append(save(rgb, f"orientation-{o}.jpg", quality=90, subsampling=0, exif=exif.tobytes()))
     for p in made:
         dump(p)
+    # PIL's antialiased (BILINEAR) downscale of PIL's decode, for tl's resize.
+    Image.open(os.path.join(FIX, "baseline-444.ppm")).resize((16, 12), Image.BILINEAR).save(os.path.join(FIX, "resized-16x12.ppm"))
     base = os.path.join(FIX, "baseline-420.jpg")
     data = open(base, "rb").read()
     open(os.path.join(FIX, "hostile-truncated.jpg"), "wb").write(data[: len(data) // 2])

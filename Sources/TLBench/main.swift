@@ -3,6 +3,8 @@
 //   tl-bench [--json] [--gemm-only] [--shapes a,b,...] [--reps N] [--threads N] [--list]
 //   tl-bench --encoder [--threads 2]     transformer encoder (MiniLM-L6 shape) inference,
 //                                        fine-tuning step and per-op breakdown of one layer
+//   tl-bench --jpeg DIR                  JPEG decode + resize to 224x224 on one thread, and the
+//                                        decoder against PIL's pixels (JPEGBenches.swift)
 //
 // Each benchmark is timed as `reps` samples (median reported); one sample repeats the kernel
 // until it lasts ≥ 20 ms, so small shapes are not dominated by timer resolution.
@@ -23,6 +25,8 @@ struct Options {
     /// Time with the calling thread's CPU clock instead of the wall clock (with --threads 1:
     /// immune to time-slicing by other processes on a busy machine; for A/B comparisons).
     var cpuTime = false
+    /// A folder of JPEGs for the decode + resize benchmark.
+    var jpegDir: String? = nil
 }
 
 func fail(_ message: String) -> Never {
@@ -45,6 +49,7 @@ func parseOptions(_ args: [String]) -> Options {
         case "--encoder": o.encoder = true
         case "--list": o.list = true
         case "--cpu-time": o.cpuTime = true
+        case "--jpeg": o.jpegDir = value("--jpeg")
         case "--shapes": o.shapes = value("--shapes").split(separator: ",").map(String.init)
         case "--reps":
             let v = value("--reps")
@@ -111,6 +116,7 @@ if options.cpuTime {
     guard kernelThreadCount == 1 else { fail("--cpu-time needs --threads 1 (it reads the calling thread's CPU clock)") }
     useThreadCPUClock = true
 }
+if let dir = options.jpegDir { runJPEGBench(dir: dir, reps: options.reps, json: options.json); exit(0) }
 var benches = options.encoder ? encoderBenches() : gemmBenches()
 if !options.gemmOnly && !options.encoder { benches += convBenches() + attentionBenches() + rowBenches() }
 if options.list { for b in benches { print(b.name) }; exit(0) }

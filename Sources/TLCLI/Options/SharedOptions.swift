@@ -55,7 +55,7 @@ enum SharedOptions {
     static let seedRange = 1...100
 
     /// `--text` / `--file`: raw sentences for token models (`tl embed`, `tl predict`).
-    static let text = RepeatedOption<String>("text", short: "t", valueName: "sentence", help: "A sentence (repeatable).")
+    static let text = RepeatedOption<String>("text", short: "t", valueName: "sentence", help: "A sentence to embed or classify; give --text once per sentence.")
     static let file = OptionalOption<String>("file", short: "f", valueName: "lines.txt", help: "Every non-empty line of this UTF-8 file, as one sentence each (after any --text).")
 
     /// The sentences of `--text` and `--file`, in that order.

@@ -15,8 +15,9 @@ public enum ImageFolderLoader {
     ///   - channels: 1 or 3 to convert every image; `nil` keeps the preparation's, else the first image's.
     ///   - size: `(height, width)` of every image; `nil` takes the preparation's, else the first image's.
     ///   - preparation: the model's preparation, used for whatever `channels`/`size` leave open.
+    ///   - budgetMB: the decoded-image budget (default `TL_CACHE_LIMIT_MB`, else 2048).
     public static func load(_ root: String, channels: Int? = nil, size: (height: Int, width: Int)? = nil,
-                            fit: ImagePreparation.Fit? = nil, preparation: ImagePreparation? = nil) throws -> Dataset {
+                            fit: ImagePreparation.Fit? = nil, preparation: ImagePreparation? = nil, budgetMB: Int? = nil) throws -> Dataset {
         let fm = FileManager.default
         var isDir: ObjCBool = false
         guard fm.fileExists(atPath: root, isDirectory: &isDir), isDir.boolValue else {
@@ -38,7 +39,7 @@ public enum ImageFolderLoader {
         }
         guard !files.isEmpty else { throw DataError(file: root, reason: "no images found (.png, .jpg, .jpeg, .pgm, .ppm)") }
         var d = try decode(files, labels: labels, classNames: classes, source: root, channels: channels, size: size, fit: fit,
-                           preparation: preparation, report: &report)
+                           preparation: preparation, report: &report, budgetMB: budgetMB)
         d.reading.labels = "labels from the subfolder names of \(root)"
         return d
     }
@@ -67,7 +68,7 @@ public enum ImageFolderLoader {
     /// Decodes and prepares `files` in parallel into one data set.
     static func decode(_ files: [String], labels: [Int], classNames: [String], source: String, channels: Int?,
                        size: (height: Int, width: Int)?, fit: ImagePreparation.Fit?, preparation: ImagePreparation?,
-                       report: inout ImagePreparationReport) throws -> Dataset {
+                       report: inout ImagePreparationReport, budgetMB: Int? = nil) throws -> Dataset {
         let first = try Image.read(files[0])
         var prep = preparation ?? ImagePreparation(height: first.height, width: first.width, channels: first.channels)
         if let size { prep.height = size.height; prep.width = size.width }
@@ -76,7 +77,7 @@ public enum ImageFolderLoader {
         guard prep.height > 0, prep.width > 0 else { throw DataError(file: source, reason: "bad target size \(prep.height)x\(prep.width)") }
         let sampleSize = prep.height * prep.width * prep.channels
         let bytes = files.count * sampleSize * 4
-        let limitMB = ProcessInfo.processInfo.environment["TL_CACHE_LIMIT_MB"].flatMap { Int($0) } ?? 2048
+        let limitMB = budgetMB ?? ProcessInfo.processInfo.environment["TL_CACHE_LIMIT_MB"].flatMap { Int($0) } ?? 2048
         guard bytes <= limitMB << 20 else {
             throw DataError(file: source, reason: "\(files.count) images at \(prep.width)×\(prep.height)×\(prep.channels) need \(bytes >> 20) MB decoded, more than the image cache budget of \(limitMB) MB (set size= smaller or raise TL_CACHE_LIMIT_MB)")
         }

@@ -58,8 +58,9 @@ public struct ImagePreparationReport: Sendable, Equatable {
     mutating func note(_ image: Image, prepared: Image) {
         count += 1
         let (w, h) = (image.width, image.height)
-        minSize = minSize.map { w * h < $0.w * $0.h ? (w, h) : $0 } ?? (w, h)
-        maxSize = maxSize.map { w * h > $0.w * $0.h ? (w, h) : $0 } ?? (w, h)
+        // Smallest and largest by area, then width.
+        minSize = minSize.map { (w * h, w) < ($0.w * $0.h, $0.w) ? (w, h) : $0 } ?? (w, h)
+        maxSize = maxSize.map { (w * h, w) > ($0.w * $0.h, $0.w) ? (w, h) : $0 } ?? (w, h)
         if image.width != prepared.width || image.height != prepared.height { resized += 1 }
         if image.channels != prepared.channels { converted += 1 }
         target = [prepared.height, prepared.width, prepared.channels]
