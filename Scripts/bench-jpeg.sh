@@ -8,7 +8,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DIR="${1:-$ROOT/data/skimage}"
 cd "$ROOT"
-swift build -c release --product tl-bench >/dev/null
+# Reuse a release build (the tests' build has it); build only when missing.
+[[ -x .build/release/tl-bench ]] || swift build -c release --product tl-bench >/dev/null
 echo "load: $(uptime)"
 PIL_JSON="$(python3 Scripts/jpeg-reference.py bench "$DIR")"
 echo "PIL: $PIL_JSON"

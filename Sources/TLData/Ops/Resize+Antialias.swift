@@ -43,18 +43,31 @@ enum AntialiasedResize {
         // Horizontal pass: [h, w, c] → [h, ow, c].
         var mid = [Float](repeating: 0, count: h * ow * c)
         src.withUnsafeBufferPointer { s in
+            tx.weights.withUnsafeBufferPointer { wts in
             mid.withUnsafeMutableBufferPointer { m in
                 for y in 0..<h {
                     let row = y * w * c, orow = y * ow * c
                     for x in 0..<ow {
                         let st = tx.start[x], n = tx.count[x], wb = x * tx.stride
+                        if c == 3 {
+                            var a0: Float = 0, a1: Float = 0, a2: Float = 0
+                            var p = row + st * 3
+                            for j in 0..<n {
+                                let wj = wts[wb + j]
+                                a0 += wj * s[p]; a1 += wj * s[p + 1]; a2 += wj * s[p + 2]
+                                p += 3
+                            }
+                            m[orow + x * 3] = a0; m[orow + x * 3 + 1] = a1; m[orow + x * 3 + 2] = a2
+                            continue
+                        }
                         for k in 0..<c {
                             var acc: Float = 0
-                            for j in 0..<n { acc += tx.weights[wb + j] * s[row + (st + j) * c + k] }
+                            for j in 0..<n { acc += wts[wb + j] * s[row + (st + j) * c + k] }
                             m[orow + x * c + k] = acc
                         }
                     }
                 }
+            }
             }
         }
         // Vertical pass: [h, ow, c] → [oh, ow, c].

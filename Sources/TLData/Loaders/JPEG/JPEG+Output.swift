@@ -96,17 +96,18 @@ extension JPEGDecoder {
         let cw = (width * c.h + hMax - 1) / hMax, ch = (height * c.v + vMax - 1) / vMax
         let fx = hMax / c.h, fy = vMax / c.v
         var out = [UInt8](repeating: 0, count: width * height)
+        var row = [Int](repeating: 0, count: cw)
+        plane.withUnsafeBufferPointer { pl in out.withUnsafeMutableBufferPointer { o in row.withUnsafeMutableBufferPointer { rw in
         if fx == 1 && fy == 1 {
-            for y in 0..<height { for x in 0..<width { out[y * width + x] = plane[y * stride + x] } }
+            for y in 0..<height { for x in 0..<width { o[y * width + x] = pl[y * stride + x] } }
         } else if fx == 2 && (fy == 1 || fy == 2) && hMax % c.h == 0 {
             // libjpeg h2v1 / h2v2 fancy upsampling: 3/4 nearer + 1/4 farther sample, per axis.
-            var row = [Int](repeating: 0, count: cw)
             for y in 0..<height {
                 if fy == 1 {
-                    for x in 0..<cw { row[x] = Int(plane[y * stride + x]) }
+                    for x in 0..<cw { rw[x] = Int(pl[y * stride + x]) }
                 } else {
                     let sy = y / 2, ny = y % 2 == 0 ? max(sy - 1, 0) : min(sy + 1, ch - 1)
-                    for x in 0..<cw { row[x] = 3 * Int(plane[sy * stride + x]) + Int(plane[ny * stride + x]) }
+                    for x in 0..<cw { rw[x] = 3 * Int(pl[sy * stride + x]) + Int(pl[ny * stride + x]) }
                 }
                 let (b0, b1) = fy == 1 ? (1, 2) : (8, 7)
                 let shift = fy == 1 ? 2 : 4
@@ -114,19 +115,20 @@ extension JPEGDecoder {
                     let sx = x / 2
                     let v: Int
                     if x % 2 == 0 {
-                        v = sx == 0 ? (fy == 1 ? row[0] : (row[0] * 4 + 8) >> 4) : (row[sx] * 3 + row[sx - 1] + b0) >> shift
+                        v = sx == 0 ? (fy == 1 ? rw[0] : (rw[0] * 4 + 8) >> 4) : (rw[sx] * 3 + rw[sx - 1] + b0) >> shift
                     } else {
-                        v = sx == cw - 1 ? (fy == 1 ? row[sx] : (row[sx] * 4 + 7) >> 4) : (row[sx] * 3 + row[sx + 1] + b1) >> shift
+                        v = sx == cw - 1 ? (fy == 1 ? rw[sx] : (rw[sx] * 4 + 7) >> 4) : (rw[sx] * 3 + rw[sx + 1] + b1) >> shift
                     }
-                    out[y * width + x] = UInt8(truncatingIfNeeded: v)
+                    o[y * width + x] = UInt8(truncatingIfNeeded: v)
                 }
             }
         } else {
             for y in 0..<height {
                 let sy = min(y / fy, ch - 1)
-                for x in 0..<width { out[y * width + x] = plane[sy * stride + min(x / fx, cw - 1)] }
+                for x in 0..<width { o[y * width + x] = pl[sy * stride + min(x / fx, cw - 1)] }
             }
         }
+        } } }
         return out
     }
 
@@ -141,16 +143,22 @@ extension JPEGDecoder {
             pixels = [UInt8](repeating: 0, count: 3 * n)
             let rgb = adobeTransform == 0 && !sawJFIF
             let t = JPEGColor.shared
-            for i in 0..<n {
-                let y = Int(planes[0][i]), cb = Int(planes[1][i]), cr = Int(planes[2][i])
-                if rgb {
-                    pixels[3 * i] = UInt8(y); pixels[3 * i + 1] = UInt8(cb); pixels[3 * i + 2] = UInt8(cr)
-                } else {
-                    pixels[3 * i] = JPEGDecoder.clamp(y + t.crR[cr])
-                    pixels[3 * i + 1] = JPEGDecoder.clamp(y + ((t.cbG[cb] + t.crG[cr]) >> 16))
-                    pixels[3 * i + 2] = JPEGDecoder.clamp(y + t.cbB[cb])
+            let (p0, p1, p2) = (planes[0], planes[1], planes[2])
+            p0.withUnsafeBufferPointer { y0 in p1.withUnsafeBufferPointer { cb0 in p2.withUnsafeBufferPointer { cr0 in
+            t.crR.withUnsafeBufferPointer { crR in t.cbB.withUnsafeBufferPointer { cbB in
+            t.crG.withUnsafeBufferPointer { crG in t.cbG.withUnsafeBufferPointer { cbG in
+            pixels.withUnsafeMutableBufferPointer { out in
+                for i in 0..<n {
+                    let y = Int(y0[i]), cb = Int(cb0[i]), cr = Int(cr0[i])
+                    if rgb {
+                        out[3 * i] = UInt8(y); out[3 * i + 1] = UInt8(cb); out[3 * i + 2] = UInt8(cr)
+                    } else {
+                        out[3 * i] = JPEGDecoder.clamp(y + crR[cr])
+                        out[3 * i + 1] = JPEGDecoder.clamp(y + ((cbG[cb] + crG[cr]) >> 16))
+                        out[3 * i + 2] = JPEGDecoder.clamp(y + cbB[cb])
+                    }
                 }
-            }
+            } } } } } } } }
         }
         let c = planes.count == 1 ? 1 : 3
         return JPEGOrientation.apply(orientation, width: width, height: height, channels: c, pixels: pixels)

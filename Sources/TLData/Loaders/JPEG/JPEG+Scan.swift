@@ -55,6 +55,10 @@ extension JPEGDecoder {
         let geometry = sc.map { (h: components[$0].h, v: components[$0].v, perLine: components[$0].blocksPerLine,
                                  usedPerLine: components[$0].usedBlocksPerLine) }
         let file = self.file
+        // Natural order of each zig-zag index, padded so corrupt runs past 63 stay in bounds.
+        let zigzag = JPEGTables.zigzag + [Int](repeating: 63, count: 80)
+        try zigzag.withUnsafeBufferPointer { zzBuffer in
+        let zz = zzBuffer.baseAddress!
         for mcu in 0..<mcuCount {
             if restartInterval > 0 && mcu > 0 && mcu % restartInterval == 0 {
                 guard r.restart(b) else {
@@ -69,19 +73,20 @@ extension JPEGDecoder {
                     if single {
                         let row = mcu / g.usedPerLine, col = mcu % g.usedPerLine
                         try JPEGDecoder.decodeBlock(co.baseAddress! + (row * g.perLine + col) * 64, kind: kind, ss: ss, se: se, al: al,
-                                                    dc: dc[i], ac: ac[i], pred: &preds[i], eobrun: &eobrun, &r, b, file: file)
+                                                    dc: dc[i], ac: ac[i], pred: &preds[i], eobrun: &eobrun, &r, b, file: file, zz: zz)
                     } else {
                         let my = mcu / mcusPerLine, mx = mcu % mcusPerLine
                         for v in 0..<g.v {
                             for h in 0..<g.h {
                                 try JPEGDecoder.decodeBlock(co.baseAddress! + ((my * g.v + v) * g.perLine + mx * g.h + h) * 64,
                                                             kind: kind, ss: ss, se: se, al: al, dc: dc[i], ac: ac[i],
-                                                            pred: &preds[i], eobrun: &eobrun, &r, b, file: file)
+                                                            pred: &preds[i], eobrun: &eobrun, &r, b, file: file, zz: zz)
                             }
                         }
                     }
                 }
             }
+        }
         }
         if r.hitEnd { throw DataError(file: file, reason: "truncated JPEG data (the file ends inside the image data)") }
         pos = r.pos
@@ -91,7 +96,8 @@ extension JPEGDecoder {
     @inline(__always)
     static func decodeBlock(_ co: UnsafeMutablePointer<Int16>, kind: Int, ss: Int, se: Int, al: Int,
                             dc: HuffmanTable?, ac: HuffmanTable?, pred: inout Int, eobrun: inout Int,
-                            _ r: inout JPEGBitReader, _ b: UnsafeBufferPointer<UInt8>, file: String) throws {
+                            _ r: inout JPEGBitReader, _ b: UnsafeBufferPointer<UInt8>, file: String,
+                            zz: UnsafePointer<Int>) throws {
         func corrupt(_ what: String = "bad Huffman code") -> DataError {
             DataError(file: file, location: "byte \(r.pos)", reason: "corrupt JPEG data (\(what))")
         }
@@ -111,7 +117,7 @@ extension JPEGDecoder {
                 }
                 k += run
                 guard k < 64 else { throw corrupt("coefficient index past 63") }
-                co[JPEGTables.zigzag[k]] = Int16(truncatingIfNeeded: r.receiveExtend(s, b))
+                co[zz[k]] = Int16(truncatingIfNeeded: r.receiveExtend(s, b))
                 k += 1
             }
         case 2:
@@ -129,7 +135,7 @@ extension JPEGDecoder {
                 }
                 k += run
                 guard k < 64 else { throw corrupt("coefficient index past 63") }
-                co[JPEGTables.zigzag[k]] = Int16(truncatingIfNeeded: r.receiveExtend(s, b) * (1 << al))
+                co[zz[k]] = Int16(truncatingIfNeeded: r.receiveExtend(s, b) * (1 << al))
                 k += 1
             }
         default:
@@ -148,7 +154,7 @@ extension JPEGDecoder {
                         break
                     }
                     while k <= se {
-                        let z = JPEGTables.zigzag[k]
+                        let z = zz[k]
                         if co[z] != 0 {
                             if r.bit(b) && co[z] & p1 == 0 { co[z] = co[z] >= 0 ? co[z] &+ p1 : co[z] &+ m1 }
                         } else {
@@ -157,13 +163,13 @@ extension JPEGDecoder {
                         }
                         k += 1
                     }
-                    if value != 0 && k <= 63 { co[JPEGTables.zigzag[k]] = value }
+                    if value != 0 && k <= 63 { co[zz[k]] = value }
                     k += 1
                 }
             }
             if eobrun > 0 {
                 while k <= se {
-                    let z = JPEGTables.zigzag[k]
+                    let z = zz[k]
                     if co[z] != 0 && r.bit(b) && co[z] & p1 == 0 { co[z] = co[z] >= 0 ? co[z] &+ p1 : co[z] &+ m1 }
                     k += 1
                 }

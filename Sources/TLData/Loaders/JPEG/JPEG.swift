@@ -20,7 +20,11 @@ public enum JPEG {
     /// Decodes JPEG bytes to an `Image` (values in [0, 1]).
     public static func decode(_ bytes: [UInt8], file: String = "") throws -> Image {
         let r = try decode8(bytes, file: file)
-        return Image(width: r.width, height: r.height, channels: r.channels, pixels: r.pixels.map { Float($0) * (1 / 255) })
+        var f = [Float](repeating: 0, count: r.pixels.count)
+        r.pixels.withUnsafeBufferPointer { p in f.withUnsafeMutableBufferPointer { o in
+            for i in 0..<p.count { o[i] = Float(p[i]) * (1 / 255) }
+        } }
+        return Image(width: r.width, height: r.height, channels: r.channels, pixels: f)
     }
 }
 
