@@ -9,21 +9,24 @@ enum JPEGTables {
     ]
 }
 
-/// A canonical Huffman table with a 9-bit lookup for short codes.
-struct HuffmanTable {
+/// A canonical Huffman table with a 9-bit lookup for short codes (a class: passed per block
+/// without copying its arrays).
+final class HuffmanTable {
     static let lookupBits = 9
     /// `length << 8 | symbol` for codes of at most `lookupBits` bits, 0 otherwise.
-    var lookup: [UInt16]
+    let lookup: [UInt16]
     /// Largest code of each length (-1 when none), the first code and its symbol index.
-    var maxCode = [Int](repeating: -1, count: 18)
-    var minCode = [Int](repeating: 0, count: 17)
-    var valueIndex = [Int](repeating: 0, count: 17)
-    var symbols: [UInt8]
+    let maxCode: [Int]
+    let minCode: [Int]
+    let valueIndex: [Int]
+    let symbols: [UInt8]
 
     /// nil when the code lengths are over-subscribed.
     init?(counts: [Int], symbols: [UInt8]) {
-        self.symbols = symbols
-        lookup = [UInt16](repeating: 0, count: 1 << Self.lookupBits)
+        var lookup = [UInt16](repeating: 0, count: 1 << Self.lookupBits)
+        var maxCode = [Int](repeating: -1, count: 18)
+        var minCode = [Int](repeating: 0, count: 17)
+        var valueIndex = [Int](repeating: 0, count: 17)
         var code = 0, k = 0
         for len in 1...16 {
             let n = counts[len - 1]
@@ -41,6 +44,7 @@ struct HuffmanTable {
             code <<= 1
         }
         maxCode[17] = Int.max
+        self.lookup = lookup; self.maxCode = maxCode; self.minCode = minCode; self.valueIndex = valueIndex; self.symbols = symbols
     }
 }
 

@@ -99,7 +99,7 @@ extension JPEGDecoder {
         var row = [Int](repeating: 0, count: cw)
         plane.withUnsafeBufferPointer { pl in out.withUnsafeMutableBufferPointer { o in row.withUnsafeMutableBufferPointer { rw in
         if fx == 1 && fy == 1 {
-            for y in 0..<height { for x in 0..<width { o[y * width + x] = pl[y * stride + x] } }
+            for y in 0..<height { (o.baseAddress! + y * width).update(from: pl.baseAddress! + y * stride, count: width) }
         } else if fx == 2 && (fy == 1 || fy == 2) && hMax % c.h == 0 {
             // libjpeg h2v1 / h2v2 fancy upsampling: 3/4 nearer + 1/4 farther sample, per axis.
             for y in 0..<height {
@@ -111,15 +111,33 @@ extension JPEGDecoder {
                 }
                 let (b0, b1) = fy == 1 ? (1, 2) : (8, 7)
                 let shift = fy == 1 ? 2 : 4
-                for x in 0..<width {
-                    let sx = x / 2
+                let line = o.baseAddress! + y * width
+                // Edge columns (replicated neighbours), then the interior pairs without branches.
+                line[0] = UInt8(truncatingIfNeeded: fy == 1 ? rw[0] : (rw[0] * 4 + 8) >> 4)
+                if width > 1 {
+                    let last = cw - 1
+                    let v = last == 0 ? (fy == 1 ? rw[0] : (rw[0] * 4 + 7) >> 4) : (rw[0] * 3 + rw[1] + b1) >> shift
+                    line[1] = UInt8(truncatingIfNeeded: v)
+                }
+                var sx = 1
+                while sx < cw - 1 && 2 * sx + 1 < width {
+                    let t3 = rw[sx] * 3
+                    line[2 * sx] = UInt8(truncatingIfNeeded: (t3 + rw[sx - 1] + b0) >> shift)
+                    line[2 * sx + 1] = UInt8(truncatingIfNeeded: (t3 + rw[sx + 1] + b1) >> shift)
+                    sx += 1
+                }
+                // The remaining columns (the last input column and an odd width's end).
+                var x = max(2, 2 * sx)
+                while x < width {
+                    let s = x / 2
                     let v: Int
                     if x % 2 == 0 {
-                        v = sx == 0 ? (fy == 1 ? rw[0] : (rw[0] * 4 + 8) >> 4) : (rw[sx] * 3 + rw[sx - 1] + b0) >> shift
+                        v = (rw[s] * 3 + rw[s - 1] + b0) >> shift
                     } else {
-                        v = sx == cw - 1 ? (fy == 1 ? rw[sx] : (rw[sx] * 4 + 7) >> 4) : (rw[sx] * 3 + rw[sx + 1] + b1) >> shift
+                        v = s == cw - 1 ? (fy == 1 ? rw[s] : (rw[s] * 4 + 7) >> 4) : (rw[s] * 3 + rw[s + 1] + b1) >> shift
                     }
-                    o[y * width + x] = UInt8(truncatingIfNeeded: v)
+                    line[x] = UInt8(truncatingIfNeeded: v)
+                    x += 1
                 }
             }
         } else {
