@@ -16,8 +16,16 @@ extension JPEGDecoder {
                     ws.withUnsafeMutableBufferPointer { ws in
                         for by in 0..<rows {
                             for bx in 0..<cols {
-                                JPEGDecoder.idctIslow(co.baseAddress! + (by * c.blocksPerLine + bx) * 64, q.baseAddress!, ws.baseAddress!,
-                                                      out.baseAddress! + by * 8 * stride + bx * 8, stride)
+                                let block = co.baseAddress! + (by * c.blocksPerLine + bx) * 64
+                                let dst = out.baseAddress! + by * 8 * stride + bx * 8
+                                if JPEGDecoder.onlyDC(block) {
+                                    // Both islow passes reduce to this for a block without AC terms.
+                                    let p = JPEGDecoder.pass1Bits
+                                    let v = JPEGDecoder.clamp((((Int(block[0]) * q[0]) << p + (1 << (p + 2))) >> (p + 3)) + 128)
+                                    for r in 0..<8 { (dst + r * stride).update(repeating: v, count: 8) }
+                                    continue
+                                }
+                                JPEGDecoder.idctIslow(block, q.baseAddress!, ws.baseAddress!, dst, stride)
                             }
                         }
                     }
@@ -28,6 +36,16 @@ extension JPEGDecoder {
     }
 
     static let constBits = 13, pass1Bits = 2
+
+    /// True when the 63 AC coefficients of a block are zero (read as 16 words, DC masked out).
+    @inline(__always)
+    static func onlyDC(_ block: UnsafePointer<Int16>) -> Bool {
+        UnsafeRawPointer(block).withMemoryRebound(to: UInt64.self, capacity: 16) { w in
+            var bits = w[0] & ~UInt64(0xFFFF).littleEndian
+            for i in 1..<16 { bits |= w[i] }
+            return bits == 0
+        }
+    }
 
     /// libjpeg's jpeg_idct_islow: dequantise, 2-D 8×8 IDCT, level shift and clamp.
     @inline(__always)
