@@ -69,6 +69,24 @@ import Testing
         }
     }
 
+    @Test func corruptedBytesGiveAnErrorOrAnImageNeverACrash() throws {
+        // Seeded random byte changes in every kind of fixture: decoding either fails with a
+        // DataError or yields an image of the declared size; a crash would end the test run.
+        var state: UInt64 = 0x9E3779B97F4A7C15
+        func next() -> Int { state = state &* 6364136223846793005 &+ 1442695040888963407; return Int(state >> 33) }
+        for name in ["baseline-420.jpg", "progressive-420.jpg", "restart-progressive-422.jpg", "grey-progressive.jpg", "orientation-6.jpg"] {
+            let bytes = try readFileBytes(Self.fixtures + "/" + name)
+            for _ in 0..<150 {
+                var b = bytes
+                for _ in 0..<(1 + next() % 4) { b[next() % b.count] = UInt8(truncatingIfNeeded: next()) }
+                do {
+                    let img = try JPEG.decode8(b)
+                    #expect(img.pixels.count == img.width * img.height * img.channels)
+                } catch is DataError {}
+            }
+        }
+    }
+
     /// The JPEGs of the scikit-image wheel (Scripts/fetch-data.sh skimage) against the PIL pixel
     /// grid and channel means stored by `Scripts/jpeg-reference.py photos`.
     @Test func scikitImagePhotosMatchPIL() throws {

@@ -28,7 +28,6 @@ extension JPEGDecoder {
             let needAC = !progressive || spectral.0 > 0
             if needDC && dcTables[components[c].dcTable] == nil { throw fail("scan uses an undefined DC Huffman table", at: at) }
             if needAC && acTables[components[c].acTable] == nil { throw fail("scan uses an undefined AC Huffman table", at: at) }
-            components[c].dcPredictor = 0
         }
         pos = seg.upperBound
         try bytes.withUnsafeBufferPointer { b in

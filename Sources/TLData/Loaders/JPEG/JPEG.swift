@@ -38,7 +38,6 @@ struct JPEGComponent {
     /// Blocks that hold image samples (not MCU padding), for non-interleaved scans.
     var usedBlocksPerLine = 0, usedBlocksPerColumn = 0
     var coefficients: [Int16] = []
-    var dcPredictor = 0
     var dcTable = 0, acTable = 0
 }
 
