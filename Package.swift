@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "TLTensorTests", dependencies: ["TLTensor", "TLKernels"]),
         .testTarget(name: "TLNNTests", dependencies: ["TLNN", "TLTensor"]),
         .testTarget(name: "TLOptimTests", dependencies: ["TLOptim", "TLNN", "TLTensor"]),
-        .testTarget(name: "TLDataTests", dependencies: ["TLData", "TLTensor", "TLTestSupport"]),
+        .testTarget(name: "TLDataTests", dependencies: ["TLData", "TLTensor", "TLTestSupport"], exclude: ["Fixtures"]),
         // Fixtures shared by test targets (a synthetic Hugging Face folder, process helpers).
         .target(name: "TLTestSupport", dependencies: ["TLSafeTensors"], path: "Tests/TLTestSupport"),
         .testTarget(name: "TLSafeTensorsTests", dependencies: ["TLSafeTensors", "TLTensor", "TLTestSupport"]),

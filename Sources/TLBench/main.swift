@@ -5,6 +5,8 @@
 //                                        fine-tuning step and per-op breakdown of one layer
 //   tl-bench --efficientnet [--threads 2] EfficientNet-Lite0 224×224 batch-32 inference (images/s),
 //                                        depthwise kernels on its shapes (GB/s), peak memory
+//   tl-bench --jpeg DIR                  JPEG decode + resize to 224x224 on one thread, and the
+//                                        decoder against PIL's pixels (JPEGBenches.swift)
 //
 // Each benchmark is timed as `reps` samples (median reported); one sample repeats the kernel
 // until it lasts ≥ 20 ms, so small shapes are not dominated by timer resolution.
@@ -27,6 +29,8 @@ struct Options {
     /// Time with the calling thread's CPU clock instead of the wall clock (with --threads 1:
     /// immune to time-slicing by other processes on a busy machine; for A/B comparisons).
     var cpuTime = false
+    /// A folder of JPEGs for the decode + resize benchmark.
+    var jpegDir: String? = nil
 }
 
 func fail(_ message: String) -> Never {
@@ -50,6 +54,7 @@ func parseOptions(_ args: [String]) -> Options {
         case "--efficientnet": o.efficientnet = true
         case "--list": o.list = true
         case "--cpu-time": o.cpuTime = true
+        case "--jpeg": o.jpegDir = value("--jpeg")
         case "--shapes": o.shapes = value("--shapes").split(separator: ",").map(String.init)
         case "--reps":
             let v = value("--reps")
@@ -116,6 +121,7 @@ if options.cpuTime {
     guard kernelThreadCount == 1 else { fail("--cpu-time needs --threads 1 (it reads the calling thread's CPU clock)") }
     useThreadCPUClock = true
 }
+if let dir = options.jpegDir { runJPEGBench(dir: dir, reps: options.reps, json: options.json); exit(0) }
 var benches = options.efficientnet ? efficientNetBenches() : options.encoder ? encoderBenches() : gemmBenches()
 if !options.gemmOnly && !options.encoder && !options.efficientnet { benches += convBenches() + attentionBenches() + rowBenches() }
 if options.list { for b in benches { print(b.name) }; exit(0) }

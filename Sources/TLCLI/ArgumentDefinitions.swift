@@ -15,6 +15,8 @@ public struct ArgumentInfo: Sendable {
     /// (`--data` is required unless `--resume` is given). Only for non-required options.
     public var requiredUnless: [String] = []
     public let isRepeatable: Bool
+    /// For options whose value may be left out: the text used when it is (`--augment` alone).
+    public var bareValue: String? = nil
     let parse: @Sendable (String) -> (any Sendable)?
 
     /// Whether usage shows the argument without brackets (always or unless an alternative is given).
@@ -83,6 +85,19 @@ public struct RepeatedOption<Value: ArgumentValue>: ArgumentDefinition {
     }
 }
 
+/// `--name [<value>]`: an option whose value may be left out, meaning `bareValue`; a value
+/// is taken from the next word unless that looks like an option (or `--name=value`).
+public struct OptionalValueOption<Value: ArgumentValue>: ArgumentDefinition {
+    public let info: ArgumentInfo
+
+    public init(_ name: String, bareValue: String, valueName: String? = nil, help: String) {
+        var info = makeInfo(.option, Value.self, name: name, short: nil, help: help, valueName: valueName,
+                            defaultValue: nil, isRequired: false, isRepeatable: false)
+        info.bareValue = bareValue
+        self.info = info
+    }
+}
+
 /// A boolean `--name` switch: false unless given.
 public struct Flag: ArgumentDefinition {
     public let info: ArgumentInfo
@@ -111,13 +126,14 @@ public struct Positional<Value: ArgumentValue>: ArgumentDefinition {
     }
 }
 
-/// One or more positional arguments (declared last): `tl report a.safetensors b.safetensors`.
+/// Any number of positional arguments (declared last; they take every remaining word); with
+/// `required`, at least one: `tl report a.safetensors b.safetensors`.
 public struct RepeatedPositional<Value: ArgumentValue>: ArgumentDefinition {
     public let info: ArgumentInfo
 
-    public init(_ name: String, help: String) {
+    public init(_ name: String, required: Bool = false, help: String) {
         info = makeInfo(.positional, Value.self, name: name, short: nil, help: help, valueName: name,
-                        defaultValue: nil, isRequired: true, isRepeatable: true)
+                        defaultValue: nil, isRequired: required, isRepeatable: true)
     }
 }
 

@@ -24,6 +24,11 @@ public struct ParsedArguments: Sendable {
         (values[option.info.name] ?? []).map { $0 as! Value }
     }
 
+    /// The value given (or the bare value when the option came alone), nil when absent.
+    public subscript<Value>(_ option: OptionalValueOption<Value>) -> Value? {
+        values[option.info.name]?.last as! Value?
+    }
+
     public subscript<Value>(_ positional: RepeatedPositional<Value>) -> [Value] {
         (values[positional.info.name] ?? []).map { $0 as! Value }
     }
@@ -109,6 +114,8 @@ public struct ArgumentParser: Sendable {
                 } else if index < words.count, !looksLikeOption(words[index]) || isNumber(words[index]) {
                     text = words[index]
                     index += 1
+                } else if let bare = info.bareValue {
+                    text = bare
                 } else {
                     throw UsageError(.missingValue(option: spelled, valueName: info.valueName))
                 }

@@ -57,12 +57,13 @@ struct EvalCommand: Command {
         let batchSize = try ComputeOptions.batchSize(a)
 
         // The test set.
-        let trainingSource = try info.data.map { try DataSource.parse($0, option: "checkpoint data") }
+        let preparation = ImagePreparation.forModel(checkpoint.model.spec, info: info)
+        let trainingSource = try info.data.map { try DataSource.parse($0, option: "checkpoint data").preparingImages(preparation) }
         let explicitTestSource = try Self.data.testSource(a)
         if explicitTestSource != nil, try Self.data.source(a) != nil {
             throw UsageError("--data and --test-data exclude each other: --test-data is scored whole, --data has its training samples left out")
         }
-        guard let dataSource = try explicitTestSource ?? Self.data.source(a) ?? trainingSource else {
+        guard let dataSource = try (explicitTestSource ?? Self.data.source(a))?.preparingImages(preparation) ?? trainingSource else {
             throw UsageError(.missingRequired("required option --test-data <source> (the checkpoint records no data)"))
         }
         let all = try dataSource.load()

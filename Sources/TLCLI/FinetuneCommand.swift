@@ -90,7 +90,8 @@ struct FinetuneCommand: Command {
         let fromURL = URL(fileURLWithPath: fromPath)
         let sourceFile = try SafeTensorsFile.read(from: fromURL)
         let source = try Checkpoint.header(of: sourceFile, path: fromURL.path)
-        let (data, task) = try Self.data.task(a, seed: settings.seed, recorded: resumedCheckpoint?.info)
+        let (data, task) = try Self.data.task(a, seed: settings.seed, recorded: resumedCheckpoint?.info,
+                                              image: ImagePreparation.forModel(source.spec, info: source.info))
         let targetClasses = task.selected.classNames
         let replaceHead: Bool
         switch a[Self.head] {
@@ -119,12 +120,14 @@ struct FinetuneCommand: Command {
         let encoding = TextEncoding.from(kind: source.info.tokenizer, vocabulary: source.info.vocabulary)
         let prepared = try TrainingPipeline.prepare(task.selected, spec: model.spec, settings: settings,
                                                     normalization: source.info.normalization, encoding: encoding)
+        try TrainingOptions.checkAugmentation(settings, prepared: prepared, data: data.description)
         if dryRun {
             context.print(FinetunePlan.render(model: model, settings: settings, schedule: schedule, replaceHead: replaceHead,
                                               source: source.info, trainCount: prepared.train.count,
                                               validationCount: prepared.validation?.count ?? 0))
             return .success
         }
+        if Self.output.showsProgress(a), let note = task.selected.reading.images { context.printError(note) }
         if Self.output.showsProgress(a), let note = prepared.inputNote { context.printError(note) }
         if Self.output.showsProgress(a) {
             let frozenCount = model.parameters().filter(\.isFrozen).reduce(0) { $0 + $1.count }
@@ -137,6 +140,7 @@ struct FinetuneCommand: Command {
         info.command = TrainingOptions.commandLine
         info.normalization = source.info.normalization
         info.preprocessing = source.info.preprocessing
+        info.image = source.info.image
         info.vocabulary = source.info.vocabulary
         info.tokenizer = source.info.tokenizer
         info.parent = fromURL.path

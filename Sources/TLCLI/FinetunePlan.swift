@@ -32,6 +32,8 @@ enum FinetunePlan {
         lines.append("trainable parameters: \(grouped(trainable)) of \(grouped(total)) (\(grouped(total - trainable)) frozen)")
         lines.append("data: \(trainCount) training, \(validationCount) validation samples; source classes \(source.classNames.joined(separator: ",")); head \(replaceHead ? "replaced" : "kept")")
         lines.append("optimizer: \(settings.optimizer.rawValue), schedule \(settings.schedule.rawValue), \(settings.epochs) epochs of batch \(settings.batchSize)")
+        lines.append("augmentation: " + (settings.augment.isIdentity ? "none"
+            : "\(settings.augment.summary) (--augment \(settings.augment); seeded; frozen-prefix caching off)"))
         if let n = settings.unfreezeEvery { lines.append("gradual unfreezing: one more frozen block, from the top, every \(n) epochs") }
         if !settings.useCache { lines.append("frozen-prefix caching: off (--no-cache)") }
         lines.append("")

@@ -48,7 +48,7 @@ struct PretrainCommand: Command {
             }
             spec = try ModelSpec.load(from: URL(fileURLWithPath: specPath))
         }
-        var (source, task) = try Self.data.task(a, seed: settings.seed, recorded: resumed?.info)
+        var (source, task) = try Self.data.task(a, seed: settings.seed, recorded: resumed?.info, image: ImagePreparation.forModel(spec))
         let shuffled = a[Self.shuffleLabels] || resumed?.info.labelsShuffled == true
         if shuffled {
             var shuffleRNG = SeededGenerator(seed: settings.seed &+ 99)
@@ -57,9 +57,11 @@ struct PretrainCommand: Command {
         }
         let prepared = try TrainingPipeline.prepare(task.selected, spec: spec, settings: settings,
                                                     encoding: resumed.flatMap { TextEncoding.from(kind: $0.info.tokenizer, vocabulary: $0.info.vocabulary) })
+        try TrainingOptions.checkAugmentation(settings, prepared: prepared, data: source.description)
         var rng = SeededGenerator(seed: settings.seed)
         let model = try resumed?.model ?? TransferModel(spec: spec, classCount: prepared.classNames.count,
                                                         vocabularySize: prepared.encoding?.vocabulary.count ?? 0, rng: &rng)
+        if Self.output.showsProgress(a), let note = task.selected.reading.images { context.printError(note) }
         if Self.output.showsProgress(a), let note = prepared.inputNote { context.printError(note) }
         if Self.output.showsProgress(a) {
             context.printError("pretrain \(spec.name) on \(task.selected.source): \(prepared.train.count) training, \(prepared.validation?.count ?? 0) validation samples, \(prepared.classNames.count) classes, \(model.parameterCount) parameters")

@@ -9,7 +9,7 @@ import TLTransfer
 /// `tl report`: the HTML report of one or more checkpoints, rebuilt afterwards from what
 /// they record (per-epoch history, settings, data and selection, source checkpoint).
 struct ReportCommand: Command {
-    static let checkpoints = RepeatedPositional<String>("checkpoint",
+    static let checkpoints = RepeatedPositional<String>("checkpoint", required: true,
         help: "Checkpoints to report on; the first is scored and described, the others add their learning curves.")
     static let data = DataOptions(role: .evaluation)
     static let compute = ComputeOptions()

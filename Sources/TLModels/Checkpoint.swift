@@ -30,6 +30,9 @@ public struct CheckpointInfo: Codable, Sendable, Equatable {
     /// 0–255 pixels); set by imports of pretrained image models. `normalization` holds the same
     /// transform on tl's 0–1 pixel scale.
     public var preprocessing: ImagePreprocessing?
+    /// How raw images are prepared for this model (size, channels, fit, crop fraction), when it
+    /// differs from the spec's input with a centre crop (recorded by imports, kept by finetune).
+    public var image: ImagePreparation?
     /// Token vocabulary for token models (`[PAD]` = 0), and how text is split.
     public var vocabulary: [String]?
     public var tokenizer: String?

@@ -1,6 +1,7 @@
 import Foundation
 import TLNN
 import TLOptim
+import TLData
 
 /// Every knob of a training run. Stored in checkpoints, so `tl eval --baseline scratch`
 /// can re-train with exactly the same budget and settings.
@@ -22,7 +23,9 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     public var validationSplit: Double = 0.1
     /// Stop after this many epochs without a better validation accuracy.
     public var earlyStopping: Int? = nil
-    public var augment: Bool = false
+    /// Augmentations of the training images (`--augment`); checkpoints from before plans
+    /// stored a Bool, which decodes as `.legacyDefault` or `.none`.
+    public var augment: AugmentationPlan = .none
     public var clipNorm: Double? = nil
     public var labelSmoothing: Double = 0
     public var seed: UInt64 = 0

@@ -48,7 +48,7 @@ extension Trainer {
     /// Index of the first block that must run every step: blocks before it are frozen and
     /// deterministic, so their outputs can be computed once.
     func cacheablePrefix() -> Int {
-        guard settings.useCache, !settings.augment else { return 0 }
+        guard settings.useCache, settings.augment.isIdentity else { return 0 }
         var k = 0
         while k < model.headIndex, model.isBlockFrozen(k), model.isBlockDeterministic(k) { k += 1 }
         return k

@@ -171,7 +171,12 @@ public final class Trainer {
             while let batch = batches.next() {
                 let x = try Tensor(batch.features, shape: batch.shape)
                 let logits = try model.forward(x, blocks: cached..<model.blockCount)
-                let loss = try Loss.crossEntropy(logits: logits, labels: batch.labels, labelSmoothing: Float(settings.labelSmoothing))
+                var loss = try Loss.crossEntropy(logits: logits, labels: batch.labels, labelSmoothing: Float(settings.labelSmoothing))
+                if let mix = batch.mix {
+                    // Mixup/cutmix: the loss mixes both labels with the same weight as the inputs.
+                    let other = try Loss.crossEntropy(logits: logits, labels: mix.partnerLabels, labelSmoothing: Float(settings.labelSmoothing))
+                    loss = try loss * mix.lambda + other * (1 - mix.lambda)
+                }
                 let lossValue = Double(loss.scalars[0])
                 guard lossValue.isFinite else {
                     divergence = "loss became \(lossValue) at epoch \(epoch + 1), step \(stepInEpoch + 1)"
@@ -250,12 +255,11 @@ public final class Trainer {
                                steps: globalStep, samplesSeen: samplesSeen, wallSeconds: Date().timeIntervalSince(started))
     }
 
-    /// `--augment` as the data allows: random shifts of up to 2 pixels and Gaussian noise
-    /// (σ = 0.05) for images; nothing for token ids or cached features, where either would
-    /// corrupt the input. (No flips: digits and text-like images are not mirror-symmetric.)
+    /// The settings' augmentation plan for image data `[H, W, C]`; nothing for token ids or
+    /// flat features (the command line refuses a plan for those before training starts).
     func augmentation(for data: Dataset) -> Augmentation? {
-        guard settings.augment, data.sampleShape.count == 3, data.texts == nil else { return nil }
-        return Augmentation(maxShift: 2, flipProbability: 0, noiseStd: 0.05)
+        guard !settings.augment.isIdentity, data.sampleShape.count == 3, data.texts == nil else { return nil }
+        return Augmentation(plan: settings.augment)
     }
 
     /// Mean loss and accuracy of the model on a data set (eval mode, no gradients), running

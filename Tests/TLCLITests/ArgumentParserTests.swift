@@ -96,11 +96,16 @@ struct SampleTrainCommand: Command {
 
     @Test func repeatedPositionalTakesEveryRemainingWord() throws {
         let first = Positional<String>("first", help: "One.")
-        let rest = RepeatedPositional<String>("file", help: "Files.")
+        let rest = RepeatedPositional<String>("file", required: true, help: "Files.")
         let p = ArgumentParser([first, rest, Flag("quiet", help: "Quiet.")])
         let a = try p.parse(["a", "b", "--quiet", "c"])
         #expect(a[first] == "a" && a[rest] == ["b", "c"])
         #expect(throws: UsageError.self) { try p.parse(["a"]) }   // at least one file
+        // Without `required`: zero or more.
+        let optional = RepeatedPositional<String>("input", help: "Inputs.")
+        let q = ArgumentParser([optional])
+        #expect(try q.parse([])[optional] == [])
+        #expect(try q.parse(["x", "y"])[optional] == ["x", "y"])
         #expect(HelpRenderer.usage(toolName: "tl", command: ReportCommand()).hasSuffix("<checkpoint> ..."))
     }
 

@@ -174,6 +174,8 @@ import Testing
         p = try file("short.png", png(width: 3, height: 1))
         expectError([p, "expected 4"]) { try Image.read(p) }
         p = try file("noise.jpg", [0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3])
+        expectError([p, "truncated JPEG file"]) { try Image.read(p) }
+        p = try file("gif.jpg", Array("GIF89a".utf8))
         expectError([p, "unreadable image"]) { try Image.read(p) }
         p = try file("magic.pgm", "P7\n1 1\n255\n\u{0}")
         expectError([p, "PNM magic"]) { try Image.read(p) }

@@ -214,9 +214,13 @@ func idxBytes(dims: [Int], values: [UInt8], type: UInt8 = 0x08) -> [UInt8] {
         #expect(abs(gray.sample(2)[0] - 0.299) < 1e-6)
         let rgb = try ImageFolderLoader.load(root, channels: 3, size: (height: 4, width: 4))
         #expect(rgb.sampleShape == [4, 4, 3] && rgb.count == 4)
-        try Support.write(Self.pgm(3, 1, [1, 2, 3]), root + "/ant/e.pgm")
-        expectError([root + "/ant/e.pgm", "3x1", "2x2"]) { try ImageFolderLoader.load(root) }
+        #expect(gray.reading.images == "4 images, 2×2, 2 converted to grey, 1 other file skipped (.txt)")
+        // Mixed sizes are prepared to the first image's size (or size=), and the line says so.
+        try Support.write(Self.pgm(4, 2, [1, 2, 3, 4, 5, 6, 7, 8]), root + "/ant/e.pgm")
+        let mixed = try ImageFolderLoader.load(root)
+        #expect(mixed.sampleShape == [2, 2, 1] && mixed.count == 5)
+        #expect(mixed.reading.images?.hasPrefix("5 images, 2×2 to 4×2, resized to 2×2 grey") == true, "\(mixed.reading.images ?? "")")
         try Support.write("jpeg", root + "/zebra/f.jpg")
-        expectError([root + "/zebra/f.jpg", "unsupported image format"]) { try ImageFolderLoader.load(root, size: (height: 2, width: 2)) }
+        expectError([root + "/zebra/f.jpg", "not a PNG, JPEG or PGM/PPM"]) { try ImageFolderLoader.load(root, size: (height: 2, width: 2)) }
     }
 }

@@ -8,7 +8,7 @@ public enum DataArgumentFixtures {
         "csv:train.csv,label=first,header=yes,shape=28x28x1,scale=255,sep=semicolon,layout=nchw",
         "npy:X.npy,Y.npy,layout=flat",
         "npz:data.npz,x=images,y=targets,layout=nhwc",
-        "folder:photos,size=64x48,channels=3",
+        "folder:photos,size=64x48,channels=3,fit=stretch",
         "text:reviews.tsv,header=no,label=2,text=1,sep=tab",
     ]
 }

@@ -13,7 +13,7 @@ struct DataOptions: OptionGroup {
         case training
         /// eval: `--data` defaults to the checkpoint's own data; `--test-data` names a test set.
         case evaluation
-        /// predict: `--data` is required.
+        /// predict: `--data`, or raw inputs (image files and folders, `--text`, `--file`).
         case prediction
     }
 
@@ -35,7 +35,7 @@ struct DataOptions: OptionGroup {
             return OptionalOption<String>("data", valueName: "source",
                 help: "Data to draw the test set from (default: the checkpoint's own data); samples the model trained or validated on are left out. See DATA SOURCES.")
         case .prediction:
-            return Option<String>("data", valueName: "source", help: "The samples to predict: a data source (see DATA SOURCES); labels, if any, are reported too.")
+            return OptionalOption<String>("data", valueName: "source", help: "The samples to predict: a data source (see DATA SOURCES); labels, if any, are reported too. Instead of --data: image files or folders, --text or --file.")
         }
     }
 
@@ -86,8 +86,9 @@ struct DataOptions: OptionGroup {
     }
 
     /// Loads the task's samples: from the options, or exactly as recorded in a resume file.
-    func task(_ a: ParsedArguments, seed: UInt64, recorded: CheckpointInfo?) throws -> (DataSource, TaskData) {
-        let source = try source(a, recorded: recorded)
+    /// `image` prepares image files of any size for the model (see `ImagePreparation.forModel`).
+    func task(_ a: ParsedArguments, seed: UInt64, recorded: CheckpointInfo?, image: ImagePreparation? = nil) throws -> (DataSource, TaskData) {
+        let source = try source(a, recorded: recorded).preparingImages(image)
         if let recorded, let selection = recorded.selection, a.value(of: data, as: String.self) == nil {
             return (source, try TaskData.select(source.load(), source: source, selection: selection))
         }

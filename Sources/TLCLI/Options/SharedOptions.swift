@@ -1,4 +1,5 @@
 import Foundation
+import TLIO
 import TLTensor
 import TLTransfer
 import TLSafeTensors
@@ -53,6 +54,24 @@ enum SharedOptions {
     }
 
     static let seedRange = 1...100
+
+    /// `--text` / `--file`: raw sentences for token models (`tl embed`, `tl predict`).
+    static let text = RepeatedOption<String>("text", short: "t", valueName: "sentence", help: "A sentence to embed or classify; give --text once per sentence.")
+    static let file = OptionalOption<String>("file", short: "f", valueName: "lines.txt", help: "Every non-empty line of this UTF-8 file, as one sentence each (after any --text).")
+
+    /// The sentences of `--text` and `--file`, in that order.
+    static func texts(_ a: ParsedArguments) throws -> [String] {
+        var texts = a[text]
+        if let path = a[file] {
+            let data: Data
+            do { data = try RegularFile.read(path) } catch let e as FileAccessError {
+                throw UsageError("--file: \(e)")
+            }
+            guard let content = String(data: data, encoding: .utf8) else { throw TrainingError("\(path): not UTF-8 text") }
+            texts += content.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        }
+        return texts
+    }
 
     /// `--limit N`: at most N rows of output (samples for predict, tensors for inspect).
     static let limit = OptionalOption<Int>("limit", short: "n", valueName: "n",

@@ -2,6 +2,7 @@ import Foundation
 import TLTransfer
 import TLSafeTensors
 import TLModels
+import TLData
 
 extension TrainingSettings.OptimizerKind: ChoiceArgument {}
 extension TrainingSettings.ScheduleKind: ChoiceArgument {}
@@ -29,7 +30,8 @@ struct TrainingOptions: OptionGroup {
         help: "Fraction of the training data held out (stratified) to pick the best epoch; 0 keeps the last epoch.")
     static let earlyStopping = OptionalOption<Int>("early-stopping", valueName: "patience",
         help: "Stop after this many epochs without a better validation accuracy.")
-    static let augment = Flag("augment", help: "Random shifts and noise on training images (seeded; never on token ids).")
+    static let augment = OptionalValueOption<String>("augment", bareValue: "default", valueName: "plan",
+        help: "Seeded augmentation of training images: flip[=p], crop[=min area], rotate[=deg], color[=f], mixup[=α] or cutmix[=α], shift[=px], noise[=σ], comma-separated (e.g. flip,crop=0.8,rotate=10,color=0.2); alone: shift=2,noise=0.05. An error on text.")
     static let clipNorm = OptionalOption<Double>("clip-norm", valueName: "max", help: "Clip gradients to this global L2 norm.")
     static let labelSmoothing = Option<Double>("label-smoothing", default: 0, help: "Label smoothing of the cross-entropy loss.")
 
@@ -58,7 +60,11 @@ struct TrainingOptions: OptionGroup {
         guard a[Self.valSplit] >= 0, a[Self.valSplit] < 1 else { throw UsageError.invalid("--val-split", expected: "a fraction in [0, 1)", got: a[Self.valSplit]) }
         s.validationSplit = a[Self.valSplit]
         if let p = a[Self.earlyStopping] { s.earlyStopping = try Check.atLeast(1, p, Self.earlyStopping) }
-        s.augment = a[Self.augment]
+        if let text = a[Self.augment] {
+            do { s.augment = try AugmentationPlan.parse(text) } catch let e as AugmentationPlan.ParseError {
+                throw UsageError("--augment: \(e.description)")
+            }
+        }
         if let c = a[Self.clipNorm] {
             guard c > 0 else { throw UsageError.invalid("--clip-norm", expected: "a positive number", got: c) }
             s.clipNorm = c
@@ -68,6 +74,19 @@ struct TrainingOptions: OptionGroup {
         }
         s.labelSmoothing = a[Self.labelSmoothing]
         return s
+    }
+
+    /// `--augment` applies to images `[H, W, C]`: a plan for text or flat features is an error,
+    /// not a silent no-op.
+    static func checkAugmentation(_ settings: TrainingSettings, prepared: PreparedTask, data: String) throws {
+        guard !settings.augment.isIdentity else { return }
+        let shape = prepared.train.sampleShape
+        if prepared.encoding != nil {
+            throw UsageError("--augment \(settings.augment): augmentations apply to images, but \(data) is text (token ids cannot be flipped, cropped or mixed)")
+        }
+        guard shape.count == 3 else {
+            throw UsageError("--augment \(settings.augment): augmentations apply to images [H, W, C], but the model takes samples of shape \(shape) from \(data)")
+        }
     }
 
     /// The command line as typed, for checkpoint provenance.

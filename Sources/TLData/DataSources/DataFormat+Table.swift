@@ -67,14 +67,18 @@ extension DataFormat {
 
     static let folder = DataFormat(
         name: "folder", pathForms: [["DIR"]],
-        summary: "images in DIR/<class>/<image>.png|pgm|ppm, class names from the subfolders",
-        options: [DataOption("size", .sizes(count: 2), default: "the first image's size (all must match)",
-                             help: "resize every image to H×W (bilinear)"),
-                  DataOption("channels", .choice(["1", "3"]), default: "the first image's channels",
-                             help: "convert every image to 1 (gray) or 3 (RGB) channels")],
+        summary: "images in DIR/<class>/…/<image>.png|jpg|pgm|ppm of any sizes, class names from the subfolders; other files skipped",
+        options: [DataOption("size", .sizes(count: 2), default: "the model's input size (else the first image's)",
+                             help: "prepare every image to H×W (antialiased resize)"),
+                  DataOption("channels", .choice(["1", "3"]), default: "the model's input channels (else the first image's)",
+                             help: "convert every image to 1 (grey, by luma) or 3 (RGB, by replication) channels"),
+                  DataOption("fit", .choice(ImagePreparation.Fit.allCases.map(\.rawValue)), default: "crop",
+                             help: "crop = keep the aspect ratio and cut the centre, stretch = resize to H×W")],
         load: { s in
             let size = s.options["size"].flatMap(DataOptionValue.sizes).map { (height: $0[0], width: $0[1]) }
-            return try ImageFolderLoader.load(s.paths[0], channels: s.options["channels"].flatMap { Int($0) }, size: size)
+            return try ImageFolderLoader.load(s.paths[0], channels: s.options["channels"].flatMap { Int($0) }, size: size,
+                                              fit: s.options["fit"].flatMap(ImagePreparation.Fit.init(rawValue:)),
+                                              preparation: s.imagePreparation)
         })
 
     static let text = DataFormat(

@@ -18,6 +18,9 @@ public struct DataSource: Sendable, Equatable, CustomStringConvertible {
     public let paths: [String]
     /// Options given as `key=value`, keyed by option key (keys the format declares).
     public let options: [String: String]
+    /// How images of any size are fitted when the argument has no `size=`: set by the command
+    /// from the model (its input size, channels and preprocessing); not part of `description`.
+    public var imagePreparation: ImagePreparation? = nil
 
     /// A data argument as is (no checks; `parse` validates against the table).
     public init(format: String, paths: [String] = [], options: [String: String] = [:]) {

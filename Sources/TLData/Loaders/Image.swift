@@ -11,12 +11,13 @@ public struct Image: Sendable, Equatable {
         self.width = width; self.height = height; self.channels = channels; self.pixels = pixels
     }
 
-    /// Decodes a PNG or PNM (P2/P3/P5/P6) file, chosen by its magic bytes.
+    /// Decodes a PNG, JPEG or PNM (P2/P3/P5/P6) file, chosen by its magic bytes.
     public static func read(_ path: String) throws -> Image {
         let b = try readFileBytes(path)
+        if b.count >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF { return try JPEG.decode(b, file: path) }
         if b.count >= 8 && b[0] == 0x89 && b[1] == 0x50 && b[2] == 0x4E && b[3] == 0x47 { return try PNG.decode(b, file: path) }
         if b.count >= 2 && b[0] == UInt8(ascii: "P") { return try PNM.decode(b, file: path) }
-        throw DataError(file: path, location: "byte 0", reason: "unreadable image: not a PNG or PGM/PPM file (bad magic number)")
+        throw DataError(file: path, location: "byte 0", reason: "unreadable image: not a PNG, JPEG or PGM/PPM file (bad magic number)")
     }
 
     /// The same image with `channels` channels (gray is replicated to RGB; RGB is averaged with

@@ -7,6 +7,8 @@ public struct Batch: Sendable {
     /// Positions of these samples in the source data set.
     public var indices: [Int]
     public var sampleShape: [Int]
+    /// Mixup/cutmix pairing of this batch (its loss mixes two labels per sample), or nil.
+    public var mix: BatchMix? = nil
     public var count: Int { labels.count }
     /// The batch shape `[count] + sampleShape`, e.g. `[N, H, W, C]`.
     public var shape: [Int] { [count] + sampleShape }
@@ -52,8 +54,13 @@ public struct BatchIterator: IteratorProtocol, Sequence {
                 }
             }
         }
-        if let aug = augmentation { aug.apply(to: &f, sampleShape: data.sampleShape, using: &rng) }
-        return Batch(features: f, labels: idx.map { data.labels[$0] }, indices: idx, sampleShape: data.sampleShape)
+        let labels = idx.map { data.labels[$0] }
+        var mix: BatchMix? = nil
+        if let aug = augmentation {
+            aug.apply(to: &f, sampleShape: data.sampleShape, using: &rng)
+            mix = aug.mixBatch(&f, labels: labels, sampleShape: data.sampleShape, using: &rng)
+        }
+        return Batch(features: f, labels: labels, indices: idx, sampleShape: data.sampleShape, mix: mix)
     }
 }
 

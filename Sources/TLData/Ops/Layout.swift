@@ -14,6 +14,8 @@ public struct DataReading: Sendable, Equatable {
     public var labels: String?
     /// A layout declared by the data argument (`layout=`), or nil to let the input rule decide.
     public var layout: SampleLayout?
+    /// What image preparation did (sizes found, resizing, channel conversion, skipped files), or nil.
+    public var images: String? = nil
 
     public init(labels: String? = nil, layout: SampleLayout? = nil) {
         self.labels = labels
