@@ -3,6 +3,7 @@ import PackageDescription
 
 // Dependency arrows point one way:
 //   TLKernels → TLTensor → TLNN, TLOptim → TLData, TLSafeTensors → TLModels → TLTransfer → TLCLI → tl
+// (TLDistributed, Foundation only, sits beside TLSafeTensors: TLTransfer and TLCLI use it.)
 // (TLSafeTensors imports only Foundation; TLModels builds models from specs and checkpoints;
 // TLTransfer trains and runs experiments.)
 // No third-party packages: only the toolchain (stdlib, Foundation, Dispatch, Testing).
@@ -44,8 +45,11 @@ let package = Package(
         .target(name: "TLData", dependencies: ["TLTensor", "TLNN"], resources: [.copy("Resources")]),
         .target(name: "TLSafeTensors"),
         .target(name: "TLModels", dependencies: ["TLTensor", "TLNN", "TLOptim", "TLData", "TLSafeTensors"]),
-        .target(name: "TLTransfer", dependencies: ["TLTensor", "TLNN", "TLOptim", "TLData", "TLSafeTensors", "TLModels"]),
-        .target(name: "TLCLI", dependencies: ["TLTransfer", "TLModels", "TLSafeTensors", "TLData", "TLNN", "TLOptim", "TLTensor"]),
+        // Data-parallel training: the `Communicator` protocol, an in-process thread group and
+        // MPI loaded at run time with dlopen (no build-time MPI dependency). Foundation only.
+        .target(name: "TLDistributed"),
+        .target(name: "TLTransfer", dependencies: ["TLTensor", "TLNN", "TLOptim", "TLData", "TLSafeTensors", "TLModels", "TLDistributed"]),
+        .target(name: "TLCLI", dependencies: ["TLTransfer", "TLModels", "TLSafeTensors", "TLData", "TLNN", "TLOptim", "TLTensor", "TLDistributed"]),
         .executableTarget(name: "tl", dependencies: ["TLCLI"]),
         .executableTarget(name: "TLBench", dependencies: ["TLKernels", "TLTensor", "TLNN", "TLOptim", "TLData", "TLSafeTensors", "TLModels", "TLTransfer"]),
         .testTarget(name: "TLKernelsTests", dependencies: ["TLKernels"]),
@@ -57,7 +61,8 @@ let package = Package(
         .target(name: "TLTestSupport", dependencies: ["TLSafeTensors"], path: "Tests/TLTestSupport"),
         .testTarget(name: "TLSafeTensorsTests", dependencies: ["TLSafeTensors", "TLTensor", "TLTestSupport"]),
         .testTarget(name: "TLModelsTests", dependencies: ["TLModels", "TLSafeTensors", "TLData", "TLNN", "TLTensor", "TLTestSupport"]),
-        .testTarget(name: "TLTransferTests", dependencies: ["TLTransfer", "TLModels", "TLSafeTensors", "TLData", "TLNN", "TLTensor", "TLTestSupport"]),
+        .testTarget(name: "TLDistributedTests", dependencies: ["TLDistributed"]),
+        .testTarget(name: "TLTransferTests", dependencies: ["TLDistributed", "TLTransfer", "TLModels", "TLSafeTensors", "TLData", "TLNN", "TLTensor", "TLTestSupport"]),
         .testTarget(name: "TLCLITests", dependencies: ["TLCLI", "TLTransfer", "TLModels", "TLSafeTensors", "TLTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
