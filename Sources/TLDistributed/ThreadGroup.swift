@@ -21,6 +21,26 @@ public final class ThreadGroup: @unchecked Sendable {
         communicators = (0..<size).map { ThreadCommunicator(group: self, rank: $0) }
     }
 
+    /// Runs `body(rank)` for every rank at once, each on its own thread (a thread pool such as
+    /// `concurrentPerform` may run fewer at a time than there are ranks, and then the
+    /// collectives would wait forever), and returns each rank's result or error.
+    public func run<T>(_ body: @escaping (_ rank: Int) throws -> T) -> [Result<T, any Error>] {
+        let work = UncheckedBox(body)
+        let results = UncheckedBox([Result<T, any Error>?](repeating: nil, count: size))
+        let lock = NSLock(), finished = DispatchSemaphore(value: 0)
+        for r in 0..<size {
+            let thread = Thread {
+                let result = Result { try work.value(r) }
+                lock.withLock { results.value[r] = result }
+                finished.signal()
+            }
+            thread.stackSize = 16 << 20
+            thread.start()
+        }
+        for _ in 0..<size { finished.wait() }
+        return lock.withLock { results.value.map { $0! } }
+    }
+
     /// Marks `rank` as failed and wakes every waiting rank.
     public func fail(rank: Int) {
         condition.lock()
@@ -86,4 +106,10 @@ public final class ThreadCommunicator: Communicator, @unchecked Sendable {
     public func allreduce(_ buffer: UnsafeMutableBufferPointer<Float>, _ operation: ReduceOperation) throws {
         try group.allreduce(rank: rank, buffer, operation)
     }
+}
+
+/// A value handed to rank threads; each rank touches only its own part, or under a lock.
+final class UncheckedBox<T>: @unchecked Sendable {
+    var value: T
+    init(_ value: T) { self.value = value }
 }

@@ -2,24 +2,13 @@ import Testing
 import Foundation
 @testable import TLDistributed
 
-/// Runs `body(rank)` on `size` threads at once and returns each rank's result or error.
-func onThreads<T: Sendable>(_ size: Int, _ body: @escaping @Sendable (Int) throws -> T) -> [Result<T, any Error>] {
-    let lock = NSLock()
-    nonisolated(unsafe) var results = [Result<T, any Error>?](repeating: nil, count: size)
-    DispatchQueue.concurrentPerform(iterations: size) { r in
-        let result = Result { try body(r) }
-        lock.withLock { results[r] = result }
-    }
-    return results.map { $0! }
-}
-
 @Suite struct CommunicatorTests {
     @Test func threadGroupReducesLikeALoopOverRanks() throws {
         let size = 3
         let group = ThreadGroup(size: size, timeout: 30)
         let inputs: [[Float]] = (0..<size).map { r in (0..<7).map { Float(($0 * 5 + r * 3) % 11) - 4 } }
         for operation in [ReduceOperation.sum, .max, .min] {
-            let results = onThreads(size) { r -> [Float] in
+            let results = group.run { r -> [Float] in
                 var v = inputs[r]
                 try group.communicators[r].allreduce(&v, operation)
                 return v
@@ -38,7 +27,7 @@ func onThreads<T: Sendable>(_ size: Int, _ body: @escaping @Sendable (Int) throw
 
     @Test func bucketedAllreduceMatchesOneBucket() throws {
         let group = ThreadGroup(size: 2, timeout: 30)
-        let results = onThreads(2) { r -> [Float] in
+        let results = group.run { r -> [Float] in
             var v = (0..<1000).map { Float($0 % 17) * Float(r + 1) }
             try v.withUnsafeMutableBufferPointer { try group.communicators[r].allreduceBucketed($0, bucketElements: 64) }
             return v
@@ -49,7 +38,7 @@ func onThreads<T: Sendable>(_ size: Int, _ body: @escaping @Sendable (Int) throw
 
     @Test func disagreementsNameTheDifferingValues() throws {
         let group = ThreadGroup(size: 2, timeout: 30)
-        let results = onThreads(2) { r in
+        let results = group.run { r in
             try group.communicators[r].disagreements([42, r == 0 ? 7 : 7 | (1 << 40), 0xFFFF_FFFF_FFFF_FFFF])
         }
         for r in results { #expect(try r.get() == [1]) }
@@ -58,7 +47,7 @@ func onThreads<T: Sendable>(_ size: Int, _ body: @escaping @Sendable (Int) throw
     @Test func aFailedPeerStopsTheOthersInsteadOfHanging() throws {
         let group = ThreadGroup(size: 3, timeout: 60)
         let started = Date()
-        let results = onThreads(3) { r -> Int in
+        let results = group.run { r -> Int in
             if r == 2 { usleep(100_000); group.fail(rank: 2); return 0 }
             var v: [Float] = [1]
             try group.communicators[r].allreduce(&v, .sum)

@@ -45,19 +45,13 @@ final class RankBox<T>: @unchecked Sendable { var value: T; init(_ value: T) { s
         let models = try RankBox((0..<size).map { _ in try model(spec) })
         let box = RankBox((data, settings, datasets))
         let eventsBox = RankBox(events)
-        let lock = NSLock()
-        let results = RankBox([Result<(TransferModel, TrainingOutcome), any Error>?](repeating: nil, count: size))
-        DispatchQueue.concurrentPerform(iterations: size) { r in
-            let result = Result { () throws -> (TransferModel, TrainingOutcome) in
-                let (data, settings, datasets) = box.value
-                let trainer = try Trainer(model: models.value[r], settings: settings[r], train: datasets?[r] ?? data, validation: nil)
-                trainer.communicator = group.communicators[r]
-                let outcome = try trainer.run(events: eventsBox.value?(r, group) ?? TrainingEvents())
-                return (models.value[r], outcome)
-            }
-            lock.withLock { results.value[r] = result }
+        return group.run { r in
+            let (data, settings, datasets) = box.value
+            let trainer = try Trainer(model: models.value[r], settings: settings[r], train: datasets?[r] ?? data, validation: nil)
+            trainer.communicator = group.communicators[r]
+            let outcome = try trainer.run(events: eventsBox.value?(r, group) ?? TrainingEvents())
+            return (models.value[r], outcome)
         }
-        return results.value.map { $0! }
     }
 
     /// Largest |a − b| over largest |b|, over every tensor of the model state.

@@ -13,9 +13,22 @@ struct DistributedOptions: OptionGroup {
 
     var arguments: [any ArgumentDefinition] { [Self.distributed] }
 
-    /// The communicator for this run: nil for one process. Loads and initialises MPI when
-    /// needed; throws `DistributedError` (one line) when no MPI library loads.
+    /// MPI is initialised once per process, before the command runs, so that every rank but
+    /// rank 0 is silent from the first line on (see `OutputOptions.showsProgress`).
+    nonisolated(unsafe) private(set) static var active: MPICommunicator?
+
+    /// Whether this process prints progress and writes files: rank 0, or the only process.
+    static var isWriter: Bool { (active?.rank ?? 0) == 0 }
+
+    /// Starts MPI when `--distributed` asks for it (throws `DistributedError`, one line, when
+    /// no MPI library loads).
+    func prepare(_ a: ParsedArguments) throws {
+        guard Self.active == nil else { return }
+        Self.active = try makeCommunicator(mode: a[Self.distributed])
+    }
+
+    /// The communicator for this run: nil for one process.
     func communicator(_ a: ParsedArguments) throws -> MPICommunicator? {
-        try makeCommunicator(mode: a[Self.distributed])
+        a[Self.distributed] == .none ? nil : Self.active
     }
 }
