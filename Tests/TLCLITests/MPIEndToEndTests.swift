@@ -120,4 +120,33 @@ func relativeDifference(_ a: URL, _ b: URL) throws -> Float {
         let stderr = try String(contentsOf: log, encoding: .utf8)
         #expect(stderr.contains("signal 9"), "\(stderr)")
     }
+
+    @Test(.enabled(if: mpirunPath != nil, "Open MPI is not installed (apt-get install openmpi-bin): skipping the resume-after-kill test"))
+    func aKilledRunResumesWithTheSameRanksBitIdentically() throws {
+        let folder = try makeTempFolder()
+        let full = folder.appendingPathComponent("full.safetensors"), cut = folder.appendingPathComponent("cut.safetensors")
+        let resumeFile = folder.appendingPathComponent("cut.resume.safetensors")
+        let straight = runProcess(mpirunPath!, mpirunArguments(2, pretrain(out: full, epochs: 12) + ["--quiet"]), environment: mpiEnvironment)!
+        #expect(straight.status == 0, "\(straight.stderr)")
+        let mpirun = Process()
+        mpirun.executableURL = URL(fileURLWithPath: mpirunPath!)
+        mpirun.arguments = mpirunArguments(2, pretrain(out: cut, epochs: 12) + ["--quiet", "--resume-every", "0.002"])
+        mpirun.environment = mpiEnvironment
+        mpirun.standardError = FileHandle.nullDevice
+        mpirun.standardOutput = FileHandle.nullDevice
+        try mpirun.run()
+        defer { if mpirun.isRunning { mpirun.terminate() } }
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: resumeFile.path) && mpirun.isRunning && Date() < deadline { usleep(20_000) }
+        let ranks = (runProcess("/usr/bin/pgrep", ["-P", String(mpirun.processIdentifier)])?.stdout ?? "").split(separator: "\n").compactMap { Int32($0) }
+        try #require(ranks.count == 2, "the run ended before a resume file was written")
+        kill(ranks.max()!, SIGKILL)
+        mpirun.waitUntilExit()
+        #expect(mpirun.terminationStatus != 0)
+        #expect(!FileManager.default.fileExists(atPath: cut.path))
+        let resumed = runProcess(mpirunPath!, mpirunArguments(2, ["pretrain", "--resume", resumeFile.path, "--out", cut.path, "--threads", "1", "--quiet"]),
+                                 environment: mpiEnvironment)!
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try relativeDifference(cut, full) == 0)
+    }
 }
