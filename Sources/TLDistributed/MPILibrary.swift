@@ -39,12 +39,18 @@ final class MPILibrary {
     let setErrhandler: SetErrhandlerFn, abort: AbortFn, errorString: ErrorStringFn
     let commWorld: Handle, float: Handle, sum: Handle, max: Handle, min: Handle, errorsReturn: Handle
 
-    /// Library names tried in order when `TL_MPI_LIBRARY` is not set: Open MPI 3–5, then MPICH / Intel MPI.
-    static let candidates = ["libmpi.so.40", "libmpi.so.12", "libmpich.so.12", "libmpi.so"]
+    /// Library names tried in order when `TL_MPI_LIBRARY` is not set: Open MPI 3–5, then MPICH /
+    /// Intel MPI; MPICH's first when MPICH's launcher (Hydra: `PMI_SIZE`) started the process,
+    /// since a rank must use the library of the launcher that started it.
+    static func candidates(_ environment: [String: String]) -> [String] {
+        let openMPI = ["libmpi.so.40"], mpich = ["libmpich.so.12", "libmpi.so.12"]
+        let ordered = environment["OMPI_COMM_WORLD_SIZE"] == nil && environment["PMI_SIZE"] != nil ? mpich + openMPI : openMPI + mpich
+        return ordered + ["libmpi.so"]
+    }
 
     /// Opens the first MPI library that loads (`TL_MPI_LIBRARY` first, when set).
     static func load(launcher: String?, environment: [String: String]) throws -> MPILibrary {
-        var names = candidates
+        var names = candidates(environment)
         if let explicit = environment["TL_MPI_LIBRARY"], !explicit.isEmpty { names = [explicit] }
         for name in names {
             // RTLD_GLOBAL: Open MPI's own plug-ins resolve libmpi's symbols when they load.

@@ -76,6 +76,12 @@ import Foundation
         #expect(try makeCommunicator(mode: .auto, environment: ["OMPI_COMM_WORLD_SIZE": "1"]) == nil)
     }
 
+    @Test func theLaunchersOwnLibraryIsTriedFirst() {
+        #expect(MPILibrary.candidates(["OMPI_COMM_WORLD_SIZE": "2"]).first == "libmpi.so.40")
+        #expect(MPILibrary.candidates(["PMI_SIZE": "2"]).first == "libmpich.so.12")
+        #expect(MPILibrary.candidates([:]).first == "libmpi.so.40")
+    }
+
     @Test func aLauncherWithoutALoadableLibraryIsOneClearError() throws {
         let environment = ["OMPI_COMM_WORLD_SIZE": "2", "TL_MPI_LIBRARY": "/nonexistent/libmpi.so.40"]
         do {
