@@ -3,6 +3,7 @@ import PackageDescription
 
 // Dependency arrows point one way:
 //   TLKernels → TLTensor → TLNN, TLOptim → TLData, TLSafeTensors → TLModels → TLTransfer → TLReport → TLCLI → tl
+// (TLIO and TLDistributed, Foundation only, sit at the side: see the README's architecture section.)
 // (TLSafeTensors imports only Foundation; TLModels builds models from specs and checkpoints;
 // TLTransfer trains and runs experiments.)
 // No third-party packages: only the toolchain (stdlib, Foundation, Dispatch, Testing).
@@ -46,10 +47,13 @@ let package = Package(
         .target(name: "TLData", dependencies: ["TLTensor", "TLNN", "TLIO"], resources: [.copy("Resources")]),
         .target(name: "TLSafeTensors", dependencies: ["TLIO"]),
         .target(name: "TLModels", dependencies: ["TLTensor", "TLNN", "TLOptim", "TLData", "TLSafeTensors", "TLIO"]),
-        .target(name: "TLTransfer", dependencies: ["TLTensor", "TLNN", "TLOptim", "TLData", "TLSafeTensors", "TLModels"]),
+        // Data-parallel training: the `Communicator` protocol, an in-process thread group and
+        // MPI loaded at run time with dlopen (no build-time MPI dependency). Foundation only.
+        .target(name: "TLDistributed"),
+        .target(name: "TLTransfer", dependencies: ["TLTensor", "TLNN", "TLOptim", "TLData", "TLSafeTensors", "TLModels", "TLDistributed"]),
         // The HTML run report (--report, tl report): plot builders, analysis, rendering.
         .target(name: "TLReport", dependencies: ["TLTransfer", "TLModels", "TLSafeTensors", "TLData", "TLNN", "TLTensor"]),
-        .target(name: "TLCLI", dependencies: ["TLReport", "TLTransfer", "TLModels", "TLSafeTensors", "TLIO", "TLData", "TLNN", "TLOptim", "TLTensor"]),
+        .target(name: "TLCLI", dependencies: ["TLReport", "TLTransfer", "TLModels", "TLSafeTensors", "TLIO", "TLData", "TLNN", "TLOptim", "TLTensor", "TLDistributed"]),
         .executableTarget(name: "tl", dependencies: ["TLCLI"]),
         .executableTarget(name: "TLBench", dependencies: ["TLKernels", "TLTensor", "TLNN", "TLOptim", "TLData", "TLSafeTensors", "TLModels", "TLTransfer"]),
         .testTarget(name: "TLKernelsTests", dependencies: ["TLKernels"]),
@@ -61,7 +65,8 @@ let package = Package(
         .target(name: "TLTestSupport", dependencies: ["TLSafeTensors"], path: "Tests/TLTestSupport"),
         .testTarget(name: "TLSafeTensorsTests", dependencies: ["TLSafeTensors", "TLTensor", "TLTestSupport"]),
         .testTarget(name: "TLModelsTests", dependencies: ["TLModels", "TLSafeTensors", "TLData", "TLNN", "TLTensor", "TLTestSupport"]),
-        .testTarget(name: "TLTransferTests", dependencies: ["TLTransfer", "TLModels", "TLSafeTensors", "TLData", "TLNN", "TLTensor", "TLTestSupport"]),
+        .testTarget(name: "TLDistributedTests", dependencies: ["TLDistributed"]),
+        .testTarget(name: "TLTransferTests", dependencies: ["TLDistributed", "TLTransfer", "TLModels", "TLSafeTensors", "TLData", "TLNN", "TLTensor", "TLTestSupport"]),
         .testTarget(name: "TLReportTests", dependencies: ["TLReport", "TLTransfer", "TLModels", "TLData", "TLTensor", "TLNN"]),
         .testTarget(name: "TLCLITests", dependencies: ["TLCLI", "TLTransfer", "TLModels", "TLSafeTensors", "TLTestSupport"]),
     ],

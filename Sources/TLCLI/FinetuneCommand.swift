@@ -29,6 +29,7 @@ struct FinetuneCommand: Command {
     static let resume = ResumeOptions()
     static let training = TrainingOptions()
     static let compute = ComputeOptions()
+    static let distributed = DistributedOptions()
     static let output = OutputOptions(product: .checkpoint(requiredUnless: ["dry-run"]))
     static let report = ReportOptions()
 
@@ -47,7 +48,7 @@ struct FinetuneCommand: Command {
         [Self.from, Self.freeze, Self.freezePath, Self.unfreezePath, Self.head, Self.lrDecay, Self.unfreezeEvery, Self.probeEpochs,
          Self.noCache, Self.dryRun]
     }
-    var groups: [any OptionGroup] { [Self.data, Self.resume, Self.training, Self.compute, Self.output, Self.report] }
+    var groups: [any OptionGroup] { [Self.data, Self.resume, Self.training, Self.compute, Self.distributed, Self.output, Self.report] }
 
     /// The run's settings: the training group's plus the fine-tuning options (freezing, learning-rate
     /// decay, unfreezing, probing, caching). The demo builds its settings with this too.
@@ -145,7 +146,8 @@ struct FinetuneCommand: Command {
         info.tokenizer = source.info.tokenizer
         info.parent = fromURL.path
         let trainer = try Trainer(model: model, settings: settings, train: prepared.train, validation: prepared.validation)
-        let runner = try TrainingRunner(context: context, output: Self.output, resume: Self.resume, arguments: a, out: out)
+        let runner = try TrainingRunner(context: context, output: Self.output, resume: Self.resume, arguments: a, out: out,
+                                        communicator: try Self.distributed.communicator(a))
         let outcome: TrainingOutcome
         do {
             outcome = try runner.run(trainer, resume: resumed?.snapshot) { snapshot in

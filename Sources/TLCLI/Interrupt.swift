@@ -24,6 +24,9 @@ public enum Interruption {
     public static func install() {
         guard installed.compareExchange(expected: false, desired: true, ordering: .sequentiallyConsistent).exchanged else { return }
         signal(SIGINT, handleInterrupt)
+        // SIGUSR1 asks the same: MPI launchers end the job on Ctrl-C but forward SIGUSR1 to
+        // every rank (`kill -USR1 <mpirun pid>` stops a data-parallel run gracefully).
+        signal(SIGUSR1, handleInterrupt)
         // A parent may have started us with SIGINT blocked (posix_spawn inherits the
         // spawning thread's signal mask; test harnesses and some supervisors do this):
         // unblock it, or Ctrl-C would stay pending and never stop training.
@@ -37,6 +40,7 @@ public enum Interruption {
     public static func uninstall() {
         guard installed.compareExchange(expected: true, desired: false, ordering: .sequentiallyConsistent).exchanged else { return }
         signal(SIGINT, SIG_DFL)
+        signal(SIGUSR1, SIG_DFL)
         reset()
     }
 

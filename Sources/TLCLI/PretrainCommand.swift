@@ -16,6 +16,7 @@ struct PretrainCommand: Command {
     static let resume = ResumeOptions()
     static let training = TrainingOptions()
     static let compute = ComputeOptions()
+    static let distributed = DistributedOptions()
     static let output = OutputOptions(product: .requiredCheckpoint)
     static let report = ReportOptions()
 
@@ -30,7 +31,7 @@ struct PretrainCommand: Command {
         """
     }
     var arguments: [any ArgumentDefinition] { [Self.model, Self.shuffleLabels] }
-    var groups: [any OptionGroup] { [Self.data, Self.resume, Self.training, Self.compute, Self.output, Self.report] }
+    var groups: [any OptionGroup] { [Self.data, Self.resume, Self.training, Self.compute, Self.distributed, Self.output, Self.report] }
 
     func run(_ a: ParsedArguments, context: CommandContext) throws -> ExitCode {
         var settings = try Self.training.settings(a)
@@ -76,7 +77,8 @@ struct PretrainCommand: Command {
         info.vocabulary = prepared.encoding?.vocabulary
         info.tokenizer = prepared.encoding?.kind
         let trainer = try Trainer(model: model, settings: settings, train: prepared.train, validation: prepared.validation)
-        let runner = try TrainingRunner(context: context, output: Self.output, resume: Self.resume, arguments: a, out: out)
+        let runner = try TrainingRunner(context: context, output: Self.output, resume: Self.resume, arguments: a, out: out,
+                                        communicator: try Self.distributed.communicator(a))
         let outcome = try runner.run(trainer, resume: resumedFile?.snapshot) { snapshot in
             try writeResume(snapshot, model: model, info: info, to: runner.resumeURL)
         }
@@ -116,10 +118,20 @@ func finish(_ outcome: TrainingOutcome, model: TransferModel, info: CheckpointIn
             arguments a: ParsedArguments, output: OutputOptions, context: CommandContext, extraSummary: [String: Any] = [:],
             afterWrite: (() throws -> Void)? = nil) throws -> ExitCode {
     let resumeURL = runner.resumeURL
-    defer { runner.lock.release() }
+    defer { runner.lock?.release() }
     var extraSummary = extraSummary
     extraSummary["resume_writes"] = runner.resumeLog.writes
     extraSummary["resume_bytes_written"] = runner.resumeLog.bytes
+    if let communicator = runner.communicator {
+        // Data-parallel: rank 0 alone writes and prints; every rank ends MPI after the last collective.
+        extraSummary["ranks"] = communicator.size
+        extraSummary["allreduce_seconds"] = (runner.distributedLog.allreduceSeconds * 1000).rounded() / 1000
+        communicator.finalize()   // training's last collective is behind every rank
+        if !runner.isWriter {
+            if let divergence = outcome.divergence { throw TrainingError("stopped: \(divergence) (rank 0 keeps the last good weights)") }
+            return outcome.interrupted ? .interrupted : .success
+        }
+    }
     let info = info.finished(outcome)
     if let divergence = outcome.divergence {
         if outcome.bestEpoch > 0 {

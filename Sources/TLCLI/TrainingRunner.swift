@@ -3,6 +3,7 @@ import TLTransfer
 import TLSafeTensors
 import TLTensor
 import TLModels
+import TLDistributed
 
 /// Wires a `Trainer` to the terminal: progress bar or lines, Ctrl-C, resume files (on Ctrl-C
 /// and every `--resume-every` minutes), and the JSON summary.
@@ -16,8 +17,17 @@ struct TrainingRunner {
     let resumeInterval: Double?
     /// Resume files written by this run.
     let resumeLog = ResumeLog()
-    /// Held for the whole run: a second run writing the same `--out` (and resume file) refuses.
-    let lock: OutputLock
+    /// Held by the writing process for the whole run: a second run writing the same `--out`
+    /// (and resume file) refuses. The other ranks of a data-parallel run write nothing and hold none.
+    let lock: OutputLock?
+    /// The other ranks of a data-parallel run (`--distributed`); nil: one process.
+    let communicator: MPICommunicator?
+    /// Whether this process writes files and prints progress: rank 0 (or the only process).
+    var isWriter: Bool { (communicator?.rank ?? 0) == 0 }
+    /// Seconds this rank spent in gradient allreduce (set after a data-parallel run).
+    let distributedLog = DistributedLog()
+
+    final class DistributedLog { var allreduceSeconds = 0.0 }
 
     /// Counts the resume files a run wrote and their bytes.
     final class ResumeLog {
@@ -30,12 +40,14 @@ struct TrainingRunner {
         }
     }
 
-    init(context: CommandContext, output: OutputOptions, resume: ResumeOptions, arguments a: ParsedArguments, out: URL) throws {
+    init(context: CommandContext, output: OutputOptions, resume: ResumeOptions, arguments a: ParsedArguments, out: URL,
+         communicator: MPICommunicator? = nil) throws {
         self.context = context
-        quiet = !output.showsProgress(a)
+        self.communicator = communicator
+        quiet = !output.showsProgress(a) || (communicator?.rank ?? 0) != 0
         resumeURL = Self.resumeURL(for: out)
         resumeInterval = try resume.interval(a)
-        lock = try OutputLock(destination: out)
+        lock = (communicator?.rank ?? 0) == 0 ? try OutputLock(destination: out) : nil
     }
 
     /// Where the resumable state of a run writing `out` goes: `<out>.resume.safetensors`.
@@ -67,12 +79,12 @@ struct TrainingRunner {
         if let interval = resumeInterval {
             events.resumeStateDue = { lastWrite.duration(to: clock.now) >= .milliseconds(Int64(interval * 1000)) }
         }
-        let log = resumeLog, url = resumeURL
+        let log = resumeLog, url = resumeURL, writer = isWriter
         events.saveResumeState = { snapshot in
             // A failed resume write (a full disk, say) costs the ability to resume, not the run:
             // warn and keep training; the next due write tries again.
             do {
-                try saveResume(snapshot)
+                if writer { try saveResume(snapshot) }
             } catch {
                 progress.message("warning: could not write the resume file: \(oneLineDescription(error)); training goes on")
                 log.failures += 1
@@ -85,7 +97,12 @@ struct TrainingRunner {
         }
         Interruption.install()
         defer { Interruption.uninstall(); progress.finish() }
-        return try trainer.run(events: events, resumeFrom: resume)
+        guard let communicator else { return try trainer.run(events: events, resumeFrom: resume) }
+        trainer.communicator = communicator
+        if !quiet { progress.message("data-parallel over \(communicator.size) ranks: \(communicator.name); this is rank 0, which writes every file") }
+        let outcome = try trainer.run(events: events, resumeFrom: resume)
+        distributedLog.allreduceSeconds = trainer.allreduceSeconds
+        return outcome
     }
 }
 

@@ -31,13 +31,30 @@ public final class OutputLock: @unchecked Sendable {
                 throw AtomicWriteError(path: destination.path, problem: "cannot create lock file \(lockURL.lastPathComponent): \(String(cString: strerror(errno)))")
             }
             let owner = (try? String(contentsOf: lockURL, encoding: .utf8)).flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-            if let owner, owner > 0, kill(owner, 0) == 0 || errno != ESRCH {
+            if let owner, owner > 0, Self.isRunning(owner, patience: 2) {
                 throw AtomicWriteError(path: destination.path, problem: "another tl run (pid \(owner)) is writing this file; wait for it, or remove \(lockURL.path) if that process is not tl")
             }
             // The owner is gone (killed): take the lock over.
             unlink(lockURL.path)
         }
         throw AtomicWriteError(path: destination.path, problem: "cannot take the lock \(lockURL.path)")
+    }
+
+    /// Whether process `pid` exists and is not a zombie, waiting up to `patience` seconds for one
+    /// that is exiting (a killed run's process can outlive its parent's exit by a moment).
+    static func isRunning(_ pid: pid_t, patience: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(patience)
+        while true {
+            let exists = kill(pid, 0) == 0 || errno != ESRCH
+            if !exists { return false }
+            // /proc/PID/stat: "pid (name) S …"; state Z is a zombie (dead, not yet reaped).
+            if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+               let close = stat.lastIndex(of: ")"), stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z") {
+                return false
+            }
+            if Date() >= deadline { return true }
+            usleep(50_000)
+        }
     }
 
     /// Removes the lock file (idempotent).

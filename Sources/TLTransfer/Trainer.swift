@@ -4,6 +4,7 @@ import TLNN
 import TLOptim
 import TLData
 import TLModels
+import TLDistributed
 
 /// What a training run reports as it goes. All closures are optional.
 public struct TrainingEvents {
@@ -94,6 +95,12 @@ public final class Trainer {
     var cache: (blocks: Int, phase: Int, train: Dataset, validation: Dataset?)?
     var cacheRefusedPhase: Int? = nil
 
+    // Data-parallel training (Trainer+Distributed.swift).
+    /// The ranks this trainer trains with; nil: one process.
+    public var communicator: (any Communicator)? = nil
+    /// Seconds spent in gradient allreduce so far.
+    public internal(set) var allreduceSeconds = 0.0
+
     /// - Parameters:
     ///   - model: the model, with the user's freeze configuration already applied.
     ///   - train / validation: numeric data (token ids for token models), already normalised.
@@ -129,6 +136,7 @@ public final class Trainer {
         let totalSteps = stepsPerEpoch * settings.epochs
         let lrSchedule = settings.learningRateSchedule(totalSteps: totalSteps, stepsPerEpoch: stepsPerEpoch)
         if let resumeSnapshot { try restore(resumeSnapshot) }
+        if let communicator { try checkAgreement(communicator) }
 
         training: while epoch < settings.epochs {
             let wantPhase = schedule.phaseIndex(forEpoch: epoch)
@@ -169,6 +177,26 @@ public final class Trainer {
             for _ in 0..<stepInEpoch { _ = batches.next() }
             var epochSamples = 0
             while let batch = batches.next() {
+                if let communicator {
+                    // Data-parallel step: this rank's shard, gradients summed over ranks (Trainer+Distributed.swift).
+                    guard let optimizer else { break training }
+                    let s = try distributedStep(batch, communicator: communicator, optimizer: optimizer, fromBlock: cached, learningRates: lrSchedule)
+                    guard s.loss.isFinite else {
+                        divergence = "loss became \(s.loss) at epoch \(epoch + 1), step \(stepInEpoch + 1)"
+                        break training
+                    }
+                    epochCorrect += s.correct
+                    epochLossSum += s.loss * Double(batch.count)
+                    epochSeen += batch.count; epochSamples += batch.count; samplesSeen += batch.count
+                    stepInEpoch += 1; globalStep += 1
+                    let elapsed = Date().timeIntervalSince(epochStart)
+                    events.batchCompleted?(epoch + 1, stepInEpoch, stepsPerEpoch, epochLossSum / Double(epochSeen),
+                                           Double(epochCorrect) / Double(epochSeen), elapsed > 0 ? Double(epochSamples) / elapsed : 0)
+                    if s.stop { interrupted = true }
+                    if s.stop || s.saveResume { try events.saveResumeState?(snapshot()) }
+                    if s.stop { break training }
+                    continue
+                }
                 let x = try Tensor(batch.features, shape: batch.shape)
                 let logits = try model.forward(x, blocks: cached..<model.blockCount)
                 var loss = try Loss.crossEntropy(logits: logits, labels: batch.labels, labelSmoothing: Float(settings.labelSmoothing))

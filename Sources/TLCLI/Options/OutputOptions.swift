@@ -83,8 +83,9 @@ struct OutputOptions: OptionGroup {
 
     var writesPrintedResult: Bool { if case .printedResult = product { return true }; return false }
 
-    /// Whether progress and summary lines go to stderr (`--quiet` silences them; `--json` does not).
-    func showsProgress(_ a: ParsedArguments) -> Bool { !a[Self.quiet] }
+    /// Whether progress and summary lines go to stderr (`--quiet` silences them; `--json` does
+    /// not; in a data-parallel run only rank 0 speaks).
+    func showsProgress(_ a: ParsedArguments) -> Bool { !a[Self.quiet] && DistributedOptions.isWriter }
 
     /// Writes `text` to `--out` atomically, or prints it on stdout.
     func emit(_ text: String, _ a: ParsedArguments, context: CommandContext) throws {

@@ -6,6 +6,7 @@ import TLTensor
 public struct BatchMix: Sendable, Equatable {
     public var partnerLabels: [Int]
     public var lambda: Float
+    public init(partnerLabels: [Int], lambda: Float) { self.partnerLabels = partnerLabels; self.lambda = lambda }
 }
 
 extension Augmentation {

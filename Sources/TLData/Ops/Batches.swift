@@ -12,6 +12,15 @@ public struct Batch: Sendable {
     public var count: Int { labels.count }
     /// The batch shape `[count] + sampleShape`, e.g. `[N, H, W, C]`.
     public var shape: [Int] { [count] + sampleShape }
+
+    /// A batch of `labels.count` samples (`features` holds `[count] + sampleShape` values).
+    public init(features: [Float], labels: [Int], indices: [Int], sampleShape: [Int], mix: BatchMix? = nil) {
+        self.features = features
+        self.labels = labels
+        self.indices = indices
+        self.sampleShape = sampleShape
+        self.mix = mix
+    }
 }
 
 /// Iterates over a data set in mini-batches, optionally shuffled and augmented, all driven by
