@@ -120,3 +120,13 @@ public struct OptionalPositional<Value: ArgumentValue>: ArgumentDefinition {
                         defaultValue: nil, isRequired: false, isRepeatable: false)
     }
 }
+
+/// One or more positional arguments (the last positional of a command): `<checkpoint> ...`.
+public struct RepeatedPositional<Value: ArgumentValue>: ArgumentDefinition {
+    public let info: ArgumentInfo
+
+    public init(_ name: String, help: String) {
+        info = makeInfo(.positional, Value.self, name: name, short: nil, help: help, valueName: name,
+                        defaultValue: nil, isRequired: true, isRepeatable: true)
+    }
+}

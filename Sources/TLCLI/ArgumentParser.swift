@@ -40,6 +40,10 @@ public struct ParsedArguments: Sendable {
         values[positional.info.name]?.last as! Value?
     }
 
+    public subscript<Value>(_ positional: RepeatedPositional<Value>) -> [Value] {
+        (values[positional.info.name] ?? []).map { $0 as! Value }
+    }
+
     /// The last value of a definition known only as `any ArgumentDefinition` (option groups
     /// that declare a variant of an option per command), or nil when absent.
     public func value<Value>(of definition: any ArgumentDefinition, as type: Value.Type = Value.self) -> Value? {
@@ -110,9 +114,10 @@ public struct ArgumentParser: Sendable {
                 try store(info, text, as: spelled)
                 continue
             }
-            guard let info = positionals.popFirst() else {
+            guard let info = positionals.first else {
                 throw UsageError(.unexpectedArgument(word))
             }
+            if !info.isRepeatable { positionals.removeFirst() }   // a repeated positional takes every remaining word
             try store(info, word, as: info.displayName)
         }
 

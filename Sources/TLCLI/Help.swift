@@ -13,7 +13,8 @@ enum HelpRenderer {
             parts.append(info.isShownAsRequired ? text : "[\(text)]")
         }
         for info in infos where info.kind == .positional {
-            parts.append(info.isRequired ? info.displayName : "[\(info.displayName)]")
+            let shown = info.displayName + (info.isRepeatable ? " ..." : "")
+            parts.append(info.isRequired ? shown : "[\(shown)]")
         }
         return parts.joined(separator: " ")
     }
