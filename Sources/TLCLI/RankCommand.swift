@@ -54,7 +54,7 @@ struct RankCommand: Command {
         let text = Self.output.wantsJSON(a)
             ? jsonText(["data": source.description, "samples": target.count, "classes": target.classCount, "seconds": seconds,
                         "candidates": ranked.enumerated().map { Self.json($1, rank: $0 + 1) }])
-            : Self.table(ranked, blocks: a[Self.blocks]) + "\n\n\(ranked.count) candidates scored on \(target.count) target samples in \(fixed(seconds, 2)) s"
+            : Self.table(ranked, blocks: a[Self.blocks]) + "\n\n\(ranked.count) candidate\(ranked.count == 1 ? "" : "s") scored on \(target.count) target samples in \(fixed(seconds, 2)) s"
         try Self.output.emit(text, a, context: context)
         return .success
     }
