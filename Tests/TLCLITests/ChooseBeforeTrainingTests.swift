@@ -118,8 +118,18 @@ import TLModels
         let sweep = json(try runTL(common + ["--lr", "find", "--json"]).stdout)
         let suggestion = try #require(sweep["suggestion"] as? Double)
         let points = sweep["points"] as? [[String: Any]] ?? []
-        let lowest = points.min { ($0["smoothed"] as? Double ?? .infinity) < ($1["smoothed"] as? Double ?? .infinity) }
-        #expect(abs(suggestion - (lowest?["lr"] as? Double ?? 0) / 10) <= 1e-12 * suggestion)
+        // The stated rule: where the smoothed loss falls fastest against log(lr).
+        let lr = points.compactMap { $0["lr"] as? Double }, smoothed = points.compactMap { $0["smoothed"] as? Double }
+        #expect(lr.count == points.count && lr.count >= 3 && zip(lr, lr.dropFirst()).allSatisfy { $0 < $1 })
+        var slopes: [Double] = []
+        for i in 1..<(lr.count - 1) {
+            let rise: Double = smoothed[i + 1] - smoothed[i - 1]
+            let run: Double = log(lr[i + 1]) - log(lr[i - 1])
+            slopes.append(rise / run)
+        }
+        let steepestIndex: Int = slopes.indices.min { slopes[$0] < slopes[$1] } ?? 0
+        let steepest: Double = lr[1 + steepestIndex]
+        #expect(abs(suggestion - steepest) <= 1e-12 * suggestion, "suggested \(suggestion), steepest descent at \(steepest)")
 
         // --lr auto trains with the suggestion: bit-identical to giving that rate by hand,
         // so the sweep touched neither the model nor any random stream of the real run.

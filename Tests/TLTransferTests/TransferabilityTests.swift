@@ -96,4 +96,14 @@ import TLData
         #expect(throws: TransferabilityError.self) { try Transferability.hScore(f, labels: [0, 5], classes: 2) }
         #expect(throws: TransferabilityError.self) { try FeatureMatrix(rows: 2, columns: 2, values: [1]) }
     }
+
+    @Test func autoFreezeFreezesThroughTheBestScoredBlock() {
+        let scores = [(-0.3, "conv1"), (-0.1, "conv2"), (-0.2, "fc1"), (-0.1, "fc2")].enumerated().map {
+            FreezeChoice.BlockScore(block: $0.offset, name: $0.element.1, logME: $0.element.0)
+        }
+        let choice = AutoFreeze.decide(scores)
+        #expect(choice.frozenThrough == 1)   // the highest; on a tie the lower block
+        #expect(AutoFreeze.selector(choice).description == "0..1")
+        #expect(AutoFreeze.decide([scores[0]]).frozenThrough == 0)
+    }
 }
