@@ -2,7 +2,7 @@
 # Issue 15 experiments: do transferability scores rank sources the way fine-tuning does, and
 # do --freeze auto and --lr auto land where a sweep of fixed choices is best?
 #
-#   Scripts/rank-experiments.sh [SECTION...]     sections: sources image bench freeze lr text (default: all)
+#   Scripts/rank-experiments.sh [SECTION...]     sections: sources image image30 bench freeze lr text (default: all)
 #   SEEDS=5 (seeds per fine-tuned configuration), TEXT_SEEDS=3, OUT=/tmp/tl-rank (kept between runs)
 #
 # Needs Scripts/fetch-data.sh (Fashion-MNIST, Rotten Tomatoes, MiniLM). Every fine-tuned
@@ -21,7 +21,7 @@ OUT=${OUT:-/tmp/tl-rank}
 TL=.build/release/tl
 mkdir -p "$OUT"
 RESULTS="$OUT/results.tsv"
-SECTIONS=${*:-sources image bench freeze lr text}
+SECTIONS=${*:-sources image image30 bench freeze lr text}
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 say() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >> "$RESULTS"; }   # section, name, value
@@ -64,6 +64,15 @@ if want image; then
   done
 fi
 
+if want image30; then
+  say "image30: the same candidates at 30 target images per class (more samples than feature dimensions)"
+  T30="--data mnist5k --classes 5-9 --per-class 30"
+  $TL rank $T30 --seed 0 "${CANDIDATE_PATHS[@]}" --json --quiet > "$OUT/rank-image30.json"
+  for c in "${IMAGE_CANDIDATES[@]}"; do
+    finetune_seeds image30 "$c" "$SEEDS" "$(path_of_candidate "$c")" "" $T30 --freeze 0..1 --lr 0.003 --epochs 40
+  done
+fi
+
 if want bench; then
   say "bench: time to rank vs time to fine-tune (one seed each)"
   t0=$(date +%s.%N); $TL rank $IMAGE_TARGET "${CANDIDATE_PATHS[@]}" --quiet > /dev/null; t1=$(date +%s.%N)
@@ -76,7 +85,7 @@ fi
 
 if want freeze; then
   say "freeze: fixed depths vs --freeze auto, LeNet digits 0-4 -> 5-9 (the demo's budget)"
-  for depth in none 0 0..1 0..2 0..3 auto; do
+  for depth in ${FREEZE_GRID:-none 0 0..1 0..2 0..3 auto}; do
     finetune_seeds freeze-lenet "$depth" "$SEEDS" Models/lenet-digits0-4.safetensors "" $IMAGE_TARGET --freeze "$depth" --lr 0.003 --epochs 60
   done
   $TL finetune --from Models/lenet-digits0-4.safetensors $IMAGE_TARGET --freeze auto --lr 0.003 --epochs 60 --val-split 0 --dry-run | grep -A7 "freeze auto"
@@ -84,7 +93,7 @@ fi
 
 if want lr; then
   say "lr: fixed grid vs --lr auto, the demo's fine-tuning (LeNet, --freeze 0..1, 60 epochs)"
-  for lr in 0.0003 0.001 0.003 0.01 0.03 auto; do
+  for lr in ${LR_GRID:-0.0003 0.001 0.003 0.01 0.03 auto}; do
     finetune_seeds lr-lenet "$lr" "$SEEDS" Models/lenet-digits0-4.safetensors "" $IMAGE_TARGET --freeze 0..1 --lr "$lr" --epochs 60
   done
   $TL finetune --from Models/lenet-digits0-4.safetensors $IMAGE_TARGET --freeze 0..1 --epochs 60 --val-split 0 --lr find
@@ -108,16 +117,16 @@ PY
   TEXT_CANDIDATES=(minilm transformer-rt transformer-untrained)
   $TL rank $TEXT_TARGET --seed 0 $(for c in "${TEXT_CANDIDATES[@]}"; do echo "$OUT/$c.safetensors"; done) --json --quiet > "$OUT/rank-text.json"
   $TL rank $TEXT_TARGET --seed 0 $(for c in "${TEXT_CANDIDATES[@]}"; do echo "$OUT/$c.safetensors"; done) --quiet
-  for c in "${TEXT_CANDIDATES[@]}"; do
+  [[ " ${TEXT_EXTRA:-rank freeze lr} " == *" rank "* ]] && for c in "${TEXT_CANDIDATES[@]}"; do
     finetune_seeds text "$c" "$TEXT_SEEDS" "$OUT/$c.safetensors" "text:$OUT/rt-test.csv" $TEXT_TARGET --freeze all-but-head --lr 0.003 --epochs 30
   done
-  if [[ " ${TEXT_EXTRA:-freeze lr} " == *" freeze "* ]]; then
-    for depth in 0..6 0..5 0..4 auto; do
+  if [[ " ${TEXT_EXTRA:-rank freeze lr} " == *" freeze "* ]]; then
+    for depth in ${TEXT_FREEZE_GRID:-0..6 0..5 0..4 auto}; do
       finetune_seeds freeze-minilm "$depth" "$TEXT_SEEDS" "$OUT/minilm.safetensors" "text:$OUT/rt-test.csv" $TEXT_TARGET --freeze "$depth" --lr 0.0003 --epochs 10
     done
   fi
-  if [[ " ${TEXT_EXTRA:-freeze lr} " == *" lr "* ]]; then
-    for lr in 0.001 0.003 0.01 0.03 auto; do
+  if [[ " ${TEXT_EXTRA:-rank freeze lr} " == *" lr "* ]]; then
+    for lr in ${TEXT_LR_GRID:-0.001 0.003 0.01 0.03 auto}; do
       finetune_seeds lr-minilm "$lr" "$TEXT_SEEDS" "$OUT/minilm.safetensors" "text:$OUT/rt-test.csv" $TEXT_TARGET --freeze all-but-head --lr "$lr" --epochs 30
     done
   fi

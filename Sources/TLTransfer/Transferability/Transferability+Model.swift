@@ -84,7 +84,7 @@ extension Transferability {
     public static func blockScores(_ model: TransferModel, data: Dataset, blocks: [Int], batchSize: Int = 256) throws -> [BlockScores] {
         let features = try features(model, data: data, throughBlocks: blocks, batchSize: batchSize)
         return try blocks.map { b in
-            let f = features[b]!
+            guard let f = features[b] else { throw TransferabilityError.shape("no features were extracted for block \(b)") }
             return BlockScores(block: b, name: model.spec.blocks[b].name, dimension: f.columns,
                                logME: try logME(f, labels: data.labels, classes: data.classCount),
                                hScore: try hScore(f, labels: data.labels, classes: data.classCount))
