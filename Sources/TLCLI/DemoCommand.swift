@@ -63,7 +63,7 @@ struct DemoCommand: Command {
     }
 
     func run(_ a: ParsedArguments, context: CommandContext) throws -> ExitCode {
-        let seedCount = try Check.within(SharedOptions.seedRange, a[Self.seeds], Self.seeds)
+        let plan = try SharedOptions.seedPlan(a, seeds: Self.seeds, maxSeeds: nil)
         let quiet = !Self.output.showsProgress(a)
         let say: (String) -> Void = { if !quiet { context.printError($0) } }
         let folder: URL
@@ -111,11 +111,12 @@ struct DemoCommand: Command {
 
         // 2 and 3. Fine-tune and compare with scratch, paired by seed.
         let sourceFile = try SafeTensorsFile.read(from: sourceURL)
-        let seeds = (0..<seedCount).map { UInt64($0) }
-        say("2/3 fine-tuning on 10 examples of each of digits 5–9, blocks 0–1 (conv1, conv2) frozen, \(seedCount) seeds…")
+        let seedText: String
+        switch plan { case .fixed(let n): seedText = "\(n) seeds"; case .adaptive(let m): seedText = "seeds until the verdict is clear (at most \(m))" }
+        say("2/3 fine-tuning on 10 examples of each of digits 5–9, blocks 0–1 (conv1, conv2) frozen, \(seedText)…")
         say("3/3 training the same LeNet from scratch on the same 50 examples for comparison…")
         let targetTask = try FinetuneCommand.data.task(fineArguments, seed: fine.seed, recorded: nil)
-        let comparison = try EvalCommand.compare(seeds: seeds, withProbe: false, source: sourceFile, sourcePath: sourceURL.path, data: all,
+        let comparison = try EvalCommand.compare(plan: plan, firstSeed: 0, withProbe: false, source: sourceFile, sourcePath: sourceURL.path, data: all,
                                                  dataSource: targetTask.0, selection: targetTask.1.selection,
                                                  settings: fine, test: nil, log: say)
         let seconds = Date().timeIntervalSince(started)

@@ -17,6 +17,7 @@ struct EvalCommand: Command {
     static let scratchModel = OptionalOption<String>("scratch-model", valueName: "spec.json",
         help: "Train this architecture for the scratch baseline instead of the checkpoint's own (e.g. Models/transformer.json; token models build a word vocabulary from their training split).")
     static let seeds = SharedOptions.seeds(default: 3)
+    static let maxSeeds = SharedOptions.maxSeeds
     static let failOnNegative = Flag("fail-on-negative", help: "Exit with status 3 when the verdict is negative transfer.")
     static let data = DataOptions(role: .evaluation)
     static let compute = ComputeOptions()
@@ -37,11 +38,11 @@ struct EvalCommand: Command {
         Example: tl eval --model target.safetensors --baseline scratch --seeds 3
         """
     }
-    var arguments: [any ArgumentDefinition] { [Self.model, Self.baseline, Self.scratchModel, Self.seeds, Self.failOnNegative] }
+    var arguments: [any ArgumentDefinition] { [Self.model, Self.baseline, Self.scratchModel, Self.seeds, Self.maxSeeds, Self.failOnNegative] }
     var groups: [any OptionGroup] { [Self.data, Self.compute, Self.output, Self.report] }
 
     func run(_ a: ParsedArguments, context: CommandContext) throws -> ExitCode {
-        let seedCount = try Check.within(SharedOptions.seedRange, a[Self.seeds], Self.seeds)
+        let plan = try SharedOptions.seedPlan(a, seeds: Self.seeds, maxSeeds: Self.maxSeeds)
         let modelPath = a.value(of: Self.model, as: String.self)!
         let url = URL(fileURLWithPath: modelPath)
         let file = try SafeTensorsFile.read(from: url)
@@ -106,8 +107,7 @@ struct EvalCommand: Command {
                 throw UsageError(.invalidValue(option: "--scratch-model", expected: "to be used with --baseline scratch", got: scratchSpec.name))
             }
             if let scratchSpec, let path = a[Self.scratchModel] { log("scratch baseline: architecture '\(scratchSpec.name)' from \(path)") }
-            let seeds = (0..<seedCount).map { info.seed &+ UInt64($0) }
-            let report = try Self.compare(seeds: seeds, withProbe: baselines.contains(.probe), source: parentFile, sourcePath: parent,
+            let report = try Self.compare(plan: plan, firstSeed: info.seed, withProbe: baselines.contains(.probe), source: parentFile, sourcePath: parent,
                                           data: trainingData, dataSource: trainingSource, selection: trainSelection,
                                           settings: settings, test: explicitTest, scratchSpec: scratchSpec, log: log)
             comparison = report
@@ -160,13 +160,20 @@ struct EvalCommand: Command {
         throw TrainingError("\(source): the model trained on every sample of its data (no --per-class draw, no validation split), so none is held out; pass --test-data SOURCE (e.g. a test split) or --data with other data")
     }
 
-    /// Fine-tuning vs scratch (and optionally a probe), paired by seed.
-    static func compare(seeds: [UInt64], withProbe: Bool, source: SafeTensorsFile, sourcePath: String, data: Dataset,
+    /// Fine-tuning vs scratch (and optionally a probe), paired by seed: a fixed number of seeds
+    /// from `firstSeed` on, or (adaptive) one seed at a time until the 95% interval of the gain
+    /// excludes zero, with at least `SeedCount.autoMinimum` and at most the plan's maximum.
+    static func compare(plan: SeedPlan, firstSeed: UInt64, withProbe: Bool, source: SafeTensorsFile, sourcePath: String, data: Dataset,
                         dataSource: DataSource, selection: DataSelection, settings: TrainingSettings, test: Dataset?,
                         scratchSpec: ModelSpec? = nil, log: (String) -> Void) throws -> EvalReport.Comparison {
         var runs: [Experiments.Run] = []
         let kinds: [Experiments.Kind] = [.finetune, .scratch] + (withProbe ? [.probe] : [])
-        for seed in seeds {
+        let count: Int
+        switch plan { case .fixed(let n): count = n; case .adaptive(let maximum): count = maximum }
+        var seeds: [UInt64] = []
+        var stopReason: String? = nil
+        for seed in (0..<count).map({ firstSeed &+ UInt64($0) }) {
+            seeds.append(seed)
             for kind in kinds {
                 let run = try Experiments.run(kind, seed: seed, source: source, sourcePath: sourcePath, data: data,
                                               dataSource: dataSource, selection: selection, settings: settings, test: test,
@@ -174,7 +181,16 @@ struct EvalCommand: Command {
                 log("  \(kind.rawValue) seed \(seed): accuracy \(percent(run.metrics.accuracy)) (\(run.trainCount) train, \(run.testCount) test, \(fixed(run.seconds, 1)) s)")
                 runs.append(run)
             }
+            guard case .adaptive(let maximum) = plan else { continue }
+            let so = EvalReport.Comparison(runs: runs, seeds: seeds)
+            if seeds.count >= SeedCount.autoMinimum, let reason = so.adaptiveStop() {
+                stopReason = reason
+                break
+            }
+            if seeds.count == maximum {
+                stopReason = "reached --max-seeds \(maximum) with the 95% interval still including zero"
+            }
         }
-        return EvalReport.Comparison(runs: runs, seeds: seeds, scratchArchitecture: scratchSpec?.name)
+        return EvalReport.Comparison(runs: runs, seeds: seeds, scratchArchitecture: scratchSpec?.name, stopReason: stopReason)
     }
 }

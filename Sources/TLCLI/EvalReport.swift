@@ -46,6 +46,15 @@ enum EvalReport {
         var seeds: [UInt64]
         /// The scratch side's architecture when it is not the checkpoint's own (`--scratch-model`).
         var scratchArchitecture: String? = nil
+        /// With `--seeds auto`: why seeds stopped being added.
+        var stopReason: String? = nil
+
+        /// "the 95% interval … excludes zero after N seeds", or nil while it includes zero.
+        func adaptiveStop() -> String? {
+            let g = gain
+            guard g.lower > 0 || g.upper < 0 else { return nil }
+            return "the 95% interval of the gain excludes zero after \(seeds.count) seeds"
+        }
 
         func accuracies(_ kind: Experiments.Kind) -> [Double] {
             seeds.compactMap { s in runs.first { $0.kind == kind && $0.seed == s }?.metrics.accuracy }
@@ -72,6 +81,7 @@ enum EvalReport {
             var lines = ["transfer check: fine-tuned vs \(scratchSide), same data and settings, \(seeds.count) seed\(seeds.count == 1 ? "" : "s")",
                          EvalReport.table(rows), ""]
             lines.append(Self.verdictLine("transfer gain", gain, seeds: seeds.count))
+            if let stopReason { lines.append("--seeds auto: \(seeds.count) seeds; stopped because \(stopReason)") }
             if let probeGain { lines.append(Self.verdictLine("linear-probe gain", probeGain, seeds: seeds.count)) }
             return lines.joined(separator: "\n")
         }
@@ -95,6 +105,7 @@ enum EvalReport {
                 "transfer_gain": gainObject(gain),
             ]
             if let scratchArchitecture { o["scratch_architecture"] = scratchArchitecture }
+            if let stopReason { o["seeds_used"] = seeds.count; o["stop_reason"] = stopReason }
             if let probeGain { o["probe_gain"] = gainObject(probeGain) }
             return o
         }

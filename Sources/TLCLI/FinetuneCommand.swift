@@ -13,8 +13,8 @@ struct FinetuneCommand: Command {
 
     static let from = OptionalOption<String>("from", valueName: "checkpoint", requiredUnless: ["resume"],
         help: "The pretrained checkpoint to start from.")
-    static let freeze = RepeatedOption<BlockSelector>("freeze", valueName: "blocks",
-        help: "Freeze top-level blocks: 0..3 or 0...3 (inclusive), 0..<4, 2.., 2, 1,3, head, head-2..head-1 (counted from the head), all, all-but-head or none.")
+    static let freeze = RepeatedOption<FreezeArgument>("freeze", valueName: "blocks",
+        help: "Freeze top-level blocks: 0..3 or 0...3 (inclusive), 0..<4, 2.., 2, 1,3, head, head-2..head-1 (counted from the head), all, all-but-head or none; or auto (blocks 0…k, k the block whose output has the highest LogME on the training data).")
     static let freezePath = RepeatedOption<String>("freeze-path", valueName: "glob", help: "Freeze parameters whose dotted path matches (after --freeze, in order).")
     static let unfreezePath = RepeatedOption<String>("unfreeze-path", valueName: "glob", help: "Unfreeze parameters whose dotted path matches (in order).")
     static let head = Option<HeadPolicy>("head", default: .auto,
@@ -30,7 +30,8 @@ struct FinetuneCommand: Command {
     static let training = TrainingOptions()
     static let compute = ComputeOptions()
     static let distributed = DistributedOptions()
-    static let output = OutputOptions(product: .checkpoint(requiredUnless: ["dry-run"]))
+    /// `--out` is required unless `--dry-run` or `--lr find` (checked in `run`: the parser cannot tell `--lr find` from `--lr 0.01`).
+    static let output = OutputOptions(product: .checkpoint(requiredUnless: []))
     static let report = ReportOptions()
 
     var name: String { "finetune" }
@@ -54,7 +55,11 @@ struct FinetuneCommand: Command {
     /// decay, unfreezing, probing, caching). The demo builds its settings with this too.
     static func settings(_ a: ParsedArguments) throws -> TrainingSettings {
         var settings = try training.settings(a)
-        settings.freeze = a[freeze]   // parsed by the argument parser: typed from here on
+        let freezeArguments = a[freeze]   // parsed by the argument parser: typed from here on
+        settings.freeze = freezeArguments.compactMap { if case .blocks(let s) = $0 { return s } else { return nil } }
+        if freezeArguments.contains(.auto) && freezeArguments.count > 1 {
+            throw UsageError.invalid("--freeze", expected: "auto alone (it chooses the whole freeze depth)", got: freezeArguments.map(\.argumentDescription).joined(separator: " "))
+        }
         settings.pathRules = a.sequence.compactMap { item in
             guard item.name == "freeze-path" || item.name == "unfreeze-path", let glob = item.value as? String else { return nil }
             return TrainingSettings.PathRule(pattern: glob, freeze: item.name == "freeze-path")
@@ -78,6 +83,10 @@ struct FinetuneCommand: Command {
         let dryRun = a[Self.dryRun]
         if dryRun, a[ReportOptions.report] != nil {
             throw UsageError("--report needs a run to report on; --dry-run trains nothing")
+        }
+        let lrMode = a[TrainingOptions.lr]
+        guard dryRun || lrMode == .find || Self.output.outURL(a) != nil else {
+            throw UsageError(.missingRequired("required option --out <file> (or --dry-run, or --lr find)"))
         }
         let out = Self.output.outURL(a) ?? URL(fileURLWithPath: "/dev/null")
 
@@ -117,15 +126,35 @@ struct FinetuneCommand: Command {
         } catch let error as FreezeError {
             throw Self.usageError(error)   // a selector that matches nothing is a usage error (exit 2)
         }
-        let schedule = FreezeSchedule(settings: settings, model: model)
         let encoding = TextEncoding.from(kind: source.info.tokenizer, vocabulary: source.info.vocabulary)
         let prepared = try TrainingPipeline.prepare(task.selected, spec: model.spec, settings: settings,
                                                     normalization: source.info.normalization, encoding: encoding)
         try TrainingOptions.checkAugmentation(settings, prepared: prepared, data: data.description)
+        let say: (String) -> Void = { if Self.output.showsProgress(a) { context.printError($0) } }
+        if resumed == nil && a[Self.freeze].contains(.auto) {
+            try Self.chooseFreezeDepth(model: model, settings: &settings, train: prepared.train, batchSize: try ComputeOptions.batchSize(a),
+                                       show: dryRun ? { _ in } : say)
+        }
+        var sweep: LearningRateFinder.Sweep? = nil
+        if resumed == nil && (lrMode == .find || lrMode == .auto) {
+            let found = try Self.findLearningRate(source: sourceFile, path: fromURL.path, classCount: targetClasses.count, replaceHead: replaceHead,
+                                                  settings: settings, train: prepared.train)
+            if lrMode == .find {
+                if Self.output.wantsJSON(a) { context.print(jsonText(Self.sweepJSON(found))) } else { context.print(Self.sweepTable(found)) }
+                return .success
+            }
+            settings.learningRate = found.suggestion
+            settings.learningRateChoice = found.choice
+            if !dryRun { say(Self.sweepTable(found)) }
+            sweep = found
+        }
+        let schedule = FreezeSchedule(settings: settings, model: model)
         if dryRun {
             context.print(FinetunePlan.render(model: model, settings: settings, schedule: schedule, replaceHead: replaceHead,
                                               source: source.info, trainCount: prepared.train.count,
                                               validationCount: prepared.validation?.count ?? 0))
+            if let choice = settings.freezeChoice { context.print("\n" + Self.freezeChoiceTable(choice)) }
+            if let sweep { context.print("\n" + Self.sweepTable(sweep)) }
             return .success
         }
         if Self.output.showsProgress(a), let note = task.selected.reading.images { context.printError(note) }
@@ -166,7 +195,9 @@ struct FinetuneCommand: Command {
         let released = verification.released.map { ["block": $0.block, "name": model.spec.blocks[$0.block].name, "epoch": $0.epoch] as [String: Any] }
         let code = try finish(outcome, model: model, info: info, out: out, runner: runner, arguments: a, output: Self.output, context: context,
                               extraSummary: ["frozen_tensors_verified": verification.tensorCount, "frozen_values_verified": verification.valueCount,
-                                             "released_blocks": released])
+                                             "released_blocks": released, "learning_rate": settings.learningRate,
+                                             "freeze_choice": settings.freezeChoice.map(Self.freezeChoiceJSON) ?? NSNull(),
+                                             "learning_rate_sweep": sweep.map(Self.sweepJSON) ?? NSNull()])
         if code == .success, let reportURL = Self.report.url(a) {
             try ReportOptions.write(to: reportURL, quiet: !Self.output.showsProgress(a), context: context) {
                 try RunReports.training(command: name, model: model, info: info.finished(outcome), out: out, prepared: prepared,
@@ -196,6 +227,25 @@ struct FinetuneCommand: Command {
             text += "; released by gradual unfreezing: " + v.released.map { "block \($0.block) (\(model.spec.blocks[$0.block].name)) at epoch \($0.epoch)" }.joined(separator: ", ")
         }
         return text
+    }
+}
+
+/// A `--freeze` value: a block selector, or `auto` (resolved to a selector before training).
+enum FreezeArgument: ArgumentValue, Equatable {
+    case blocks(BlockSelector), auto
+
+    static var valueName: String { "blocks" }
+    static var expectation: String { "block indices or ranges (0..3, 0...3, 0..<4, 2.., 1,3, head, head-2..head-1, all, all-but-head, none) or auto" }
+    init?(argument text: String) {
+        if text.trimmingCharacters(in: .whitespaces) == "auto" { self = .auto; return }
+        guard let selector = BlockSelector(argument: text) else { return nil }
+        self = .blocks(selector)
+    }
+    var argumentDescription: String {
+        switch self {
+        case .blocks(let s): return s.argumentDescription
+        case .auto: return "auto"
+        }
     }
 }
 

@@ -34,6 +34,9 @@ struct PretrainCommand: Command {
     var groups: [any OptionGroup] { [Self.data, Self.resume, Self.training, Self.compute, Self.distributed, Self.output, Self.report] }
 
     func run(_ a: ParsedArguments, context: CommandContext) throws -> ExitCode {
+        if a[TrainingOptions.lr] == .find || a[TrainingOptions.lr] == .auto {
+            throw UsageError.invalid("--lr", expected: "a positive number (the learning-rate finder, find or auto, belongs to tl finetune)", got: a[TrainingOptions.lr].argumentDescription)
+        }
         var settings = try Self.training.settings(a)
         let out = Self.output.outURL(a)!
         let resumedFile = try Self.resume.load(a)

@@ -44,6 +44,10 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     public var probeEpochs: Int = 0
     /// Train on cached outputs of a frozen, deterministic prefix.
     public var useCache: Bool = true
+    /// Set when the freeze depth was chosen by `--freeze auto` (then `freeze` holds the result).
+    public var freezeChoice: FreezeChoice? = nil
+    /// Set when the learning rate was chosen by the learning-rate finder (`--lr auto`).
+    public var learningRateChoice: LearningRateChoice? = nil
 
     /// A dotted-path glob (`--freeze-path` / `--unfreeze-path`; see `ParameterSelector.pattern`)
     /// and whether it freezes or unfreezes what it matches.

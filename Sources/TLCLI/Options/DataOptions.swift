@@ -15,6 +15,8 @@ struct DataOptions: OptionGroup {
         case evaluation
         /// predict: `--data`, or raw inputs (image files and folders, `--text`, `--file`).
         case prediction
+        /// rank: `--data` (required) is the target the candidates are scored on, with `--per-class`.
+        case ranking
     }
 
     let role: Role
@@ -36,6 +38,8 @@ struct DataOptions: OptionGroup {
                 help: "Data to draw the test set from (default: the checkpoint's own data); samples the model trained or validated on are left out. See DATA SOURCES.")
         case .prediction:
             return OptionalOption<String>("data", valueName: "source", help: "The samples to predict: a data source (see DATA SOURCES); labels, if any, are reported too. Instead of --data: image files or folders, --text or --file.")
+        case .ranking:
+            return Option<String>("data", valueName: "source", help: "The labelled target data to score the candidates on: a data source (see DATA SOURCES).")
         }
     }
 
@@ -44,6 +48,7 @@ struct DataOptions: OptionGroup {
         case .training: return [data, Self.classes, Self.perClass]
         case .evaluation: return [data, Self.testData, Self.classes]
         case .prediction: return [data, Self.classes]
+        case .ranking: return [data, Self.classes, Self.perClass]
         }
     }
 
@@ -55,7 +60,7 @@ struct DataOptions: OptionGroup {
     func prepare(_ a: ParsedArguments) throws {
         _ = try source(a)
         if role == .evaluation { _ = try testSource(a) }
-        if role == .training { _ = try perClass(a) }
+        if role == .training || role == .ranking { _ = try perClass(a) }
     }
 
     /// The parsed `--data`, or nil when absent.

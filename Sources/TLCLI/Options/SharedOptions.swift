@@ -47,10 +47,11 @@ enum SharedOptions {
 
     enum ModelFileKind { case spec, checkpoint(String) }
 
-    /// `--seeds N`: how many seeds each side of a transfer comparison runs (1–100).
-    static func seeds(default count: Int) -> Option<Int> {
-        Option("seeds", default: count,
-               help: "Seeds per side of the transfer comparison, 1–100 (each seed also draws its own few-shot sample).")
+    /// `--seeds N|auto`: how many seeds each side of a transfer comparison runs (1–100), or
+    /// `auto`: paired seeds are added until the gain's 95% interval excludes zero or `--max-seeds`.
+    static func seeds(default count: Int) -> Option<SeedCount> {
+        Option("seeds", default: .fixed(count),
+               help: "Seeds per side of the transfer comparison, 1–100 (each seed also draws its own few-shot sample), or auto: add paired seeds (at least \(SeedCount.autoMinimum)) until the 95% interval of the gain excludes zero or --max-seeds is reached.")
     }
 
     static let seedRange = 1...100
@@ -73,6 +74,19 @@ enum SharedOptions {
         return texts
     }
 
+    /// `--max-seeds N`: the most seeds `--seeds auto` runs (default 10).
+    static let maxSeeds = Option<Int>("max-seeds", default: 10, help: "With --seeds auto: the most paired seeds to run (\(SeedCount.autoMinimum)–100).")
+
+    /// The validated seed plan: a fixed count, or adaptive up to `--max-seeds` (when the command has it).
+    static func seedPlan(_ a: ParsedArguments, seeds option: Option<SeedCount>, maxSeeds: Option<Int>?) throws -> SeedPlan {
+        switch a[option] {
+        case .fixed(let n): return .fixed(try Check.within(seedRange, n, option))
+        case .auto:
+            let limit = try maxSeeds.map { try Check.within(SeedCount.autoMinimum...seedRange.upperBound, a[$0], $0) } ?? 10
+            return .adaptive(maximum: limit)
+        }
+    }
+
     /// `--limit N`: at most N rows of output (samples for predict, tensors for inspect).
     static let limit = OptionalOption<Int>("limit", short: "n", valueName: "n",
                                            help: "At most this many rows of output (samples to predict, tensors to list).")
@@ -81,4 +95,33 @@ enum SharedOptions {
     static func limit(_ a: ParsedArguments) throws -> Int? {
         try a[limit].map { try Check.atLeast(0, $0, limit, what: "a count of 0 or more") }
     }
+}
+
+/// A `--seeds` value: a count, or `auto`.
+enum SeedCount: ArgumentValue, Equatable {
+    case fixed(Int), auto
+    /// Seeds `--seeds auto` always runs before it may stop (a t interval needs two; three
+    /// keep the first, widest intervals from deciding alone).
+    static let autoMinimum = 3
+
+    static var valueName: String { "n|auto" }
+    static var expectation: String { "a seed count or auto" }
+    init?(argument text: String) {
+        if text == "auto" { self = .auto; return }
+        guard let n = Int(text) else { return nil }
+        self = .fixed(n)
+    }
+    var argumentDescription: String {
+        switch self {
+        case .fixed(let n): return String(n)
+        case .auto: return "auto"
+        }
+    }
+}
+
+/// How many paired seeds a comparison runs.
+enum SeedPlan: Equatable {
+    case fixed(Int)
+    /// Add seeds until the gain's 95% interval excludes zero, at most `maximum`.
+    case adaptive(maximum: Int)
 }

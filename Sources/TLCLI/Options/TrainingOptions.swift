@@ -14,13 +14,38 @@ extension UInt64: ArgumentValue {
     public var argumentDescription: String { String(self) }
 }
 
+/// `--lr`: a rate, or the learning-rate finder (`find`: print its sweep; `auto`: use its suggestion).
+enum LearningRateArgument: ArgumentValue, Equatable {
+    case rate(Double), find, auto
+
+    static var valueName: String { "rate" }
+    static var expectation: String { "a positive number, find or auto" }
+    init?(argument text: String) {
+        switch text {
+        case "find": self = .find
+        case "auto": self = .auto
+        default:
+            guard let value = Double(argument: text) else { return nil }
+            self = .rate(value)
+        }
+    }
+    var argumentDescription: String {
+        switch self {
+        case .rate(let r): return r.argumentDescription
+        case .find: return "find"
+        case .auto: return "auto"
+        }
+    }
+}
+
 /// The optimisation options of every command that trains (pretrain, finetune): they become a
 /// `TrainingSettings`, which checkpoints record so `tl eval --baseline` can re-run the same budget.
 /// The batch size comes from `ComputeOptions` (one `--batch-size` for training and inference).
 struct TrainingOptions: OptionGroup {
     static let seed = Option<UInt64>("seed", default: 0, help: "Seed for initialisation, sampling, shuffling, dropout and augmentation.")
     static let epochs = Option<Int>("epochs", default: 10, help: "Passes over the training data.")
-    static let lr = Option<Double>("lr", default: 1e-3, help: "Learning rate (the maximum for onecycle).")
+    static let lr = Option<LearningRateArgument>("lr", default: .rate(1e-3),
+        help: "Learning rate (the maximum for onecycle). tl finetune also takes find (run the learning-rate range test, print the loss curve and its suggestion, train nothing) or auto (train with that suggestion).")
     static let optimizer = Option<TrainingSettings.OptimizerKind>("optimizer", default: .adam, help: "Optimizer.")
     static let momentum = Option<Double>("momentum", default: 0.9, help: "SGD momentum.")
     static let weightDecay = Option<Double>("weight-decay", default: 0, help: "Weight decay (decoupled for adamw).")
@@ -48,8 +73,10 @@ struct TrainingOptions: OptionGroup {
         s.seed = a[Self.seed]
         s.batchSize = try ComputeOptions.batchSize(a)
         s.epochs = try Check.within(1...1_000_000, a[Self.epochs], Self.epochs)
-        guard a[Self.lr] > 0 else { throw UsageError.invalid("--lr", expected: "a positive number", got: a[Self.lr]) }
-        s.learningRate = a[Self.lr]
+        if case .rate(let rate) = a[Self.lr] {
+            guard rate > 0 else { throw UsageError.invalid("--lr", expected: "a positive number", got: rate) }
+            s.learningRate = rate
+        }   // find / auto: the finder sets the rate before training (tl finetune)
         s.optimizer = a[Self.optimizer]
         guard a[Self.momentum] >= 0, a[Self.momentum] < 1 else { throw UsageError.invalid("--momentum", expected: "a number in [0, 1)", got: a[Self.momentum]) }
         s.momentum = a[Self.momentum]
