@@ -93,7 +93,7 @@ func encoderBenches() -> [Bench] {
         let layer = try! TransformerEncoderBlock(hiddenSize: d, headCount: 12, intermediateSize: 1536, dropout: 0.1,
                                                  attentionDropout: 0.1, layerNormEpsilon: 1e-12, rng: &rng)
         layer.eval()
-        let x = try! Tensor.normal([batch, t, d], std: 1, using: &rng)
+        let x = Tensor.normal([batch, t, d], std: 1, using: &rng)
         let mask = Tensor.ones([batch, t])
         return (layer, x, mask)
     }
@@ -137,7 +137,7 @@ func encoderBenches() -> [Bench] {
     out.append(Bench(name: "layer-b32-t128-gelu", group: "encoder-layer", unit: "GB/s",
                      work: 2 * bt * 1536 * 4) {
         var rng = SeededGenerator(seed: 5)
-        let h = try! Tensor.normal([batch, t, 1536], std: 1, using: &rng)
+        let h = Tensor.normal([batch, t, 1536], std: 1, using: &rng)
         return { _ = withNoGrad { h.gelu() } }
     })
     out.append(Bench(name: "layer-b32-t128-residual-adds", group: "encoder-layer", unit: "GB/s",
@@ -149,7 +149,7 @@ func encoderBenches() -> [Bench] {
                      work: 4 * bt * Double(d + 1) * 4) {
         // MaskedEncoderLayer's plumbing: split [N, T, D + 1] into hidden and mask, re-join.
         var rng = SeededGenerator(seed: 8)
-        let x = try! Tensor.normal([batch, t, d + 1], std: 1, using: &rng)
+        let x = Tensor.normal([batch, t, d + 1], std: 1, using: &rng)
         return {
             _ = try! withNoGrad {
                 let hidden = try x.sliced(axis: 2, 0..<d)

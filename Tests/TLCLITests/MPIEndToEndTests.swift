@@ -90,7 +90,7 @@ func relativeDifference(_ a: URL, _ b: URL) throws -> Float {
         mpirun.arguments = mpirunArguments(2, pretrain(out: out, epochs: 200) + ["--quiet"])
         mpirun.environment = mpiEnvironment
         let log = folder.appendingPathComponent("stderr.txt")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         mpirun.standardError = try FileHandle(forWritingTo: log)
         mpirun.standardOutput = FileHandle.nullDevice
         try mpirun.run()

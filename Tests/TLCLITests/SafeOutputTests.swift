@@ -50,17 +50,17 @@ import TLSafeTensors
         // A pid no process can have: Linux's pid_max is at most 4,194,304.
         let deadPID = 4_194_400
         let stale = folder.appendingPathComponent(".s.safetensors.tmp-\(deadPID)-7").path
-        FileManager.default.createFile(atPath: stale, contents: Data("half".utf8))
+        _ = FileManager.default.createFile(atPath: stale, contents: Data("half".utf8))
 
         // A live run holding the lock (this test process's pid) makes a second run refuse.
         let lock = out + ".lock"
-        FileManager.default.createFile(atPath: lock, contents: Data("\(ProcessInfo.processInfo.processIdentifier)\n".utf8))
+        _ = FileManager.default.createFile(atPath: lock, contents: Data("\(ProcessInfo.processInfo.processIdentifier)\n".utf8))
         let refused = try runTL(["pretrain", "--model", Self.lenet, "--data", "mnist5k", "--classes", "0-1", "--epochs", "1", "--out", out])
         #expect(refused.status == 1 && refused.stderr.contains("another tl run (pid \(ProcessInfo.processInfo.processIdentifier)) is writing"), "\(refused.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out))
 
         // A lock left by a killed run is taken over; the run removes the stale temporary and its lock.
-        FileManager.default.createFile(atPath: lock, contents: Data("\(deadPID)\n".utf8))
+        _ = FileManager.default.createFile(atPath: lock, contents: Data("\(deadPID)\n".utf8))
         let ok = try runTL(["pretrain", "--model", Self.lenet, "--data", "mnist5k", "--classes", "0-1", "--epochs", "1", "--out", out, "--quiet"])
         #expect(ok.status == 0, "\(ok.stderr)")
         #expect(FileManager.default.fileExists(atPath: out))
