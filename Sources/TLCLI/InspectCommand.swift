@@ -113,18 +113,22 @@ public struct InspectCommand: Command {
             let shape: String = "[" + e.tensor.shape.map(String.init).joined(separator: ", ") + "]"
             return [e.name, e.dtype.rawValue, shape, grouped(e.tensor.count)]
         }
+        lines.append("")
+        lines += Self.tensorTable(rows)
+        if shown.count < entries.count { lines.append("(\(grouped(entries.count - shown.count)) more tensors not shown)") }
+        context.print(lines.joined(separator: "\n"))
+        return .success
+    }
+
+    /// The tensor list as aligned lines: name, dtype and shape left-aligned, parameter count right-aligned.
+    static func tensorTable(_ rows: [[String]]) -> [String] {
         let titles = ["NAME", "DTYPE", "SHAPE", "PARAMETERS"]
         let widths = (0..<4).map { column in (rows.map { $0[column].count } + [titles[column].count]).max() ?? 0 }
         func format(_ row: [String]) -> String {
             (0..<3).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
                 + "  " + String(repeating: " ", count: widths[3] - row[3].count) + row[3]
         }
-        lines.append("")
-        lines.append(format(titles))
-        lines += rows.map(format)
-        if shown.count < entries.count { lines.append("(\(grouped(entries.count - shown.count)) more tensors not shown)") }
-        context.print(lines.joined(separator: "\n"))
-        return .success
+        return [format(titles)] + rows.map(format)
     }
 
     func textDescription(url: URL, header: SafeTensorsHeader, shown: [SafeTensorsHeader.Entry]) -> String {
@@ -137,15 +141,8 @@ public struct InspectCommand: Command {
         ]
         if !shown.isEmpty {
             let rows = shown.map { [$0.name, $0.dtype.rawValue, "[" + $0.shape.map(String.init).joined(separator: ", ") + "]", grouped($0.elementCount)] }
-            let titles = ["NAME", "DTYPE", "SHAPE", "PARAMETERS"]
-            let widths = (0..<4).map { column in (rows.map { $0[column].count } + [titles[column].count]).max()! }
-            func format(_ row: [String]) -> String {
-                (0..<3).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
-                    + "  " + String(repeating: " ", count: widths[3] - row[3].count) + row[3]
-            }
             lines.append("")
-            lines.append(format(titles))
-            lines += rows.map(format)
+            lines += Self.tensorTable(rows)
         }
         if shown.count < header.entries.count {
             lines.append("(\(grouped(header.entries.count - shown.count)) more tensors not shown)")
