@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "TLDistributedTests", dependencies: ["TLDistributed"]),
         .testTarget(name: "TLTransferTests", dependencies: ["TLDistributed", "TLTransfer", "TLModels", "TLSafeTensors", "TLData", "TLNN", "TLTensor", "TLTestSupport"]),
         .testTarget(name: "TLReportTests", dependencies: ["TLReport", "TLTransfer", "TLModels", "TLData", "TLTensor", "TLNN"]),
-        .testTarget(name: "TLCLITests", dependencies: ["TLCLI", "TLTransfer", "TLModels", "TLSafeTensors", "TLTestSupport"]),
+        .testTarget(name: "TLCLITests", dependencies: ["TLCLI", "TLTransfer", "TLModels", "TLSafeTensors", "TLTensor", "TLTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

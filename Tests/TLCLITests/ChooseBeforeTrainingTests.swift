@@ -2,6 +2,7 @@ import Testing
 import Foundation
 import TLSafeTensors
 import TLModels
+import TLTensor
 @testable import TLCLI
 
 /// Issue 15 through the real binary: `tl rank`, `--freeze auto`, the learning-rate finder and
@@ -65,6 +66,17 @@ import TLModels
         let textJSON = json(try runTL(["rank", "--data", "text:" + reviews.path, tiny, "--json", "--quiet"]).stdout)
         let only = (textJSON["candidates"] as? [[String: Any]])?.first ?? [:]
         #expect(only["leep"] is NSNull && only["nce"] is NSNull && only["logme"] is Double, "\(textJSON)")
+
+        // An imported classifier (EfficientNet-Lite0's ImageNet head, say) has a trained head:
+        // LEEP and NCE apply. Here: the shipped LeNet recorded as an import.
+        var rng = SeededGenerator(seed: 0)
+        var imported = try Checkpoint.read(from: URL(fileURLWithPath: lenet), rng: &rng)
+        imported.info.kind = "import"
+        let importedPath = folder.appendingPathComponent("imported.safetensors").path
+        try imported.write(to: URL(fileURLWithPath: importedPath))
+        let withHead = json(try runTL(["rank"] + target + [importedPath, "--json", "--quiet"]).stdout)
+        let scored = (withHead["candidates"] as? [[String: Any]])?.first ?? [:]
+        #expect(scored["leep"] is Double && scored["nce"] is Double, "\(withHead)")
 
         // Bad input: one line naming the file, exit 1; no candidate: usage error.
         let missing = try runTL(["rank"] + target + [folder.appendingPathComponent("nope.safetensors").path])

@@ -106,7 +106,9 @@ extension Transferability {
         let chosen = allBlocks ? Array(0..<model.headIndex) : [model.headIndex - 1]
         let scores = try blockScores(model, data: data, blocks: chosen, batchSize: batchSize)
         var leepValue: Double? = nil, nceValue: Double? = nil
-        if info.kind != "import" {
+        // A trained source head is needed; an imported encoder's 1-class placeholder is not one
+        // (an imported classifier such as EfficientNet-Lite0's ImageNet head is).
+        if info.classNames != [HuggingFaceImporter.placeholderClass] {
             let z = model.classCount
             let p = try TrainingPipeline.predictProbabilities(model, data: data, batchSize: batchSize).map(Double.init)
             leepValue = try leep(probabilities: p, sourceClasses: z, labels: data.labels, classes: data.classCount)
