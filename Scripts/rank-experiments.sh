@@ -4,6 +4,7 @@
 #
 #   Scripts/rank-experiments.sh [SECTION...]     sections: sources image image30 bench freeze lr text (default: all)
 #   SEEDS=5 (seeds per fine-tuned configuration), TEXT_SEEDS=3, OUT=/tmp/tl-rank (kept between runs)
+#   ONLY="name ..." fine-tunes only these image candidates (all are still ranked), to add one to earlier results
 #
 # Needs Scripts/fetch-data.sh (Fashion-MNIST, Rotten Tomatoes, MiniLM). Every fine-tuned
 # figure is the mean test accuracy over seeds 0..SEEDS-1 (each seed draws its own few-shot
@@ -52,7 +53,11 @@ if want sources; then
 fi
 
 CANDIDATE_PATHS=(); for c in "${IMAGE_CANDIDATES[@]}"; do CANDIDATE_PATHS+=("$(path_of "$c")"); done
-if [[ -n "${EFFICIENTNET:-}" ]]; then IMAGE_CANDIDATES+=(efficientnet-lite0); CANDIDATE_PATHS+=("$EFFICIENTNET"); fi
+# The summary matches fine-tuned results to ranked candidates by file name, hence the link.
+if [[ -n "${EFFICIENTNET:-}" ]]; then
+  ln -sf "$(realpath "$EFFICIENTNET")" "$OUT/efficientnet-lite0.safetensors"
+  IMAGE_CANDIDATES+=(efficientnet-lite0); CANDIDATE_PATHS+=("$OUT/efficientnet-lite0.safetensors")
+fi
 path_of_candidate() { local i; for i in "${!IMAGE_CANDIDATES[@]}"; do [[ ${IMAGE_CANDIDATES[$i]} == "$1" ]] && echo "${CANDIDATE_PATHS[$i]}"; done; }
 
 if want image; then
@@ -60,6 +65,7 @@ if want image; then
   $TL rank $IMAGE_TARGET --seed 0 "${CANDIDATE_PATHS[@]}" --json --quiet > "$OUT/rank-image.json"
   $TL rank $IMAGE_TARGET --seed 0 "${CANDIDATE_PATHS[@]}" --quiet
   for c in "${IMAGE_CANDIDATES[@]}"; do
+    [[ -z "${ONLY:-}" || " $ONLY " == *" $c "* ]] || continue
     finetune_seeds image "$c" "$SEEDS" "$(path_of_candidate "$c")" "" $IMAGE_TARGET --freeze 0..1 --lr 0.003 --epochs 40
   done
 fi
