@@ -162,7 +162,7 @@ func finish(_ outcome: TrainingOutcome, model: TransferModel, info: CheckpointIn
     }
     if output.showsProgress(a) {
         let v = outcome.bestValidationAccuracy.map { ", validation accuracy \(percent($0)) (epoch \(outcome.bestEpoch))" } ?? ""
-        context.printError("wrote \(out.path)\(v); \(Int(outcome.samplesPerSecond)) samples/s, \(String(format: "%.1f", outcome.wallSeconds)) s; \(runner.resumeLog.summary)")
+        context.printError("wrote \(out.path)\(v); \(rateText(outcome.samplesPerSecond)) samples/s, \(String(format: "%.1f", outcome.wallSeconds)) s; \(runner.resumeLog.summary)")
     }
     return .success
 }

@@ -37,6 +37,13 @@ final class FakeTerminal {
         #expect(terminal.written.suffix(2) == ["\r\u{1B}[K", "epoch 3/10  loss 0.4123  acc 87.31%  1234 samples/s  elapsed 0:00  ETA 0:03\n"])
     }
 
+    @Test func slowRatesKeepThreeSignificantDigits() {
+        #expect(rateText(0.8449) == "0.84")
+        #expect(rateText(1.19) == "1.19")
+        #expect(rateText(12.34) == "12.3")
+        #expect(rateText(1234.4) == "1234")
+    }
+
     @Test func narrowTerminalDropsTheBar() {
         let terminal = FakeTerminal()
         let progress = ProgressReporter(style: .bar, write: { terminal.written.append($0) }, clock: { 0 }, columns: 40)
