@@ -4,6 +4,7 @@ import TLKernelTable
 import TLTensor
 import TLNN
 import TLModels
+import TLOptim
 
 // EfficientNet-Lite0 benchmarks (`tl-bench --efficientnet`): inference of the whole network
 // at 224×224 (eval mode, no gradients: BatchNorm folded, fused ReLU6) and the depthwise
@@ -73,6 +74,8 @@ func efficientNetBenches(batch: Int = 32) -> [Bench] {
     }
     return [
         network,
+        efficientNetStepBench(batch: batch, firstTrainable: 7),
+        efficientNetStepBench(batch: batch, firstTrainable: 2),
     ] + bandwidthBenches() + [DepthwisePass.forward, .inputGradient, .weightGradient].flatMap { pass in [
         depthwiseBench("depthwise stage1 112² C32 k3 s1", batch: batch, size: 112, channels: 32, kernel: 3, stride: 1, pass: pass),
         depthwiseBench("depthwise stage2 112² C96 k3 s2", batch: batch, size: 112, channels: 96, kernel: 3, stride: 2, pass: pass),
@@ -80,6 +83,38 @@ func efficientNetBenches(batch: Int = 32) -> [Bench] {
         depthwiseBench("depthwise stage2 56² C144 k3 s1", batch: batch, size: 56, channels: 144, kernel: 3, stride: 1),
         depthwiseBench("depthwise stage3 56² C144 k5 s2", batch: batch, size: 56, channels: 144, kernel: 5, stride: 2),
     ]
+}
+
+/// A fine-tuning step at 224×224 with blocks `firstTrainable`… trainable (7: the last stage,
+/// head convolution and classifier; 2: stages 2–7 as `--freeze 0..1`): the frozen prefix runs
+/// without gradients in eval mode every step (no feature cache), the rest in training mode
+/// (BatchNorm with batch statistics), cross-entropy on 1000 classes, Adam. The PyTorch twin is
+/// `Scripts/efficientnet-reference.py --step FIRST`.
+func efficientNetStepBench(batch: Int, firstTrainable first: Int) -> Bench {
+    Bench(name: "efficientnet-lite0 224 b\(batch) step \(first)..", group: "efficientnet-step", unit: "images/s",
+          work: Double(batch) * 1e9) {
+        let model: TransferModel
+        let optimizer: Adam
+        let x: Tensor
+        do {
+            model = try efficientNetModel()
+            model.train()
+            for b in 0..<first { for p in model.blocks[b].parameters() { p.freeze() }; model.blocks[b].eval() }
+            optimizer = try Adam(model, learningRate: 1e-3)
+            var rng = SeededGenerator(seed: 5)
+            x = Tensor.uniform([batch, 224, 224, 3], low: -1, high: 1, using: &rng)
+        } catch { fail("efficientnet step setup: \(error)") }
+        let labels = (0..<batch).map { $0 % 1000 }
+        return {
+            do {
+                let body = try withNoGrad { try model.forward(x, blocks: 0..<first) }
+                let loss = try Loss.crossEntropy(logits: model.forward(body, blocks: first..<model.blockCount), labels: labels)
+                optimizer.zeroGrad()
+                try loss.backward()
+                try optimizer.step()
+            } catch { fail("efficientnet step: \(error)") }
+        }
+    }
 }
 
 /// Peak resident memory of this process so far, in bytes (Linux: ru_maxrss is in KiB).

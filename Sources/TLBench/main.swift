@@ -152,11 +152,12 @@ for b in benches {
         }
         print(line)
     }
-    if b.group == "efficientnet" {
-        // Peak resident memory of the process after the network runs (before other benches allocate).
+    if b.group.hasPrefix("efficientnet") {
+        // Peak resident memory of the process after the network (or a fine-tuning step) runs,
+        // before the kernel benches allocate.
         let peak = Double(peakResidentBytes()) / Double(1 << 30)
         results.append((Bench(name: "peak resident memory", group: "memory", unit: "GiB", work: 0) { {} }, 0, peak))
-        if !options.json { print("peak resident memory after the network: \(String(format: "%.2f", peak)) GiB") }
+        if !options.json { print("peak resident memory so far: \(String(format: "%.2f", peak)) GiB") }
     }
 }
 if options.json {
