@@ -43,7 +43,7 @@ func depthwiseForward(_ ctx: KernelContext, input: UnsafeBufferPointer<Float>, w
     }
 }
 
-/// inputGradient = the adjoint of `depthwiseForward` (no bias, no clamp) applied to outputGradient.
+/// inputGradient (overwritten) = the adjoint of `depthwiseForward` (no bias, no clamp) applied to outputGradient.
 public func depthwiseBackwardInput(outputGradient: UnsafeBufferPointer<Float>, weight: UnsafeBufferPointer<Float>,
                                    geometry g: DepthwiseGeometry, inputGradient: UnsafeMutableBufferPointer<Float>) {
     depthwiseBackwardInput(.current, outputGradient: outputGradient, weight: weight, geometry: g, inputGradient: inputGradient)
