@@ -99,7 +99,11 @@ func batchNormTrainingApply(_ ctx: KernelContext, x: UnsafePointer<Float>, mean:
             let lo = V8(repeating: lower), hi = V8(repeating: upper)
             var j = 0
             while j + 8 <= cols {
-                store8((load8(xr + j) * load8(scale + j) + load8(shift + j)).clamped(lowerBound: lo, upperBound: hi), o + j)
+                // Compare-and-select (the stdlib's generic SIMD min/max is an out-of-line call).
+                var v = load8(xr + j) * load8(scale + j) + load8(shift + j)
+                v.replace(with: lo, where: v .< lo)
+                v.replace(with: hi, where: v .> hi)
+                store8(v, o + j)
                 j += 8
             }
             while j < cols { o[j] = min(max(xr[j] * scale[j] + shift[j], lower), upper); j += 1 }
