@@ -13,8 +13,10 @@ checkerboard of a different scale per image, plus noise), where noise = (i * 265
 mod 2^32) >> 16 with i = ((n*224 + y)*224 + x)*3 + c; then (v - 127) / 128, exactly as tl's
 recorded preprocessing does.
 
-Usage: python3 Scripts/efficientnet-reference.py [--bench] [--threads 2] [--batch 32]
+Usage: python3 Scripts/efficientnet-reference.py [--bench | --step FIRST] [--threads 2] [--batch 32]
   --bench: instead, time inference at 224x224 (channels-last, eval, no grad) and print images/s.
+  --step FIRST: instead, time a fine-tuning step at 224x224 with tl blocks FIRST.. trainable
+          (7 = last stage + head; frozen blocks run without gradients in eval mode; Adam).
 """
 import argparse, json, math, os, sys, time
 import torch
@@ -38,27 +40,82 @@ def same_pad(x, k, s):
 def bn(x, sd, p):
     return F.batch_norm(x, sd[p + ".running_mean"], sd[p + ".running_var"], sd[p + ".weight"], sd[p + ".bias"], False, 0.0, EPS)
 
-def forward(sd, x):
-    x = F.conv2d(same_pad(x, 3, 2), sd["_conv_stem.weight"], stride=2)
-    x = F.relu6(bn(x, sd, "_bn0"))
+def bn_train(x, sd, p):
+    """BatchNorm with batch statistics (training mode), updating the running averages as tl does."""
+    return F.batch_norm(x, sd[p + ".running_mean"], sd[p + ".running_var"], sd[p + ".weight"], sd[p + ".bias"], True, 0.1, EPS)
+
+# tl's blocks of the imported model (what --freeze counts): 0 stem, 1-7 the stages, 8 head
+# convolution, 9 pooling, 10 classifier.
+BLOCKS = 11
+
+def block_of(key):
+    """tl block index of a state-dict key."""
+    if key.startswith(("_conv_stem", "_bn0")):
+        return 0
+    if key.startswith("_blocks."):
+        n, first = int(key.split(".")[1]), 0
+        for stage, (_, r, *_rest) in enumerate(STAGES):
+            if n < first + r:
+                return stage + 1
+            first += r
+    return 10 if key.startswith("_fc") else 8
+
+def forward(sd, x, blocks=range(BLOCKS), train=False):
+    """The network's blocks `blocks` (BatchNorm with batch statistics when `train`)."""
+    norm = bn_train if train else bn
+    if 0 in blocks:
+        x = F.conv2d(same_pad(x, 3, 2), sd["_conv_stem.weight"], stride=2)
+        x = F.relu6(norm(x, sd, "_bn0"))
     i = 0
-    for k, r, cin, cout, e, s in STAGES:
+    for stage, (k, r, cin, cout, e, s) in enumerate(STAGES):
         for j in range(r):
             stride, inp = (s if j == 0 else 1), (cin if j == 0 else cout)
             p = f"_blocks.{i}."
+            i += 1
+            if stage + 1 not in blocks:
+                continue
             h = x
             if e != 1:
-                h = F.relu6(bn(F.conv2d(h, sd[p + "_expand_conv.weight"]), sd, p + "_bn0"))
+                h = F.relu6(norm(F.conv2d(h, sd[p + "_expand_conv.weight"]), sd, p + "_bn0"))
             h = F.conv2d(same_pad(h, k, stride), sd[p + "_depthwise_conv.weight"], stride=stride, groups=h.shape[1])
-            h = F.relu6(bn(h, sd, p + "_bn1"))
-            h = bn(F.conv2d(h, sd[p + "_project_conv.weight"]), sd, p + "_bn2")
+            h = F.relu6(norm(h, sd, p + "_bn1"))
+            h = norm(F.conv2d(h, sd[p + "_project_conv.weight"]), sd, p + "_bn2")
             if stride == 1 and inp == cout:
                 h = h + x
             x = h
-            i += 1
-    x = F.relu6(bn(F.conv2d(x, sd["_conv_head.weight"]), sd, "_bn1"))
-    x = x.mean(dim=(2, 3))
-    return F.linear(x, sd["_fc.weight"], sd["_fc.bias"])
+    if 8 in blocks:
+        x = F.relu6(norm(F.conv2d(x, sd["_conv_head.weight"]), sd, "_bn1"))
+    if 9 in blocks:
+        x = x.mean(dim=(2, 3))
+    if 10 in blocks:
+        x = F.linear(x, sd["_fc.weight"], sd["_fc.bias"])
+    return x
+
+def bench_step(sd, batch, first, repeats):
+    """Seconds per fine-tuning step (times, sorted) with blocks `first`.. trainable: the frozen
+    blocks run without gradients in eval mode, the rest in training mode (batch statistics),
+    cross-entropy on 1000 classes, Adam (lr 1e-3), channels-last, as tl-bench's step row."""
+    params = []
+    for key, v in sd.items():
+        if block_of(key) >= first and v.is_floating_point() and not key.endswith(("running_mean", "running_var")):
+            v.requires_grad_(True)
+            params.append(v)
+    opt = torch.optim.Adam(params, lr=1e-3)
+    g = torch.Generator().manual_seed(5)
+    x = (torch.rand(batch, 3, 224, 224, generator=g) * 2 - 1).contiguous(memory_format=torch.channels_last)
+    labels = torch.arange(batch) % 1000
+    def step():
+        with torch.no_grad():
+            h = forward(sd, x, range(0, first))
+        loss = F.cross_entropy(forward(sd, h, range(first, BLOCKS), train=True), labels)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    step()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter(); step(); times.append(time.perf_counter() - t)
+    return sorted(times)
 
 def fixed_batch(n):
     i = torch.arange(n * 224 * 224 * 3, dtype=torch.int64)
@@ -78,9 +135,20 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--step", type=int, default=None, metavar="FIRST",
+                    help="time a fine-tuning step with tl blocks FIRST.. trainable (7: last stage + head)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     sd = torch.load(PTH, map_location="cpu", weights_only=True)
+    if a.step is not None:
+        sdc = {k: (v.contiguous(memory_format=torch.channels_last) if v.dim() == 4 else v.clone()) for k, v in sd.items()}
+        times = bench_step(sdc, a.batch, a.step, a.repeats)
+        import resource
+        print(json.dumps({"framework": f"pytorch {torch.__version__}", "threads": a.threads, "batch": a.batch,
+                          "trainable_from_block": a.step, "best_seconds": times[0],
+                          "images_per_second": a.batch / times[0], "median_images_per_second": a.batch / times[len(times) // 2],
+                          "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}))
+        return
     if a.bench:
         x = torch.randn(a.batch, 3, 224, 224).contiguous(memory_format=torch.channels_last)
         sdc = {k: (v.contiguous(memory_format=torch.channels_last) if v.dim() == 4 else v) for k, v in sd.items()}

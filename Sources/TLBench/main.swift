@@ -4,7 +4,8 @@
 //   tl-bench --encoder [--threads 2]     transformer encoder (MiniLM-L6 shape) inference,
 //                                        fine-tuning step and per-op breakdown of one layer
 //   tl-bench --efficientnet [--threads 2] EfficientNet-Lite0 224×224 batch-32 inference (images/s),
-//                                        depthwise kernels on its shapes (GB/s), peak memory
+//                                        STREAM copy/triad, depthwise kernels on its shapes (GB/s and
+//                                        fraction of STREAM), peak memory
 //   tl-bench --jpeg DIR                  JPEG decode + resize to 224x224 on one thread, and the
 //                                        decoder against PIL's pixels (JPEGBenches.swift)
 //
@@ -131,6 +132,8 @@ if let wanted = options.shapes {
 }
 
 var results: [(Bench, Double, Double)] = []
+/// STREAM copy and triad GB/s measured earlier in this run (BandwidthBenches.swift).
+var bandwidthReference: [String: Double] = [:]
 if !options.json {
     print("tl-bench: backend \(kernelBackendName), threads \(kernelThreadCount), reps \(options.reps)")
 }
@@ -139,15 +142,22 @@ for b in benches {
     let sec = measure(body, reps: options.reps)
     let rate = b.work / sec / 1e9
     results.append((b, sec, rate))
+    if b.group == "bandwidth" { bandwidthReference[b.name.hasPrefix("stream copy") ? "copy" : "triad"] = rate }
     if !options.json {
         let pad = b.name.padding(toLength: 38, withPad: " ", startingAt: 0)
-        print("\(pad) \(String(format: "%9.3f", sec * 1e3)) ms  \(String(format: "%8.1f", rate)) \(b.unit)")
+        var line = "\(pad) \(String(format: "%9.3f", sec * 1e3)) ms  \(String(format: "%8.1f", rate)) \(b.unit)"
+        // Memory-bound kernels: their rate as a fraction of the same run's STREAM rows.
+        if b.group == "depthwise", let triad = bandwidthReference["triad"], let copy = bandwidthReference["copy"] {
+            line += String(format: "  %.2f of triad, %.2f of copy", rate / triad, rate / copy)
+        }
+        print(line)
     }
-    if b.group == "efficientnet" {
-        // Peak resident memory of the process after the network runs (before other benches allocate).
+    if b.group.hasPrefix("efficientnet") {
+        // Peak resident memory of the process after the network (or a fine-tuning step) runs,
+        // before the kernel benches allocate.
         let peak = Double(peakResidentBytes()) / Double(1 << 30)
         results.append((Bench(name: "peak resident memory", group: "memory", unit: "GiB", work: 0) { {} }, 0, peak))
-        if !options.json { print("peak resident memory after the network: \(String(format: "%.2f", peak)) GiB") }
+        if !options.json { print("peak resident memory so far: \(String(format: "%.2f", peak)) GiB") }
     }
 }
 if options.json {

@@ -49,7 +49,7 @@ public struct KernelTable: Sendable {
     public let depthwiseForwardRows: @Sendable (_ x: UnsafePointer<Float>, _ g: DepthwiseGeometry, _ weight: UnsafePointer<Float>,
                                                 _ bias: UnsafePointer<Float>?, _ lower: Float, _ upper: Float, _ rows: Range<Int>,
                                                 _ out: UnsafeMutablePointer<Float>) -> Void
-    /// `depthwiseBackwardInputImages`: dx (zeroed) of images `images`.
+    /// `depthwiseBackwardInputImages`: dx of images `images` (overwritten).
     public let depthwiseBackwardInputImages: @Sendable (_ dy: UnsafePointer<Float>, _ g: DepthwiseGeometry, _ weight: UnsafePointer<Float>,
                                                         _ images: Range<Int>, _ dx: UnsafeMutablePointer<Float>) -> Void
     /// `depthwiseBackwardWeightImages`: adds images `images`' weight gradient into dw [KH, KW, C].

@@ -43,7 +43,7 @@ func depthwiseForward(_ ctx: KernelContext, input: UnsafeBufferPointer<Float>, w
     }
 }
 
-/// inputGradient = the adjoint of `depthwiseForward` (no bias, no clamp) applied to outputGradient.
+/// inputGradient (overwritten) = the adjoint of `depthwiseForward` (no bias, no clamp) applied to outputGradient.
 public func depthwiseBackwardInput(outputGradient: UnsafeBufferPointer<Float>, weight: UnsafeBufferPointer<Float>,
                                    geometry g: DepthwiseGeometry, inputGradient: UnsafeMutableBufferPointer<Float>) {
     depthwiseBackwardInput(.current, outputGradient: outputGradient, weight: weight, geometry: g, inputGradient: inputGradient)
@@ -56,7 +56,6 @@ func depthwiseBackwardInput(_ ctx: KernelContext, outputGradient: UnsafeBufferPo
     precondition((try? g.validate()) != nil && outputGradient.count >= g.batch * g.outH * g.outW * g.channels
                  && inputGradient.count >= g.batch * size, "depthwiseBackwardInput: buffer smaller than its shape")
     let dy = outputGradient.baseAddress!, w = weight.baseAddress!, dx = inputGradient.baseAddress!
-    dx.update(repeating: 0, count: g.batch * size)
     let threads = ctx.threadsFor(work: g.batch * g.outH * g.outW * g.channels * g.kernelH * g.kernelW, maxChunks: g.batch)
     let kernel = ctx.backend.kernels.depthwiseBackwardInputImages
     parallelFor(threads) { t in

@@ -22,6 +22,7 @@ enum Primitive {
     case matmul(transA: Bool, transB: Bool)
     case softmaxLastAxis
     case layerNorm(mean: [Float], rstd: [Float])
+    case batchNormTraining(mean: [Float], rstd: [Float], lower: Float, upper: Float)
     case softplus
     case conv2d(Conv2DGeometry)
     case depthwiseConv2d(DepthwiseGeometry)
@@ -74,6 +75,9 @@ extension Primitive {
             return [try g * y!.mapped { $0 * (1 - $0) }]           // d σ = σ(1 − σ)
         case .relu:
             return [try g * x[0].mapped { $0 > 0 ? 1 : 0 }]
+        case let .batchNormTraining(mean, rstd, lower, upper):
+            // Fused BatchNorm (+ clamp) with batch statistics (Tensor+BatchNorm.swift).
+            return Primitive.batchNormTrainingGradients(mean: mean, rstd: rstd, lower: lower, upper: upper, inputs: x, upstream: g, needs: needs)
         case .gelu, .softmaxLastAxis, .layerNorm:
             // Fused kernels: GELU' = Φ(x) + x φ(x); softmax dx = y ⊙ (g − Σ g ⊙ y);
             // LayerNorm with its saved mean and 1/std (Tensor+Fused.swift).

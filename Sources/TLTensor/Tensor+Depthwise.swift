@@ -39,11 +39,12 @@ extension Tensor {
     public static func depthwiseConv2d(input: Tensor, weight: Tensor, window: Window2D) throws -> Tensor {
         let g = try depthwiseGeometry(input: input, weight: weight, window: window, operation: "depthwiseConv2d")
         let taps = depthwiseTaps(weight.scalars, channels: g.channels, taps: g.kernelH * g.kernelW)
-        var out = [Float](repeating: 0, count: g.batch * g.outH * g.outW * g.channels)
-        input.scalars.withUnsafeBufferPointer { px in
-            taps.withUnsafeBufferPointer { pw in
-                out.withUnsafeMutableBufferPointer { po in depthwiseForward(input: px, weight: pw, bias: nil, geometry: g, output: po) }
+        // The kernel writes every output element: no zero-fill pass first.
+        let out = [Float](unsafeUninitializedCapacity: g.batch * g.outH * g.outW * g.channels) { po, initialized in
+            input.scalars.withUnsafeBufferPointer { px in
+                taps.withUnsafeBufferPointer { pw in depthwiseForward(input: px, weight: pw, bias: nil, geometry: g, output: po) }
             }
+            initialized = po.count
         }
         return record(.depthwiseConv2d(g), inputs: [input, weight], output: Tensor(unchecked: out, shape: [g.batch, g.outH, g.outW, g.channels]))
     }
@@ -80,9 +81,10 @@ extension Tensor {
         upstream.scalars.withUnsafeBufferPointer { pg in
             if needs[0] {
                 let w = depthwiseTaps(weight.scalars, channels: g.channels, taps: taps)
-                var v = [Float](repeating: 0, count: input.count)
-                w.withUnsafeBufferPointer { pw in
-                    v.withUnsafeMutableBufferPointer { depthwiseBackwardInput(outputGradient: pg, weight: pw, geometry: g, inputGradient: $0) }
+                // The gather kernel overwrites every element of dx: no zero-fill pass first.
+                let v = [Float](unsafeUninitializedCapacity: input.count) { pd, initialized in
+                    w.withUnsafeBufferPointer { pw in depthwiseBackwardInput(outputGradient: pg, weight: pw, geometry: g, inputGradient: pd) }
+                    initialized = pd.count
                 }
                 dx = Tensor(unchecked: v, shape: input.shape)
             }

@@ -15,6 +15,14 @@ let depthwiseCases: [DepthwiseGeometry] = [
     DepthwiseGeometry(batch: 3, height: 5, width: 4, channels: 5, kernelH: 5, kernelW: 5, strideH: 1, strideW: 1, padTop: 2, padLeft: 2, outH: 5, outW: 4),
     // no padding, rectangular kernel and strides
     DepthwiseGeometry(batch: 2, height: 9, width: 7, channels: 24, kernelH: 3, kernelW: 2, strideH: 2, strideW: 1, padTop: 0, padLeft: 0, outH: 4, outW: 6),
+    // Rows wide enough for the eight-pixel register blocks of the interior (forward along the
+    // output row, input gradient along each stride phase of the input row) next to the borders:
+    // 3×3 stride 1 (block 0 of EfficientNet), 3×3 stride 2 on an even width (its block 1),
+    // 5×5 stride 2 on an odd width with a channel tail, 5×5 stride 1 with C = one AVX-512 vector.
+    DepthwiseGeometry(batch: 2, height: 5, width: 21, channels: 32, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padTop: 1, padLeft: 1, outH: 5, outW: 21),
+    DepthwiseGeometry(batch: 1, height: 6, width: 40, channels: 48, kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padTop: 0, padLeft: 0, outH: 3, outW: 20),
+    DepthwiseGeometry(batch: 1, height: 7, width: 37, channels: 17, kernelH: 5, kernelW: 5, strideH: 2, strideW: 2, padTop: 2, padLeft: 2, outH: 4, outW: 19),
+    DepthwiseGeometry(batch: 3, height: 4, width: 30, channels: 16, kernelH: 5, kernelW: 5, strideH: 1, strideW: 1, padTop: 2, padLeft: 2, outH: 4, outW: 30),
 ]
 
 @Suite struct DepthwiseTests {

@@ -57,8 +57,9 @@ public final class InvertedResidual: Layer {
     public override func forward(_ x: Tensor) throws -> Tensor {
         if runsFused(x) { return try fusedForward(x) }
         var h = x
-        if let expandConv, let expandNorm { h = try expandNorm(expandConv(h)).clamp(min: 0, max: 6) }
-        h = try depthwiseNorm(depthwise(h)).clamp(min: 0, max: 6)
+        // BatchNorm + ReLU6 as one fused primitive when training (batch statistics).
+        if let expandConv, let expandNorm { h = try expandNorm.forward(expandConv(h), clampTo: 0, 6) }
+        h = try depthwiseNorm.forward(depthwise(h), clampTo: 0, 6)
         h = try projectNorm(projectConv(h))
         return hasSkip ? try h + x : h
     }

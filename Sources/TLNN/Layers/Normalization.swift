@@ -37,37 +37,50 @@ public final class BatchNorm: Layer {
     public var usesBatchStatistics: Bool { isTraining && !(weight.isFrozen && bias.isFrozen) }
 
     public override func forward(_ x: Tensor) throws -> Tensor {
+        try forward(x, clampTo: -.infinity, .infinity)
+    }
+
+    /// BatchNorm followed by clamp(·, lower, upper) (0, 6: ReLU6). With batch statistics this is
+    /// one fused primitive (two passes forward and backward, `Tensor.batchNormTraining`).
+    public func forward(_ x: Tensor, clampTo lower: Float, _ upper: Float) throws -> Tensor {
         guard x.rank >= 2, x.shape[x.rank - 1] == featureCount else {
             throw ModuleError.invalidInput(layer: "BatchNorm(\(featureCount))", message: "expected [N, …, \(featureCount)], got \(x.shape)")
         }
-        let axes = Array(0..<(x.rank - 1))
-        let normalized: Tensor
         if usesBatchStatistics {
             let n = x.count / featureCount
             guard n > 1 else {
                 throw ModuleError.invalidInput(layer: "BatchNorm", message: "training needs more than one value per channel, got input \(x.shape)")
             }
-            let mean = try x.mean(axes: axes, keepDims: true)
-            let centered = try x - mean
-            let variance = try centered.pow(2).mean(axes: axes, keepDims: true)     // biased
-            normalized = try centered / (variance + epsilon).sqrt()
+            let (y, mean, variance) = try x.batchNormTraining(weight: weight.value, bias: bias.value, epsilon: epsilon,
+                                                              lower: lower, upper: upper)
             try withNoGrad {
                 let m = momentum
-                let batchMean = try mean.detached().reshaped([featureCount])
-                let unbiased = try variance.detached().reshaped([featureCount]) * (Float(n) / Float(n - 1))
-                runningMean.value = try runningMean.value * (1 - m) + batchMean * m
+                let unbiased = try variance * (Float(n) / Float(n - 1))
+                runningMean.value = try runningMean.value * (1 - m) + mean * m
                 runningVar.value = try runningVar.value * (1 - m) + unbiased * m
                 numBatchesTracked.value = numBatchesTracked.value + 1
             }
-        } else {
-            if Tensor.needsNoGradient(x, weight.value, bias.value) {
-                // One pass instead of four, rounding exactly as the composite below.
-                return try x.batchNormInference(mean: runningMean.value, std: (runningVar.value + epsilon).sqrt(),
-                                                weight: weight.value, bias: bias.value)
-            }
-            normalized = try (x - runningMean.value) / (runningVar.value + epsilon).sqrt()
+            return y
         }
-        return try normalized * weight.value + bias.value
+        let y: Tensor
+        if Tensor.needsNoGradient(x, weight.value, bias.value) {
+            // One pass instead of four, rounding exactly as the composite below.
+            y = try x.batchNormInference(mean: runningMean.value, std: (runningVar.value + epsilon).sqrt(),
+                                         weight: weight.value, bias: bias.value)
+        } else {
+            y = try ((x - runningMean.value) / (runningVar.value + epsilon).sqrt()) * weight.value + bias.value
+        }
+        return lower == -.infinity && upper == .infinity ? y : y.clamp(min: lower, max: upper)
+    }
+
+    /// The composite training-mode forward (mean, centring, variance, scaling op by op), kept
+    /// as the reference the fused primitive is tested against; does not touch the running statistics.
+    public func compositeTrainingForward(_ x: Tensor) throws -> Tensor {
+        let axes = Array(0..<(x.rank - 1))
+        let mean = try x.mean(axes: axes, keepDims: true)
+        let centered = try x - mean
+        let variance = try centered.pow(2).mean(axes: axes, keepDims: true)     // biased
+        return try centered / (variance + epsilon).sqrt() * weight.value + bias.value
     }
 
     /// The running-statistics transform as y = x · scale + shift (no gradient):
