@@ -25,7 +25,7 @@
 # --omp-passive runs PyTorch with OMP_WAIT_POLICY=PASSIVE. On a loaded machine (load average above
 # the CPU count) PyTorch's default OpenMP spin-waiting collapses with 2 threads (measured: MLP
 # 130 samples/s instead of 4,400), which would flatter tl absurdly; use it there, and say so.
-# PyTorch: PYTHON=/path/to/python (default python3) with torch (see README, "Benchmarks against
+# PyTorch: PYTHON=/path/to/python (default python3) with torch (see README, "Against
 # PyTorch") and, for the MiniLM rows, transformers (pip install transformers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,7 +41,7 @@ while [[ $# -gt 0 ]]; do
     --no-embed) EMBED=0 ;;
     --no-efficientnet) EFFNET=0 ;;
     --omp-passive) PASSIVE=1 ;;
-    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
     *) echo "bench-vs-torch.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
