@@ -6,6 +6,10 @@
 //   tl-bench --efficientnet [--threads 2] EfficientNet-Lite0 224×224 batch-32 inference (images/s),
 //                                        STREAM copy/triad, depthwise kernels on its shapes (GB/s and
 //                                        fraction of STREAM), peak memory
+//   tl-bench --train WORKLOAD [--threads N] [--seconds S] [--json]
+//                                        one training step (forward, loss, backward, Adam) of a
+//                                        workload, steady state: samples/s, CPU/step, peak RSS
+//                                        (TrainBenches.swift; PyTorch twins in Scripts/torch_twins.py)
 //   tl-bench --jpeg DIR                  JPEG decode + resize to 224x224 on one thread, and the
 //                                        decoder against PIL's pixels (JPEGBenches.swift)
 //
@@ -32,6 +36,9 @@ struct Options {
     var cpuTime = false
     /// A folder of JPEGs for the decode + resize benchmark.
     var jpegDir: String? = nil
+    /// A training-step workload (TrainBenches.swift) and how long to time it.
+    var train: String? = nil
+    var seconds = 2.0
 }
 
 func fail(_ message: String) -> Never {
@@ -56,6 +63,11 @@ func parseOptions(_ args: [String]) -> Options {
         case "--list": o.list = true
         case "--cpu-time": o.cpuTime = true
         case "--jpeg": o.jpegDir = value("--jpeg")
+        case "--train": o.train = value("--train")
+        case "--seconds":
+            let v = value("--seconds")
+            guard let s = Double(v), s > 0, s <= 600 else { fail("--seconds: expected a number of seconds in (0, 600], got '\(v)'") }
+            o.seconds = s
         case "--shapes": o.shapes = value("--shapes").split(separator: ",").map(String.init)
         case "--reps":
             let v = value("--reps")
@@ -64,7 +76,7 @@ func parseOptions(_ args: [String]) -> Options {
         case "--threads":
             do { o.threads = try parseThreadCount(value("--threads"), source: "--threads") } catch { fail("\(error)") }
         case "-h", "--help":
-            print("usage: tl-bench [--json] [--gemm-only] [--shapes name,...] [--reps N] [--threads N] [--cpu-time] [--list] [--encoder] [--efficientnet]")
+            print("usage: tl-bench [--json] [--gemm-only] [--shapes name,...] [--reps N] [--threads N] [--cpu-time] [--list] [--encoder] [--efficientnet] [--train WORKLOAD [--seconds S]]")
             exit(0)
         default: fail("unknown option '\(args[i])' (try --help)")
         }
@@ -121,6 +133,10 @@ if let t = options.threads { try! setKernelThreadCount(t) }
 if options.cpuTime {
     guard kernelThreadCount == 1 else { fail("--cpu-time needs --threads 1 (it reads the calling thread's CPU clock)") }
     useThreadCPUClock = true
+}
+if let workload = options.train {
+    do { try runTrainBench(workload, seconds: options.seconds, json: options.json) } catch { fail("--train \(workload): \(error)") }
+    exit(0)
 }
 if let dir = options.jpegDir { runJPEGBench(dir: dir, reps: options.reps, json: options.json); exit(0) }
 var benches = options.efficientnet ? efficientNetBenches() : options.encoder ? encoderBenches() : gemmBenches()

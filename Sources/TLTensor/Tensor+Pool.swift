@@ -67,8 +67,9 @@ enum Pool2DKernels {
         }
     }
 
-    // x: [N, H, W, C] → [N, OH, OW, C]
-    static func maxForward(_ x: [Float], shape: [Int], _ w: Window2D, outHeight: Int, outWidth: Int) -> [Float] {
+    // x: [N, H, W, C] → [N, OH, OW, C]. The reference twin of the fast `maxForward`
+    // (Pool2DKernels+Max.swift), kept for the fast-vs-naive tests.
+    static func naiveMaxForward(_ x: [Float], shape: [Int], _ w: Window2D, outHeight: Int, outWidth: Int) -> [Float] {
         let c = shape[3]
         var out = [Float](repeating: -.infinity, count: shape[0] * outHeight * outWidth * c)
         forEachWindow(shape: shape, w, outHeight: outHeight, outWidth: outWidth) { o, pixels in
@@ -82,7 +83,8 @@ enum Pool2DKernels {
     }
 
     // g: [N, OH, OW, C] → dx: [N, H, W, C]; each window's gradient goes to its first maximum.
-    static func maxBackward(_ x: [Float], shape: [Int], upstream g: [Float], _ w: Window2D, outHeight: Int, outWidth: Int) -> [Float] {
+    // The reference twin of the fast `maxBackward` (Pool2DKernels+Max.swift).
+    static func naiveMaxBackward(_ x: [Float], shape: [Int], upstream g: [Float], _ w: Window2D, outHeight: Int, outWidth: Int) -> [Float] {
         let c = shape[3]
         var dx = [Float](repeating: 0, count: x.count)
         forEachWindow(shape: shape, w, outHeight: outHeight, outWidth: outWidth) { o, pixels in

@@ -1,0 +1,49 @@
+import Testing
+@testable import TLTensor
+
+/// The fast max-pooling loops (Pool2DKernels+Max.swift) against their naive reference twins
+/// (Tensor+Pool.swift): the same values bit for bit, NaN and ties included. The gradient by
+/// finite differences is checked through `maxPool2d` in TLNNTests/ConvPoolTests.poolingGradients.
+@Suite struct MaxPoolKernelTests {
+    /// Small integers (many ties inside a window), with a NaN now and then when `nans`.
+    func input(_ shape: [Int], seed: UInt64, nans: Bool) -> [Float] {
+        var rng = SeededGenerator(seed: seed)
+        return (0..<shape.reduce(1, *)).map { _ in
+            let u = rng.nextUniform()
+            if nans && u < 0.02 { return .nan }
+            return Float(Int(u * 7)) - 3
+        }
+    }
+
+    func sameBits(_ a: [Float], _ b: [Float]) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { $0.isNaN ? $1.isNaN : $0 == $1 }
+    }
+
+    nonisolated(unsafe) static let cases: [([Int], Window2D)] = [
+        ([4, 28, 28, 6], Window2D(kernel: (2, 2), stride: (2, 2))),            // LeNet pool 1
+        ([3, 10, 10, 16], Window2D(kernel: (2, 2), stride: (2, 2))),           // LeNet pool 2
+        ([2, 9, 7, 1], Window2D(kernel: (3, 3), stride: (2, 2), padding: (1, 1))),
+        ([2, 8, 11, 17], Window2D(kernel: (3, 2), stride: (1, 2))),
+        ([1, 5, 6, 3], Window2D(kernel: (2, 3), stride: (3, 1), padding: (1, 1))),
+        ([2, 7, 7, 5], Window2D(kernel: (1, 1), stride: (2, 2))),
+    ]
+
+    @Test(arguments: 0..<6)
+    func fastMatchesNaive(index: Int) throws {
+        let (shape, window) = Self.cases[index]
+        let (oh, ow) = try window.outputSize(height: shape[1], width: shape[2], operation: "test")
+        for (seed, nans) in [(UInt64(1), false), (2, true)] {
+            let x = input(shape, seed: seed, nans: nans)
+            let fast = Pool2DKernels.maxForward(x, shape: shape, window, outHeight: oh, outWidth: ow)
+            let naive = Pool2DKernels.naiveMaxForward(x, shape: shape, window, outHeight: oh, outWidth: ow)
+            #expect(sameBits(fast, naive), "forward \(shape) \(window) nans \(nans)")
+            var rng = SeededGenerator(seed: seed + 10)
+            let g = (0..<fast.count).map { _ in rng.nextUniform() - 0.5 }
+            let dFast = Pool2DKernels.maxBackward(x, shape: shape, upstream: g, window, outHeight: oh, outWidth: ow)
+            let dNaive = Pool2DKernels.naiveMaxBackward(x, shape: shape, upstream: g, window, outHeight: oh, outWidth: ow)
+            #expect(sameBits(dFast, dNaive), "backward \(shape) \(window) nans \(nans)")
+            // Not vacuous: the gradient lands somewhere, and only on input cells.
+            #expect(dFast.count == x.count && dFast.contains { $0 != 0 })
+        }
+    }
+}
