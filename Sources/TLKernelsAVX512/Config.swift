@@ -16,6 +16,12 @@ let gemmNR = 32
 let gemmKC = 256
 let gemmMC = 12 * 20
 let gemmNC = 32 * 64
+/// Second register tile of the direct-A driver (GemmDirectA.swift): 8×32, 16 accumulators,
+/// still FMA-bound (10 loads per 16 FMAs), used where 8-row tiles fit M exactly (M = 64, 128).
+let gemmMRAlt = 8
+let gemmPreferAltTiles = true
+/// Largest N (per thread) for which op(A) is read in place instead of packed.
+let gemmDirectMaxN = 1024
 
 @inline(__always) func microKernel(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
                                    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) {
@@ -28,6 +34,11 @@ public let backendName = "avx512"
 @inline(__always) func microKernelRows(_ kc: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>,
                                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) {
     microKernelRows12x32(kc, a, lda, b, c, ldc, beta)
+}
+
+@inline(__always) func microKernelRowsAlt(_ kc: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>,
+                                          _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) {
+    microKernelRows8x32(kc, a, lda, b, c, ldc, beta)
 }
 
 @inline(__always) func convMicroKernel(_ kh: Int, _ run: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ rowStride: Int,
