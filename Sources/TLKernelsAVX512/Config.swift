@@ -14,7 +14,9 @@ typealias VU = SIMD16<UInt32>
 let gemmMR = 12
 let gemmNR = 32
 let gemmKC = 256
-let gemmMC = 12 * 20
+/// mc = 72 (was 240): on the Xeon (48 KiB L1d, 2 MiB L2) 1024³ went 130 → 145 GFLOPS and
+/// 2048³ 123 → 137 on one thread (CPU clock); 48–72 measured alike, 144 and 240 slower.
+let gemmMC = 12 * 6
 let gemmNC = 32 * 64
 /// Second register tile of the direct-A driver (GemmDirectA.swift): 8×32, 16 accumulators,
 /// still FMA-bound (10 loads per 16 FMAs), used where 8-row tiles fit M exactly (M = 64, 128).
