@@ -14,8 +14,10 @@ typealias VU = SIMD16<UInt32>
 let gemmMR = 12
 let gemmNR = 32
 let gemmKC = 256
-/// mc = 72 (was 240): on the Xeon (48 KiB L1d, 2 MiB L2) 1024³ went 130 → 145 GFLOPS and
-/// 2048³ 123 → 137 on one thread (CPU clock); 48–72 measured alike, 144 and 240 slower.
+/// mc = 72 (was 240): on the Xeon (48 KiB L1d, 2 MiB L2), in a standalone harness of this
+/// driver (one thread, CPU clock, busy machine), 1024³ ~130 → ~140 GFLOPS and 2048³ ~123 →
+/// ~135; 48–72 measured alike, 144 and 240 slower. tl-bench runs on the same busy machine
+/// showed 1024³ +1…+8% and 2048³ between −6% and +6%: re-measure on a quiet machine.
 let gemmMC = 12 * 6
 let gemmNC = 32 * 64
 /// Second register tile of the direct-A driver (GemmDirectA.swift): 8×32, 16 accumulators,
