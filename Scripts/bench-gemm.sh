@@ -7,9 +7,15 @@
 # tl-bench and then in numpy (alternating, so both see the same machine load). Each side
 # reports a median of 3 samples (each ≥ 20 ms) per shape per round; the line per shape
 # prints the median over rounds, in GFLOPS:
-#   SHAPE tl=… numpy=… ratio=…        and finally      min ratio R
+#   numpy … OpenBLAS core: …   then   SHAPE tl=… numpy=… ratio=…   and finally   min ratio R
 # With CPU_TIME=1 (and THREADS=1) both sides time with the calling thread's CPU clock
 # (tl-bench --cpu-time, Python time.thread_time): immune to time-slicing on a busy machine.
+#
+# The numpy command runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (some machines set
+# them globally, which holds OpenBLAS to its AVX2 kernel and flatters any ratio against it);
+# the OpenBLAS core that actually ran (e.g. SkylakeX = AVX-512) is printed first.
+# TL_BENCH=path/to/tl-bench uses that binary instead of building one (e.g. a binary built
+# with -enable-testing, so the script does not rebuild every module without it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS="${1:-5}"
@@ -22,8 +28,13 @@ if [ "$CPU_TIME" = 1 ]; then
     TL_CLOCK=(--cpu-time)
 fi
 
-swift build -c release --product tl-bench >&2
-BIN="$(swift build -c release --show-bin-path)/tl-bench"
+if [ -n "${TL_BENCH:-}" ]; then
+    BIN="$TL_BENCH"
+    [ -x "$BIN" ] || { echo "bench-gemm.sh: TL_BENCH: '$BIN' is not an executable" >&2; exit 2; }
+else
+    swift build -c release --product tl-bench >&2
+    BIN="$(swift build -c release --show-bin-path)/tl-bench"
+fi
 SHAPES="$("$BIN" --gemm-only --list | paste -sd, -)"
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
@@ -49,6 +60,23 @@ def measure(f):
         for _ in range(inner): f()
         s.append((clock() - t0) / inner)
     return median(s)
+def openblas_core():
+    # The runtime core of a DYNAMIC_ARCH OpenBLAS (numpy wheels: scipy_openblas*_get_corename*).
+    import ctypes, glob
+    libdir = os.path.join(os.path.dirname(np.__file__), "..", "numpy.libs")
+    for lib in glob.glob(os.path.join(libdir, "*openblas*.so*")):
+        l = ctypes.CDLL(lib)
+        for sym in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename", "openblas_get_corename64_",
+                    "openblas_get_corename"):
+            f = getattr(l, sym, None)
+            if f is not None:
+                f.restype = ctypes.c_char_p
+                return f().decode()
+    return "unknown (no openblas_get_corename in numpy.libs)"
+if os.environ.get("REPORT_CORE"):
+    with open(os.environ["REPORT_CORE"], "w") as f: print("numpy " + np.__version__ + " OpenBLAS core: " + openblas_core()
+          + " (OPENBLAS_CORETYPE=" + os.environ.get("OPENBLAS_CORETYPE", "unset")
+          + ", OPENBLAS_L2_SIZE=" + os.environ.get("OPENBLAS_L2_SIZE", "unset") + ")", file=f)
 rng = np.random.default_rng(0)
 def mat(r, c): return rng.uniform(-1, 1, (r, c)).astype(np.float32)
 out = {}
@@ -69,10 +97,12 @@ for name in sys.argv[1].split(","):
 print(json.dumps(out))
 '
 
-echo "# before: $(uptime)" >&2
+echo "# before: $(uptime); tl backend threads=$THREADS" >&2
 for r in $(seq 1 "$ROUNDS"); do
     "$BIN" --gemm-only --json --reps 3 --threads "$THREADS" ${TL_CLOCK[@]+"${TL_CLOCK[@]}"} > "$TMP/tl.$r.json"
-    CPU_TIME="$CPU_TIME" OPENBLAS_NUM_THREADS="$THREADS" OMP_NUM_THREADS="$THREADS" python3 -c "$NUMPY_BENCH" "$SHAPES" > "$TMP/np.$r.json"
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE REPORT_CORE="$([ "$r" = 1 ] && echo "$TMP/core")" \
+        CPU_TIME="$CPU_TIME" OPENBLAS_NUM_THREADS="$THREADS" OMP_NUM_THREADS="$THREADS" \
+        python3 -c "$NUMPY_BENCH" "$SHAPES" > "$TMP/np.$r.json"
     echo "round $r/$ROUNDS done" >&2
 done
 echo "# after:  $(uptime)" >&2
@@ -88,6 +118,7 @@ for f in sorted(glob.glob(tmp + "/tl.*.json")):
     for r in json.load(open(f))["results"]: tl.setdefault(r["name"], []).append(r["rate"])
 for f in sorted(glob.glob(tmp + "/np.*.json")):
     for k, v in json.load(open(f)).items(): np_.setdefault(k, []).append(v)
+print(open(tmp + "/core").read().strip())
 worst = None
 for s in shapes:
     t, n = median(tl[s]), median(np_[s])

@@ -21,16 +21,18 @@ GEN = os.path.join(ROOT, "Scripts", "gen")
 GENERATED = [
     ("KernelsShared/Micro6x16.swift", "gen_micro.py", ["6", "2", "8", "microKernel6x16"]),
     ("KernelsShared/MicroRows6x16.swift", "gen_micro.py", ["6", "2", "8", "microKernelRows6x16", "rows"]),
+    ("KernelsShared/MicroRows4x16.swift", "gen_micro.py", ["4", "2", "8", "microKernelRows4x16", "rows"]),
     ("KernelsShared/ConvMicro6x16.swift", "gen_conv_micro.py", ["6", "2", "8", "convMicroKernel6x16"]),
     ("KernelsShared/WGradMicro6x16.swift", "gen_wgrad_micro.py", ["6", "2", "8", "wgradMicroKernel6x16"]),
     ("TLKernelsAVX512/Micro12x32.swift", "gen_micro.py", ["12", "2", "16", "microKernel12x32"]),
     ("TLKernelsAVX512/MicroRows12x32.swift", "gen_micro.py", ["12", "2", "16", "microKernelRows12x32", "rows"]),
+    ("TLKernelsAVX512/MicroRows8x32.swift", "gen_micro.py", ["8", "2", "16", "microKernelRows8x32", "rows"]),
     ("TLKernelsAVX512/ConvMicro12x32.swift", "gen_conv_micro.py", ["12", "2", "16", "convMicroKernel12x32"]),
     ("TLKernelsAVX512/WGradMicro12x32.swift", "gen_wgrad_micro.py", ["12", "2", "16", "wgradMicroKernel12x32"]),
 ]
 
-SHARED_EVERYWHERE = ["ConvKernels.swift", "DepthwiseKernels.swift", "GemmDriver.swift", "KernelTableExport.swift", "RowKernels.swift", "VectorMath.swift"]
-SIX_BY_SIXTEEN = ["ConvMicro6x16.swift", "Micro6x16.swift", "MicroRows6x16.swift", "WGradMicro6x16.swift"]
+SHARED_EVERYWHERE = ["ConvKernels.swift", "DepthwiseKernels.swift", "GemmDriver.swift", "GemmDirectA.swift", "KernelTableExport.swift", "RowKernels.swift", "VectorMath.swift"]
+SIX_BY_SIXTEEN = ["ConvMicro6x16.swift", "Micro6x16.swift", "MicroRows4x16.swift", "MicroRows6x16.swift", "WGradMicro6x16.swift"]
 # backend folder -> {link name: target in KernelsShared}
 LINKS = {
     "TLKernelsAVX512": {f: f for f in SHARED_EVERYWHERE},

@@ -11,6 +11,12 @@ let gemmNR = 16
 let gemmKC = 256
 let gemmMC = 6 * 40
 let gemmNC = 16 * 128
+/// Second register tile of the direct-A driver (GemmDirectA.swift): 4×16 for the last rows
+/// only (8 accumulators do not hide the FMA latency, so full 6-row tiles are preferred).
+let gemmMRAlt = 4
+let gemmPreferAltTiles = false
+/// Largest N (per thread) for which op(A) is read in place instead of packed.
+let gemmDirectMaxN = 1024
 
 @inline(__always) func microKernel(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
                                    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) {
@@ -20,6 +26,11 @@ let gemmNC = 16 * 128
 @inline(__always) func microKernelRows(_ kc: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>,
                                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) {
     microKernelRows6x16(kc, a, lda, b, c, ldc, beta)
+}
+
+@inline(__always) func microKernelRowsAlt(_ kc: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>,
+                                          _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) {
+    microKernelRows4x16(kc, a, lda, b, c, ldc, beta)
 }
 
 @inline(__always) func convMicroKernel(_ kh: Int, _ run: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ rowStride: Int,

@@ -71,9 +71,22 @@ struct MatrixPackerA: PanelPackerA {
                 var s = a + p0 * lda + i0 + ib
                 var dd = d
                 if rows == gemmMR {
-                    // Constant trip count: compiles to a few vector moves per step.
+                    // Explicit 8- and 4-lane moves (MR = 12: 8 + 4; MR = 6: 4 + 2 scalars): left
+                    // to the optimiser, this loop was sometimes emitted as 12 scalar moves.
+                    let a8 = SIMD8<Float>(repeating: alpha), a4 = SIMD4<Float>(repeating: alpha)
                     for _ in 0..<kc {
-                        for r in 0..<gemmMR { dd[r] = alpha * s[r] }
+                        var r = 0
+                        while r + 8 <= gemmMR {
+                            UnsafeMutableRawPointer(dd + r).storeBytes(
+                                of: a8 * UnsafeRawPointer(s + r).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+                            r += 8
+                        }
+                        while r + 4 <= gemmMR {
+                            UnsafeMutableRawPointer(dd + r).storeBytes(
+                                of: a4 * UnsafeRawPointer(s + r).loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
+                            r += 4
+                        }
+                        while r < gemmMR { dd[r] = alpha * s[r]; r += 1 }
                         s += lda
                         dd += gemmMR
                     }
@@ -132,29 +145,14 @@ struct MatrixPackerB: PanelPackerB {
                 }
             } else {
                 // B(p, j) = b[j*ldb + p]: column j of op(B) is contiguous in p. Full panels
-                // are transposed in 8×8 blocks through registers: 8 vector loads along p,
-                // then each output row of 8 is assembled lane by lane and stored at once.
+                // are transposed in 8×8 blocks in registers (transpose8x8: shuffles only).
                 if cols == gemmNR && kc >= 8 {
                     var t = 0
                     while t < gemmNR {
                         let col = b + (j0 + jb + t) * ldb + p0
                         var p = 0
                         while p + 8 <= kc {
-                            var v = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(),
-                                     SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
-                            withUnsafeMutableBytes(of: &v) { raw in
-                                let m = raw.baseAddress!.assumingMemoryBound(to: Float.self)
-                                // m[q*8 + l] = B(p + q, t + l)
-                                for l in 0..<8 {
-                                    let src = UnsafeRawPointer(col + l * ldb + p).loadUnaligned(as: SIMD8<Float>.self)
-                                    for q in 0..<8 { m[q * 8 + l] = src[q] }
-                                }
-                                for q in 0..<8 {
-                                    UnsafeMutableRawPointer(d + (p + q) * gemmNR + t)
-                                        .storeBytes(of: UnsafeRawPointer(m + q * 8).loadUnaligned(as: SIMD8<Float>.self),
-                                                    as: SIMD8<Float>.self)
-                                }
-                            }
+                            transpose8x8(col + p, ldb, d + p * gemmNR + t, gemmNR)
                             p += 8
                         }
                         while p < kc {
@@ -188,6 +186,24 @@ struct MatrixPackerB: PanelPackerB {
             jb += gemmNR
         }
     }
+}
+
+/// d[q·ldd + l] = s[l·lds + q] for q, l < 8. Three rounds of even/odd de-interleaving of
+/// row pairs rotate the 6-bit element index by 3 bits, which is the transpose; the compiler
+/// turns `evenHalf`/`oddHalf` of a concatenated pair into vector shuffles.
+@inline(__always) func transpose8x8(_ s: UnsafePointer<Float>, _ lds: Int, _ d: UnsafeMutablePointer<Float>, _ ldd: Int) {
+    @inline(__always) func ld(_ r: Int) -> SIMD8<Float> { UnsafeRawPointer(s + r * lds).loadUnaligned(as: SIMD8<Float>.self) }
+    var (v0, v1, v2, v3, v4, v5, v6, v7) = (ld(0), ld(1), ld(2), ld(3), ld(4), ld(5), ld(6), ld(7))
+    for _ in 0..<3 {
+        let p0 = SIMD16(lowHalf: v0, highHalf: v1), p1 = SIMD16(lowHalf: v2, highHalf: v3)
+        let p2 = SIMD16(lowHalf: v4, highHalf: v5), p3 = SIMD16(lowHalf: v6, highHalf: v7)
+        (v0, v1, v2, v3, v4, v5, v6, v7) = (p0.evenHalf, p1.evenHalf, p2.evenHalf, p3.evenHalf,
+                                            p0.oddHalf, p1.oddHalf, p2.oddHalf, p3.oddHalf)
+    }
+    @inline(__always) func st(_ v: SIMD8<Float>, _ q: Int) {
+        UnsafeMutableRawPointer(d + q * ldd).storeBytes(of: v, as: SIMD8<Float>.self)
+    }
+    st(v0, 0); st(v1, 1); st(v2, 2); st(v3, 3); st(v4, 4); st(v5, 5); st(v6, 6); st(v7, 7)
 }
 
 @inline(__always) func roundUp(_ x: Int, _ m: Int) -> Int { (x + m - 1) / m * m }
@@ -312,6 +328,11 @@ public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Floa
     if m * n * k <= 4096 {
         smallGemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
                   a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        return
+    }
+    if useDirectA(transA: transA, n: n, k: k, alpha: alpha, beta: beta) {
+        gemmDriverDirectA(m: m, n: n, k: k, a: a, lda: lda, transA: transA,
+                          packB: MatrixPackerB(b: b, ldb: ldb, trans: transB), beta: beta, c: c, ldc: ldc)
         return
     }
     gemmDriver(m: m, n: n, k: k,

@@ -14,8 +14,18 @@ typealias VU = SIMD16<UInt32>
 let gemmMR = 12
 let gemmNR = 32
 let gemmKC = 256
-let gemmMC = 12 * 20
+/// mc = 72 (was 240): on the Xeon (48 KiB L1d, 2 MiB L2), in a standalone harness of this
+/// driver (one thread, CPU clock, busy machine), 1024³ ~130 → ~140 GFLOPS and 2048³ ~123 →
+/// ~135; 48–72 measured alike, 144 and 240 slower. tl-bench runs on the same busy machine
+/// showed 1024³ +1…+8% and 2048³ between −6% and +6%: re-measure on a quiet machine.
+let gemmMC = 12 * 6
 let gemmNC = 32 * 64
+/// Second register tile of the direct-A driver (GemmDirectA.swift): 8×32, 16 accumulators,
+/// still FMA-bound (10 loads per 16 FMAs), used where 8-row tiles fit M exactly (M = 64, 128).
+let gemmMRAlt = 8
+let gemmPreferAltTiles = true
+/// Largest N (per thread) for which op(A) is read in place instead of packed.
+let gemmDirectMaxN = 1024
 
 @inline(__always) func microKernel(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
                                    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) {
@@ -28,6 +38,11 @@ public let backendName = "avx512"
 @inline(__always) func microKernelRows(_ kc: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>,
                                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) {
     microKernelRows12x32(kc, a, lda, b, c, ldc, beta)
+}
+
+@inline(__always) func microKernelRowsAlt(_ kc: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>,
+                                          _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) {
+    microKernelRows8x32(kc, a, lda, b, c, ldc, beta)
 }
 
 @inline(__always) func convMicroKernel(_ kh: Int, _ run: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ rowStride: Int,

@@ -1,0 +1,129 @@
+// Direct-A GEMM driver (compiled once per backend module, like GemmDriver.swift).
+//
+// When alpha == 1 the micro-kernels can read op(A) where it is stored instead of from a packed
+// copy: a row-major A (row r at a + r·lda, contiguous in p) is exactly the layout of the
+// "rows" micro-kernel, and a transposed A (A(i, p) = a[p·lda + i]) is the layout the
+// weight-gradient micro-kernel reads with aStep = lda. Packing A costs one read and one write
+// of m·k floats per B block, which is a large share of the time when n is small (few B
+// panels reuse each packed A: the batch-64 training shapes, the transformer's M = 32–128
+// weight-gradient products) and is repeated by every thread when the work is split along N.
+//
+// Only B is packed (once per kc×nc block, as in gemmDriver). Rows go in register tiles of
+// gemmMR, or of gemmMRAlt where those fit the remaining rows exactly (AVX-512: M = 64 is
+// eight 8-row tiles instead of five 12-row tiles and a 12-row tile holding 4 rows); the last
+// rows that fit no tile are packed zero-padded into a small panel once per B block.
+
+/// Rows of the next register tile when `rem` rows are left (transA: only full gemmMR tiles
+/// read in place). A result below the tile size means "the edge": pack these rows.
+@inline(__always) func directRowStep(_ rem: Int, transA: Bool) -> Int {
+    if transA { return min(rem, gemmMR) }
+    if rem % gemmMR == 0 { return gemmMR }
+    if gemmPreferAltTiles && rem % gemmMRAlt == 0 { return gemmMRAlt }
+    if rem >= gemmMR { return gemmMR }
+    return rem >= gemmMRAlt ? gemmMRAlt : rem
+}
+
+/// Whether `directRowStep(rows, transA:)` is computed straight from A (not through the edge panel).
+@inline(__always) func isDirectTile(_ rows: Int, transA: Bool) -> Bool {
+    rows == gemmMR || (!transA && rows == gemmMRAlt)
+}
+
+/// Whether the direct-A driver applies and pays: alpha == 1 (nothing to fold into A), few B
+/// panels per A block (n ≤ gemmDirectMaxN), where packing A is not amortised; for a
+/// transposed A also beta of 0 or 1 (the in-place kernel adds or overwrites) and k ≤ gemmKC:
+/// its micro-panel is kc rows lda apart, which with a power-of-two lda and a long kc maps to
+/// a few L1 sets and is evicted between B panels (2048×512·512×128 Aᵀ·B lost a third).
+@inline(__always) func useDirectA(transA: Bool, n: Int, k: Int, alpha: Float, beta: Float) -> Bool {
+    guard alpha == 1 && n <= gemmDirectMaxN else { return false }
+    return !transA || ((beta == 0 || beta == 1) && k <= gemmKC)
+}
+
+/// C[m, n] = op(A)·op(B) + beta·C with op(A) read in place (alpha must be 1; beta must be 0
+/// or 1 when transA). Requires m, n, k ≥ 1.
+@inline(__always)
+func gemmDriverDirectA<PB: PanelPackerB>(
+    m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transA: Bool, packB: PB,
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+) {
+    let kcMax = min(gemmKC, k)
+    let ncMax = min(gemmNC, roundUp(n, gemmNR))
+    let bBuf = UnsafeMutableRawPointer.allocate(byteCount: kcMax * ncMax * 4, alignment: 64)
+        .bindMemory(to: Float.self, capacity: kcMax * ncMax)
+    let edge = UnsafeMutableRawPointer.allocate(byteCount: gemmMR * gemmNR * 4, alignment: 64)
+        .bindMemory(to: Float.self, capacity: gemmMR * gemmNR)
+    let aEdge = UnsafeMutableRawPointer.allocate(byteCount: gemmMR * kcMax * 4, alignment: 64)
+        .bindMemory(to: Float.self, capacity: gemmMR * kcMax)
+    defer { bBuf.deallocate(); edge.deallocate(); aEdge.deallocate() }
+    let edgePacker = MatrixPackerA(a: a, lda: lda, trans: transA, alpha: 1)
+
+    var jc = 0
+    while jc < n {
+        let nc = min(gemmNC, n - jc)
+        var pc = 0
+        while pc < k {
+            let kc = min(gemmKC, k - pc)
+            let betaBlock: Float = pc == 0 ? beta : 1
+            packB.pack(p0: pc, kc: kc, j0: jc, nc: nc, into: bBuf)
+            var ic = 0
+            while ic < m {
+                let mc = min(gemmMC, m - ic)
+                // The edge rows (if any) are the last step of the block: pack them once.
+                var edgeStart = mc
+                var ir = 0
+                while ir < mc {
+                    let rows = directRowStep(mc - ir, transA: transA)
+                    if !isDirectTile(rows, transA: transA) { edgeStart = ir; break }
+                    ir += rows
+                }
+                if edgeStart < mc {
+                    edgePacker.pack(i0: ic + edgeStart, mc: mc - edgeStart, p0: pc, kc: kc, into: aEdge)
+                }
+                var jr = 0
+                while jr < nc {
+                    let nr = min(gemmNR, nc - jr)
+                    let bp = UnsafePointer(bBuf + jr * kc)
+                    ir = 0
+                    while ir < mc {
+                        let rows = directRowStep(mc - ir, transA: transA)
+                        let i = ic + ir
+                        let cp = c + i * ldc + jc + jr
+                        let direct = isDirectTile(rows, transA: transA)
+                        let full = direct && nr == gemmNR
+                        let dst = full ? cp : edge
+                        let dldc = full ? ldc : gemmNR
+                        let dbeta: Float = full ? betaBlock : 0
+                        if !direct {
+                            if transA {
+                                microKernel(kc, UnsafePointer(aEdge), bp, dst, dldc, dbeta)
+                            } else {
+                                microKernelRows(kc, UnsafePointer(aEdge), kc, bp, dst, dldc, dbeta)
+                            }
+                        } else if transA {
+                            wgradMicroKernel(1, kc, a + pc * lda + i, lda, 0, bp, gemmNR, 0, dst, dldc, dbeta)
+                        } else if rows == gemmMR {
+                            microKernelRows(kc, a + i * lda + pc, lda, bp, dst, dldc, dbeta)
+                        } else {
+                            microKernelRowsAlt(kc, a + i * lda + pc, lda, bp, dst, dldc, dbeta)
+                        }
+                        if !full {
+                            for r in 0..<rows {
+                                let crow = cp + r * ldc
+                                let erow = edge + r * gemmNR
+                                if betaBlock == 0 {
+                                    for t in 0..<nr { crow[t] = erow[t] }
+                                } else {
+                                    for t in 0..<nr { crow[t] = erow[t] + betaBlock * crow[t] }
+                                }
+                            }
+                        }
+                        ir += rows
+                    }
+                    jr += gemmNR
+                }
+                ic += gemmMC
+            }
+            pc += gemmKC
+        }
+        jc += gemmNC
+    }
+}

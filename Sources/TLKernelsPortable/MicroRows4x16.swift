@@ -1,0 +1,1 @@
+../KernelsShared/MicroRows4x16.swift
