@@ -3,14 +3,15 @@
 # class weights help an imbalanced few-shot target? Run under `nice -n 10` on a shared machine.
 #
 #   Scripts/domain-adaptation-experiments.sh [SECTION...]   sections: shift weights (default: both)
-#   SEEDS=5, EPOCHS=30 (fine-tuning), OUT=/tmp/tl-da (kept between runs), SOURCE=path (a pretrained
-#   Models/resnet.json on mnist5k; default: trained here, all ten digits, 6 epochs, --augment)
+#   SEEDS=5, EPOCHS=15 (fine-tuning), METHODS="plain adabn coral" (add adabn+coral), OUT=/tmp/tl-da (kept between runs), SOURCE=path (a pretrained
+#   Models/resnet.json on mnist5k; default: trained here, all ten digits, 6 epochs, --augment),
+#   UNLABELED=source (default mnist5k,invert=yes; e.g. an npz of 1,000 inverted images to save time)
 #
 # shift:   source = Models/resnet.json pretrained on mnist5k, all digits 0–9. Target = the same
 #          digits inverted (mnist5k,invert=yes: v → 1 − v, i.e. 255 − x), 10 labelled images per
 #          class (seed s draws them), the unlabeled data = all 5,000 inverted images (labels
 #          ignored). Test = the 4,900 inverted images not drawn (tl eval's held-out set).
-#          Methods: plain fine-tuning, --adapt-bn, --coral 1 (at the pool block), both.
+#          Methods: plain fine-tuning, --adapt-bn, --coral 1 (at the pool block), optionally both.
 # weights: source = Models/lenet-digits0-4.safetensors; target = digits 5–9 with 50,50,5,5,5
 #          labelled images (imbalanced), test = every other image of 5–9; plain vs --class-weights balanced.
 # Per seed, methods share the labelled draw, head initialisation and order (paired); gains are
@@ -19,7 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEEDS=${SEEDS:-5}
-EPOCHS=${EPOCHS:-30}
+EPOCHS=${EPOCHS:-15}
 OUT=${OUT:-/tmp/tl-da}
 TL=${TL:-.build/release/tl}
 mkdir -p "$OUT"
@@ -27,7 +28,7 @@ RESULTS="$OUT/results.tsv"
 SECTIONS=${*:-shift weights}
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 say() { echo "[$(date +%H:%M:%S)] $*" >&2; }
-metric() { $TL eval --model "$1" --json --quiet | python3 -c "import json,sys; print(json.load(sys.stdin)['metrics']['$2'])"; }
+metrics() { $TL eval --model "$1" --json --quiet | python3 -c "import json,sys; m=json.load(sys.stdin)['metrics']; print(m['accuracy'], m['macro_f1'])"; }
 record() { printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >> "$RESULTS"; }   # section, method, seed, accuracy, macro-F1
 
 if want shift; then
@@ -38,9 +39,9 @@ if want shift; then
   fi
   say "source model on the inverted test images, no fine-tuning: $($TL eval --model "$SOURCE" --test-data mnist5k,invert=yes --json --quiet | python3 -c 'import json,sys; print(json.load(sys.stdin)["metrics"]["accuracy"])')"
   TARGET=(--data mnist5k,invert=yes --per-class 10 --val-split 0 --epochs "$EPOCHS" --lr 0.003)
-  UNL=(--unlabeled mnist5k,invert=yes)
+  UNL=(--unlabeled "${UNLABELED:-mnist5k,invert=yes}")
   for s in $(seq 0 $((SEEDS - 1))); do
-    for method in plain adabn coral adabn+coral; do
+    for method in ${METHODS:-plain adabn coral}; do
       case $method in
         plain) extra=() ;;
         adabn) extra=("${UNL[@]}" --adapt-bn) ;;
@@ -49,7 +50,7 @@ if want shift; then
       esac
       f="$OUT/shift-$method-$s.safetensors"
       $TL finetune --from "$SOURCE" "${TARGET[@]}" "${extra[@]}" --seed "$s" --out "$f" --quiet
-      record shift "$method" "$s" "$(metric "$f" accuracy)" "$(metric "$f" macro_f1)"
+      read -r acc f1 < <(metrics "$f"); record shift "$method" "$s" "$acc" "$f1"
       say "shift $method seed $s done"
     done
   done
@@ -62,7 +63,7 @@ if want weights; then
       extra=(); [[ $method == balanced ]] && extra=(--class-weights balanced)
       f="$OUT/weights-$method-$s.safetensors"
       $TL finetune --from Models/lenet-digits0-4.safetensors "${WT[@]}" "${extra[@]}" --seed "$s" --out "$f" --quiet
-      record weights "$method" "$s" "$(metric "$f" accuracy)" "$(metric "$f" macro_f1)"
+      read -r acc f1 < <(metrics "$f"); record weights "$method" "$s" "$acc" "$f1"
       say "weights $method seed $s done"
     done
   done

@@ -70,8 +70,8 @@ public struct DomainAdaptationSettings: Codable, Sendable, Equatable {
         }
         if let i = importance {
             lines.append("importance weights toward \(i.target) (\(i.targetCount) samples): \(i.classifier), domain accuracy "
-                         + String(format: "%.1f%%; clipped at the %g%% percentile (%.3g), mean 1; effective sample size %.0f of %d",
-                                  i.domainAccuracy * 100, i.clipPercentile, i.clipValue, i.effectiveSampleSize, i.sampleCount))
+                         + String(format: "%.1f%%; clipped at the %g%% percentile (%.3g), mean 1; effective sample size %.0f",
+                                  i.domainAccuracy * 100, i.clipPercentile, i.clipValue, i.effectiveSampleSize) + " of \(i.sampleCount)")
         }
         return lines
     }

@@ -48,7 +48,7 @@ import TLTensor
         let adaptation = json(r.stdout)["adaptation"] as? [String: Any] ?? [:]
         #expect((adaptation["adabn"] as? [String: Any])?["layers"] as? Int == 9, "\(r.stdout)")
         let recorded = try info(out).settings?.adaptation
-        #expect(recorded?.adaptBatchNorm == true && recorded?.coral == .init(weight: 0.5, block: 3) && recorded?.unlabeledCount == 5000)
+        #expect(recorded?.adaptBatchNorm == true && recorded?.coral == DomainAdaptationSettings.Coral(weight: 0.5, block: 3) && recorded?.unlabeledCount == 5000)
         #expect(recorded?.classWeights?.rule == "balanced" && recorded?.classWeights?.weights.count == 2)
         #expect(try info(out).selection?.perClassCounts == [12, 4])
 

@@ -142,14 +142,14 @@ struct AdaptationOptions: OptionGroup {
         guard let s else { return NSNull() }
         var d: [String: Any] = ["adapt_bn": s.adaptBatchNorm]
         if let u = s.unlabeled { d["unlabeled"] = u; d["unlabeled_samples"] = s.unlabeledCount ?? 0 }
-        if let c = s.coral { d["coral"] = ["weight": c.weight, "block": c.block] }
-        if let w = s.classWeights { d["class_weights"] = ["rule": w.rule, "weights": w.weights] }
+        if let c = s.coral { d["coral"] = ["weight": c.weight, "block": c.block] as [String: Any] }
+        if let w = s.classWeights { d["class_weights"] = ["rule": w.rule, "weights": w.weights] as [String: Any] }
         if let i = s.importance {
             d["importance"] = ["target": i.target, "target_samples": i.targetCount, "clip_percentile": i.clipPercentile,
                                "clip_value": i.clipValue, "effective_sample_size": i.effectiveSampleSize, "samples": i.sampleCount,
-                               "domain_accuracy": i.domainAccuracy]
+                               "domain_accuracy": i.domainAccuracy] as [String: Any]
         }
-        if let b = adaBN { d["adabn"] = ["layers": b.layers, "samples": b.samples, "mean_shift": b.meanShift, "variance_shift": b.varianceShift] }
+        if let b = adaBN { d["adabn"] = ["layers": b.layers, "samples": b.samples, "mean_shift": b.meanShift, "variance_shift": b.varianceShift] as [String: Any] }
         return d
     }
 }

@@ -82,7 +82,7 @@ struct DataOptions: OptionGroup {
     /// The validated `--per-class` when it lists one count per class.
     func perClassCounts(_ a: ParsedArguments) throws -> [Int]? {
         guard case .counts(let counts)? = a[Self.perClass] else { return nil }
-        guard counts.allSatisfy({ $0 >= 1 }) else { throw UsageError.invalid("--per-class", expected: "positive counts", got: a[Self.perClass]!.argumentDescription) }
+        guard counts.allSatisfy({ $0 >= 1 }) else { throw UsageError.invalid("--per-class", expected: "positive counts", got: PerClassArgument.counts(counts).argumentDescription) }
         return counts
     }
 
