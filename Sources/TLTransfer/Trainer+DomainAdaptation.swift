@@ -21,12 +21,15 @@ public struct DomainInputs {
 extension Trainer {
     /// Checks, before the first step, that the settings' domain adaptation can run.
     func checkDomainAdaptation() throws {
+        if let s = domain.sampleWeights, s.count != train.count {
+            throw TrainingError("\(s.count) importance weights for \(train.count) training samples")
+        }
+        if communicator != nil && domain.sampleWeights != nil {
+            throw TrainingError("importance weights are not supported in data-parallel training yet")
+        }
         guard let a = settings.adaptation else { return }
         if let w = a.classWeights, w.weights.count != model.classCount {
             throw TrainingError("\(w.weights.count) class weights for \(model.classCount) classes")
-        }
-        if let s = domain.sampleWeights, s.count != train.count {
-            throw TrainingError("\(s.count) importance weights for \(train.count) training samples")
         }
         if let c = a.coral {
             guard c.block >= 0, c.block < model.headIndex else {
