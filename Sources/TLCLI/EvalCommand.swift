@@ -145,8 +145,10 @@ struct EvalCommand: Command {
         }
         let recorded = info.selection ?? DataSelection(classes: nil, perClass: nil, seed: info.seed)
         let classList = try DataOptions.namingClasses { try classes.map { try ClassSelection.resolve($0, classNames: all.classNames) } } ?? recorded.classes
-        let task = try TaskData.select(all, source: source, selection: DataSelection(classes: classList, perClass: recorded.perClass, seed: recorded.seed))
-        if recorded.perClass != nil {
+        var selection = DataSelection(classes: classList, perClass: recorded.perClass, seed: recorded.seed)
+        selection.perClassCounts = recorded.perClassCounts
+        let task = try TaskData.select(all, source: source, selection: selection)
+        if recorded.perClass != nil || recorded.perClassCounts != nil {
             log("test set: \(task.rest.count) samples of \(source) not used for training (\(task.selected.count) training samples left out)")
             return task.rest
         }

@@ -33,6 +33,7 @@ struct FinetuneCommand: Command {
     /// `--out` is required unless `--dry-run` or `--lr find` (checked in `run`: the parser cannot tell `--lr find` from `--lr 0.01`).
     static let output = OutputOptions(product: .checkpoint(requiredUnless: []))
     static let report = ReportOptions()
+    static let adaptation = AdaptationOptions(role: .finetune)
 
     var name: String { "finetune" }
     var abstract: String { "Fine-tune a pretrained checkpoint on a small target dataset." }
@@ -49,7 +50,7 @@ struct FinetuneCommand: Command {
         [Self.from, Self.freeze, Self.freezePath, Self.unfreezePath, Self.head, Self.lrDecay, Self.unfreezeEvery, Self.probeEpochs,
          Self.noCache, Self.dryRun]
     }
-    var groups: [any OptionGroup] { [Self.data, Self.resume, Self.training, Self.compute, Self.distributed, Self.output, Self.report] }
+    var groups: [any OptionGroup] { [Self.data, Self.resume, Self.training, Self.adaptation, Self.compute, Self.distributed, Self.output, Self.report] }
 
     /// The run's settings: the training group's plus the fine-tuning options (freezing, learning-rate
     /// decay, unfreezing, probing, caching). The demo builds its settings with this too.
@@ -148,6 +149,9 @@ struct FinetuneCommand: Command {
             if !dryRun { say(Self.sweepTable(found)) }
             sweep = found
         }
+        if resumed == nil { try Self.adaptation.record(a, in: &settings, train: prepared.train, model: model) }
+        let domain = try AdaptationOptions.inputs(for: &settings, train: prepared.train, spec: model.spec, normalization: source.info.normalization,
+                                                  encoding: encoding, image: ImagePreparation.forModel(source.spec, info: source.info))
         let schedule = FreezeSchedule(settings: settings, model: model)
         if dryRun {
             context.print(FinetunePlan.render(model: model, settings: settings, schedule: schedule, replaceHead: replaceHead,
@@ -175,6 +179,8 @@ struct FinetuneCommand: Command {
         info.tokenizer = source.info.tokenizer
         info.parent = fromURL.path
         let trainer = try Trainer(model: model, settings: settings, train: prepared.train, validation: prepared.validation)
+        trainer.domain = domain
+        if Self.output.showsProgress(a) { for line in settings.adaptation?.summaryLines ?? [] { context.printError(line) } }
         let runner = try TrainingRunner(context: context, output: Self.output, resume: Self.resume, arguments: a, out: out,
                                         communicator: try Self.distributed.communicator(a))
         let outcome: TrainingOutcome
@@ -192,12 +198,19 @@ struct FinetuneCommand: Command {
         info.frozenBlocks = verification.frozenBlocks
         info.releasedBlocks = verification.released.isEmpty ? nil : verification.released
         if Self.output.showsProgress(a) { context.printError(Self.describe(verification, model: model, source: fromURL.path)) }
+        // AdaBN last (after the check above: it changes running statistics, never weights).
+        var adaBN: AdaptiveBatchNorm.Summary? = nil
+        if settings.adaptation?.adaptBatchNorm == true, outcome.divergence == nil, !outcome.interrupted, let unlabeled = domain.unlabeled {
+            adaBN = try AdaptiveBatchNorm.adapt(model, on: unlabeled, batchSize: Swift.max(settings.batchSize, 256))
+            if Self.output.showsProgress(a), let b = adaBN { context.printError(AdaptCommand.describe(b)) }
+        }
         let released = verification.released.map { ["block": $0.block, "name": model.spec.blocks[$0.block].name, "epoch": $0.epoch] as [String: Any] }
         let code = try finish(outcome, model: model, info: info, out: out, runner: runner, arguments: a, output: Self.output, context: context,
                               extraSummary: ["frozen_tensors_verified": verification.tensorCount, "frozen_values_verified": verification.valueCount,
                                              "released_blocks": released, "learning_rate": settings.learningRate,
                                              "freeze_choice": settings.freezeChoice.map(Self.freezeChoiceJSON) ?? NSNull(),
-                                             "learning_rate_sweep": sweep.map(Self.sweepJSON) ?? NSNull()])
+                                             "learning_rate_sweep": sweep.map(Self.sweepJSON) ?? NSNull(),
+                                             "adaptation": AdaptationOptions.json(settings.adaptation, adaBN: adaBN)])
         if code == .success, let reportURL = Self.report.url(a) {
             try ReportOptions.write(to: reportURL, quiet: !Self.output.showsProgress(a), context: context) {
                 try RunReports.training(command: name, model: model, info: info.finished(outcome), out: out, prepared: prepared,

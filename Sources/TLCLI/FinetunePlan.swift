@@ -36,6 +36,7 @@ enum FinetunePlan {
             : "\(settings.augment.summary) (--augment \(settings.augment); seeded; frozen-prefix caching off)"))
         if let n = settings.unfreezeEvery { lines.append("gradual unfreezing: one more frozen block, from the top, every \(n) epochs") }
         if !settings.useCache { lines.append("frozen-prefix caching: off (--no-cache)") }
+        lines += settings.adaptation?.summaryLines ?? []
         lines.append("")
         lines.append(phaseTable(model: model, settings: settings, schedule: schedule))
         return lines.joined(separator: "\n")

@@ -19,6 +19,7 @@ struct PretrainCommand: Command {
     static let distributed = DistributedOptions()
     static let output = OutputOptions(product: .requiredCheckpoint)
     static let report = ReportOptions()
+    static let adaptation = AdaptationOptions(role: .pretrain)
 
     var name: String { "pretrain" }
     var abstract: String { "Train an architecture from a spec on a source dataset." }
@@ -31,7 +32,7 @@ struct PretrainCommand: Command {
         """
     }
     var arguments: [any ArgumentDefinition] { [Self.model, Self.shuffleLabels] }
-    var groups: [any OptionGroup] { [Self.data, Self.resume, Self.training, Self.compute, Self.distributed, Self.output, Self.report] }
+    var groups: [any OptionGroup] { [Self.data, Self.resume, Self.training, Self.adaptation, Self.compute, Self.distributed, Self.output, Self.report] }
 
     func run(_ a: ParsedArguments, context: CommandContext) throws -> ExitCode {
         if a[TrainingOptions.lr] == .find || a[TrainingOptions.lr] == .auto {
@@ -65,6 +66,9 @@ struct PretrainCommand: Command {
         var rng = SeededGenerator(seed: settings.seed)
         let model = try resumed?.model ?? TransferModel(spec: spec, classCount: prepared.classNames.count,
                                                         vocabularySize: prepared.encoding?.vocabulary.count ?? 0, rng: &rng)
+        if resumed == nil { try Self.adaptation.record(a, in: &settings, train: prepared.train, model: model) }
+        let domain = try AdaptationOptions.inputs(for: &settings, train: prepared.train, spec: spec, normalization: prepared.normalization,
+                                                  encoding: prepared.encoding, image: ImagePreparation.forModel(spec))
         if Self.output.showsProgress(a), let note = task.selected.reading.images { context.printError(note) }
         if Self.output.showsProgress(a), let note = prepared.inputNote { context.printError(note) }
         if Self.output.showsProgress(a) {
@@ -80,12 +84,15 @@ struct PretrainCommand: Command {
         info.vocabulary = prepared.encoding?.vocabulary
         info.tokenizer = prepared.encoding?.kind
         let trainer = try Trainer(model: model, settings: settings, train: prepared.train, validation: prepared.validation)
+        trainer.domain = domain
+        if Self.output.showsProgress(a) { for line in settings.adaptation?.summaryLines ?? [] { context.printError(line) } }
         let runner = try TrainingRunner(context: context, output: Self.output, resume: Self.resume, arguments: a, out: out,
                                         communicator: try Self.distributed.communicator(a))
         let outcome = try runner.run(trainer, resume: resumedFile?.snapshot) { snapshot in
             try writeResume(snapshot, model: model, info: info, to: runner.resumeURL)
         }
-        let code = try finish(outcome, model: model, info: info, out: out, runner: runner, arguments: a, output: Self.output, context: context)
+        let code = try finish(outcome, model: model, info: info, out: out, runner: runner, arguments: a, output: Self.output, context: context,
+                              extraSummary: ["adaptation": AdaptationOptions.json(settings.adaptation, adaBN: nil)])
         if code == .success, let reportURL = Self.report.url(a) {
             try ReportOptions.write(to: reportURL, quiet: !Self.output.showsProgress(a), context: context) {
                 try RunReports.training(command: name, model: model, info: info.finished(outcome), out: out, prepared: prepared,

@@ -32,7 +32,7 @@ struct RankCommand: Command {
 
     func run(_ a: ParsedArguments, context: CommandContext) throws -> ExitCode {
         guard let source = try Self.data.source(a) else { throw UsageError(.missingRequired("required option --data <source>")) }
-        let task = try TaskData.load(source, classes: a[DataOptions.classes], perClass: try Self.data.perClass(a), seed: a[Self.seed])
+        let task = try TaskData.load(source, classes: a[DataOptions.classes], perClass: try Self.data.perClass(a), perClassCounts: try Self.data.perClassCounts(a), seed: a[Self.seed])
         let target = task.selected
         guard Set(target.labels).count >= 2 else {
             throw TrainingError("\(source): scoring needs samples of at least two target classes")

@@ -63,6 +63,8 @@ public struct DataSelection: Codable, Sendable, Equatable {
     public var classes: [Int]?
     /// Samples per class drawn for training (nil: all).
     public var perClass: Int?
+    /// One training count per selected class (`--per-class 50,5,…`; nil: `perClass` or all).
+    public var perClassCounts: [Int]? = nil
     public var seed: UInt64
 
     public init(classes: [Int]?, perClass: Int?, seed: UInt64) {

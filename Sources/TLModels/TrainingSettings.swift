@@ -49,6 +49,9 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     /// Set when the learning rate was chosen by the learning-rate finder (`--lr auto`).
     public var learningRateChoice: LearningRateChoice? = nil
 
+    /// Domain adaptation and re-weighting (nil: none); see `DomainAdaptationSettings`.
+    public var adaptation: DomainAdaptationSettings? = nil
+
     /// A dotted-path glob (`--freeze-path` / `--unfreeze-path`; see `ParameterSelector.pattern`)
     /// and whether it freezes or unfreezes what it matches.
     public struct PathRule: Codable, Sendable, Equatable {

@@ -95,6 +95,9 @@ public final class Trainer {
     var cache: (blocks: Int, phase: Int, train: Dataset, validation: Dataset?)?
     var cacheRefusedPhase: Int? = nil
 
+    /// Unlabeled target data and importance weights (Trainer+DomainAdaptation.swift).
+    public var domain = DomainInputs()
+
     // Data-parallel training (Trainer+Distributed.swift).
     /// The ranks this trainer trains with; nil: one process.
     public var communicator: (any Communicator)? = nil
@@ -137,6 +140,7 @@ public final class Trainer {
         let lrSchedule = settings.learningRateSchedule(totalSteps: totalSteps, stepsPerEpoch: stepsPerEpoch)
         if let resumeSnapshot { try restore(resumeSnapshot) }
         if let communicator { try checkAgreement(communicator) }
+        try checkDomainAdaptation()
 
         training: while epoch < settings.epochs {
             let wantPhase = schedule.phaseIndex(forEpoch: epoch)
@@ -198,13 +202,14 @@ public final class Trainer {
                     continue
                 }
                 let x = try Tensor(batch.features, shape: batch.shape)
-                let logits = try model.forward(x, blocks: cached..<model.blockCount)
-                var loss = try Loss.crossEntropy(logits: logits, labels: batch.labels, labelSmoothing: Float(settings.labelSmoothing))
+                let (logits, coralFeatures) = try forwardForTraining(x, fromBlock: cached)
+                var loss = try supervisedLoss(logits: logits, labels: batch.labels, indices: batch.indices)
                 if let mix = batch.mix {
                     // Mixup/cutmix: the loss mixes both labels with the same weight as the inputs.
-                    let other = try Loss.crossEntropy(logits: logits, labels: mix.partnerLabels, labelSmoothing: Float(settings.labelSmoothing))
+                    let other = try supervisedLoss(logits: logits, labels: mix.partnerLabels, indices: batch.indices)
                     loss = try loss * mix.lambda + other * (1 - mix.lambda)
                 }
+                if let coral = try coralLoss(sourceFeatures: coralFeatures, batchSize: batch.count) { loss = try loss + coral }
                 let lossValue = Double(loss.scalars[0])
                 guard lossValue.isFinite else {
                     divergence = "loss became \(lossValue) at epoch \(epoch + 1), step \(stepInEpoch + 1)"

@@ -24,7 +24,7 @@ func expectSourceError(_ fragments: [String], sourceLocation: SourceLocation = #
 
     @Test func everyFormatRoundTripsThroughItsDescription() throws {
         // The table's formats are all covered here (a new format must add its line above).
-        let covered = Set(Self.fullySpecified.map { $0.split(separator: ":").first.map(String.init) ?? $0 })
+        let covered = Set(try Self.fullySpecified.map { try DataSource.parse($0).format })
         #expect(covered == Set(DataFormat.all.map(\.name)))
         for text in Self.fullySpecified {
             let source = try DataSource.parse(text)

@@ -23,8 +23,8 @@ struct DataOptions: OptionGroup {
 
     static let classes = OptionalOption<String>("classes", valueName: "list",
         help: "Keep only these classes, relabelled 0… in this order (e.g. 5-9, or 0,2,4, or names).")
-    static let perClass = OptionalOption<Int>("per-class", valueName: "n",
-        help: "Few-shot: draw this many training samples per class (seeded).")
+    static let perClass = OptionalOption<PerClassArgument>("per-class", valueName: "n",
+        help: "Few-shot: draw this many training samples per class (seeded), or one count per selected class for an imbalanced draw (e.g. 50,50,5,5).")
     static let testData = OptionalOption<String>("test-data", valueName: "source",
         help: "An independent test set (any data source): every sample is scored, none is left out.")
 
@@ -60,7 +60,7 @@ struct DataOptions: OptionGroup {
     func prepare(_ a: ParsedArguments) throws {
         _ = try source(a)
         if role == .evaluation { _ = try testSource(a) }
-        if role == .training || role == .ranking { _ = try perClass(a) }
+        if role == .training || role == .ranking { _ = try perClass(a); _ = try perClassCounts(a) }
     }
 
     /// The parsed `--data`, or nil when absent.
@@ -73,9 +73,17 @@ struct DataOptions: OptionGroup {
         try a[Self.testData].map { try Self.parse($0, option: "--test-data") }
     }
 
-    /// The validated `--per-class`.
+    /// The validated `--per-class` when it is one count for every class.
     func perClass(_ a: ParsedArguments) throws -> Int? {
-        try a[Self.perClass].map { try Check.atLeast(1, $0, Self.perClass) }
+        guard case .uniform(let n)? = a[Self.perClass] else { return nil }
+        return try Check.atLeast(1, n, Self.perClass)
+    }
+
+    /// The validated `--per-class` when it lists one count per class.
+    func perClassCounts(_ a: ParsedArguments) throws -> [Int]? {
+        guard case .counts(let counts)? = a[Self.perClass] else { return nil }
+        guard counts.allSatisfy({ $0 >= 1 }) else { throw UsageError.invalid("--per-class", expected: "positive counts", got: PerClassArgument.counts(counts).argumentDescription) }
+        return counts
     }
 
     /// A malformed data argument is a usage error (exit 2) naming the flag.
@@ -97,11 +105,36 @@ struct DataOptions: OptionGroup {
         if let recorded, let selection = recorded.selection, a.value(of: data, as: String.self) == nil {
             return (source, try TaskData.select(source.load(), source: source, selection: selection))
         }
-        return (source, try Self.namingClasses { try TaskData.load(source, classes: a[Self.classes], perClass: try perClass(a), seed: seed) })
+        let counts = try perClassCounts(a)
+        do {
+            return (source, try Self.namingClasses { try TaskData.load(source, classes: a[Self.classes], perClass: try perClass(a), perClassCounts: counts, seed: seed) })
+        } catch let e as DataError where counts != nil && e.reason.contains("per-class counts") {
+            throw UsageError("--per-class: \(e.reason)")
+        }
     }
 
     /// Runs `body`, turning a class list that does not fit the data into a usage error naming `--classes`.
     static func namingClasses<T>(_ body: () throws -> T) throws -> T {
         do { return try body() } catch let e as ClassSelectionError { throw UsageError("--classes: \(e.message)") }
+    }
+}
+
+/// `--per-class`: one count for every class (`10`), or one count per selected class (`50,5`).
+enum PerClassArgument: ArgumentValue, Equatable {
+    case uniform(Int), counts([Int])
+
+    static var valueName: String { "n" }
+    static var expectation: String { "a positive integer, or one positive integer per class separated by commas (50,50,5,5)" }
+    init?(argument text: String) {
+        if let n = Int(text) { self = .uniform(n); return }
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count > 1, !parts.contains(nil) else { return nil }
+        self = .counts(parts.compactMap { $0 })
+    }
+    var argumentDescription: String {
+        switch self {
+        case .uniform(let n): return String(n)
+        case .counts(let c): return c.map(String.init).joined(separator: ",")
+        }
     }
 }

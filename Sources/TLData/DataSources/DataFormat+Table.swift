@@ -7,13 +7,16 @@ extension DataFormat {
     public static let all: [DataFormat] = BuiltinDatasets.names.map(builtin) + [idx, csv, npy, npz, folder, text]
 
     static func builtin(_ name: String) -> DataFormat {
-        DataFormat(name: name, pathForms: [], summary: "built-in: " + (BuiltinDatasets.summaries[name] ?? name)) { _ in
+        DataFormat(name: name, pathForms: [], summary: "built-in: " + (BuiltinDatasets.summaries[name] ?? name), options: [invert]) { _ in
             try BuiltinDatasets.load(name: name)
         }
     }
 
     static let layout = DataOption("layout", .choice(SampleLayout.allCases.map(\.rawValue)), default: "decided by the input rule",
         help: "how sample values are ordered when the model's input shape differs: nhwc = [H, W, C], nchw = [C, H, W] (PyTorch), flat = row-major H·W·C")
+    /// Applied by `DataSource.load` after any format's loader.
+    static let invert = DataOption("invert", .choice(["yes", "no"]), default: "no",
+        help: "invert every value, v → 1 − v (pixels scaled to [0, 1]: 255 − x on bytes), e.g. a constructed domain shift; written after the data set's name: mnist5k,invert=yes")
     static let header = DataOption("header", .choice(["yes", "no", "auto"]), default: "auto",
         help: "whether the first row is a header")
     static let separator = DataOption("sep", .choice(["comma", "tab", "semicolon"]), default: "comma (text: tab when the file has tabs)",
@@ -23,7 +26,7 @@ extension DataFormat {
         name: "idx", pathForms: [["DIR"], ["IMAGES", "LABELS"]],
         summary: "MNIST-style IDX files (raw or .gz): DIR holding train-/t10k- images and labels, or an image/label file pair",
         options: [DataOption("split", .choice(["train", "test"]), default: "train",
-                             help: "which pair of files in DIR", suffixForm: true)],
+                             help: "which pair of files in DIR", suffixForm: true), invert],
         check: { s in s.paths.count == 2 && s.options["split"] != nil ? "split applies to idx:DIR, not to an explicit file pair" : nil },
         load: { s in
             if s.paths.count == 2 { return try IDXLoader.load(images: s.paths[0], labels: s.paths[1]) }
@@ -73,7 +76,7 @@ extension DataFormat {
                   DataOption("channels", .choice(["1", "3"]), default: "the model's input channels (else the first image's)",
                              help: "convert every image to 1 (grey, by luma) or 3 (RGB, by replication) channels"),
                   DataOption("fit", .choice(ImagePreparation.Fit.allCases.map(\.rawValue)), default: "crop",
-                             help: "crop = keep the aspect ratio and cut the centre, stretch = resize to H×W")],
+                             help: "crop = keep the aspect ratio and cut the centre, stretch = resize to H×W"), invert],
         load: { s in
             let size = s.options["size"].flatMap(DataOptionValue.sizes).map { (height: $0[0], width: $0[1]) }
             return try ImageFolderLoader.load(s.paths[0], channels: s.options["channels"].flatMap { Int($0) }, size: size,

@@ -42,6 +42,22 @@ public struct DataSource: Sendable, Equatable, CustomStringConvertible {
         }
         let formats = DataFormat.all
         if let builtin = formats.first(where: { $0.isBuiltin && $0.name == text }) { return DataSource(format: builtin.name) }
+        if let builtin = formats.first(where: { $0.isBuiltin && text.hasPrefix($0.name + ",") }) {
+            // A built-in data set with options: `mnist5k,invert=yes`.
+            var options: [String: String] = [:]
+            for part in text.dropFirst(builtin.name.count + 1).split(separator: ",", omittingEmptySubsequences: false).map(String.init) {
+                guard let (key, value) = optionParts(part), let declared = builtin.option(key) else {
+                    let keys = builtin.options.map(\.key)
+                    throw fail("'\(part)' is not an option of \(builtin.name) (\(keys.isEmpty ? "it takes no options" : "options are \(keys.joined(separator: ", "))"))")
+                }
+                guard declared.value.accepts(value) else {
+                    throw fail("\(builtin.name): option \(key)=\(value): expected \(key)=\(declared.value.grammar) (\(declared.help))")
+                }
+                guard options[key] == nil else { throw fail("\(builtin.name): option '\(key)' is given twice") }
+                options[key] = value
+            }
+            return DataSource(format: builtin.name, options: options)
+        }
         guard let colon = text.firstIndex(of: ":") else {
             var hint = nearest(text, in: formats.filter(\.isBuiltin).map(\.name)).map { "; did you mean '\($0)'?" } ?? ""
             let ext = (text as NSString).pathExtension.lowercased()
@@ -109,8 +125,9 @@ public struct DataSource: Sendable, Equatable, CustomStringConvertible {
 
     /// The canonical argument: `format:paths,key=value…` with options in table order.
     public var description: String {
-        guard let format = DataFormat.named(self.format), !format.isBuiltin else { return self.format }
+        guard let format = DataFormat.named(self.format) else { return self.format }
         let opts = format.options.compactMap { o in options[o.key].map { "\(o.key)=\($0)" } }
+        if format.isBuiltin { return ([self.format] + opts).joined(separator: ",") }
         return "\(self.format):" + (paths + opts).joined(separator: ",")
     }
 
@@ -121,6 +138,11 @@ public struct DataSource: Sendable, Equatable, CustomStringConvertible {
         }
         var data = try format.load(self)
         if let layout = options["layout"].flatMap(SampleLayout.init(rawValue:)) { data.reading.layout = layout }
+        if options["invert"] == "yes" {
+            // A constructed domain shift: v → 1 − v on values scaled to [0, 1] (255 − x on bytes).
+            data.features = data.features.map { 1 - $0 }
+            data.source += " [inverted]"
+        }
         return data
     }
 

@@ -57,9 +57,20 @@ extension Dataset {
     /// (e.g. as a test set that shares no sample with the few-shot training set).
     public func fewShotIndices(perClass: Int, seed: UInt64) throws -> [Int] {
         guard perClass > 0 else { throw DataError(reason: "few-shot count per class must be positive, got \(perClass)") }
+        return try fewShotIndices(counts: [Int](repeating: perClass, count: classCount), seed: seed)
+    }
+
+    /// Like `fewShotIndices(perClass:seed:)` with one count per class (an imbalanced draw,
+    /// e.g. 50 of some classes and 5 of others); equal counts draw exactly the same samples.
+    public func fewShotIndices(counts: [Int], seed: UInt64) throws -> [Int] {
+        guard counts.count == classCount else {
+            throw DataError(file: source, reason: "\(counts.count) per-class counts for \(classCount) classes (\(classNames.joined(separator: ",")))")
+        }
+        guard counts.allSatisfy({ $0 > 0 }) else { throw DataError(reason: "few-shot counts per class must be positive, got \(counts)") }
         var rng = SeededGenerator(seed: seed)
         var chosen: [Int] = []
         for (cls, var idx) in indicesByClass().enumerated() {
+            let perClass = counts[cls]
             guard idx.count >= perClass else {
                 throw DataError(file: source, reason: "class \"\(classNames[cls])\" has \(idx.count) samples, fewer than the \(perClass) requested")
             }

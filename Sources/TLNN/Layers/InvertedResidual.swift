@@ -48,7 +48,7 @@ public final class InvertedResidual: Layer {
 
     /// Whether `forward(x)` may take the fused inference path.
     func runsFused(_ x: Tensor) -> Bool {
-        norms.allSatisfy { !$0.usesBatchStatistics }
+        norms.allSatisfy { !$0.usesBatchStatistics && $0.inputObserver == nil }
             && Tensor.needsNoGradient(x, expandConv?.weight.value, depthwise.weight.value, projectConv.weight.value,
                                       expandNorm?.weight.value, expandNorm?.bias.value, depthwiseNorm.weight.value,
                                       depthwiseNorm.bias.value, projectNorm.weight.value, projectNorm.bias.value)

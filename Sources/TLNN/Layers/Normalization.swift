@@ -33,6 +33,10 @@ public final class BatchNorm: Layer {
         numBatchesTracked = Buffer(Tensor(scalar: 0))
     }
 
+    /// Sees every input of a running-statistics forward pass (AdaBN collects target statistics
+    /// with it); while set, fused inference paths that fold this layer away are not taken.
+    public var inputObserver: ((Tensor) -> Void)? = nil
+
     /// Whether the forward pass uses batch statistics (training mode and not frozen).
     public var usesBatchStatistics: Bool { isTraining && !(weight.isFrozen && bias.isFrozen) }
 
@@ -62,6 +66,7 @@ public final class BatchNorm: Layer {
             }
             return y
         }
+        inputObserver?(x)
         let y: Tensor
         if Tensor.needsNoGradient(x, weight.value, bias.value) {
             // One pass instead of four, rounding exactly as the composite below.
