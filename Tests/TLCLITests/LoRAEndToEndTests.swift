@@ -45,13 +45,14 @@ import TLModels
         let file = try SafeTensorsFile.read(from: URL(fileURLWithPath: adapted))
         let header = try Checkpoint.header(of: file, path: adapted)
         let headPrefix = "blocks.\(header.spec.blocks.count - 1)."
-        #expect(!file.tensors.isEmpty && file.tensors.keys.allSatisfy { $0.contains(".adapter.") || $0.hasPrefix(headPrefix) },
+        // (plus the replaced source head, kept for `tl eval --source-data`)
+        #expect(!file.tensors.isEmpty && file.tensors.keys.allSatisfy { $0.contains(".adapter.") || $0.hasPrefix(headPrefix) || $0.hasPrefix("sourceHead.") },
                 "\(file.tensors.keys.sorted())")
         let adapters = try #require(header.info.adapters)
         #expect(adapters.rank == 2 && adapters.alpha == 4 && adapters.modules.count == 8)   // 4 projections × 2 layers
         #expect(adapters.baseSHA256 == (runProcess("/usr/bin/env", ["sha256sum", base])?.stdout.prefix(64)).map(String.init))
-        let sizes = try [adapted, base].map { try FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int ?? 0 }
-        #expect(sizes[0] < sizes[1] / 2, "\(sizes)")
+        let baseFile = try SafeTensorsFile.read(from: URL(fileURLWithPath: base))
+        #expect(file.parameterCount < baseFile.parameterCount / 2, "\(file.parameterCount) of \(baseFile.parameterCount)")
 
         // inspect shows the adapters; eval, predict and embed accept the file.
         let inspect = try runTL(["inspect", adapted])
