@@ -64,6 +64,12 @@ def forgetting(w, seeds):
               f"{fmt([p['forgotten_points'] for p in probe], 1)} |")
     print(f"\n(* on the target digits 5-9 the run did not train on; {head[0]['samples']} held-out source samples, "
           f"probe scored on {probe[0]['samples']})")
+    lost = {d: [json.load(open(f"{w}/lenet-d{d}-{s}.eval.json"))["forgetting"]["source_head"]["forgotten_points"] for s in range(seeds)]
+            for d in (0, 1, 2)}
+    for d in (0, 1, 2):
+        print(f"depth {d}, forgotten per seed (source head): " + " / ".join(f"{x:.1f}" for x in lost[d]))
+    for a, b in ((0, 1), (0, 2), (1, 2)):
+        print(f"depth {a} − depth {b}, paired by seed: {fmt([x - y for x, y in zip(lost[a], lost[b])], 1)} pts")
 
 
 if __name__ == "__main__":

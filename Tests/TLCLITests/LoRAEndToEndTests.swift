@@ -41,6 +41,16 @@ import TLModels
         let history = json(trained.stdout)["history"] as? [[String: Any]] ?? []
         #expect(history.count == 2 && history.allSatisfy { ($0["cached_blocks"] as? Int ?? 0) >= 1 }, "\(history)")
 
+        // Adapters on the top encoder layer only: the embeddings and layer 0 are cached.
+        let top = folder.appendingPathComponent("top.safetensors").path
+        let topRun = try runTL(["finetune", "--from", base] + data + ["--lora", "1", "--lora-targets", "blocks.2.*", "--out", top, "--json", "--quiet"])
+        #expect(topRun.status == 0, "\(topRun.stderr)")
+        let topHistory = json(topRun.stdout)["history"] as? [[String: Any]] ?? []
+        #expect(topHistory.first?["cached_blocks"] as? Int == 2, "\(topHistory)")
+        #expect(try Checkpoint.header(of: try SafeTensorsFile.read(from: URL(fileURLWithPath: top)), path: top).info.adapters?.modules
+                == ["blocks.2.0.layer.attention.query", "blocks.2.0.layer.attention.key", "blocks.2.0.layer.attention.value",
+                    "blocks.2.0.layer.attention.output", "blocks.2.0.layer.intermediate", "blocks.2.0.layer.output"])
+
         // Only adapters and the (new) head are stored; the base is named with its sha256.
         let file = try SafeTensorsFile.read(from: URL(fileURLWithPath: adapted))
         let header = try Checkpoint.header(of: file, path: adapted)
