@@ -19,13 +19,22 @@ def fmt(xs, scale=100):
     return f"{m:.1f} [{lo:.1f}, {hi:.1f}]"
 
 
+def finished(w, method, s):
+    try:
+        return json.load(open(f"{w}/rt-{method}-{s}.eval.json"))["metrics"]["accuracy"] is not None
+    except (OSError, ValueError, KeyError):
+        return False
+
+
 def lora(w, seeds):
+    # Only seeds both methods finished (paired); the count is printed.
+    done = [s for s in range(seeds) if finished(w, "lora", s) and finished(w, "top2", s)]
+    print(f"seeds finished by both methods: {done} of {seeds}\n")
     rows = {}
     for method in ("lora", "top2"):
         acc, sps, wall, rss, size, trainable, total = [], [], [], [], [], [], None
-        for s in range(seeds):
-            ev = json.load(open(f"{w}/rt-{method}-{s}.eval.json"))
-            acc.append(ev["metrics"]["accuracy"])
+        for s in done:
+            acc.append(json.load(open(f"{w}/rt-{method}-{s}.eval.json"))["metrics"]["accuracy"])
             run = json.load(open(f"{w}/rt-{method}-{s}.json"))
             sps.append(run["samples_per_second"])
             wall.append(run["wall_seconds"])
@@ -36,15 +45,15 @@ def lora(w, seeds):
             frozen, total = (int(m.group(1).replace(",", "")), int(m.group(2).replace(",", "")))
             trainable.append(total - frozen)
         rows[method] = dict(acc=acc, sps=sps, wall=wall, rss=rss, size=size, trainable=trainable[0], total=total)
-    print("| method | test accuracy, mean [95% CI] | per seed | trainable parameters | checkpoint | "
-          "step time (batch 32) | training wall time | peak RSS |")
+    print("| method | test accuracy, mean [95% CI over seeds] | per seed | trainable parameters | checkpoint file | "
+          "step time (batch 32)* | training wall time* | peak RSS |")
     print("|---|---|---|---|---|---|---|---|")
-    for method, label in (("lora", "LoRA r=8, α=16, attention q/k/v/o + head"), ("top2", "top two layers + head (`--freeze 0..4`)")):
+    for method, label in (("lora", "LoRA r=8, α=16 on attention q/k/v/o, + head"), ("top2", "top two layers + head (`--freeze 0..4`)")):
         r = rows[method]
         step_ms = 32 / (sum(r["sps"]) / len(r["sps"])) * 1000
         print(f"| {label} | {fmt(r['acc'])}% | {' / '.join(f'{a * 100:.1f}' for a in r['acc'])} | "
               f"{r['trainable']:,} ({r['trainable'] / r['total'] * 100:.2f}% of {r['total']:,}) | {max(r['size']) / 1e6:.2f} MB | "
-              f"{step_ms:.0f} ms | {sum(r['wall']) / len(r['wall']):.1f} s | {max(r['rss']) / 1024:.0f} MiB |")
+              f"{step_ms:,.0f} ms | {sum(r['wall']) / len(r['wall']):,.0f} s | {max(r['rss']) / 1024:.0f} MiB |")
     diffs = [a - b for a, b in zip(rows["lora"]["acc"], rows["top2"]["acc"])]
     print(f"\nLoRA − top-2, paired by seed: {fmt(diffs)} pts")
 
