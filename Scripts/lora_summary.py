@@ -27,16 +27,16 @@ def finished(w, method, s):
 
 
 def lora(w, seeds):
-    # Only seeds both methods finished (paired); the count is printed.
-    done = [s for s in range(seeds) if finished(w, "lora", s) and finished(w, "top2", s)]
-    print(f"seeds finished by both methods: {done} of {seeds}\n")
+    # Each method over the seeds it finished (printed); the difference over the seeds both finished.
     rows = {}
     for method in ("lora", "top2"):
+        done = [s for s in range(seeds) if finished(w, method, s)]
+        print(f"{method}: seeds finished {done} of {seeds}")
         acc, sps, wall, rss, size, trainable, total = [], [], [], [], [], [], None
         for s in done:
             acc.append(json.load(open(f"{w}/rt-{method}-{s}.eval.json"))["metrics"]["accuracy"])
             run = json.load(open(f"{w}/rt-{method}-{s}.json"))
-            sps.append(run["samples_per_second"])
+            sps.append(run["wall_seconds"] / run["steps"])   # seconds per optimizer step, all included
             wall.append(run["wall_seconds"])
             log = open(f"{w}/rt-{method}-{s}.log").read()
             rss.append(int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", log).group(1)))
@@ -44,18 +44,21 @@ def lora(w, seeds):
             m = re.search(r"([\d,]+) of ([\d,]+) parameters frozen", log)
             frozen, total = (int(m.group(1).replace(",", "")), int(m.group(2).replace(",", "")))
             trainable.append(total - frozen)
-        rows[method] = dict(acc=acc, sps=sps, wall=wall, rss=rss, size=size, trainable=trainable[0], total=total)
+        rows[method] = dict(acc=acc, sps=sps, wall=wall, rss=rss, size=size, trainable=trainable[0], total=total, seeds=done)
+    print()
     print("| method | test accuracy, mean [95% CI over seeds] | per seed | trainable parameters | checkpoint file | "
-          "step time (batch 32)* | training wall time* | peak RSS |")
+          "time per step (batch 32)* | training wall time* | peak RSS |")
     print("|---|---|---|---|---|---|---|---|")
     for method, label in (("lora", "LoRA r=8, α=16 on attention q/k/v/o, + head"), ("top2", "top two layers + head (`--freeze 0..4`)")):
         r = rows[method]
-        step_ms = 32 / (sum(r["sps"]) / len(r["sps"])) * 1000
+        step_ms = sum(r["sps"]) / len(r["sps"]) * 1000
         print(f"| {label} | {fmt(r['acc'])}% | {' / '.join(f'{a * 100:.1f}' for a in r['acc'])} | "
               f"{r['trainable']:,} ({r['trainable'] / r['total'] * 100:.2f}% of {r['total']:,}) | {max(r['size']) / 1e6:.2f} MB | "
               f"{step_ms:,.0f} ms | {sum(r['wall']) / len(r['wall']):,.0f} s | {max(r['rss']) / 1024:.0f} MiB |")
-    diffs = [a - b for a, b in zip(rows["lora"]["acc"], rows["top2"]["acc"])]
-    print(f"\nLoRA − top-2, paired by seed: {fmt(diffs)} pts")
+    both = [s for s in rows["lora"]["seeds"] if s in rows["top2"]["seeds"]]
+    acc = {m: dict(zip(rows[m]["seeds"], rows[m]["acc"])) for m in rows}
+    diffs = [acc["lora"][s] - acc["top2"][s] for s in both]
+    print(f"\nLoRA − top-2, paired by seed over seeds {both}: {fmt(diffs)} pts")
 
 
 def forgetting(w, seeds):
