@@ -38,11 +38,12 @@ struct EvalCommand: Command {
         Example: tl eval --model target.safetensors --baseline scratch --seeds 3
         """
     }
-    var arguments: [any ArgumentDefinition] { [Self.model, Self.baseline, Self.scratchModel, Self.seeds, Self.maxSeeds, Self.failOnNegative] }
+    var arguments: [any ArgumentDefinition] { [Self.model, Self.baseline, Self.scratchModel, Self.seeds, Self.maxSeeds, Self.failOnNegative, Self.sourceData] }
     var groups: [any OptionGroup] { [Self.data, Self.compute, Self.output, Self.report] }
 
     func run(_ a: ParsedArguments, context: CommandContext) throws -> ExitCode {
         let plan = try SharedOptions.seedPlan(a, seeds: Self.seeds, maxSeeds: Self.maxSeeds)
+        _ = try a[Self.sourceData].map { try DataOptions.parse($0, option: "--source-data") }   // malformed: exit 2 before any work
         let modelPath = a.value(of: Self.model, as: String.self)!
         let url = URL(fileURLWithPath: modelPath)
         let file = try SafeTensorsFile.read(from: url)
@@ -52,6 +53,9 @@ struct EvalCommand: Command {
         if !a[Self.baseline].isEmpty && (info.kind != "finetune" || info.parent == nil || info.settings == nil || info.selection == nil || info.data == nil) {
             // Checked before any work: a baseline re-runs the fine-tuning this checkpoint records.
             throw TrainingError("--baseline needs a checkpoint written by 'tl finetune' (it records the source checkpoint, data and settings)")
+        }
+        if a[Self.sourceData] != nil && (info.kind != "finetune" || info.parent == nil) {
+            throw TrainingError("--source-data needs a checkpoint written by 'tl finetune' (it records its source checkpoint and keeps the source head)")
         }
         let showsProgress = Self.output.showsProgress(a)
         let log: (String) -> Void = { if showsProgress { context.printError($0) } }
@@ -88,6 +92,10 @@ struct EvalCommand: Command {
         var text = [EvalReport.metricsTable(metrics, classNames: info.classNames, title: "\(url.lastPathComponent) on \(test.count) test samples")]
         var exit = ExitCode.success
         var comparison: EvalReport.Comparison? = nil
+        if let forgetting = try Self.forgetting(a, checkpoint: checkpoint, batchSize: batchSize, log: log) {
+            text.append(forgetting.text)
+            output["forgetting"] = forgetting.json
+        }
 
         let baselines = Array(Set(a[Self.baseline])).sorted { $0.rawValue > $1.rawValue }
         if !baselines.isEmpty {

@@ -48,7 +48,7 @@ struct FinetuneCommand: Command {
     }
     var arguments: [any ArgumentDefinition] {
         [Self.from, Self.freeze, Self.freezePath, Self.unfreezePath, Self.head, Self.lrDecay, Self.unfreezeEvery, Self.probeEpochs,
-         Self.noCache, Self.dryRun]
+         Self.noCache, Self.dryRun] + Self.loraArguments
     }
     var groups: [any OptionGroup] { [Self.data, Self.resume, Self.training, Self.adaptation, Self.compute, Self.distributed, Self.output, Self.report] }
 
@@ -76,6 +76,7 @@ struct FinetuneCommand: Command {
         guard a[probeEpochs] >= 0 else { throw UsageError(.invalidValue(option: "--probe-epochs", expected: "an integer ≥ 0", got: String(a[probeEpochs]))) }
         settings.probeEpochs = a[probeEpochs]
         settings.useCache = !a[noCache]
+        settings.lora = try loraConfig(a)
         return settings
     }
 
@@ -101,6 +102,7 @@ struct FinetuneCommand: Command {
         let fromURL = URL(fileURLWithPath: fromPath)
         let sourceFile = try SafeTensorsFile.read(from: fromURL)
         let source = try Checkpoint.header(of: sourceFile, path: fromURL.path)
+        try Self.checkNotAdapters(source.info, path: fromURL.path)
         let (data, task) = try Self.data.task(a, seed: settings.seed, recorded: resumedCheckpoint?.info,
                                               image: ImagePreparation.forModel(source.spec, info: source.info))
         let targetClasses = task.selected.classNames
@@ -178,6 +180,14 @@ struct FinetuneCommand: Command {
         info.vocabulary = source.info.vocabulary
         info.tokenizer = source.info.tokenizer
         info.parent = fromURL.path
+        if let lora = settings.lora {
+            info.adapters = try Checkpoint.adapterInfo(model: model, config: lora, basePath: fromURL.path)
+            if let adapters = info.adapters { say(Self.describeAdapters(adapters, model: model)) }
+        }
+        // A replaced head is kept beside the new one, for `tl eval --source-data`.
+        var kept = Checkpoint(model: model, info: info)
+        if replaceHead { try kept.keepSourceHead(from: sourceFile, sourceInfo: source.info) }
+        info = kept.info
         let trainer = try Trainer(model: model, settings: settings, train: prepared.train, validation: prepared.validation)
         trainer.domain = domain
         if Self.output.showsProgress(a) { for line in settings.adaptation?.summaryLines ?? [] { context.printError(line) } }
@@ -205,7 +215,8 @@ struct FinetuneCommand: Command {
             if Self.output.showsProgress(a), let b = adaBN { context.printError(AdaptCommand.describe(b)) }
         }
         let released = verification.released.map { ["block": $0.block, "name": model.spec.blocks[$0.block].name, "epoch": $0.epoch] as [String: Any] }
-        let code = try finish(outcome, model: model, info: info, out: out, runner: runner, arguments: a, output: Self.output, context: context,
+        let code = try finish(outcome, model: model, info: info, extraTensors: kept.extraTensors, out: out, runner: runner, arguments: a,
+                              output: Self.output, context: context,
                               extraSummary: ["frozen_tensors_verified": verification.tensorCount, "frozen_values_verified": verification.valueCount,
                                              "released_blocks": released, "learning_rate": settings.learningRate,
                                              "freeze_choice": settings.freezeChoice.map(Self.freezeChoiceJSON) ?? NSNull(),
@@ -227,6 +238,10 @@ struct FinetuneCommand: Command {
             return UsageError("--freeze: '\(range)' is outside the model's blocks; blocks are: \(blocks.joined(separator: ", "))")
         case let .noMatch(rule, _):
             return UsageError("\(rule.freeze ? "--freeze-path" : "--unfreeze-path"): \(error)")
+        case .noAdapterTarget:
+            return UsageError("--lora-targets: \(error)")
+        case .invalidAdapter:
+            return UsageError("--lora: \(error)")
         default:
             return UsageError("\(error)")
         }

@@ -53,15 +53,18 @@ public struct InspectCommand: Command {
         }
         let shown = Array(entries.prefix(limit ?? entries.count))
         var blocks: [BlockTable.Row]? = nil
+        var adapters: AdapterInfo? = nil
         if let specText = header.metadata[Checkpoint.specKey] {
             let spec = try ModelSpec.parse(Data(specText.utf8), file: "\(url.path) [\(Checkpoint.specKey)]")
             let info = header.metadata[Checkpoint.infoKey].flatMap { try? JSONDecoder().decode(CheckpointInfo.self, from: Data($0.utf8)) }
             blocks = try BlockTable.rows(spec: spec, classes: info?.classNames.count ?? 1, vocab: info?.vocabulary?.count ?? 0)
+            adapters = info?.adapters
         }
         if arguments[OutputOptions.json] {
-            context.print(try jsonDescription(url: url, header: header, shown: shown, blocks: blocks))
+            context.print(try jsonDescription(url: url, header: header, shown: shown, blocks: blocks, adapters: adapters))
         } else {
             if let blocks { context.print(BlockTable.text(blocks, note: "(blocks are what --freeze indexes)") + "\n") }
+            if let adapters { context.print(Self.adapterText(adapters) + "\n") }
             context.print(textDescription(url: url, header: header, shown: shown))
         }
         return .success
@@ -159,7 +162,8 @@ public struct InspectCommand: Command {
         return lines.joined(separator: "\n")
     }
 
-    func jsonDescription(url: URL, header: SafeTensorsHeader, shown: [SafeTensorsHeader.Entry], blocks: [BlockTable.Row]? = nil) throws -> String {
+    func jsonDescription(url: URL, header: SafeTensorsHeader, shown: [SafeTensorsHeader.Entry], blocks: [BlockTable.Row]? = nil,
+                         adapters: AdapterInfo? = nil) throws -> String {
         var object: [String: Any] = [
             "file": url.path,
             "parameters": header.parameterCount,
@@ -174,6 +178,7 @@ public struct InspectCommand: Command {
             },
         ]
         if let blocks { object["blocks"] = BlockTable.json(blocks) }
+        if let adapters { object["adapters"] = Self.adapterJSON(adapters) }
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         return String(decoding: data, as: UTF8.self)
     }
@@ -216,4 +221,19 @@ func escaped(_ text: String) -> String {
         }
     }
     return out
+}
+
+/// The LoRA adapters of an adapter checkpoint (`tl finetune --lora`).
+extension InspectCommand {
+    static func adapterText(_ a: AdapterInfo) -> String {
+        (["LoRA adapters: rank \(a.rank), alpha \(fixed(a.alpha, 3)) (scale \(fixed(a.alpha / Double(a.rank), 3))), targets \(a.targets.joined(separator: ",")): "
+            + "\(a.modules.count) layers, \(grouped(a.parameterCount)) adapter parameters",
+          "  base \(a.base) (sha256 \(a.baseSHA256)); this file stores only what changed"]
+         + a.modules.map { "  " + $0 }).joined(separator: "\n")
+    }
+
+    static func adapterJSON(_ a: AdapterInfo) -> [String: Any] {
+        ["rank": a.rank, "alpha": a.alpha, "targets": a.targets, "modules": a.modules, "parameters": a.parameterCount,
+         "base": a.base, "base_sha256": a.baseSHA256]
+    }
 }

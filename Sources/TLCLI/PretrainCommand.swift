@@ -124,7 +124,7 @@ extension CheckpointInfo {
 
 /// Common ending of pretrain/finetune: handle divergence and interruption, write the
 /// checkpoint, print the summary. Returns the exit code.
-func finish(_ outcome: TrainingOutcome, model: TransferModel, info: CheckpointInfo, out: URL, runner: TrainingRunner,
+func finish(_ outcome: TrainingOutcome, model: TransferModel, info: CheckpointInfo, extraTensors: [String: Tensor] = [:], out: URL, runner: TrainingRunner,
             arguments a: ParsedArguments, output: OutputOptions, context: CommandContext, extraSummary: [String: Any] = [:],
             afterWrite: (() throws -> Void)? = nil) throws -> ExitCode {
     let resumeURL = runner.resumeURL
@@ -143,14 +143,16 @@ func finish(_ outcome: TrainingOutcome, model: TransferModel, info: CheckpointIn
         }
     }
     let info = info.finished(outcome)
+    var checkpoint = Checkpoint(model: model, info: info)
+    checkpoint.extraTensors = extraTensors   // e.g. the source head a fine-tuned checkpoint keeps
     if let divergence = outcome.divergence {
         if outcome.bestEpoch > 0 {
-            try Checkpoint(model: model, info: info).write(to: out)
+            try checkpoint.write(to: out)
             throw TrainingError("stopped: \(divergence); lower --lr; kept the last good weights (epoch \(outcome.bestEpoch)) in \(out.path)")
         }
         throw TrainingError("stopped: \(divergence); lower --lr; no epoch completed, so \(out.path) was not written")
     }
-    try Checkpoint(model: model, info: info).write(to: out)
+    try checkpoint.write(to: out)
     try afterWrite?()
     if outcome.interrupted {
         let resume = FileManager.default.fileExists(atPath: resumeURL.path)

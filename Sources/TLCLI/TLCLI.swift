@@ -11,7 +11,7 @@ public func makeTool() -> CommandLineTool {
         version: tlVersion,
         abstract: "tl, a pure-Swift transfer-learning toolkit.",
         commands: [DemoCommand(), PretrainCommand(), FinetuneCommand(), EvalCommand(), PredictCommand(), InspectCommand(),
-                   ImportCommand(), EmbedCommand(), RankCommand(), ReportCommand(), AdaptCommand()])
+                   ImportCommand(), EmbedCommand(), RankCommand(), ReportCommand(), AdaptCommand(), MergeCommand()])
 }
 
 /// Entry point of the `tl` command line. Returns the process exit code.

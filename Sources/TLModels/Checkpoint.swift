@@ -47,6 +47,10 @@ public struct CheckpointInfo: Codable, Sendable, Equatable {
     public var bestEpoch: Int?
     /// Per-epoch figures of the run (what `tl report` draws learning curves from).
     public var history: [EpochRecord]?
+    /// LoRA adapters: then the file stores only what changed and needs its base (Checkpoint+Adapters.swift).
+    public var adapters: AdapterInfo?
+    /// The source task's head, kept beside a replaced head for `tl eval --source-data` (Checkpoint+SourceHead.swift).
+    public var sourceHead: SourceHeadInfo?
 
     public init(kind: String, classNames: [String], seed: UInt64) {
         self.kind = kind
@@ -103,7 +107,7 @@ public struct Checkpoint {
     /// Writes the checkpoint atomically (temporary file, fsync, rename).
     public func write(to url: URL) throws {
         var file = SafeTensorsFile()
-        for (name, t) in model.namedState() { try file.setFloats(name, t.scalars, shape: t.shape) }
+        for (name, t) in try storedState() { try file.setFloats(name, t.scalars, shape: t.shape) }
         for (name, t) in extraTensors { try file.setFloats(name, t.scalars, shape: t.shape) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -154,11 +158,18 @@ public struct Checkpoint {
                               rng: inout SeededGenerator) throws -> Checkpoint {
         func fail(_ why: String) -> CheckpointError { CheckpointError(path: path, message: why) }
         let (spec, info) = try header(of: file, path: path)
+        // An adapter checkpoint stores only what changed: lay it over its base.
+        let file = try info.adapters.map { try withBase(file, adapters: $0, path: path) } ?? file
         let classes = classCount ?? info.classNames.count
         if !dropHead && classes != info.classNames.count {
             throw fail("the head has \(info.classNames.count) classes but \(classes) are needed; replace the head")
         }
         let model = try TransferModel(spec: spec, classCount: classes, vocabularySize: info.vocabulary?.count ?? 0, rng: &rng)
+        if let adapters = info.adapters {
+            do { try model.attachLoRA(rank: adapters.rank, alpha: adapters.alpha, at: adapters.modules, rng: &rng) } catch {
+                throw fail("LoRA adapters: \(error)")
+            }
+        }
         let headPrefix = model.pathPrefix(ofBlock: model.headIndex)
         var state: [String: Tensor] = [:]
         var extras: [String: Tensor] = [:]
@@ -194,7 +205,9 @@ public struct Checkpoint {
     }
 
     /// Names under these prefixes are training state, not model state.
-    static func isExtra(_ name: String) -> Bool { name.hasPrefix("optimizer.") || name.hasPrefix("best.") }
+    static func isExtra(_ name: String) -> Bool {
+        name.hasPrefix("optimizer.") || name.hasPrefix("best.") || name.hasPrefix(sourceHeadPrefix)
+    }
 }
 
 /// A checkpoint that cannot be used, with the file named.

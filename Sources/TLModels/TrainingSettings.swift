@@ -46,6 +46,9 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     public var useCache: Bool = true
     /// Set when the freeze depth was chosen by `--freeze auto` (then `freeze` holds the result).
     public var freezeChoice: FreezeChoice? = nil
+    /// LoRA adapters (`--lora`): attached to the matching layers after loading the source;
+    /// then only the adapters and the head train.
+    public var lora: LoRAConfig? = nil
     /// Set when the learning rate was chosen by the learning-rate finder (`--lr auto`).
     public var learningRateChoice: LearningRateChoice? = nil
 

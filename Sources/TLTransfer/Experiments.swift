@@ -28,6 +28,7 @@ public enum Experiments {
     public static func finetuneModel(source file: SafeTensorsFile, path: String, classCount: Int, replaceHead: Bool,
                                      settings: TrainingSettings, rng: inout SeededGenerator) throws -> (TransferModel, [Int]) {
         let model = try Checkpoint.decode(file, path: path, classCount: classCount, dropHead: replaceHead, rng: &rng).model
+        if let lora = settings.lora { try Freezing.attachAdapters(lora, to: model, rng: &rng) }
         return (model, try Freezing.apply(settings, to: model))
     }
 
@@ -62,6 +63,7 @@ public enum Experiments {
             settings.learningRateDecay = nil
             settings.unfreezeEvery = nil
             settings.probeEpochs = 0
+            settings.lora = nil
             // The same architecture keeps the source vocabulary so both sides read the same ids;
             // another architecture builds its own word vocabulary from its training split.
             let spec = scratchSpec ?? source.spec
@@ -76,6 +78,7 @@ public enum Experiments {
                 settings.pathRules = []
                 settings.unfreezeEvery = nil
                 settings.probeEpochs = 0
+                settings.lora = nil
             }
             let replace = classNames != source.info.classNames
             model = try finetuneModel(source: file, path: sourcePath, classCount: classNames.count, replaceHead: replace,

@@ -14,6 +14,10 @@ public enum FreezeError: Error, Equatable, CustomStringConvertible {
     case noMatch(rule: TrainingSettings.PathRule, nearest: [String])
     /// Every parameter is frozen in the phase starting at `epoch` (1-based).
     case nothingToTrain(epoch: Int)
+    /// A LoRA target glob matched no linear or 1×1 convolution layer; `nearest` are the closest such layers.
+    case noAdapterTarget(pattern: String, nearest: [String])
+    /// LoRA adapters that cannot be built (a rank larger than a layer allows).
+    case invalidAdapter(String)
     /// A parameter or buffer that stayed frozen for the whole run differs from the source.
     case frozenTensorChanged(name: String, source: String)
 
@@ -23,6 +27,9 @@ public enum FreezeError: Error, Equatable, CustomStringConvertible {
             return "block selection '\(range)' is outside the model's blocks: \(blocks.joined(separator: ", "))"
         case let .noMatch(rule, nearest):
             return "pattern '\(rule.pattern)' matches no parameter" + (nearest.isEmpty ? "" : "; nearest valid paths: \(nearest.joined(separator: ", "))")
+        case let .noAdapterTarget(pattern, nearest):
+            return "pattern '\(pattern)' matches no linear or 1×1 convolution layer" + (nearest.isEmpty ? "" : "; nearest: \(nearest.joined(separator: ", "))")
+        case .invalidAdapter(let message): return "LoRA adapter: \(message)"
         case .nothingToTrain(let epoch):
             return "every parameter is frozen from epoch \(epoch): nothing to train"
         case let .frozenTensorChanged(name, source):
@@ -56,12 +63,16 @@ public enum Freezing {
         return chosen.sorted()
     }
 
-    /// Freezes the selected blocks, then applies the path rules in order; returns the
-    /// blocks selected by `settings.freeze`.
+    /// Freezes the selected blocks (with LoRA: every parameter but the adapters and the
+    /// head), then applies the path rules in order; returns the blocks selected by `settings.freeze`.
     @discardableResult
     public static func apply(_ settings: TrainingSettings, to model: TransferModel) throws -> [Int] {
         let frozen = try blocks(settings.freeze, model: model)
         for b in frozen { for p in model.blocks[b].parameters() { p.freeze() } }
+        if settings.lora != nil {
+            let head = model.pathPrefix(ofBlock: model.headIndex)
+            for (path, p) in model.namedParameters() where !path.hasPrefix(head) && !Module.isAdapterPath(path) { p.freeze() }
+        }
         for rule in settings.pathRules {
             do {
                 for (_, p) in try model.selectParameters(.pattern(rule.pattern)) {
@@ -72,6 +83,20 @@ public enum Freezing {
             }
         }
         return frozen
+    }
+}
+
+extension Freezing {
+    /// Attaches LoRA adapters to the layers `config.targets` match (a glob that matches no
+    /// adapter-capable layer is `FreezeError.noAdapterTarget`, an impossible rank `.invalidAdapter`).
+    public static func attachAdapters(_ config: LoRAConfig, to model: TransferModel, rng: inout SeededGenerator) throws {
+        do {
+            try model.attachLoRA(config, rng: &rng)
+        } catch ModuleError.noMatch(let pattern, let nearest) {
+            throw FreezeError.noAdapterTarget(pattern: pattern, nearest: nearest)
+        } catch ModuleError.invalidConfiguration(let layer, let message) {
+            throw FreezeError.invalidAdapter("\(layer) \(message)")
+        }
     }
 }
 

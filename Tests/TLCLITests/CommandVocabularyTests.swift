@@ -10,7 +10,7 @@ import Foundation
     /// Options whose help legitimately names what the command does with them (a spec for
     /// pretrain, a checkpoint elsewhere; the data a command reads; the file it writes). Their
     /// spelling, short name and value kind must still agree.
-    static let roleDependent: Set<String> = ["model", "data", "out"]
+    static let roleDependent: Set<String> = ["model", "data", "out", "from"]
 
     @Test func everySharedOptionMeansTheSameEverywhere() {
         var byName: [String: [(command: String, info: ArgumentInfo)]] = [:]

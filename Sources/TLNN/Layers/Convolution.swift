@@ -58,6 +58,8 @@ public final class Conv2D: Layer {
     public let bias: Parameter?
     public let window: Window2D
     public let inChannels: Int, outChannels: Int
+    /// A LoRA update added to the output of a pointwise convolution (`LoRA.swift`).
+    public var adapter: LoRAAdapter?
 
     public init(inChannels: Int, outChannels: Int, kernelSize: (height: Int, width: Int),
                 stride: (height: Int, width: Int) = (1, 1), padding: Padding2D = .valid,
@@ -82,7 +84,9 @@ public final class Conv2D: Layer {
     }
 
     public override func forward(_ x: Tensor) throws -> Tensor {
-        try Tensor.conv2d(input: x, weight: weight.value, bias: bias?.value, window: window)
+        let y = try Tensor.conv2d(input: x, weight: weight.value, bias: bias?.value, window: window)
+        guard let adapter else { return y }
+        return try y + adapter.delta(x)   // pointwise only: [N, H, W, Cin] → [N, H, W, Cout]
     }
 
     /// Converts a PyTorch conv weight `[Cout, Cin, KH, KW]` to tl's `[Cout, KH, KW, Cin]`.

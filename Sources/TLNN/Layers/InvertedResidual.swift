@@ -46,9 +46,10 @@ public final class InvertedResidual: Layer {
 
     private var norms: [BatchNorm] { [expandNorm, depthwiseNorm, projectNorm].compactMap { $0 } }
 
-    /// Whether `forward(x)` may take the fused inference path.
+    /// Whether `forward(x)` may take the fused inference path (not with LoRA adapters on the 1×1 convolutions).
     func runsFused(_ x: Tensor) -> Bool {
-        norms.allSatisfy { !$0.usesBatchStatistics && $0.inputObserver == nil }
+        expandConv?.adapter == nil && projectConv.adapter == nil
+            && norms.allSatisfy { !$0.usesBatchStatistics && $0.inputObserver == nil }
             && Tensor.needsNoGradient(x, expandConv?.weight.value, depthwise.weight.value, projectConv.weight.value,
                                       expandNorm?.weight.value, expandNorm?.bias.value, depthwiseNorm.weight.value,
                                       depthwiseNorm.bias.value, projectNorm.weight.value, projectNorm.bias.value)
