@@ -19,7 +19,7 @@ for t in "${TARGETS[@]}"; do
     work=.build/fuzz/corpus/$t; art=.build/fuzz/artifacts/$t; log=.build/fuzz/logs/$t.log
     mkdir -p "$work" "$art" .build/fuzz/logs
     TL_FUZZ_TARGET=$t SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 "$BIN" \
-        -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
+        -max_total_time="$SECONDS_EACH" -timeout="${TL_FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 -malloc_limit_mb=1024 \
         -max_len=16384 -print_final_stats=1 -artifact_prefix="$art/" "$work" "Fuzz/corpus/$t" >"$log" 2>&1
     rc=$?
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)

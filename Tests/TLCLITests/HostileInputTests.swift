@@ -36,7 +36,11 @@ import TLSafeTensors
             """.write(to: url, atomically: true, encoding: .utf8)
             return url.path
         }
-        let wide = try spec("wide.json", input: "[784]", layers: #"{"type": "linear", "out": 999999999}"#)
+        // The issue's example: 999,999,999 units (its output alone is 4 GB per sample).
+        let huge = try spec("huge.json", input: "[784]", layers: #"{"type": "linear", "out": 999999999}"#)
+        expectRefused(["inspect", huge], out: nil, mentions: [huge, "blocks[0].layers[0]", "linear", "memory limit"])
+        // 99,999,999 units: a 400 MB output, but 78·10⁹ weights.
+        let wide = try spec("wide.json", input: "[784]", layers: #"{"type": "linear", "out": 99999999}"#)
         expectRefused(["inspect", wide], out: nil, mentions: [wide, "blocks[0].layers[0]", "linear", "weights", "memory limit"])
         let flat = try spec("flat.json", input: "[999999999, 999999999, 999999999]", layers: #"{"type": "flatten"}"#)
         expectRefused(["inspect", flat], out: nil, mentions: [flat, "input", "memory limit"])
@@ -59,9 +63,9 @@ import TLSafeTensors
                       mentions: [csv.path, "data row 2", "label 999999999", "1000000000 classes"])
         let x = folder.appendingPathComponent("x.npy"), y = folder.appendingPathComponent("y.npy")
         try write(Hostile.npy(descr: "<f4", shape: "(2, 2)", data: [UInt8](repeating: 0, count: 16)), x)
-        try write(Hostile.npy(descr: "<i4", shape: "(2,)", data: Hostile.le32(1) + Hostile.le32(999_999_999)), y)
+        try write(Hostile.npy(descr: "<i4", shape: "(2,)", data: Hostile.le32(1) + Hostile.le32(16_777_215)), y)
         expectRefused(["pretrain", "--model", Self.mlp, "--data", "npy:\(x.path),\(y.path)", "--epochs", "1"], out: out,
-                      mentions: ["label 999999999", "classes"])
+                      mentions: [x.path, "label record 1", "label 16777215", "16777216 classes"])
     }
 
     @Test func headersWithZeroSamplesButHugeDimensionsAreRefused() throws {

@@ -186,7 +186,7 @@ public enum Inflate {
                             }
                             o += length
                             if o > sink.limit {
-                                throw DataError(reason: "deflate: output exceeds the limit of \(sink.limit) bytes")
+                                throw sink.limitError()
                             }
                         }
                     }
@@ -268,9 +268,7 @@ final class ByteSink {
     func reserve(_ extra: Int) throws {
         let need = count + extra
         if need <= capacity { return }
-        if need > limit + 258 {
-            throw DataError(reason: "decompressed data exceeds \(formatBytes(limit))\(limit == Inflate.defaultLimit ? ", the limit for decompressed data (a quarter of the memory limit, TL_MEMORY_LIMIT_MB)" : " (the declared size)")")
-        }
+        if need > limit + 258 { throw limitError() }
         // Grow by doubling, but never past the limit (a bomb stops at the limit, not twice it).
         let newCap = min(max(need, capacity * 2), limit + 258)
         let nb = UnsafeMutablePointer<UInt8>.allocate(capacity: newCap)
@@ -278,6 +276,13 @@ final class ByteSink {
         base.deallocate()
         base = nb
         capacity = newCap
+    }
+
+    /// The error for output beyond `limit`: the budget's share, or the size a header declared.
+    func limitError() -> DataError {
+        let why = limit == Inflate.defaultLimit
+            ? "the limit for decompressed data (a quarter of the memory limit, TL_MEMORY_LIMIT_MB)" : "the size the file declares"
+        return DataError(reason: "decompressed data exceeds \(formatBytes(limit)), \(why)")
     }
 
     func toArray() -> [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
