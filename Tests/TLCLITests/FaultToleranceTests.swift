@@ -81,13 +81,13 @@ import TLSafeTensors
         guard tlExecutablePath != nil else { Issue.record("tl binary not built"); return }
         let folder = try makeTempFolder("concurrent")
         defer { try? FileManager.default.removeItem(at: folder) }
-        // What each run writes on its own.
-        var alone: [Data] = []
+        // What each run writes on its own (the tensors: metadata records times and paths).
+        var alone: [[String: StoredTensor]] = []
         for seed in [1, 2] {
             let path = folder.appendingPathComponent("alone-\(seed).safetensors").path
             let r = try runTL(Self.train(seed: seed) + ["--out", path])
             #expect(r.status == 0, "\(r.stderr)")
-            alone.append(try Data(contentsOf: URL(fileURLWithPath: path)))
+            alone.append(try SafeTensorsFile.read(from: URL(fileURLWithPath: path)).tensors)
         }
         #expect(alone[0] != alone[1])
         let out = folder.appendingPathComponent("shared.safetensors").path
@@ -101,8 +101,9 @@ import TLSafeTensors
             for (run, status) in [(a, statuses[0]), (b, statuses[1])] where status != 0 {
                 #expect(run.stderr.contains("another tl run"), "\(run.stderr)")
             }
-            let written = try Data(contentsOf: URL(fileURLWithPath: out))
-            #expect(written == alone[0] || written == alone[1], "a mixed or partial file")
+            // A mixed or partial file would not decode, or would match neither run.
+            let written = try SafeTensorsFile.read(from: URL(fileURLWithPath: out)).tensors
+            #expect(written == alone[0] || written == alone[1], "a mixed file")
             #expect(try leftovers(beside: out).isEmpty)
         }
     }
