@@ -111,9 +111,10 @@ enum ResumeFile {
     static func load(_ path: String) throws -> (checkpoint: Checkpoint, snapshot: TrainingSnapshot) {
         var rng = SeededGenerator(seed: 0)
         let checkpoint = try Checkpoint.read(from: URL(fileURLWithPath: path), rng: &rng)
-        guard let snapshot = try TrainingSnapshot.from(checkpoint) else {
+        guard var snapshot = try TrainingSnapshot.from(checkpoint) else {
             throw TrainingError("\(path): holds no resume state (use the .resume.safetensors file written when training stopped)")
         }
+        snapshot.source = path
         return (checkpoint, snapshot)
     }
 }

@@ -1,3 +1,5 @@
+import TLIO
+
 /// An in-memory labelled data set.
 ///
 /// Features are one flat contiguous `[Float]` holding `count` samples of `sampleShape`
@@ -27,8 +29,10 @@ public struct Dataset: Sendable, Equatable {
         guard sampleShape.allSatisfy({ $0 >= 0 }) else {
             throw DataError(file: source, reason: "sample shape \(sampleShape) has a negative dimension")
         }
-        let size = sampleShape.reduce(1, *)
-        guard features.count == labels.count * size else {
+        guard let size = AllocationBudget.product(sampleShape), let total = AllocationBudget.product([labels.count, size]) else {
+            throw DataError(file: source, reason: "sample shape \(sampleShape) overflows the element count")
+        }
+        guard features.count == total else {
             throw DataError(file: source, reason: "\(features.count) feature values do not fill \(labels.count) samples of shape \(sampleShape)")
         }
         if let texts, texts.count != labels.count {

@@ -1,11 +1,17 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The most memory `tl` lets one input-declared object take: a file read into memory, a tensor
 /// whose shape comes from a file or a flag, a decompressed stream. Every size that comes from
 /// input is checked against it *before* anything is allocated, with overflow-checked arithmetic,
 /// so a hostile or mistaken header gives one clear error instead of a trap or an out-of-memory kill.
 ///
-/// Default: half of physical memory (at least 1 GiB). Override with `TL_MEMORY_LIMIT_MB`.
+/// Default: half of physical memory or of the address-space limit (`ulimit -v`), whichever is
+/// smaller, and at least 1 GiB. Override with `TL_MEMORY_LIMIT_MB`.
 public enum AllocationBudget {
     /// The budget in bytes.
     public static let bytes: Int = {
@@ -14,8 +20,21 @@ public enum AllocationBudget {
             return mb << 20
         }
         let physical = Int(clamping: ProcessInfo.processInfo.physicalMemory)
-        return max(1 << 30, physical / 2)
+        return max(1 << 30, min(physical, addressSpaceLimit) / 2)
     }()
+
+    /// The address-space limit (`ulimit -v`, RLIMIT_AS) in bytes, or Int.max when unlimited:
+    /// under a 4 GB limit the default budget is 2 GB, so a checked size fails with a message
+    /// before an allocation fails with a trap.
+    static var addressSpaceLimit: Int {
+        var limit = rlimit()
+        #if canImport(Glibc)
+        guard getrlimit(Int32(RLIMIT_AS.rawValue), &limit) == 0 else { return Int.max }
+        #else
+        guard getrlimit(RLIMIT_AS, &limit) == 0 else { return Int.max }
+        #endif
+        return limit.rlim_cur == rlim_t.max ? Int.max : Int(clamping: limit.rlim_cur)
+    }
 
     /// The product of `factors` (element counts, sizes), or nil when it overflows or a factor is negative.
     public static func product(_ factors: [Int]) -> Int? {
@@ -44,6 +63,7 @@ public struct BudgetError: Error, CustomStringConvertible, LocalizedError {
     public let what: String
     /// The bytes it would take; nil when the size overflows.
     public let bytes: Int?
+    public init(what: String, bytes: Int?) { self.what = what; self.bytes = bytes }
 
     public var description: String {
         let size = bytes.map { "\(formatBytes($0))" } ?? "more than any machine's memory (the size overflows)"

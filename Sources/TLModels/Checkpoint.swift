@@ -176,10 +176,16 @@ public struct Checkpoint {
         let modelNames = Set(model.namedState().map(\.name))
         for (name, stored) in file.tensors {
             let tensor: Tensor
-            do { tensor = try Tensor(stored.floats(), shape: stored.shape) } catch {
+            let values: [Float]
+            do { values = try stored.floats(); tensor = try Tensor(values, shape: stored.shape) } catch {
                 throw fail("tensor '\(name)': \(error)")
             }
             if modelNames.contains(name) || !Self.isExtra(name) {
+                // Policy: model weights must be finite; a NaN or infinity would make every
+                // prediction and metric meaningless (and used to trap), so the file is refused.
+                if let bad = values.firstIndex(where: { !$0.isFinite }) {
+                    throw fail("tensor '\(name)' holds \(values[bad]) at element \(bad); weights must be finite numbers")
+                }
                 if dropHead && name.hasPrefix(headPrefix) { continue }
                 state[name] = tensor
             } else {

@@ -34,6 +34,8 @@ public struct TrainingSnapshot {
     public var state: State
     /// `optimizer.<key>` and `best.<parameter path>` tensors.
     public var tensors: [String: Tensor]
+    /// The file it was read from (named in errors), or "".
+    public var source = ""
 
     /// The JSON form stored under `tl.resume` in a checkpoint's metadata.
     public func metadataJSON() throws -> String {
@@ -77,6 +79,13 @@ extension Trainer {
     func restore(_ snapshot: TrainingSnapshot) throws {
         let s = snapshot.state
         guard s.settings == settings else { throw TrainingError("the resume state was made with different training settings") }
+        // The position comes from a file: check it before it drives a loop or an index.
+        let counts = [s.epochsWithoutImprovement, s.epochCorrect, s.epochSeen, s.bestEpoch ?? 0, s.phaseIndex ?? 0]
+        guard (0...settings.epochs).contains(s.epoch), (0...stepsPerEpoch).contains(s.stepInEpoch),
+              s.globalStep >= 0, s.globalStep <= stepsPerEpoch * settings.epochs, counts.allSatisfy({ $0 >= 0 }),
+              s.epochLossSum.isFinite, s.history.count <= settings.epochs else {
+            throw TrainingError("\(snapshot.source.isEmpty ? "" : snapshot.source + ": ")the resume state is impossible for this run (epoch \(s.epoch), step \(s.stepInEpoch), global step \(s.globalStep); the run has \(settings.epochs) epochs of \(stepsPerEpoch) steps)")
+        }
         epoch = s.epoch; stepInEpoch = s.stepInEpoch; globalStep = s.globalStep
         history = s.history
         epochsWithoutImprovement = s.epochsWithoutImprovement

@@ -27,6 +27,8 @@ import Testing
         expectError([p, "truncated IDX header"]) { try IDXLoader.read(p) }
         // A hostile header claiming 2^32-1 × 2^32-1 elements is rejected before allocating.
         p = try file("huge.idx", idxBytes(dims: [0xFFFF_FFFF, 0xFFFF_FFFF], values: [1, 2, 3]))
+        expectError([p, "header dimensions", "memory limit"]) { try IDXLoader.read(p) }   // one sample is 16 GiB
+        p = try file("long.idx", idxBytes(dims: [0xFFFF, 0xFFFF], values: [1, 2, 3]))
         expectError([p, "truncated"]) { try IDXLoader.read(p) }
         p = try file("type.idx", [0, 0, 0x07, 1, 0, 0, 0, 1, 9])
         expectError([p, "element type"]) { try IDXLoader.read(p) }
@@ -85,6 +87,8 @@ import Testing
         p = try file("trunc.npy", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", [0, 0, 0, 0]))
         expectError([p, "size mismatch"]) { try NPY.read(p) }
         p = try file("huge.npy", npy("{'descr': '<f8', 'fortran_order': False, 'shape': (4294967295, 4294967295, 4294967295), }", [0]))
+        expectError([p, "header shape", "overflows"]) { try NPY.read(p) }
+        p = try file("long.npy", npy("{'descr': '<f8', 'fortran_order': False, 'shape': (4294967295, 1000), }", [0]))
         expectError([p, "size mismatch"]) { try NPY.read(p) }
         p = try file("dtype.npy", npy("{'descr': '<c16', 'fortran_order': False, 'shape': (1,), }", [UInt8](repeating: 0, count: 16)))
         expectError([p, "unsupported NPY dtype"]) { try NPY.read(p) }
@@ -170,6 +174,8 @@ import Testing
         p = try file("filter.png", png(filter: 9))
         expectError([p, "row 0", "filter type 9"]) { try Image.read(p) }
         p = try file("huge.png", png(width: 1 << 23, height: 1 << 23))
+        expectError([p, "PNG header", "memory limit"]) { try Image.read(p) }
+        p = try file("large.png", png(width: 1 << 13, height: 1 << 13))   // 512 MiB: within any budget
         expectError([p, "cannot come from"]) { try Image.read(p) }
         p = try file("short.png", png(width: 3, height: 1))
         expectError([p, "expected 4"]) { try Image.read(p) }

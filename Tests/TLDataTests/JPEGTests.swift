@@ -61,6 +61,13 @@ import Testing
         }
     }
 
+    /// Found by the jpeg fuzz target (Fuzz/): a DHT whose code lengths are over-subscribed
+    /// indexed past the Huffman lookup table (a trap) before the check that refuses it.
+    @Test func overSubscribedHuffmanTablesAreAnError() throws {
+        let path = URL(fileURLWithPath: Self.fixtures).deletingLastPathComponent().appendingPathComponent("fuzz/jpeg-oversubscribed-huffman.jpg").path
+        #expect(throws: DataError.self) { _ = try JPEG.decode(try readFileBytes(path), file: path) }
+    }
+
     @Test func everyTruncationFailsCleanly() throws {
         // Any prefix of a valid file: an error or (past the last scan) a decode, never a crash.
         let bytes = try readFileBytes(Self.fixtures + "/progressive-420.jpg")

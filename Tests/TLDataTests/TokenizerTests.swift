@@ -64,6 +64,26 @@ import Testing
         #expect(t.tokenize("") == [])
     }
 
+    /// BERT's rule: a word over 100 characters is [UNK] without matching, so a hostile
+    /// 1M-character word costs linear time (the greedy longest match is quadratic per word).
+    @Test func hugeWordsAreUnknownInLinearTime() throws {
+        let t = try WordPieceTokenizer(vocabulary: Self.vocab)
+        func seconds(_ n: Int) -> (Double, [String]) {
+            let word = String(repeating: "ab", count: n / 2)
+            var best = Double.infinity, tokens: [String] = []
+            for _ in 0..<3 {
+                let start = Date()
+                tokens = t.tokenize("hello " + word + " world")
+                best = min(best, Date().timeIntervalSince(start))
+            }
+            return (best, tokens)
+        }
+        let (small, smallTokens) = seconds(250_000), (large, largeTokens) = seconds(1_000_000)
+        #expect(smallTokens == ["hello", "[UNK]", "world"] && largeTokens == smallTokens)
+        // 4× the length: about 4× the time when linear, 16× when quadratic.
+        #expect(large < small * 10 + 0.05, "250k chars: \(small) s, 1M chars: \(large) s")
+    }
+
     @Test func encodeTruncatePadBatch() throws {
         let t = try tokenizer()
         let e = t.encode("hello world!", maxLength: 8)

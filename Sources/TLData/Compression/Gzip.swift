@@ -9,7 +9,7 @@ public enum Gzip {
 
     /// Decompresses a whole gzip file.
     /// - Parameter limit: the largest total output accepted.
-    public static func decompress(_ data: [UInt8], limit: Int = 1 << 32) throws -> [UInt8] {
+    public static func decompress(_ data: [UInt8], limit: Int = Inflate.defaultLimit) throws -> [UInt8] {
         guard hasMagic(data) else { throw DataError(location: "byte 0", reason: "gzip: bad magic number (expected 1f 8b)") }
         // ISIZE of the last member is a hint for the output size (mod 2^32; capped by ByteSink).
         var hint = 0
@@ -84,7 +84,7 @@ public enum Gzip {
 
 /// zlib (RFC 1950) decoder: header check, no preset dictionary, Adler-32 trailer checked.
 public enum Zlib {
-    public static func decompress(_ data: [UInt8], limit: Int = 1 << 32) throws -> [UInt8] {
+    public static func decompress(_ data: [UInt8], limit: Int = Inflate.defaultLimit) throws -> [UInt8] {
         guard data.count >= 6 else { throw DataError(location: "byte 0", reason: "zlib: truncated stream (\(data.count) bytes)") }
         let cmf = data[0], flg = data[1]
         guard cmf & 0x0F == 8, cmf >> 4 <= 7 else { throw DataError(location: "byte 0", reason: "zlib: unsupported method/window (CMF \(cmf))") }

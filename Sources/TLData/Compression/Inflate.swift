@@ -1,3 +1,5 @@
+import TLIO
+
 /// DEFLATE (RFC 1951) decoder.
 ///
 /// Design for speed on 10 MB+ inputs:
@@ -11,11 +13,16 @@
 /// Malformed streams (bad block type, over-subscribed or incomplete codes, unused codes,
 /// distances before the start of output, truncation) throw a `DataError`.
 public enum Inflate {
+    /// The default most bytes one stream (a gzip file, a zip member) may decompress to: a
+    /// quarter of the allocation budget (the bytes usually become 4-byte floats next), so a
+    /// decompression bomb stops early with an error instead of filling memory.
+    public static var defaultLimit: Int { AllocationBudget.bytes / 4 }
+
     /// Decompresses a raw DEFLATE stream that must span the whole input (trailing bytes are an error).
     /// - Parameters:
     ///   - expectedSize: a size hint used to pre-size the output (never trusted beyond `limit`).
     ///   - limit: the largest output accepted; larger output throws (protects against bombs).
-    public static func decompress(_ data: [UInt8], expectedSize: Int = 0, limit: Int = 1 << 32) throws -> [UInt8] {
+    public static func decompress(_ data: [UInt8], expectedSize: Int = 0, limit: Int = Inflate.defaultLimit) throws -> [UInt8] {
         let sink = ByteSink(hint: expectedSize, inputSize: data.count, limit: limit)
         let end = try data.withUnsafeBufferPointer { try inflate($0, from: 0, into: sink) }
         if end != data.count {
@@ -179,7 +186,7 @@ public enum Inflate {
                             }
                             o += length
                             if o > sink.limit {
-                                throw DataError(reason: "deflate: output exceeds the limit of \(sink.limit) bytes")
+                                throw sink.limitError()
                             }
                         }
                     }
@@ -261,13 +268,21 @@ final class ByteSink {
     func reserve(_ extra: Int) throws {
         let need = count + extra
         if need <= capacity { return }
-        if need > limit + 258 { throw DataError(reason: "deflate: output exceeds the limit of \(limit) bytes") }
-        let newCap = max(need, capacity * 2)
+        if need > limit + 258 { throw limitError() }
+        // Grow by doubling, but never past the limit (a bomb stops at the limit, not twice it).
+        let newCap = min(max(need, capacity * 2), limit + 258)
         let nb = UnsafeMutablePointer<UInt8>.allocate(capacity: newCap)
         nb.update(from: base, count: count)
         base.deallocate()
         base = nb
         capacity = newCap
+    }
+
+    /// The error for output beyond `limit`: the budget's share, or the size a header declared.
+    func limitError() -> DataError {
+        let why = limit == Inflate.defaultLimit
+            ? "the limit for decompressed data (a quarter of the memory limit, TL_MEMORY_LIMIT_MB)" : "the size the file declares"
+        return DataError(reason: "decompressed data exceeds \(formatBytes(limit)), \(why)")
     }
 
     func toArray() -> [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }

@@ -36,7 +36,8 @@ public struct CSVOptions: Sendable {
 }
 
 /// Loads numeric CSV files (one sample per row, one integer label column). `.gz` files are
-/// decompressed transparently.
+/// decompressed transparently. Every feature must be a finite 32-bit number: `inf`, `nan` or a value
+/// beyond ±3.4e38 is an error naming the line and column (documented policy, see docs).
 public enum CSVLoader {
     /// Loads `path` as a labelled data set. Every row must have the same width, every feature
     /// cell must be a number and every label a non-negative integer (below `classNames.count`
@@ -92,7 +93,13 @@ public enum CSVLoader {
                     }
                     labels.append(Int(v))
                 } else {
-                    features.append(Float(v) * scale)
+                    // Policy: features must be finite 32-bit numbers. "inf", "nan" or 1e39 (beyond
+                    // Float's range) would poison every sum downstream, so the row is refused.
+                    let x = Float(v) * scale
+                    guard x.isFinite else {
+                        throw DataError(file: file, location: "line \(line)", reason: "column \(k + 1): value \(String(parser.string(f).prefix(40))) is not a finite 32-bit number (features must be finite)")
+                    }
+                    features.append(x)
                 }
             }
         }
@@ -105,7 +112,7 @@ public enum CSVLoader {
             }
             shape = s
         }
-        let names = options.classNames ?? (0...(labels.max() ?? 0)).map(String.init)
+        let names = try options.classNames ?? ClassTable.numberedNames(labels: labels, file: file) { "data row \($0 + 1)" }
         var d = try Dataset(features: features, sampleShape: shape, labels: labels, classNames: names, source: file)
         d.reading.labels = reading
         return d

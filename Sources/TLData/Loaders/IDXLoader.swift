@@ -47,6 +47,7 @@ public enum IDXLoader {
             let (t, overflow) = total.multipliedReportingOverflow(by: v)
             total = overflow ? Int.max : t
         }
+        try DeclaredShape.checkSample(shape, file: file, field: "header dimensions")
         let expected = total > b.count ? Int.max : headerSize + total * elementSize  // total <= file length: no overflow
         guard expected == b.count else {
             let why = expected > b.count ? "truncated" : "has \(b.count - expected) extra bytes"
@@ -71,6 +72,10 @@ public enum IDXLoader {
                     values[i] = Float(Double(bitPattern: u))
                 }
             }
+        }
+        // Policy: values must be finite 32-bit numbers (as in CSV files).
+        if b[2] >= 0x0D, let bad = values.firstIndex(where: { !$0.isFinite }) {
+            throw DataError(file: file, location: "element \(bad)", reason: "value \(values[bad]) is not a finite 32-bit number (values must be finite)")
         }
         return IDXArray(shape: shape, values: values, isUnsignedBytes: b[2] == 0x08)
     }
@@ -102,7 +107,7 @@ public enum IDXLoader {
             }
             intLabels.append(Int(v))
         }
-        let names = classNames ?? (0...(intLabels.max() ?? 0)).map(String.init)
+        let names = try classNames ?? ClassTable.numberedNames(labels: intLabels, file: labels) { "record \($0)" }
         var d = try Dataset(features: features, sampleShape: shape, labels: intLabels, classNames: names, source: images)
         d.reading.labels = "labels from \(labels)"
         return d

@@ -1,3 +1,5 @@
+import TLIO
+
 /// A decoded image: `height × width × channels` Float pixels in [0, 1], channels-last.
 public struct Image: Sendable, Equatable {
     public var width: Int
@@ -18,6 +20,17 @@ public struct Image: Sendable, Equatable {
         if b.count >= 8 && b[0] == 0x89 && b[1] == 0x50 && b[2] == 0x4E && b[3] == 0x47 { return try PNG.decode(b, file: path) }
         if b.count >= 2 && b[0] == UInt8(ascii: "P") { return try PNM.decode(b, file: path) }
         throw DataError(file: path, location: "byte 0", reason: "unreadable image: not a PNG, JPEG or PGM/PPM file (bad magic number)")
+    }
+
+    /// Checks a header's claimed size against the allocation budget before any pixel is decoded:
+    /// the decoded 4-byte float pixels plus the decoder's own 8-bit or coefficient buffers.
+    static func checkBudget(width: Int, height: Int, channels: Int, file: String, format: String) throws {
+        do {
+            try AllocationBudget.check(elements: [width, height, channels], bytesPerElement: 4 + 4,
+                                       what: "decoding a \(width)x\(height) \(format)")
+        } catch let e as BudgetError {
+            throw DataError(file: file, location: "\(format) header", reason: e.description)
+        }
     }
 
     /// The same image with `channels` channels (gray is replicated to RGB; RGB is averaged with
@@ -74,6 +87,7 @@ enum PNM {
         guard !overflow, area <= remaining / channels / perSample + 1 else {
             throw DataError(file: file, reason: "truncated PNM file: \(width)x\(height)x\(channels) samples cannot fit in \(remaining) bytes")
         }
+        try Image.checkBudget(width: width, height: height, channels: channels, file: file, format: "PNM")
         let count = width * height * channels
         var pixels = [Float](repeating: 0, count: count)
         let scale = 1 / Float(maxval)

@@ -58,6 +58,7 @@ public enum NPY {
         guard supported.contains("\(kind)\(size)") else {
             throw DataError(file: file, reason: "unsupported NPY dtype \(dtype) (supported: float16/32/64, int8–64, uint8–64, bool)")
         }
+        try DeclaredShape.checkSample(shape, file: file, field: "header shape")
         let dataStart = headerStart + headerLen
         var total = 1
         for d in shape {
@@ -91,6 +92,10 @@ public enum NPY {
                 let shift = UInt64(64 - 8 * size)
                 for i in 0..<total { values[i] = Float(Int64(bitPattern: raw(i) << shift) >> Int64(shift)) }
             }
+        }
+        // Policy: values must be finite 32-bit numbers (as in CSV files).
+        if kind == "f" || size == 8, let bad = values.firstIndex(where: { !$0.isFinite }) {
+            throw DataError(file: file, location: "element \(bad)", reason: "value \(values[bad]) is not a finite 32-bit number (values must be finite)")
         }
         if fortran && shape.count > 1 { values = fortranToC(values, shape: shape) }
         return NPYArray(shape: shape, values: values, dtype: dtype)
@@ -134,7 +139,11 @@ public enum NPY {
 public enum NPZ {
     /// All arrays in the archive, keyed by member name without `.npy`.
     public static func read(_ path: String) throws -> [String: NPYArray] {
-        let bytes = try readFileBytes(path)
+        try decode(try readFileBytes(path), file: path)
+    }
+
+    /// All arrays in the archive bytes `bytes` (`path` names it in errors).
+    static func decode(_ bytes: [UInt8], file path: String) throws -> [String: NPYArray] {
         var out: [String: NPYArray] = [:]
         for entry in try ZipArchive.entries(bytes, file: path) where entry.name.hasSuffix(".npy") {
             let data = try ZipArchive.extract(entry, from: bytes, file: path)
@@ -180,7 +189,7 @@ public enum NPYLoader {
         }
         var shape = Array(x.shape.dropFirst())
         if shape.isEmpty { shape = [1] }
-        let names = classNames ?? (0...(labels.max() ?? 0)).map(String.init)
+        let names = try classNames ?? ClassTable.numberedNames(labels: labels, file: file) { "label record \($0)" }
         var d = try Dataset(features: x.values, sampleShape: shape, labels: labels, classNames: names, source: file)
         d.reading.labels = "labels from \(labelsFrom)"
         return d

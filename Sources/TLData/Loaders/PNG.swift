@@ -51,7 +51,8 @@ enum PNG {
         }
         guard sawEnd else { throw DataError(file: file, reason: "truncated PNG (no IEND chunk)") }
         guard !idat.isEmpty else { throw DataError(file: file, reason: "PNG has no image data (IDAT)") }
-        let samples = [0: 1, 2: 3, 3: 1, 4: 2, 6: 4][colorType]!
+        let samples = [0: 1, 2: 3, 3: 1, 4: 2, 6: 4][colorType] ?? 4
+        try Image.checkBudget(width: width, height: height, channels: samples, file: file, format: "PNG")
         let bitsPerPixel = samples * depth
         let rowBytes = (width * bitsPerPixel + 7) / 8
         let bpp = max(1, bitsPerPixel / 8)

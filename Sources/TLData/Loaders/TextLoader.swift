@@ -54,7 +54,11 @@ public enum TextClassificationLoader {
 
     /// Loads `path` with `options`; the data set's `reading.labels` says which columns were used.
     public static func load(_ path: String, options: TextOptions) throws -> Dataset {
-        let bytes = try readMaybeGzipped(path)
+        try parse(try readMaybeGzipped(path), file: path, options: options)
+    }
+
+    /// Parses the (decompressed) bytes of a text file; `path` names it in errors.
+    static func parse(_ bytes: [UInt8], file path: String, options: TextOptions) throws -> Dataset {
         let d: Character = options.delimiter ?? (bytes.contains(9) ? "\t" : ",")
         guard let delim = d.asciiValue else { throw DataError(file: path, reason: "delimiter must be an ASCII character") }
         let parser = CSVParser(bytes: bytes, delimiter: delim, file: path)

@@ -1,3 +1,5 @@
+import TLIO
+
 /// Minimal zip reader: parses the end-of-central-directory record and the central directory
 /// (zip64 included), and extracts stored or deflated members with their CRC-32 checked.
 public enum ZipArchive {
@@ -37,7 +39,10 @@ public enum ZipArchive {
             }
             count = u64(z + 32); cdSize = u64(z + 40); cdOffset = u64(z + 48)
         }
-        guard cdOffset >= 0, cdSize >= 0, cdOffset <= n, cdSize <= n - cdOffset, count <= cdSize / 46 + 1 else {
+        guard count >= 0, count <= cdSize / 46 + 1 else {
+            throw DataError(file: file, reason: "impossible zip entry count \(count) for a \(cdSize)-byte central directory")
+        }
+        guard cdOffset >= 0, cdSize >= 0, cdOffset <= n, cdSize <= n - cdOffset else {
             throw DataError(file: file, reason: "zip central directory out of bounds")
         }
         var out: [Entry] = []
@@ -71,11 +76,29 @@ public enum ZipArchive {
                 e += 4 + len
             }
             guard flags & 1 == 0 else { throw DataError(file: file, location: name, reason: "encrypted zip entries are not supported") }
+            // Sizes and offsets (zip64 ones are 64-bit, so possibly "negative") must lie inside the
+            // archive, before the central directory.
+            guard offset >= 0, csize >= 0, usize >= 0, offset <= cdOffset, csize <= cdOffset - offset,
+                  30 + nameLen <= cdOffset - offset - csize else {
+                throw DataError(file: file, location: "entry \(k) (\(name))", reason: "zip member out of range (offset \(offset), \(csize) bytes; the central directory starts at \(cdOffset))")
+            }
             out.append(Entry(name: name, method: method, crc: crc, compressedSize: csize, size: usize, localHeaderOffset: offset))
             p += 46 + nameLen + extraLen + commentLen
         }
+        try rejectOverlaps(out, file: file)
         return out
     }
+
+    /// Members whose bytes (local header, name, data) overlap another's: a "zip bomb" reuses one
+    /// compressed stream for many members; no archiver writes that.
+    static func rejectOverlaps(_ entries: [Entry], file: String) throws {
+        let spans = entries.map { e in (e, e.localHeaderOffset, e.localHeaderOffset + 30 + e.name.utf8.count + e.compressedSize) }
+            .sorted { $0.1 < $1.1 }
+        for (a, b) in zip(spans, spans.dropFirst()) where b.1 < a.2 {
+            throw DataError(file: file, location: b.0.name, reason: "zip members overlap (\(a.0.name) runs to byte \(a.2), \(b.0.name) starts at byte \(b.1))")
+        }
+    }
+
 
     /// The uncompressed bytes of `e`, CRC-checked.
     public static func extract(_ e: Entry, from b: [UInt8], file: String) throws -> [UInt8] {
@@ -88,6 +111,9 @@ public enum ZipArchive {
         let start = p + 30 + nameLen + extraLen
         guard e.compressedSize >= 0, e.size >= 0, start <= n, e.compressedSize <= n - start else {
             throw DataError(file: file, location: e.name, reason: "zip entry data out of bounds (truncated archive?)")
+        }
+        guard e.size <= Inflate.defaultLimit else {
+            throw DataError(file: file, location: e.name, reason: "member declares \(formatBytes(e.size)) uncompressed, over the limit of \(formatBytes(Inflate.defaultLimit)) for decompressed data (a quarter of TL_MEMORY_LIMIT_MB)")
         }
         let raw = Array(b[start..<(start + e.compressedSize)])
         let data: [UInt8]

@@ -82,11 +82,21 @@ public enum BasicTokenizer {
     /// Python's `str.lower()`: the full Unicode lowercase mapping per scalar, plus the
     /// context-dependent Final_Sigma rule (Σ → ς at the end of a word), which Swift's
     /// `lowercased()` does not apply.
+    /// Linear in the text's length: scalars are collected in an array and made a `String` once
+    /// (appending to a `String.UnicodeScalarView` was quadratic: a 1M-character word took over
+    /// a minute); ASCII takes a fast path.
     static func pythonLowercased(_ text: String) -> String {
         let scalars = Array(text.unicodeScalars)
-        var out = String.UnicodeScalarView()
+        var out: [Unicode.Scalar] = []
+        out.reserveCapacity(scalars.count)
         for (i, s) in scalars.enumerated() {
+            if s.isASCII {
+                out.append((65...90).contains(s.value) ? Unicode.Scalar(UInt8(s.value + 32)) : s)
+                continue
+            }
             guard s.value == 0x03A3 else { out.append(contentsOf: s.properties.lowercaseMapping.unicodeScalars); continue }
+            // Each run of case-ignorable scalars is scanned at most twice (from the sigmas on
+            // either side), so this stays linear too.
             var j = i - 1
             while j >= 0 && scalars[j].properties.isCaseIgnorable { j -= 1 }
             let precededByCased = j >= 0 && scalars[j].properties.isCased
@@ -95,16 +105,45 @@ public enum BasicTokenizer {
             let followedByCased = k < scalars.count && scalars[k].properties.isCased
             out.append(precededByCased && !followedByCased ? "\u{03C2}" : "\u{03C3}")
         }
-        return String(out)
+        return string(out)
     }
 
+    /// A `String` of `scalars`, built in one go (appending scalar by scalar to a `String` or
+    /// its scalar view is superlinear for non-ASCII text).
+    static func string(_ scalars: [Unicode.Scalar]) -> String {
+        var view = String.UnicodeScalarView()
+        view.append(contentsOf: scalars)
+        return String(view)
+    }
+
+    /// NFD, then drop nonspacing marks. Foundation's NFD is superlinear on long inputs, so a
+    /// long word is decomposed in chunks of about 64 scalars, cut only before a starter whose
+    /// own decomposition begins with a starter: canonical reordering never crosses such a
+    /// scalar, so the chunks' NFDs concatenate to the whole word's NFD.
     static func stripAccents(_ text: String) -> String {
-        var out = String.UnicodeScalarView()
-        for s in text.decomposedStringWithCanonicalMapping.unicodeScalars
-        where s.properties.generalCategory != .nonspacingMark {
-            out.append(s)
+        var out: [Unicode.Scalar] = []
+        func flush(_ chunk: inout [Unicode.Scalar]) {
+            for s in string(chunk).decomposedStringWithCanonicalMapping.unicodeScalars
+            where s.properties.generalCategory != .nonspacingMark {
+                out.append(s)
+            }
+            chunk.removeAll(keepingCapacity: true)
         }
-        return String(out)
+        var chunk: [Unicode.Scalar] = []
+        for s in text.unicodeScalars {
+            if chunk.count >= 64 && isSafeCut(s) { flush(&chunk) }
+            chunk.append(s)
+        }
+        flush(&chunk)
+        return string(out)
+    }
+
+    /// Whether NFD may be split before `s` (see `stripAccents`).
+    static func isSafeCut(_ s: Unicode.Scalar) -> Bool {
+        if s.isASCII { return true }
+        guard s.properties.canonicalCombiningClass == .notReordered,
+              let first = String(s).decomposedStringWithCanonicalMapping.unicodeScalars.first else { return false }
+        return first.properties.canonicalCombiningClass == .notReordered
     }
 
     static func splitOnPunctuation(_ word: String) -> [String] {

@@ -46,7 +46,9 @@ public struct WordPieceTokenizer: Sendable {
 
     public var vocabularySize: Int { vocabulary.count }
 
-    /// WordPiece tokens of `text` (no [CLS]/[SEP]).
+    /// WordPiece tokens of `text` (no [CLS]/[SEP]). A word longer than `maxCharactersPerWord`
+    /// (100, BERT's own rule) becomes [UNK] without matching: the greedy longest-match is
+    /// quadratic in a word's length, so the cap keeps tokenisation linear in the text's length.
     public func tokenize(_ text: String) -> [String] {
         var out: [String] = []
         for word in BasicTokenizer.tokenize(text, lowercase: lowercase) {

@@ -1,3 +1,4 @@
+import TLIO
 import TLTensor
 
 /// One kind of layer a model spec can name (`{"type": "conv2d", …}`). A kind declares, in
@@ -21,6 +22,9 @@ public protocol LayerSpec: Sendable, Equatable {
     /// The output sample shape for an input sample shape; throws `SpecShapeError` when the
     /// input cannot feed this layer.
     func outputShape(for input: [Int], context: SpecContext) throws -> [Int]
+    /// How many weights the layer holds for a validated `input` shape (nil when the count
+    /// overflows); checked against the allocation budget before any layer is built.
+    func parameterCount(input: [Int], context: SpecContext) -> Int?
     /// A fresh layer (weights drawn from `rng`) for inputs of a validated `input` shape.
     func makeLayer(input: [Int], context: SpecContext, rng: inout SeededGenerator) throws -> Layer
 }
@@ -29,6 +33,8 @@ extension LayerSpec {
     public static var keys: Set<String> { [] }
     public static var readsTokenIDs: Bool { false }
     public var jsonFields: [String: Any] { [:] }
+    /// Layers without weights (activations, pooling, reshaping).
+    public func parameterCount(input: [Int], context: SpecContext) -> Int? { 0 }
     /// Elementwise layers keep the shape.
     public func outputShape(for input: [Int], context: SpecContext) throws -> [Int] { input }
 
@@ -61,6 +67,18 @@ public struct SpecShapeError: Error, CustomStringConvertible {
     public let message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
+}
+
+/// Overflow-checked weight counts: the sum of the products of each factor list (nil on overflow).
+func weightCount(_ tensors: [Int]...) -> Int? {
+    var total = 0
+    for factors in tensors {
+        guard let n = AllocationBudget.product(factors) else { return nil }
+        let (sum, overflow) = total.addingReportingOverflow(n)
+        if overflow { return nil }
+        total = sum
+    }
+    return total
 }
 
 /// Shape rules shared by image layers.

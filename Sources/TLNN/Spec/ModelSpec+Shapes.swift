@@ -1,3 +1,5 @@
+import TLIO
+
 /// Static shape inference over a spec: per-layer output shapes (batch axis excluded), and
 /// validation that reports impossible shapes with the JSON path of the offending layer.
 /// The per-kind rules are each `LayerSpec`'s `outputShape`; this walks the blocks.
@@ -11,7 +13,11 @@ extension ModelSpec {
         case .dense(let s): shape = s
         case .tokens(let t): shape = [t]; isTokenIds = true
         }
+        do { try AllocationBudget.check(elements: shape, what: "one input sample of shape \(shape)") } catch let error as BudgetError {
+            throw SpecError(file: file, path: "input", message: error.description)
+        }
         var outputs: [[Int]] = []
+        var parameters = 0
         for (b, block) in blocks.enumerated() {
             for (l, layer) in block.layers.enumerated() {
                 func fail(_ message: String) -> SpecError { SpecError(file: file, path: "blocks[\(b)].layers[\(l)]", message: message) }
@@ -23,8 +29,23 @@ extension ModelSpec {
                 if !isTokenIds && kind.readsTokenIDs {
                     throw fail("an \(kind.typeName) layer needs a token input ({\"tokens\": T})")
                 }
-                do { shape = try layer.outputShape(for: shape, context: context) } catch let error as SpecShapeError {
+                let input = shape
+                do { shape = try layer.outputShape(for: input, context: context) } catch let error as SpecShapeError {
                     throw fail(error.message)
+                }
+                // Declared sizes are budgeted before anything is built: one sample's activations
+                // (4-byte floats) and the weights (×4: values, gradients, two Adam moments).
+                do {
+                    try AllocationBudget.check(elements: shape, what: "its output of shape \(shape) per sample")
+                    guard let count = layer.parameterCount(input: input, context: context),
+                          case let (sum, overflow) = parameters.addingReportingOverflow(count), !overflow else {
+                        throw BudgetError(what: "its weights", bytes: nil)
+                    }
+                    parameters = sum
+                    try AllocationBudget.check(elements: [parameters], bytesPerElement: 16,
+                                               what: "its \(count) weights (\(parameters) in the model so far)")
+                } catch let error as BudgetError {
+                    throw fail("\(kind.typeName) layer: \(error.description)")
                 }
                 isTokenIds = false
             }

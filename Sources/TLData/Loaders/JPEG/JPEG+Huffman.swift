@@ -33,6 +33,9 @@ final class HuffmanTable {
             valueIndex[len] = k
             minCode[len] = code
             for _ in 0..<n {
+                // Over-subscribed lengths: refuse before the code indexes past the lookup table
+                // (found by the jpeg fuzz target: a trap).
+                guard code < 1 << len, k < symbols.count else { return nil }
                 if len <= Self.lookupBits {
                     let shift = Self.lookupBits - len
                     for fill in 0..<(1 << shift) { lookup[(code << shift) | fill] = UInt16(len << 8) | UInt16(symbols[k]) }

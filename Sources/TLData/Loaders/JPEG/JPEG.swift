@@ -139,6 +139,7 @@ struct JPEGDecoder {
         guard width * height <= JPEG.maxPixels else {
             throw fail("JPEG claims \(width)x\(height) pixels, more than the \(JPEG.maxPixels / 1_000_000) megapixel limit")
         }
+        try Image.checkBudget(width: width, height: height, channels: n, file: file, format: "JPEG")
         progressive = p
         for i in 0..<n {
             let o = seg.lowerBound + 6 + 3 * i

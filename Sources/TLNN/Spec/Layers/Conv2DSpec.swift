@@ -39,6 +39,10 @@ public struct Conv2DSpec: LayerSpec {
         return [oh, ow, out]
     }
 
+    public func parameterCount(input: [Int], context: SpecContext) -> Int? {
+        weightCount([kernel, kernel, input[2], out], [out])
+    }
+
     public func makeLayer(input: [Int], context: SpecContext, rng: inout SeededGenerator) throws -> Layer {
         try Conv2D(inChannels: input[2], outChannels: out, kernelSize: kernel, stride: stride,
                    padding: padding.padding2D(kernel: kernel, stride: stride, input: input), bias: bias, rng: &rng)

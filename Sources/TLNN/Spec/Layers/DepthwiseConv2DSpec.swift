@@ -39,6 +39,10 @@ public struct DepthwiseConv2DSpec: LayerSpec {
         return [oh, ow, c]
     }
 
+    public func parameterCount(input: [Int], context: SpecContext) -> Int? {
+        weightCount([kernel, kernel, input[2]], [input[2]])
+    }
+
     public func makeLayer(input: [Int], context: SpecContext, rng: inout SeededGenerator) throws -> Layer {
         try DepthwiseConv2D(channels: input[2], kernelSize: (kernel, kernel), stride: (stride, stride),
                             padding: padding.padding2D(kernel: kernel, stride: stride, input: input), bias: bias, rng: &rng)

@@ -41,6 +41,10 @@ public struct EmbeddingSpec: LayerSpec {
         return [input[0], dim]
     }
 
+    public func parameterCount(input: [Int], context: SpecContext) -> Int? {
+        weightCount([vocab.resolve(context), dim], [maxLength, dim], [segments, dim], [2, dim])
+    }
+
     public func makeLayer(input: [Int], context: SpecContext, rng: inout SeededGenerator) throws -> Layer {
         let embeddings = try BertEmbeddings(vocabSize: vocab.resolve(context), hiddenSize: dim, maxPositions: maxLength,
                                             typeVocabSize: Swift.max(segments, 1), layerNormEpsilon: Float(epsilon),

@@ -41,6 +41,11 @@ public struct EncoderSpec: LayerSpec {
         return input
     }
 
+    public func parameterCount(input: [Int], context: SpecContext) -> Int? {
+        let d = input[1]
+        return weightCount([4, d, d], [2, d, ffn], [ffn], [9, d])
+    }
+
     public func makeLayer(input: [Int], context: SpecContext, rng: inout SeededGenerator) throws -> Layer {
         let block = try TransformerEncoderBlock(hiddenSize: input[1], headCount: heads, intermediateSize: ffn,
                                                 dropout: Float(dropout), attentionDropout: Float(dropout),

@@ -1,3 +1,4 @@
+import TLIO
 import TLTensor
 
 /// `{"type": "flatten"}`: all sample axes into one.
@@ -6,6 +7,9 @@ import TLTensor
 public struct FlattenSpec: FieldlessLayerSpec {
     public static let typeName = "flatten"
     public init() {}
-    public func outputShape(for input: [Int], context: SpecContext) throws -> [Int] { [input.reduce(1, *)] }
+    public func outputShape(for input: [Int], context: SpecContext) throws -> [Int] {
+        guard let n = AllocationBudget.product(input) else { throw SpecShapeError("flattening \(input) overflows the element count") }
+        return [n]
+    }
     public func makeLayer(input: [Int], context: SpecContext, rng: inout SeededGenerator) throws -> Layer { Flatten() }
 }

@@ -1,3 +1,4 @@
+import TLIO
 import TLTensor
 
 /// `{"type": "invertedresidual", "out": 24, "kernel": 3, "stride": 2, "expand": 6, "epsilon": 1e-3}`:
@@ -35,6 +36,11 @@ public struct InvertedResidualSpec: LayerSpec {
     public func outputShape(for input: [Int], context: SpecContext) throws -> [Int] {
         let (h, w, _) = try ImageShape.hwc(input, Self.typeName)
         return [(h + stride - 1) / stride, (w + stride - 1) / stride, out]
+    }
+
+    public func parameterCount(input: [Int], context: SpecContext) -> Int? {
+        let hidden = AllocationBudget.product([input[2], expand]) ?? Int.max
+        return weightCount([input[2], hidden], [kernel, kernel, hidden], [hidden, out], [4, hidden], [4, out])
     }
 
     public func makeLayer(input: [Int], context: SpecContext, rng: inout SeededGenerator) throws -> Layer {

@@ -26,6 +26,10 @@ public struct LinearSpec: LayerSpec {
         input.dropLast() + [out.resolve(context)]
     }
 
+    public func parameterCount(input: [Int], context: SpecContext) -> Int? {
+        weightCount([input[input.count - 1], out.resolve(context)], [bias ? out.resolve(context) : 0])
+    }
+
     public func makeLayer(input: [Int], context: SpecContext, rng: inout SeededGenerator) throws -> Layer {
         try Linear(inFeatures: input[input.count - 1], outFeatures: out.resolve(context), bias: bias, rng: &rng)
     }

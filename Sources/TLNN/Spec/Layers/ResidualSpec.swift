@@ -27,6 +27,10 @@ public struct ResidualSpec: LayerSpec {
         return [(h - 1) / stride + 1, (w - 1) / stride + 1, out]
     }
 
+    public func parameterCount(input: [Int], context: SpecContext) -> Int? {
+        weightCount([9, input[2], out], [9, out, out], [input[2], out], [12, out])
+    }
+
     public func makeLayer(input: [Int], context: SpecContext, rng: inout SeededGenerator) throws -> Layer {
         try ResidualBlock(inChannels: input[2], outChannels: out, stride: stride, rng: &rng)
     }
