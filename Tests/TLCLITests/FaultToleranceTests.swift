@@ -31,7 +31,9 @@ import TLSafeTensors
         var generator = SystemRandomNumberGenerator()
         var killedMidRun = 0
         for _ in 0..<4 {
-            let run = try BackgroundTL(Self.train(seed: 2, epochs: 3) + ["--out", out, "--resume-every", "0.0001"])
+            // 200 epochs: far longer than the longest wait below on any machine, so every kill lands mid-run
+            // (with 3 epochs a quiet machine finished before the kill and the test failed).
+            let run = try BackgroundTL(Self.train(seed: 2, epochs: 200) + ["--out", out, "--resume-every", "0.0001"])
             usleep(UInt32.random(in: 200_000...3_000_000, using: &generator))
             if run.process.isRunning { killedMidRun += 1 }
             kill(run.process.processIdentifier, SIGKILL)
