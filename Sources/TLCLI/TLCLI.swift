@@ -1,5 +1,6 @@
 import Foundation
 import TLTensor
+import TLKernels
 
 /// The version `tl --version` prints.
 public let tlVersion = "0.1.0"
@@ -17,5 +18,6 @@ public func makeTool() -> CommandLineTool {
 /// Entry point of the `tl` command line. Returns the process exit code.
 public func runCommandLine(_ arguments: [String]) -> Int32 {
     tuneAllocatorForLargeTemporaries()
+    flushSubnormalsToZeroOnThisThread()  // TLKernels/FloatEnvironment.swift: why
     return makeTool().run(arguments)
 }

@@ -50,13 +50,17 @@ public func setKernelThreadCount(_ n: Int) throws {
 /// Runs body(0..<count) concurrently (count == 1: inline on the calling thread).
 @inline(__always)
 func parallelFor(_ count: Int, _ body: (Int) -> Void) {
+    flushSubnormalsToZeroOnThisThread()
     if count <= 1 { body(0); return }
     // The body only touches disjoint slices of caller-owned buffers (raw pointers, not
     // Sendable); the box states that to the compiler. concurrentPerform returns only after
     // every iteration finished, so the non-escaping closure does not outlive this call.
     withoutActuallyEscaping(body) { escaping in
         let box = UncheckedSendableBox(escaping)
-        DispatchQueue.concurrentPerform(iterations: count) { box.value($0) }
+        DispatchQueue.concurrentPerform(iterations: count) {
+            flushSubnormalsToZeroOnThisThread()  // per thread state; workers are Dispatch's (FloatEnvironment.swift)
+            box.value($0)
+        }
     }
 }
 
