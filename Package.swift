@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "TLDataTests", dependencies: ["TLData", "TLTensor", "TLTestSupport"], exclude: ["Fixtures"]),
         // Fixtures shared by test targets (a synthetic Hugging Face folder, process helpers).
         .target(name: "TLTestSupport", dependencies: ["TLSafeTensors"], path: "Tests/TLTestSupport"),
-        .testTarget(name: "TLSafeTensorsTests", dependencies: ["TLSafeTensors", "TLTensor", "TLTestSupport"]),
+        .testTarget(name: "TLSafeTensorsTests", dependencies: ["TLSafeTensors", "TLIO", "TLTensor", "TLTestSupport"]),
         .testTarget(name: "TLModelsTests", dependencies: ["TLModels", "TLSafeTensors", "TLData", "TLNN", "TLTensor", "TLTestSupport"]),
         .testTarget(name: "TLDistributedTests", dependencies: ["TLDistributed"]),
         .testTarget(name: "TLTransferTests", dependencies: ["TLDistributed", "TLTransfer", "TLModels", "TLSafeTensors", "TLData", "TLNN", "TLTensor", "TLTestSupport"]),

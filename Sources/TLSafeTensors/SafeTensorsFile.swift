@@ -1,4 +1,5 @@
 import Foundation
+import TLIO
 
 /// A problem with a safetensors file. `description` is one line: "<path>: <problem>".
 public struct SafeTensorsError: Error, CustomStringConvertible, LocalizedError, Sendable, Equatable {

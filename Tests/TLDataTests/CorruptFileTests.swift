@@ -1,5 +1,8 @@
 import Foundation
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import TLData
 
 /// Malformed files: every case must throw a one-line `DataError` naming the file and the
@@ -79,6 +82,22 @@ import Testing
         while (10 + h.utf8.count + 1) % 64 != 0 { h += " " }
         h += "\n"
         return [0x93] + Array("NUMPY".utf8) + [version, 0, UInt8(h.utf8.count & 0xFF), UInt8(h.utf8.count >> 8)] + Array(h.utf8) + data
+    }
+
+    /// float16 subnormals (down to 2⁻²⁴) are data, not noise: they must decode exactly even on a
+    /// thread with denormals-are-zero set, as tl's kernels leave every thread they run on.
+    @Test func npyHalfSubnormalsSurviveDenormalsAreZero() throws {
+        let p = try file("half.npy", npy("{'descr': '<f2', 'fortran_order': False, 'shape': (3,), }", [0x01, 0x00, 0xFF, 0x03, 0x00, 0x3C]))
+        #if canImport(Glibc) && arch(x86_64)
+        var saved = fenv_t()
+        fegetenv(&saved)
+        var daz = saved
+        daz.__mxcsr |= 0x8040
+        fesetenv(&daz)
+        defer { fesetenv(&saved) }
+        #endif
+        let values = try NPY.read(p).values
+        #expect(values == [0x1p-24, 1023 * 0x1p-24, 1], "\(values)")
     }
 
     @Test func npyAndNpz() throws {

@@ -1,3 +1,5 @@
+import TLIO
+
 /// A decoded NumPy array (`.npy`), values converted to Float in C (row-major) order.
 public struct NPYArray: Sendable, Equatable {
     public var shape: [Int]
@@ -84,7 +86,7 @@ public enum NPY {
             case ("f", 4) where !bigEndian:
                 for i in 0..<total { values[i] = Float(bitPattern: UInt32(p[4*i]) | UInt32(p[4*i+1]) << 8 | UInt32(p[4*i+2]) << 16 | UInt32(p[4*i+3]) << 24) }
             case ("u", 1), ("b", 1): for i in 0..<total { values[i] = Float(p[i]) }
-            case ("f", 2): for i in 0..<total { values[i] = Float(Float16(bitPattern: UInt16(raw(i)))) }
+            case ("f", 2): for i in 0..<total { values[i] = floatFromHalfBits(UInt16(raw(i))) }  // not Float(Float16): see TLIO/HalfPrecision.swift
             case ("f", 4): for i in 0..<total { values[i] = Float(bitPattern: UInt32(raw(i))) }
             case ("f", 8): for i in 0..<total { values[i] = Float(Double(bitPattern: raw(i))) }
             case ("u", _): for i in 0..<total { values[i] = Float(raw(i)) }

@@ -1,4 +1,5 @@
 import Foundation
+import TLIO
 import TLData
 import TLSafeTensors
 import TLTensor
