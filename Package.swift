@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "TLIO"),
         .target(name: "TLTensor", dependencies: ["TLKernels"]),
         .target(name: "TLNN", dependencies: ["TLTensor", "TLIO"]),
-        .target(name: "TLOptim", dependencies: ["TLTensor", "TLNN"]),
+        .target(name: "TLOptim", dependencies: ["TLKernels", "TLTensor", "TLNN"]),
         .target(name: "TLData", dependencies: ["TLTensor", "TLNN", "TLIO"], resources: [.copy("Resources")]),
         .target(name: "TLSafeTensors", dependencies: ["TLIO"]),
         .target(name: "TLModels", dependencies: ["TLTensor", "TLNN", "TLOptim", "TLData", "TLSafeTensors", "TLIO"]),

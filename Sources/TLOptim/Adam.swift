@@ -1,4 +1,5 @@
 import Foundation
+import TLKernels
 import TLNN
 import TLTensor
 
@@ -20,7 +21,11 @@ public final class Adam: Optimizer {
     /// Decoupled (AdamW) instead of L2 weight decay.
     public let decoupledWeightDecay: Bool
 
-    private struct Slot { var m: [Float]; var v: [Float]; var step: Int }
+    /// Per-parameter state; a class so updating it in place never copies the moment arrays.
+    private final class Slot {
+        var m: [Float], v: [Float], step: Int
+        init(m: [Float], v: [Float], step: Int) { self.m = m; self.v = v; self.step = step }
+    }
     private var slots: [String: Slot] = [:]
 
     public init(groups: [ParameterGroup], beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8,
@@ -54,42 +59,39 @@ public final class Adam: Optimizer {
 
     public func step() throws {
         // Scalars as PyTorch applies them to Float32 tensors: Python-float (Double)
-        // arithmetic first, then one rounding to Float.
-        let keep2 = Float(beta2), weight1 = Float(1 - beta1), weight2 = Float(1 - beta2), eps = Float(epsilon)
+        // arithmetic first, then one rounding to Float. The elementwise pass is
+        // TLKernels.adamUpdate (one SIMD pass, bit-identical to the scalar loop).
         for group in groups {
             let (lr, wd) = (group.learningRate, group.weightDecay)
             for (path, p) in group.parameters where !p.isFrozen {
                 guard let grad = p.grad else { continue }
-                var g = grad.scalars
-                let n = g.count
-                var slot = slots[path] ?? Slot(m: [Float](repeating: 0, count: n), v: [Float](repeating: 0, count: n), step: 0)
+                let n = grad.count
+                let slot: Slot
+                if let existing = slots[path] { slot = existing } else {
+                    slot = Slot(m: [Float](repeating: 0, count: n), v: [Float](repeating: 0, count: n), step: 0)
+                    slots[path] = slot
+                }
                 slot.step += 1
                 let t = Double(slot.step)
-                let bc1 = 1 - Foundation.pow(beta1, t)
-                let bc2Sqrt = Float((1 - Foundation.pow(beta2, t)).squareRoot())
-                let negativeStepSize = Float(-(lr / bc1))
-                p.value.withUnsafeMutableBufferPointer { w in
-                    if decoupledWeightDecay {
-                        if wd != 0 { let decay = Float(1 - lr * wd); for i in 0..<n { w[i] *= decay } }
-                    } else if wd != 0 {
-                        let decay = Float(wd)
-                        for i in 0..<n { g[i] += decay * w[i] }
-                    }
-                    slot.m.withUnsafeMutableBufferPointer { m in
-                        slot.v.withUnsafeMutableBufferPointer { v in
-                            for i in 0..<n {
-                                // torch: exp_avg.lerp_(grad, 1 − β₁) ≡ m + (1 − β₁)(g − m);
-                                // exp_avg_sq.mul_(β₂).addcmul_(grad, grad, value: 1 − β₂);
-                                // param.addcdiv_(exp_avg, √v / √bc₂ + ε, value: −lr / bc₁)
-                                m[i] += weight1 * (g[i] - m[i])
-                                v[i] = v[i] * keep2 + weight2 * g[i] * g[i]
-                                let denom = v[i].squareRoot() / bc2Sqrt + eps
-                                w[i] += negativeStepSize * (m[i] / denom)
+                var scalars = AdamStepScalars(
+                    keep1Weight: Float(1 - beta1), beta2: Float(beta2), keep2Weight: Float(1 - beta2),
+                    bc2Sqrt: Float((1 - Foundation.pow(beta2, t)).squareRoot()), epsilon: Float(epsilon),
+                    stepScale: Float(-(lr / (1 - Foundation.pow(beta1, t)))))
+                if wd != 0 {
+                    if decoupledWeightDecay { scalars.decoupledDecay = Float(1 - lr * wd) } else { scalars.l2Decay = Float(wd) }
+                }
+                // The slot is a class and the parameter's array is uniquely owned once backward has
+                // released the graph, so none of these mutable accesses copies.
+                grad.withUnsafeBufferPointer { g in
+                    p.value.withUnsafeMutableBufferPointer { w in
+                        slot.m.withUnsafeMutableBufferPointer { m in
+                            slot.v.withUnsafeMutableBufferPointer { v in
+                                adamUpdate(weights: w.baseAddress!, gradient: g.baseAddress!, firstMoment: m.baseAddress!,
+                                           secondMoment: v.baseAddress!, count: n, scalars)
                             }
                         }
                     }
                 }
-                slots[path] = slot
             }
         }
     }

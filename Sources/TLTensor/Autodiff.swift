@@ -7,10 +7,18 @@
 /// `Autodiff+Rules.swift`, the only place rules live). Leaves (tensors created with
 /// `requiringGrad()`, e.g. parameters) accumulate gradients across uses and across calls until
 /// `zeroGrad()`.
+///
+/// As in PyTorch (`retain_graph=False`), `backward()` frees the graph it walks: each node drops
+/// its inputs and saved output once its rule has run. Activations are then released during the
+/// backward pass instead of when the caller's last tensor goes, and the parameters' arrays are
+/// uniquely owned again before the optimizer updates them in place (no copy-on-write copy of
+/// every weight per step). A second `backward()` through a freed node throws.
 final class AutodiffNode {
     /// `nil` for a leaf.
     let primitive: Primitive?
-    let inputs: [Tensor]
+    private(set) var inputs: [Tensor]
+    /// Set once `backward()` has freed this node's inputs and saved output.
+    private(set) var isReleased = false
     let shape: [Int]
     /// The forward output, saved only for primitives whose rule needs it.
     var savedOutput: [Float]?
@@ -27,6 +35,14 @@ final class AutodiffNode {
         self.primitive = primitive
         self.inputs = inputs
         self.shape = shape
+    }
+
+    /// Drops what only the backward pass needed (inputs, saved output) — leaves keep their gradient.
+    func release() {
+        guard primitive != nil else { return }
+        inputs = []
+        savedOutput = nil
+        isReleased = true
     }
 }
 
@@ -85,7 +101,9 @@ extension Tensor {
 
     /// Back-propagates from this tensor. Without `seed` the tensor must hold one element
     /// (a scalar loss) and the seed is 1. Gradients are added into every reachable leaf.
-    public func backward(seed: Tensor? = nil) throws {
+    /// The graph is freed on the way (PyTorch's default) unless `retainGraph` is true; a
+    /// second backward through a freed graph throws.
+    public func backward(seed: Tensor? = nil, retainGraph: Bool = false) throws {
         guard let root = node else {
             throw TensorError.invalidArgument(operation: "backward", message: "tensor does not require grad")
         }
@@ -103,6 +121,10 @@ extension Tensor {
             start = Tensor.ones(shape)
         }
         let order = Self.topologicalOrder(from: root)
+        if let freed = order.first(where: { $0.isReleased }) {
+            throw TensorError.invalidArgument(operation: "backward",
+                message: "the graph through \(freed.primitive?.description ?? "a node") was already freed by an earlier backward(); pass retainGraph: true to the first call")
+        }
         try withNoGrad {
             var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(root): start]
             for node in order.reversed() {
@@ -123,7 +145,10 @@ extension Tensor {
                     let key = ObjectIdentifier(inputNode)
                     if let existing = grads[key] { grads[key] = try existing + g } else { grads[key] = g }
                 }
+                if !retainGraph { node.release() }
             }
+            // Nodes no gradient reached (inputs that needed none) are freed too.
+            if !retainGraph { for node in order { node.release() } }
         }
     }
 

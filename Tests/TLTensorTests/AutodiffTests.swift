@@ -14,6 +14,22 @@ import Testing
         #expect(x.grad!.scalars == [1, 1, 1])
     }
 
+    @Test func backwardFreesTheGraphUnlessRetained() throws {
+        let x = Tensor([1, 2, 3]).requiringGrad()
+        let retained = try (x * x).sum()
+        try retained.backward(retainGraph: true)
+        try retained.backward()                     // the retained graph can be walked again: 2·2x
+        #expect(x.grad!.scalars == [4, 8, 12])
+        #expect(throws: TensorError.self) { try retained.backward() }   // freed by the second call
+        // A freed intermediate cannot be reached again through a new root either.
+        x.zeroGrad()
+        let h = try x * x
+        try h.sum().backward()
+        #expect(x.grad!.scalars == [2, 4, 6])
+        #expect(throws: TensorError.self) { try (h * 2).sum().backward() }
+        #expect(x.grad!.scalars == [2, 4, 6])      // the failed call added nothing
+    }
+
     @Test func broadcastGradientIsReduced() throws {
         let bias = Tensor([0, 0, 0]).requiringGrad()
         let x = Tensor.ones([4, 3])
