@@ -64,26 +64,20 @@ func conv2DBackwardWeight(_ ctx: KernelContext, input: UnsafeBufferPointer<Float
     let dwp = weightGradient.baseAddress!
     guard m > 0 else { dwp.update(repeating: 0, count: outChannels * k); return }
     let xp = input.baseAddress!
-    // dWᵀ[K, Cout] = Pᵀ·dY with the receptive fields read in place from a padded input copy
-    // and dY read in place. The kernel needs Cout to be a multiple of its tile width (32 on
-    // AVX-512, 16 otherwise); other widths get a zero-padded copy of dY (one pass over dY)
-    // and the extra columns are dropped. Images are split across threads, each with its own
-    // dWᵀ; the partials are summed and transposed into dW.
-    let multiple = backendConvDirectChannelMultiple(ctx.backend)
+    // dWᵀ[K, Cout] = Pᵀ·dY with the receptive fields read from a padded input copy and dY
+    // read in place. The kernel needs Cout to be a multiple of its wide tile (32 on AVX-512,
+    // 16 otherwise) or exactly its narrow tile (16 / 8) when Cout is at most that; other
+    // widths get a zero-padded copy of dY (each thread copies its own images) and the extra
+    // columns are dropped. Images are split across threads, each with its own dWᵀ; the
+    // partials are summed in thread order (deterministic for a thread count) and transposed.
+    let narrow = backendConvDirectNarrowChannels(ctx.backend)
+    let multiple = outChannels <= narrow ? narrow : backendConvDirectChannelMultiple(ctx.backend)
     let coutP = (outChannels + multiple - 1) / multiple * multiple
-    var dyCopy: UnsafeMutablePointer<Float>? = nil
+    let pixels = oh * ow
+    let dyCopy: UnsafeMutablePointer<Float>? = coutP != outChannels ? .allocate(capacity: m * coutP) : nil
     defer { dyCopy?.deallocate() }
-    var gp = outputGradient.baseAddress!
-    if coutP != outChannels {
-        let copy = UnsafeMutablePointer<Float>.allocate(capacity: m * coutP)
-        for r in 0..<m {
-            (copy + r * coutP).update(from: gp + r * outChannels, count: outChannels)
-            (copy + r * coutP + outChannels).update(repeating: 0, count: coutP - outChannels)
-        }
-        dyCopy = copy
-        gp = UnsafePointer(copy)
-    }
-    let dyp = gp
+    let dySource = outputGradient.baseAddress!
+    let dyp = dyCopy.map { UnsafePointer($0) } ?? dySource
     let padded = PaddedInput(ctx, input: xp, batch: batch, height: height, width: width,
                              channels: inChannels, geometry: g)
     defer { padded.pointer.deallocate() }
@@ -94,6 +88,12 @@ func conv2DBackwardWeight(_ ctx: KernelContext, input: UnsafeBufferPointer<Float
     partial.update(repeating: 0, count: threads * size)
     parallelFor(threads) { t in
         let r = chunkRange(t, parts: threads, units: batch)
+        if let copy = dyCopy {
+            for row in (r.lowerBound * pixels)..<(r.upperBound * pixels) {
+                (copy + row * coutP).update(from: dySource + row * outChannels, count: outChannels)
+                (copy + row * coutP + outChannels).update(repeating: 0, count: coutP - outChannels)
+            }
+        }
         backendConvWeightGradientDirect(ctx.backend, xp: padded.pointer, paddedHeight: padded.height,
                                         paddedWidth: padded.width, channels: inChannels, g: g, outH: oh, outW: ow,
                                         dy: dyp, outChannels: coutP, imageStart: r.lowerBound,
