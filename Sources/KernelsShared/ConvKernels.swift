@@ -23,7 +23,7 @@ typealias ConvMicroKernelFunction = (_ kh: Int, _ run: Int, _ a: UnsafePointer<F
 /// Floats that must be readable after the end of the padded input for the direct kernels:
 /// a partial last tile reads up to MR output pixels' receptive fields past the row's end.
 public func convDirectReadSlack(channels: Int, strideW: Int, paddedWidth: Int) -> Int {
-    (max(gemmMR, convNarrowMR) + 1) * strideW * channels + 2 * paddedWidth * channels
+    (max(gemmMR, convNarrowMR) + 1) * strideW * channels + 2 * paddedWidth * channels + 2 * VF.scalarCount
 }
 
 /// Forward convolution of a zero-padded input, output rows [rowStart, rowEnd) where row index
@@ -47,7 +47,11 @@ public func convForwardDirectRows(xp: UnsafePointer<Float>, paddedHeight: Int, p
     let s = ConvForwardShape(xp: xp, paddedHeight: paddedHeight, paddedWidth: paddedWidth, channels: channels,
                              kernelH: kernelH, kernelW: kernelW, strideH: strideH, strideW: strideW, outH: outH, outW: outW,
                              outChannels: outChannels)
-    if outChannels <= convNarrowNR {
+    if channels == 1 && strideH == 1 && strideW == 1 && 2 * outChannels <= convNarrowNR {
+        // Few output channels of a single-channel image: vectors along pixels instead.
+        convForwardSingleChannelRows(s, weight: weight, bias: bias, rowStart: rowStart, rowEnd: rowEnd, out: out)
+        return
+    } else if outChannels <= convNarrowNR {
         let packed = packConvWeightNarrow(weight, k: s.k, outChannels: outChannels)
         defer { packed.deallocate() }
         convForwardTiles(s, mrT: convNarrowMR, nrT: convNarrowNR, packed: packed, rowStart: rowStart, rowEnd: rowEnd, out: out,

@@ -16,7 +16,8 @@ public let convDirectNarrowChannels = convNarrowNR
 /// dWᵀ[K, Cout] += Σ over images [imageStart, imageEnd) of Pᵀ·dY (K = KH·KW·C). Single-threaded.
 /// - xp: [N, Hp, Wp, C] zero-padded input followed by `convDirectReadSlack` readable floats.
 /// - dy: [N, OH, OW, Cout], Cout a multiple of `convDirectChannelMultiple` or equal to
-///   `convDirectNarrowChannels` (narrow tile).
+///   `convDirectNarrowChannels` (narrow tile); any Cout when C = 1 and the stride is 1
+///   (convWeightGradientSingleChannel).
 /// - dwT: [K, Cout], accumulated into (callers zero it).
 /// Per image, every (K-tile, Cout-tile) sweeps the image's pixels with the accumulators in
 /// registers; the image's input and dY (≤ ~0.6 MB for 32×32×64) stay in L2 across tiles.
@@ -32,7 +33,9 @@ public func convWeightGradientDirect(xp: UnsafePointer<Float>, paddedHeight: Int
     let s = ConvForwardShape(xp: xp, paddedHeight: paddedHeight, paddedWidth: paddedWidth, channels: channels,
                              kernelH: kernelH, kernelW: kernelW, strideH: strideH, strideW: strideW, outH: outH, outW: outW,
                              outChannels: outChannels)
-    if outChannels == convNarrowNR {
+    if channels == 1 && strideH == 1 && strideW == 1 {
+        convWeightGradientSingleChannel(s, dy: dy, images: imageStart..<imageEnd, dwT: dwT)
+    } else if outChannels == convNarrowNR {
         convWeightGradientTiles(s, mrT: convNarrowMR, nrT: convNarrowNR, dy: dy, images: imageStart..<imageEnd, dwT: dwT,
                                 micro: wgradNarrowMicroKernel)
     } else {
@@ -57,10 +60,12 @@ func convWeightGradientTiles(_ s: ConvForwardShape, mrT: Int, nrT: Int, dy: Unsa
     defer { edge.deallocate() }
     let pixels = s.outH * s.outW
     let gather = convWeightGradientGathers(run: run, kernelH: s.kernelH, mr: mrT)
-    // P[pixels, K] of one image plus mrT readable floats (an edge tile reads past K).
-    let patches: UnsafeMutablePointer<Float>? = gather ? allocateAligned(pixels * k + mrT) : nil
+    // P[pixels, K] of one image plus readable slack (an edge tile reads up to mrT floats
+    // past K, a vector copy writes up to one vector past a run).
+    let slack = mrT + VF.scalarCount
+    let patches: UnsafeMutablePointer<Float>? = gather ? allocateAligned(pixels * k + slack) : nil
     defer { patches?.deallocate() }
-    patches.map { ($0 + pixels * k).update(repeating: 0, count: mrT) }
+    patches.map { ($0 + pixels * k).update(repeating: 0, count: slack) }
     // Sweeps K-indices [q0, q0 + len) whose values for pixel (row, col) sit at
     // a[row·aRowStride + col·aStep + (0 ..< len)].
     @inline(__always) func sweep(_ a: UnsafePointer<Float>, _ aStep: Int, _ aRowStride: Int, _ q0: Int, _ len: Int,
@@ -97,8 +102,12 @@ func convWeightGradientTiles(_ s: ConvForwardShape, mrT: Int, nrT: Int, dy: Unsa
             for oh in 0..<s.outH {
                 for ow in 0..<s.outW {
                     let src = image + oh * s.strideH * rowStride + ow * s.strideW * c
+                    // Whole vectors (runs are short: a memmove call per run cost more than the
+                    // copy); the overshoot lands where the next run or the slack goes.
                     for ky in 0..<s.kernelH {
-                        (dst + ky * run).update(from: src + ky * rowStride, count: run)
+                        let from = src + ky * rowStride, to = dst + ky * run
+                        var i = 0
+                        while i < run { storeV(loadV(from + i), to + i); i += VF.scalarCount }
                     }
                     dst += k
                 }

@@ -70,8 +70,10 @@ func conv2DBackwardWeight(_ ctx: KernelContext, input: UnsafeBufferPointer<Float
     // widths get a zero-padded copy of dY (each thread copies its own images) and the extra
     // columns are dropped. Images are split across threads, each with its own dWᵀ; the
     // partials are summed in thread order (deterministic for a thread count) and transposed.
+    // (Single-channel, stride-1 inputs take any Cout: the backend's pixel-vector kernel.)
     let narrow = backendConvDirectNarrowChannels(ctx.backend)
-    let multiple = outChannels <= narrow ? narrow : backendConvDirectChannelMultiple(ctx.backend)
+    let anyWidth = inChannels == 1 && g.strideHeight == 1 && g.strideWidth == 1
+    let multiple = anyWidth ? 1 : outChannels <= narrow ? narrow : backendConvDirectChannelMultiple(ctx.backend)
     let coutP = (outChannels + multiple - 1) / multiple * multiple
     let pixels = oh * ow
     let dyCopy: UnsafeMutablePointer<Float>? = coutP != outChannels ? .allocate(capacity: m * coutP) : nil
@@ -89,9 +91,10 @@ func conv2DBackwardWeight(_ ctx: KernelContext, input: UnsafeBufferPointer<Float
     parallelFor(threads) { t in
         let r = chunkRange(t, parts: threads, units: batch)
         if let copy = dyCopy {
+            // Element loop: rows are a few floats, too short for memmove calls.
             for row in (r.lowerBound * pixels)..<(r.upperBound * pixels) {
-                (copy + row * coutP).update(from: dySource + row * outChannels, count: outChannels)
-                (copy + row * coutP + outChannels).update(repeating: 0, count: coutP - outChannels)
+                let src = dySource + row * outChannels, dst = copy + row * coutP
+                for j in 0..<coutP { dst[j] = j < outChannels ? src[j] : 0 }
             }
         }
         backendConvWeightGradientDirect(ctx.backend, xp: padded.pointer, paddedHeight: padded.height,
@@ -111,9 +114,10 @@ func conv2DBackwardWeight(_ ctx: KernelContext, input: UnsafeBufferPointer<Float
 /// inputGradient = ∂loss/∂input given outputGradient (overwritten).
 /// - outputGradient: [batch, OH, OW, outChannels]; weight: [outChannels, KH, KW, inChannels]
 /// - inputGradient: [batch, height, width, inChannels]
-/// Stride 1: a forward convolution of the zero-padded outputGradient with the spatially
-/// flipped, channel-transposed weight [inChannels, KH, KW, outChannels] (same fast kernel).
-/// Larger strides: per image, GEMM dP = dY·W then scatter-add (col2im).
+/// Stride 1 (and more than half a narrow tile of input channels): a forward convolution of
+/// the zero-padded outputGradient with the spatially flipped, channel-transposed weight
+/// [inChannels, KH, KW, outChannels] (same fast kernel).
+/// Otherwise: per image, GEMM dP = dY·W then scatter-add (col2im), images across threads.
 public func conv2DBackwardInput(outputGradient: UnsafeBufferPointer<Float>, batch: Int, height: Int, width: Int,
                                 inChannels: Int, weight: UnsafeBufferPointer<Float>, outChannels: Int,
                                 geometry: Conv2DGeometry, inputGradient: UnsafeMutableBufferPointer<Float>) {
@@ -131,7 +135,11 @@ func conv2DBackwardInput(_ ctx: KernelContext, outputGradient: UnsafeBufferPoint
     guard batch > 0, inChannels > 0 else { return }
     precondition(outChannels > 0 && weight.count >= outChannels * k && outputGradient.count >= batch * oh * ow * outChannels
                  && inputGradient.count >= batch * height * width * inChannels, "conv2DBackwardInput: buffer smaller than its shape")
-    if g.strideHeight == 1 && g.strideWidth == 1 {
+    // The flipped forward convolution computes an output of Cin channels over the whole padded
+    // dY (KH·KW·Cout terms each, zero taps included) in tiles at least one vector of
+    // channels wide: for few input channels (LeNet's second layer: 6 of a 16-wide tile, and
+    // half the taps in the zero border) the GEMM + scatter form below does less work.
+    if g.strideHeight == 1 && g.strideWidth == 1 && inChannels > backendConvDirectNarrowChannels(ctx.backend) / 2 {
         // W'[ci, ky, kx, co] = W[co, KH−1−ky, KW−1−kx, ci]
         let flipped = UnsafeMutableBufferPointer<Float>.allocate(capacity: outChannels * k)
         defer { flipped.deallocate() }
@@ -152,28 +160,33 @@ func conv2DBackwardInput(_ ctx: KernelContext, outputGradient: UnsafeBufferPoint
                       geometry: flippedGeometry, output: inputGradient)
         return
     }
+    // Per image: dP[pixels, K] = dY_n · W (single-threaded GEMM), then scatter-add (col2im).
+    // Images are split across threads, each with its own dP.
     let pixels = oh * ow
-    let cols = UnsafeMutablePointer<Float>.allocate(capacity: pixels * k)
+    let dx = inputGradient.baseAddress!, dyp = outputGradient.baseAddress!, wp = weight.baseAddress!
+    let imageSize = height * width * inChannels
+    let threads = ctx.threadsFor(work: 2 * batch * pixels * k * outChannels, maxChunks: batch)
+    let cols = UnsafeMutablePointer<Float>.allocate(capacity: threads * pixels * k)
     defer { cols.deallocate() }
-    let dx = inputGradient.baseAddress!
-    dx.update(repeating: 0, count: batch * height * width * inChannels)
-    for n in 0..<batch {
-        // dP[pixels, K] = dY_n[pixels, Cout] · W[Cout, K]
-        sgemmThreaded(ctx, transA: false, transB: false, m: pixels, n: k, k: outChannels, alpha: 1,
-                      a: outputGradient.baseAddress! + n * pixels * outChannels, lda: outChannels,
-                      b: weight.baseAddress!, ldb: k, beta: 0, c: cols, ldc: k)
-        let img = dx + n * height * width * inChannels
-        for p in 0..<pixels {
-            let y = p / ow, x = p - y * ow
-            for ky in 0..<kh {
-                let ih = y * g.strideHeight - g.paddingHeight + ky
-                guard ih >= 0 && ih < height else { continue }
-                for kx in 0..<kw {
-                    let iw = x * g.strideWidth - g.paddingWidth + kx
-                    guard iw >= 0 && iw < width else { continue }
-                    let d = img + (ih * width + iw) * inChannels
-                    let s = cols + p * k + (ky * kw + kx) * inChannels
-                    for ci in 0..<inChannels { d[ci] += s[ci] }
+    parallelFor(threads) { t in
+        let dp = cols + t * pixels * k
+        for n in chunkRange(t, parts: threads, units: batch) {
+            backendGemm(ctx.backend, transA: false, transB: false, m: pixels, n: k, k: outChannels, alpha: 1,
+                        a: dyp + n * pixels * outChannels, lda: outChannels, b: wp, ldb: k, beta: 0, c: dp, ldc: k)
+            let img = dx + n * imageSize
+            img.update(repeating: 0, count: imageSize)
+            for p in 0..<pixels {
+                let y = p / ow, x = p - y * ow
+                for ky in 0..<kh {
+                    let ih = y * g.strideHeight - g.paddingHeight + ky
+                    guard ih >= 0 && ih < height else { continue }
+                    for kx in 0..<kw {
+                        let iw = x * g.strideWidth - g.paddingWidth + kx
+                        guard iw >= 0 && iw < width else { continue }
+                        let d = img + (ih * width + iw) * inChannels
+                        let s = dp + p * k + (ky * kw + kx) * inChannels
+                        for ci in 0..<inChannels { d[ci] += s[ci] }
+                    }
                 }
             }
         }
