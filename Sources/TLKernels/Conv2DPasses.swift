@@ -160,32 +160,65 @@ func conv2DBackwardInput(_ ctx: KernelContext, outputGradient: UnsafeBufferPoint
                       geometry: flippedGeometry, output: inputGradient)
         return
     }
-    // Per image: dP[pixels, K] = dY_n · W (single-threaded GEMM), then scatter-add (col2im).
+    // Per image: dP[pixels, K] = dY_n · W (single-threaded GEMM), then col2im.
     // Images are split across threads, each with its own dP.
     let pixels = oh * ow
     let dx = inputGradient.baseAddress!, dyp = outputGradient.baseAddress!, wp = weight.baseAddress!
     let imageSize = height * width * inChannels
     let threads = ctx.threadsFor(work: 2 * batch * pixels * k * outChannels, maxChunks: batch)
-    let cols = UnsafeMutablePointer<Float>.allocate(capacity: threads * pixels * k)
+    // dP per thread, plus 8 readable floats (the gather below reads whole SIMD8s).
+    let cols = UnsafeMutablePointer<Float>.allocate(capacity: threads * pixels * k + 8)
     defer { cols.deallocate() }
+    (cols + threads * pixels * k).update(repeating: 0, count: 8)
     parallelFor(threads) { t in
         let dp = cols + t * pixels * k
         for n in chunkRange(t, parts: threads, units: batch) {
             backendGemm(ctx.backend, transA: false, transB: false, m: pixels, n: k, k: outChannels, alpha: 1,
                         a: dyp + n * pixels * outChannels, lda: outChannels, b: wp, ldb: k, beta: 0, c: dp, ldc: k)
+            // col2im as a gather: each input pixel sums its taps' dP rows in registers and is
+            // written once (a scatter-add's overlapping read-modify-writes of neighbouring
+            // pixels stalled on store forwarding).
             let img = dx + n * imageSize
-            img.update(repeating: 0, count: imageSize)
-            for p in 0..<pixels {
-                let y = p / ow, x = p - y * ow
-                for ky in 0..<kh {
-                    let ih = y * g.strideHeight - g.paddingHeight + ky
-                    guard ih >= 0 && ih < height else { continue }
-                    for kx in 0..<kw {
-                        let iw = x * g.strideWidth - g.paddingWidth + kx
-                        guard iw >= 0 && iw < width else { continue }
-                        let d = img + (ih * width + iw) * inChannels
-                        let s = dp + p * k + (ky * kw + kx) * inChannels
-                        for ci in 0..<inChannels { d[ci] += s[ci] }
+            let sh = g.strideHeight, sw = g.strideWidth
+            for ih in 0..<height {
+                // Taps ky ≡ ih + padH (mod sh) reach this row, from output row (ih + padH − ky) / sh.
+                let ty0 = ih + g.paddingHeight, ky0 = ty0 % sh
+                for iw in 0..<width {
+                    let pixel = ih * width + iw
+                    let tx0 = iw + g.paddingWidth, kx0 = tx0 % sw
+                    var c0 = 0
+                    while c0 < inChannels {
+                        var acc = SIMD8<Float>()
+                        // (ty0 − ky) is a multiple of sh: output row y steps down by one per tap.
+                        var ky = ky0, y = (ty0 - ky0) / sh
+                        while ky < kh && y >= 0 {
+                            if y < oh {
+                                // A fresh partial per kernel row: independent add chains.
+                                var rowSum = SIMD8<Float>()
+                                var kx = kx0, x = (tx0 - kx0) / sw
+                                while kx < kw && x >= 0 {
+                                    if x < ow {
+                                        let offset: Int = (y * ow + x) * k + (ky * kw + kx) * inChannels + c0
+                                        let v = UnsafeRawPointer(dp + offset).loadUnaligned(as: SIMD8<Float>.self)
+                                        rowSum += v
+                                    }
+                                    kx += sw
+                                    x -= 1
+                                }
+                                acc += rowSum
+                            }
+                            ky += sh
+                            y -= 1
+                        }
+                        // Lanes past Cin hold other taps' values; a whole-vector store puts
+                        // them into the next pixel's channels, which are written after this.
+                        let d = img + pixel * inChannels + c0
+                        if pixel * inChannels + c0 + 8 <= imageSize {
+                            UnsafeMutableRawPointer(d).storeBytes(of: acc, as: SIMD8<Float>.self)
+                        } else {
+                            for i in 0..<(inChannels - c0) { d[i] = acc[i] }
+                        }
+                        c0 += 8
                     }
                 }
             }
