@@ -180,30 +180,31 @@ func conv2DBackwardInput(_ ctx: KernelContext, outputGradient: UnsafeBufferPoint
             // pixels stalled on store forwarding).
             let img = dx + n * imageSize
             let sh = g.strideHeight, sw = g.strideWidth
+            // Along a kernel row, tap kx + sw reads output pixel x − 1: dP offset step −K + sw·Cin.
+            let step = sw * inChannels - k
             for ih in 0..<height {
                 // Taps ky ≡ ih + padH (mod sh) reach this row, from output row (ih + padH − ky) / sh.
                 let ty0 = ih + g.paddingHeight, ky0 = ty0 % sh
                 for iw in 0..<width {
                     let pixel = ih * width + iw
-                    let tx0 = iw + g.paddingWidth, kx0 = tx0 % sw
+                    // Taps kx = kx0 + j·sw read output column x0 − j; keep 0 ≤ x < OW and kx < KW.
+                    let tx0 = iw + g.paddingWidth, kx0 = tx0 % sw, x0 = (tx0 - kx0) / sw
+                    let jFirst = max(0, x0 - ow + 1)
+                    let jEnd = min(x0 + 1, kx0 < kw ? (kw - 1 - kx0) / sw + 1 : 0)
                     var c0 = 0
                     while c0 < inChannels {
                         var acc = SIMD8<Float>()
                         // (ty0 − ky) is a multiple of sh: output row y steps down by one per tap.
                         var ky = ky0, y = (ty0 - ky0) / sh
                         while ky < kh && y >= 0 {
-                            if y < oh {
+                            if y < oh && jFirst < jEnd {
                                 // A fresh partial per kernel row: independent add chains.
                                 var rowSum = SIMD8<Float>()
-                                var kx = kx0, x = (tx0 - kx0) / sw
-                                while kx < kw && x >= 0 {
-                                    if x < ow {
-                                        let offset: Int = (y * ow + x) * k + (ky * kw + kx) * inChannels + c0
-                                        let v = UnsafeRawPointer(dp + offset).loadUnaligned(as: SIMD8<Float>.self)
-                                        rowSum += v
-                                    }
-                                    kx += sw
-                                    x -= 1
+                                let kx = kx0 + jFirst * sw, x = x0 - jFirst
+                                var q = UnsafeRawPointer(dp + (y * ow + x) * k + (ky * kw + kx) * inChannels + c0)
+                                for _ in jFirst..<jEnd {
+                                    rowSum += q.loadUnaligned(as: SIMD8<Float>.self)
+                                    q += step * 4
                                 }
                                 acc += rowSum
                             }
