@@ -235,17 +235,34 @@ public func conv2DBackwardBias(outputGradient: UnsafeBufferPointer<Float>, rows:
                  "conv2DBackwardBias: buffer smaller than its shape")
     guard outChannels > 0 else { return }
     // Sum in blocks of 64 rows into a Float partial, then into Double: the error grows with
-    // the block length, not with the total number of rows.
+    // the block length, not with the total number of rows. Within a block the rows are one
+    // flat array with period Cout, summed in SIMD8s: a chunk of lcm(Cout, 8) floats holds
+    // chunk/Cout whole rows (a divisor of 8, so of 64), and lane i of the chunk's vectors
+    // always belongs to channel i mod Cout (LeNet's 6 channels: 3 vectors per 4 rows).
     var total = [Double](repeating: 0, count: outChannels)
     var part = [Float](repeating: 0, count: outChannels)
+    let chunk = outChannels / gcd(outChannels, 8) * 8, rowsPerChunk = chunk / outChannels, vectors = chunk / 8
+    var acc = [SIMD8<Float>](repeating: SIMD8(), count: vectors)
+    let g = outputGradient.baseAddress!
     var r = 0
     while r < rows {
-        let end = min(r + 64, rows)
+        let end = min(r + 64, rows), whole = r + (end - r) / rowsPerChunk * rowsPerChunk
         for j in 0..<outChannels { part[j] = 0 }
-        part.withUnsafeMutableBufferPointer { pp in
-            for row in r..<end {
-                let src = outputGradient.baseAddress! + row * outChannels
-                for j in 0..<outChannels { pp[j] += src[j] }
+        acc.withUnsafeMutableBufferPointer { av in
+            for v in 0..<vectors { av[v] = SIMD8() }
+            var row = r
+            while row < whole {
+                let src = UnsafeRawPointer(g + row * outChannels)
+                for v in 0..<vectors { av[v] += src.loadUnaligned(fromByteOffset: v * 32, as: SIMD8<Float>.self) }
+                row += rowsPerChunk
+            }
+            part.withUnsafeMutableBufferPointer { pp in
+                for v in 0..<vectors {
+                    for i in 0..<8 { pp[(v * 8 + i) % outChannels] += av[v][i] }
+                }
+                for row in whole..<end {
+                    for j in 0..<outChannels { pp[j] += g[row * outChannels + j] }
+                }
             }
         }
         for j in 0..<outChannels { total[j] += Double(part[j]) }
@@ -253,3 +270,5 @@ public func conv2DBackwardBias(outputGradient: UnsafeBufferPointer<Float>, rows:
     }
     for j in 0..<outChannels { biasGradient[j] = Float(total[j]) }
 }
+
+private func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
