@@ -14,6 +14,9 @@ func convBenches() -> [Bench] {
         ("resnet-3x3-16to16-28x28-b64", 64, 28, 28, 16, 16, Conv2DGeometry(kernel: 3, padding: 1), true),
         ("resnet-3x3-32to32-14x14-b64", 64, 14, 14, 32, 32, Conv2DGeometry(kernel: 3, padding: 1), true),
         ("resnet-3x3-64to64-7x7-b64", 64, 7, 7, 64, 64, Conv2DGeometry(kernel: 3, padding: 1), true),
+        ("resnet-3x3s2-16to32-28x28-b64", 64, 28, 28, 16, 32, Conv2DGeometry(kernel: 3, stride: 2, padding: 1), true),
+        ("resnet-3x3s2-32to64-14x14-b64", 64, 14, 14, 32, 64, Conv2DGeometry(kernel: 3, stride: 2, padding: 1), true),
+        ("resnet-1x1s2-32to64-14x14-b64", 64, 14, 14, 32, 64, Conv2DGeometry(kernel: 1, stride: 2), true),
     ]
     for (name, n, h, w, cin, cout, g, needInput) in cases {
         let oh = g.outputHeight(inputHeight: h), ow = g.outputWidth(inputWidth: w)
