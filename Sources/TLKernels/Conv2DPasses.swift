@@ -170,6 +170,8 @@ func conv2DBackwardInput(_ ctx: KernelContext, outputGradient: UnsafeBufferPoint
     let cols = UnsafeMutablePointer<Float>.allocate(capacity: threads * pixels * k + 8)
     defer { cols.deallocate() }
     (cols + threads * pixels * k).update(repeating: 0, count: 8)
+    // tapsFrom[kx0]: taps kx0, kx0 + sw, … below KW.
+    let tapsFrom = (0..<g.strideWidth).map { kx0 in kx0 < kw ? (kw - 1 - kx0) / g.strideWidth + 1 : 0 }
     parallelFor(threads) { t in
         let dp = cols + t * pixels * k
         for n in chunkRange(t, parts: threads, units: batch) {
@@ -185,12 +187,18 @@ func conv2DBackwardInput(_ ctx: KernelContext, outputGradient: UnsafeBufferPoint
             for ih in 0..<height {
                 // Taps ky ≡ ih + padH (mod sh) reach this row, from output row (ih + padH − ky) / sh.
                 let ty0 = ih + g.paddingHeight, ky0 = ty0 % sh
+                // Taps kx = kx0 + j·sw read output column x0 − j, tx0 = iw + padW = x0·sw + kx0;
+                // kx0 and x0 advance with iw (no division per pixel: that was half the time).
+                var kx0 = g.paddingWidth % sw, x0 = g.paddingWidth / sw
                 for iw in 0..<width {
+                    defer {
+                        kx0 += 1
+                        if kx0 == sw { kx0 = 0; x0 += 1 }
+                    }
                     let pixel = ih * width + iw
-                    // Taps kx = kx0 + j·sw read output column x0 − j; keep 0 ≤ x < OW and kx < KW.
-                    let tx0 = iw + g.paddingWidth, kx0 = tx0 % sw, x0 = (tx0 - kx0) / sw
+                    // Keep 0 ≤ x < OW and kx < KW.
                     let jFirst = max(0, x0 - ow + 1)
-                    let jEnd = min(x0 + 1, kx0 < kw ? (kw - 1 - kx0) / sw + 1 : 0)
+                    let jEnd = min(x0 + 1, tapsFrom[kx0])
                     var c0 = 0
                     while c0 < inChannels {
                         var acc = SIMD8<Float>()
