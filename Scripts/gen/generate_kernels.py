@@ -34,6 +34,8 @@ GENERATED = [
     ("KernelsShared/WGradMicro12x8.swift", "gen_wgrad_micro.py", ["12", "1", "8", "wgradMicroKernel12x8"]),
     ("TLKernelsAVX512/ConvMicro24x16.swift", "gen_conv_micro.py", ["24", "1", "16", "convMicroKernel24x16"]),
     ("TLKernelsAVX512/WGradMicro24x16.swift", "gen_wgrad_micro.py", ["24", "1", "16", "wgradMicroKernel24x16"]),
+    # Short tile for strided convolutions whose output rows are 7 or 14 pixels wide (ResNet).
+    ("TLKernelsAVX512/ConvMicro7x32.swift", "gen_conv_micro.py", ["7", "2", "16", "convMicroKernel7x32"]),
 ]
 
 SHARED_EVERYWHERE = ["ConvKernels.swift", "ConvSingleChannelKernels.swift", "ConvWeightGradKernels.swift", "DepthwiseKernels.swift", "GemmDriver.swift", "GemmDirectA.swift", "KernelTableExport.swift", "RowKernels.swift", "VectorMath.swift"]

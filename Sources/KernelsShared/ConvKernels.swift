@@ -61,8 +61,15 @@ public func convForwardDirectRows(xp: UnsafePointer<Float>, paddedHeight: Int, p
         let packed = allocateAligned(panels * s.k * gemmNR)
         defer { packed.deallocate() }
         MatrixPackerB(b: weight, ldb: s.k, trans: true).pack(p0: 0, kc: s.k, j0: 0, nc: outChannels, into: packed)
-        convForwardTiles(s, mrT: gemmMR, nrT: gemmNR, packed: packed, rowStart: rowStart, rowEnd: rowEnd, out: out,
-                         micro: convMicroKernel)
+        // Strided: one output row per tile; take the short tile when it wastes fewer rows.
+        let rowTiles = { (mr: Int) in (outW + mr - 1) / mr * mr }
+        if (strideH != 1 || strideW != 1) && rowTiles(convShortMR) < rowTiles(gemmMR) {
+            convForwardTiles(s, mrT: convShortMR, nrT: gemmNR, packed: packed, rowStart: rowStart, rowEnd: rowEnd, out: out,
+                             micro: convShortMicroKernel)
+        } else {
+            convForwardTiles(s, mrT: gemmMR, nrT: gemmNR, packed: packed, rowStart: rowStart, rowEnd: rowEnd, out: out,
+                             micro: convMicroKernel)
+        }
     }
     if let bias {
         let w = VF.scalarCount

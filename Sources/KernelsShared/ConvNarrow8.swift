@@ -16,3 +16,12 @@ let convNarrowNR = 8
                                               _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) {
     wgradMicroKernel12x8(rows, cols, a, aStep, aRowStride, b, bStep, bRowStride, c, ldc, beta)
 }
+
+/// Short wide tile for strided convolutions: on these backends the GEMM tile itself (6 rows
+/// already fit 7- and 14-pixel rows reasonably; a 7×16 tile would not fit 16 registers).
+let convShortMR = gemmMR
+
+@inline(__always) func convShortMicroKernel(_ kh: Int, _ run: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ rowStride: Int,
+                                            _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) {
+    convMicroKernel(kh, run, a, lda, rowStride, b, c, ldc, beta)
+}

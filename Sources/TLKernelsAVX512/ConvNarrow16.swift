@@ -17,3 +17,12 @@ let convNarrowNR = 16
                                               _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) {
     wgradMicroKernel24x16(rows, cols, a, aStep, aRowStride, b, bStep, bRowStride, c, ldc, beta)
 }
+
+/// Short wide tile (7 output pixels × 32 channels) for strided convolutions, whose tiles hold
+/// one output row each: rows of 7 or 14 pixels fill 7-pixel tiles exactly (12-pixel tiles: 58 %).
+let convShortMR = 7
+
+@inline(__always) func convShortMicroKernel(_ kh: Int, _ run: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ rowStride: Int,
+                                            _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) {
+    convMicroKernel7x32(kh, run, a, lda, rowStride, b, c, ldc, beta)
+}
