@@ -29,10 +29,17 @@ GENERATED = [
     ("TLKernelsAVX512/MicroRows8x32.swift", "gen_micro.py", ["8", "2", "16", "microKernelRows8x32", "rows"]),
     ("TLKernelsAVX512/ConvMicro12x32.swift", "gen_conv_micro.py", ["12", "2", "16", "convMicroKernel12x32"]),
     ("TLKernelsAVX512/WGradMicro12x32.swift", "gen_wgrad_micro.py", ["12", "2", "16", "wgradMicroKernel12x32"]),
+    # Narrow tiles (one vector of output channels) for convolutions with few output channels.
+    ("KernelsShared/ConvMicro12x8.swift", "gen_conv_micro.py", ["12", "1", "8", "convMicroKernel12x8"]),
+    ("KernelsShared/WGradMicro12x8.swift", "gen_wgrad_micro.py", ["12", "1", "8", "wgradMicroKernel12x8"]),
+    ("TLKernelsAVX512/ConvMicro24x16.swift", "gen_conv_micro.py", ["24", "1", "16", "convMicroKernel24x16"]),
+    ("TLKernelsAVX512/WGradMicro24x16.swift", "gen_wgrad_micro.py", ["24", "1", "16", "wgradMicroKernel24x16"]),
+    # Short tile for strided convolutions whose output rows are 7 or 14 pixels wide (ResNet).
+    ("TLKernelsAVX512/ConvMicro7x32.swift", "gen_conv_micro.py", ["7", "2", "16", "convMicroKernel7x32"]),
 ]
 
-SHARED_EVERYWHERE = ["ConvKernels.swift", "DepthwiseKernels.swift", "GemmDriver.swift", "GemmDirectA.swift", "KernelTableExport.swift", "RowKernels.swift", "VectorMath.swift"]
-SIX_BY_SIXTEEN = ["ConvMicro6x16.swift", "Micro6x16.swift", "MicroRows4x16.swift", "MicroRows6x16.swift", "WGradMicro6x16.swift"]
+SHARED_EVERYWHERE = ["ConvKernels.swift", "ConvSingleChannelKernels.swift", "ConvWeightGradKernels.swift", "DepthwiseKernels.swift", "GemmDriver.swift", "GemmDirectA.swift", "KernelTableExport.swift", "RowKernels.swift", "VectorMath.swift"]
+SIX_BY_SIXTEEN = ["ConvMicro12x8.swift", "ConvMicro6x16.swift", "ConvNarrow8.swift", "Micro6x16.swift", "MicroRows4x16.swift", "MicroRows6x16.swift", "WGradMicro12x8.swift", "WGradMicro6x16.swift"]
 # backend folder -> {link name: target in KernelsShared}
 LINKS = {
     "TLKernelsAVX512": {f: f for f in SHARED_EVERYWHERE},

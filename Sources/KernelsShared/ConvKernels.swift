@@ -2,160 +2,217 @@
 //
 // Geometry: input x [N, H, W, C], weight [Cout, KH, KW, C], output [N, OH, OW, Cout].
 // The im2col matrix P[M, K] (M = N·OH·OW output pixels, K = KH·KW·C, column q = (ky·KW + kx)·C + ci)
-// is never materialised. With channels-last, each kernel row of a receptive field is one
-// contiguous run of KW·C input floats.
+// is never materialised for the forward pass. With channels-last, each kernel row of a
+// receptive field is one contiguous run of KW·C input floats.
 //   forward:      out[M, Cout] = P · Wᵀ   direct: the micro-kernel reads P from the padded
 //                                          input (convForwardDirectRows), only W is packed
-//   weight grad:  dWᵀ[K, Cout] = Pᵀ · dY  direct: reads the padded input and dY in place
-//                                          (convWeightGradientDirect)
+//   weight grad:  dWᵀ[K, Cout] = Pᵀ · dY  see ConvWeightGradKernels.swift
 // Input gradients use the forward kernel on dY with a flipped weight (stride 1), see TLKernels.
+//
+// Two register tiles: the backend's GEMM tile (gemmMR × gemmNR, 12×32 on AVX-512) and a
+// narrow tile of one vector of output channels (convNarrowMR × convNarrowNR, 24×16 on
+// AVX-512, 12×8 on 8-lane backends; ConvNarrow*.swift) for Cout ≤ convNarrowNR, where a
+// wide tile would mostly multiply zero padding (LeNet's 6 channels, ResNet's 16).
+
+/// Micro-kernel shape shared by the wide and narrow forward tiles (see gen_conv_micro.py).
+typealias ConvMicroKernelFunction = (_ kh: Int, _ run: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ rowStride: Int,
+                                     _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) -> Void
 
 // MARK: Direct forward (no A packing)
 
-/// Floats that must be readable after the end of the padded input for `convForwardDirectRows`:
+/// Floats that must be readable after the end of the padded input for the direct kernels:
 /// a partial last tile reads up to MR output pixels' receptive fields past the row's end.
 public func convDirectReadSlack(channels: Int, strideW: Int, paddedWidth: Int) -> Int {
-    (gemmMR + 1) * strideW * channels + 2 * paddedWidth * channels
+    (max(gemmMR, convNarrowMR) + 1) * strideW * channels + 2 * paddedWidth * channels + 2 * VF.scalarCount
 }
 
 /// Forward convolution of a zero-padded input, output rows [rowStart, rowEnd) where row index
-/// = n·OH + oh; output [N, OH, OW, Cout]. Single-threaded.
+/// = n·OH + oh; output [N, OH, OW, Cout] (overwritten). Single-threaded.
 /// - xp: [N, Hp, Wp, C] already zero-padded (Hp = H + 2·padH, Wp = W + 2·padW), followed by
 ///   `convDirectReadSlack` readable floats.
 /// - weight: [Cout, KH, KW, C]; bias: [Cout] or nil.
-/// Each tile is MR consecutive output pixels of one output row: in the padded input their
-/// receptive fields start strideW·C floats apart and every kernel row is a contiguous run of
-/// KW·C floats, so the micro-kernel reads A straight from the input; only W is packed.
+/// Each tile is MR output pixels whose receptive fields start a constant `lda` floats apart in
+/// the padded input, and every kernel row is a contiguous run of KW·C floats, so the
+/// micro-kernel reads A straight from the input; only W is packed.
+/// - stride 1: the pixels are consecutive *virtual* pixels of the padded image flattened
+///   (Wp per row, lda = C): a tile runs across output-row ends, and the KW − 1 virtual
+///   pixels per row that fall in the padding are computed and dropped. A 10-pixel output row
+///   no longer leaves most of a 24-pixel tile empty.
+/// - larger strides: tiles of one output row each (lda = strideW·C).
 public func convForwardDirectRows(xp: UnsafePointer<Float>, paddedHeight: Int, paddedWidth: Int, channels: Int,
                                   kernelH: Int, kernelW: Int, strideH: Int, strideW: Int, outH: Int, outW: Int,
                                   weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, outChannels: Int,
                                   rowStart: Int, rowEnd: Int, out: UnsafeMutablePointer<Float>) {
     guard rowEnd > rowStart, outChannels > 0 else { return }
-    let c = channels, run = kernelW * c, k = kernelH * run
-    let panels = (outChannels + gemmNR - 1) / gemmNR
-    // Packed weight: panel j holds K steps of NR floats (Cout columns j·NR …, zero-filled).
-    let packed = UnsafeMutableRawPointer.allocate(byteCount: panels * k * gemmNR * 4, alignment: 64)
-        .bindMemory(to: Float.self, capacity: panels * k * gemmNR)
-    let edge = UnsafeMutableRawPointer.allocate(byteCount: gemmMR * gemmNR * 4, alignment: 64)
-        .bindMemory(to: Float.self, capacity: gemmMR * gemmNR)
-    defer { packed.deallocate(); edge.deallocate() }
-    MatrixPackerB(b: weight, ldb: k, trans: true).pack(p0: 0, kc: k, j0: 0, nc: outChannels, into: packed)
-
-    // K blocks: whole kernel rows while they fit ~256 steps (B micro-panel stays in L1),
-    // else chunks of one long row.
-    let rowsPerBlock = max(1, min(kernelH, 256 / max(run, 1)))
-    let chunk = run <= 256 ? run : 256
-    let lda = strideW * c, rowStride = paddedWidth * c
-    for row in rowStart..<rowEnd {
-        let n = row / outH, oh = row - n * outH
-        let aRow = xp + (n * paddedHeight + oh * strideH) * rowStride
-        var ow0 = 0
-        while ow0 < outW {
-            let mr = min(gemmMR, outW - ow0)
-            let a = aRow + ow0 * lda
-            let cTile = out + (row * outW + ow0) * outChannels
-            for jp in 0..<panels {
-                let j0 = jp * gemmNR, nr = min(gemmNR, outChannels - j0)
-                let full = mr == gemmMR && nr == gemmNR
-                let dst = full ? cTile + j0 : edge
-                let ldc = full ? outChannels : gemmNR
-                let bPanel = UnsafePointer(packed + jp * k * gemmNR)
-                var first = true
-                var ky = 0
-                while ky < kernelH {
-                    if run <= 256 {
-                        let kh = min(rowsPerBlock, kernelH - ky)
-                        convMicroKernel(kh, run, a + ky * rowStride, lda, rowStride, bPanel + ky * run * gemmNR,
-                                        dst, ldc, first ? 0 : 1)
-                        first = false
-                        ky += kh
-                    } else {
-                        var p0 = 0
-                        while p0 < run {
-                            let len = min(chunk, run - p0)
-                            convMicroKernel(1, len, a + ky * rowStride + p0, lda, rowStride,
-                                            bPanel + (ky * run + p0) * gemmNR, dst, ldc, first ? 0 : 1)
-                            first = false
-                            p0 += len
-                        }
-                        ky += 1
-                    }
-                }
-                if !full {
-                    for r in 0..<mr {
-                        let crow = cTile + r * outChannels + j0, erow = edge + r * gemmNR
-                        for t in 0..<nr { crow[t] = erow[t] }
-                    }
-                }
-            }
-            ow0 += gemmMR
+    let s = ConvForwardShape(xp: xp, paddedHeight: paddedHeight, paddedWidth: paddedWidth, channels: channels,
+                             kernelH: kernelH, kernelW: kernelW, strideH: strideH, strideW: strideW, outH: outH, outW: outW,
+                             outChannels: outChannels)
+    if channels == 1 && strideH == 1 && strideW == 1 && 2 * outChannels <= convNarrowNR {
+        // Few output channels of a single-channel image: vectors along pixels instead.
+        convForwardSingleChannelRows(s, weight: weight, bias: bias, rowStart: rowStart, rowEnd: rowEnd, out: out)
+        return
+    } else if outChannels <= convNarrowNR {
+        let packed = packConvWeightNarrow(weight, k: s.k, outChannels: outChannels)
+        defer { packed.deallocate() }
+        convForwardTiles(s, mrT: convNarrowMR, nrT: convNarrowNR, packed: packed, rowStart: rowStart, rowEnd: rowEnd, out: out,
+                         micro: convNarrowMicroKernel)
+    } else {
+        let panels = (outChannels + gemmNR - 1) / gemmNR
+        let packed = allocateAligned(panels * s.k * gemmNR)
+        defer { packed.deallocate() }
+        MatrixPackerB(b: weight, ldb: s.k, trans: true).pack(p0: 0, kc: s.k, j0: 0, nc: outChannels, into: packed)
+        // Strided: one output row per tile; take the short tile when it wastes fewer rows.
+        let rowTiles = { (mr: Int) in (outW + mr - 1) / mr * mr }
+        if (strideH != 1 || strideW != 1) && rowTiles(convShortMR) < rowTiles(gemmMR) {
+            convForwardTiles(s, mrT: convShortMR, nrT: gemmNR, packed: packed, rowStart: rowStart, rowEnd: rowEnd, out: out,
+                             micro: convShortMicroKernel)
+        } else {
+            convForwardTiles(s, mrT: gemmMR, nrT: gemmNR, packed: packed, rowStart: rowStart, rowEnd: rowEnd, out: out,
+                             micro: convMicroKernel)
         }
-        if let bias {
-            let w = VF.scalarCount
-            let base = out + row * outW * outChannels
-            for p in 0..<outW {
-                let o = base + p * outChannels
-                var j = 0
-                while j + w <= outChannels { storeV(loadV(o + j) + loadV(bias + j), o + j); j += w }
-                while j < outChannels { o[j] += bias[j]; j += 1 }
-            }
+    }
+    if let bias {
+        let w = VF.scalarCount
+        let base = out + rowStart * outW * outChannels
+        for p in 0..<((rowEnd - rowStart) * outW) {
+            let o = base + p * outChannels
+            var j = 0
+            while j + w <= outChannels { storeV(loadV(o + j) + loadV(bias + j), o + j); j += w }
+            while j < outChannels { o[j] += bias[j]; j += 1 }
         }
     }
 }
 
-// MARK: Direct weight gradient (no packing)
+/// The sizes of one forward convolution, as the tile loop needs them.
+struct ConvForwardShape {
+    let xp: UnsafePointer<Float>
+    let paddedHeight: Int, paddedWidth: Int, channels: Int
+    let kernelH: Int, kernelW: Int, strideH: Int, strideW: Int, outH: Int, outW: Int, outChannels: Int
+    var run: Int { kernelW * channels }
+    var k: Int { kernelH * kernelW * channels }
+}
 
-/// Output-channel tile width of this backend: `convWeightGradientDirect` needs
-/// outChannels to be a multiple of it.
-public let convDirectChannelMultiple = gemmNR
+@inline(__always)
+func allocateAligned(_ count: Int) -> UnsafeMutablePointer<Float> {
+    UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64).bindMemory(to: Float.self, capacity: max(count, 1))
+}
 
-/// dWᵀ[K, Cout] += Σ over images [imageStart, imageEnd) of Pᵀ·dY (K = KH·KW·C), reading the
-/// receptive fields straight from the zero-padded input and dY in place. Single-threaded.
-/// - xp: [N, Hp, Wp, C] zero-padded input followed by `convDirectReadSlack` readable floats.
-/// - dy: [N, OH, OW, Cout], Cout a multiple of `convDirectChannelMultiple`.
-/// - dwT: [K, Cout], accumulated into (callers zero it).
-/// Per image, every (K-tile, Cout-tile) sweeps the image's pixels with the accumulators in
-/// registers; the image's input and dY (≤ ~0.6 MB for 32×32×64) stay in L2 across tiles.
-public func convWeightGradientDirect(xp: UnsafePointer<Float>, paddedHeight: Int, paddedWidth: Int, channels: Int,
-                                     kernelH: Int, kernelW: Int, strideH: Int, strideW: Int, outH: Int, outW: Int,
-                                     dy: UnsafePointer<Float>, outChannels: Int, imageStart: Int, imageEnd: Int,
-                                     dwT: UnsafeMutablePointer<Float>) {
-    guard imageEnd > imageStart, outChannels > 0 else { return }
-    precondition(outChannels % gemmNR == 0)
-    let c = channels, run = kernelW * c
-    let edge = UnsafeMutableRawPointer.allocate(byteCount: gemmMR * gemmNR * 4, alignment: 64)
-        .bindMemory(to: Float.self, capacity: gemmMR * gemmNR)
+/// Packed weight for the narrow tile: one panel of K steps × convNarrowNR floats, columns
+/// past Cout zero. weight: [Cout, K] with Cout ≤ convNarrowNR. Caller deallocates.
+func packConvWeightNarrow(_ weight: UnsafePointer<Float>, k: Int, outChannels: Int) -> UnsafeMutablePointer<Float> {
+    let nr = convNarrowNR
+    let packed = allocateAligned(k * nr)
+    packed.update(repeating: 0, count: k * nr)
+    for co in 0..<outChannels {
+        let src = weight + co * k
+        for p in 0..<k { packed[p * nr + co] = src[p] }
+    }
+    return packed
+}
+
+/// The tile loop of `convForwardDirectRows` for one register tile (mrT × nrT, `micro`), with
+/// the weight packed in panels of nrT columns (K steps each). Writes output rows
+/// [rowStart, rowEnd) without bias.
+@inline(__always)
+func convForwardTiles(_ s: ConvForwardShape, mrT: Int, nrT: Int, packed: UnsafePointer<Float>, rowStart: Int, rowEnd: Int,
+                      out: UnsafeMutablePointer<Float>, micro: ConvMicroKernelFunction) {
+    let c = s.channels, run = s.run, k = s.k, cout = s.outChannels
+    let panels = (cout + nrT - 1) / nrT
+    let edge = allocateAligned(mrT * nrT)
     defer { edge.deallocate() }
-    let aStep = strideW * c, aRowStride = strideH * paddedWidth * c
-    let bStep = outChannels, bRowStride = outW * outChannels
-    for n in imageStart..<imageEnd {
-        let image = xp + n * paddedHeight * paddedWidth * c
-        let dyImage = dy + n * outH * outW * outChannels
-        for ky in 0..<kernelH {
-            var qr = 0
-            while qr < run {
-                let mr = min(gemmMR, run - qr)
-                let q0 = ky * run + qr
-                let a = image + ky * paddedWidth * c + qr
-                var j0 = 0
-                while j0 < outChannels {
-                    if mr == gemmMR {
-                        wgradMicroKernel(outH, outW, a, aStep, aRowStride, dyImage + j0, bStep, bRowStride,
-                                         dwT + q0 * outChannels + j0, outChannels, 1)
-                    } else {
-                        // Rows past the run read neighbouring input (inside the padded buffer
-                        // or its slack); they land in `edge` and are dropped.
-                        wgradMicroKernel(outH, outW, a, aStep, aRowStride, dyImage + j0, bStep, bRowStride,
-                                         edge, gemmNR, 0)
-                        for r in 0..<mr {
-                            let dst = dwT + (q0 + r) * outChannels + j0, src = edge + r * gemmNR
-                            for t in 0..<gemmNR { dst[t] += src[t] }
-                        }
-                    }
-                    j0 += gemmNR
+    let rowStride = s.paddedWidth * c
+    // K blocks: whole kernel rows while they fit ~256 steps (B micro-panel stays in L1),
+    // else chunks of one long row.
+    let rowsPerBlock = max(1, min(s.kernelH, 256 / max(run, 1)))
+    // One tile: C[mrT, nrT] = A·B over all of K; A rows start `lda` apart at `a`.
+    @inline(__always) func tile(_ a: UnsafePointer<Float>, _ lda: Int, _ bPanel: UnsafePointer<Float>,
+                                _ dst: UnsafeMutablePointer<Float>, _ ldc: Int) {
+        var first = true
+        var ky = 0
+        while ky < s.kernelH {
+            if run <= 256 {
+                let kh = min(rowsPerBlock, s.kernelH - ky)
+                micro(kh, run, a + ky * rowStride, lda, rowStride, bPanel + ky * run * nrT, dst, ldc, first ? 0 : 1)
+                first = false
+                ky += kh
+            } else {
+                var p0 = 0
+                while p0 < run {
+                    let len = min(256, run - p0)
+                    micro(1, len, a + ky * rowStride + p0, lda, rowStride, bPanel + (ky * run + p0) * nrT, dst, ldc, first ? 0 : 1)
+                    first = false
+                    p0 += len
                 }
-                qr += gemmMR
+                ky += 1
             }
+        }
+    }
+    // Copies the first `nr` columns of one edge row to `dst`.
+    @inline(__always) func copyEdge(_ from: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ nr: Int) {
+        if nr == nrT {
+            var t = 0
+            while t < nrT { storeV(loadV(from + t), dst + t); t += VF.scalarCount }
+        } else {
+            for t in 0..<nr { dst[t] = from[t] }
+        }
+    }
+    if s.strideH == 1 && s.strideW == 1 {
+        let wp = s.paddedWidth
+        var row = rowStart
+        while row < rowEnd {
+            let n = row / s.outH, oh0 = row - n * s.outH
+            let oh1 = min(s.outH, oh0 + (rowEnd - row))
+            let image = s.xp + n * s.paddedHeight * rowStride
+            let outImage = out + n * s.outH * s.outW * cout
+            let vEnd = (oh1 - 1) * wp + s.outW
+            var v = oh0 * wp
+            while v < vEnd {
+                let mr = min(mrT, vEnd - v)
+                let oh = v / wp, ow = v - oh * wp
+                let a = image + v * c
+                // Whole tile inside one output row: write straight to the output.
+                let inRow = mr == mrT && ow + mrT <= s.outW
+                for jp in 0..<panels {
+                    let j0 = jp * nrT, nr = min(nrT, cout - j0)
+                    let bPanel = packed + jp * k * nrT
+                    if inRow && nr == nrT {
+                        tile(a, c, bPanel, outImage + (oh * s.outW + ow) * cout + j0, cout)
+                        continue
+                    }
+                    tile(a, c, bPanel, edge, nrT)
+                    var vh = oh, vw = ow
+                    for r in 0..<mr {
+                        if vw < s.outW { copyEdge(edge + r * nrT, outImage + (vh * s.outW + vw) * cout + j0, nr) }
+                        vw += 1
+                        if vw == wp { vw = 0; vh += 1 }
+                    }
+                }
+                v += mrT
+            }
+            row += oh1 - oh0
+        }
+        return
+    }
+    let lda = s.strideW * c
+    for row in rowStart..<rowEnd {
+        let n = row / s.outH, oh = row - n * s.outH
+        let aRow = s.xp + (n * s.paddedHeight + oh * s.strideH) * rowStride
+        var ow0 = 0
+        while ow0 < s.outW {
+            let mr = min(mrT, s.outW - ow0)
+            let a = aRow + ow0 * lda
+            let cTile = out + (row * s.outW + ow0) * cout
+            for jp in 0..<panels {
+                let j0 = jp * nrT, nr = min(nrT, cout - j0)
+                let bPanel = packed + jp * k * nrT
+                if mr == mrT && nr == nrT {
+                    tile(a, lda, bPanel, cTile + j0, cout)
+                } else {
+                    tile(a, lda, bPanel, edge, nrT)
+                    for r in 0..<mr { copyEdge(edge + r * nrT, cTile + r * cout + j0, nr) }
+                }
+            }
+            ow0 += mrT
         }
     }
 }

@@ -21,6 +21,7 @@ public let kernelTable = KernelTable(
     },
     convDirectReadSlack: { convDirectReadSlack(channels: $0, strideW: $1, paddedWidth: $2) },
     convDirectChannelMultiple: convDirectChannelMultiple,
+    convDirectNarrowChannels: convDirectNarrowChannels,
     depthwiseForwardRows: { x, g, w, b, lo, hi, rows, out in
         depthwiseForwardRows(x: x, height: g.height, width: g.width, channels: g.channels, kernelH: g.kernelH, kernelW: g.kernelW,
                              strideH: g.strideH, strideW: g.strideW, padTop: g.padTop, padLeft: g.padLeft, outH: g.outH, outW: g.outW,

@@ -8,6 +8,15 @@ func convBenches() -> [Bench] {
     let cases: [(String, Int, Int, Int, Int, Int, Conv2DGeometry, Bool)] = [
         ("conv3x3-64to64-32x32-b32", 32, 32, 32, 64, 64, Conv2DGeometry(kernel: 3, padding: 1), true),
         ("conv5x5-1to32-28x28-b64", 64, 28, 28, 1, 32, Conv2DGeometry(kernel: 5), false),
+        // The few-channel layers of Models/lenet.json and Models/resnet.json (tl-bench --train).
+        ("lenet-conv1-5x5-1to6-28x28-b64", 64, 28, 28, 1, 6, Conv2DGeometry(kernel: 5, padding: 2), false),
+        ("lenet-conv2-5x5-6to16-14x14-b64", 64, 14, 14, 6, 16, Conv2DGeometry(kernel: 5), true),
+        ("resnet-3x3-16to16-28x28-b64", 64, 28, 28, 16, 16, Conv2DGeometry(kernel: 3, padding: 1), true),
+        ("resnet-3x3-32to32-14x14-b64", 64, 14, 14, 32, 32, Conv2DGeometry(kernel: 3, padding: 1), true),
+        ("resnet-3x3-64to64-7x7-b64", 64, 7, 7, 64, 64, Conv2DGeometry(kernel: 3, padding: 1), true),
+        ("resnet-3x3s2-16to32-28x28-b64", 64, 28, 28, 16, 32, Conv2DGeometry(kernel: 3, stride: 2, padding: 1), true),
+        ("resnet-3x3s2-32to64-14x14-b64", 64, 14, 14, 32, 64, Conv2DGeometry(kernel: 3, stride: 2, padding: 1), true),
+        ("resnet-1x1s2-32to64-14x14-b64", 64, 14, 14, 32, 64, Conv2DGeometry(kernel: 1, stride: 2), true),
     ]
     for (name, n, h, w, cin, cout, g, needInput) in cases {
         let oh = g.outputHeight(inputHeight: h), ow = g.outputWidth(inputWidth: w)
@@ -24,6 +33,20 @@ func convBenches() -> [Bench] {
             return { conv2DForward(input: UnsafeBufferPointer(x), batch: n, height: h, width: w, inChannels: cin,
                                    weight: UnsafeBufferPointer(wt), bias: UnsafeBufferPointer(b), outChannels: cout,
                                    geometry: g, output: y) }
+        })
+        if needInput {
+            out.append(Bench(name: "\(name)-dx", group: "conv", unit: "GFLOPS", work: passFlops) {
+                let (_, wt, _, _, dy, dx, _) = make()
+                return { conv2DBackwardInput(outputGradient: UnsafeBufferPointer(dy), batch: n, height: h, width: w,
+                                             inChannels: cin, weight: UnsafeBufferPointer(wt), outChannels: cout,
+                                             geometry: g, inputGradient: dx) }
+            })
+        }
+        out.append(Bench(name: "\(name)-dw", group: "conv", unit: "GFLOPS", work: passFlops) {
+            let (x, _, _, _, dy, _, dw) = make()
+            return { conv2DBackwardWeight(input: UnsafeBufferPointer(x), outputGradient: UnsafeBufferPointer(dy), batch: n,
+                                          height: h, width: w, inChannels: cin, outChannels: cout, geometry: g,
+                                          weightGradient: dw) }
         })
         let passes = needInput ? 3.0 : 2.0
         out.append(Bench(name: "\(name)-fwdbwd", group: "conv", unit: "GFLOPS", work: passes * passFlops) {

@@ -44,6 +44,9 @@ public struct KernelTable: Sendable {
     public let convDirectReadSlack: @Sendable (_ channels: Int, _ strideW: Int, _ paddedWidth: Int) -> Int
     /// Output-channel multiple the direct convolution kernels need.
     public let convDirectChannelMultiple: Int
+    /// Output-channel width of the narrow direct convolution tile: the weight gradient takes
+    /// Cout ≤ this padded to exactly this.
+    public let convDirectNarrowChannels: Int
     /// `depthwiseForwardRows`: output rows `rows` of a depthwise convolution, weight [KH, KW, C],
     /// optional bias [C], output clamped to [lower, upper].
     public let depthwiseForwardRows: @Sendable (_ x: UnsafePointer<Float>, _ g: DepthwiseGeometry, _ weight: UnsafePointer<Float>,
@@ -78,6 +81,7 @@ public struct KernelTable: Sendable {
                                                                UnsafePointer<Float>, Int, Int, Int, UnsafeMutablePointer<Float>) -> Void,
                 convDirectReadSlack: @escaping @Sendable (Int, Int, Int) -> Int,
                 convDirectChannelMultiple: Int,
+                convDirectNarrowChannels: Int,
                 depthwiseForwardRows: @escaping @Sendable (UnsafePointer<Float>, DepthwiseGeometry, UnsafePointer<Float>, UnsafePointer<Float>?,
                                                            Float, Float, Range<Int>, UnsafeMutablePointer<Float>) -> Void,
                 depthwiseBackwardInputImages: @escaping @Sendable (UnsafePointer<Float>, DepthwiseGeometry, UnsafePointer<Float>, Range<Int>,
@@ -98,6 +102,7 @@ public struct KernelTable: Sendable {
         self.convWeightGradientDirect = convWeightGradientDirect
         self.convDirectReadSlack = convDirectReadSlack
         self.convDirectChannelMultiple = convDirectChannelMultiple
+        self.convDirectNarrowChannels = convDirectNarrowChannels
         self.depthwiseForwardRows = depthwiseForwardRows
         self.depthwiseBackwardInputImages = depthwiseBackwardInputImages
         self.depthwiseBackwardWeightImages = depthwiseBackwardWeightImages

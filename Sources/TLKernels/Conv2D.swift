@@ -71,6 +71,8 @@ func backendConvDirectReadSlack(_ backend: KernelBackend, channels: Int, strideW
 
 func backendConvDirectChannelMultiple(_ backend: KernelBackend) -> Int { backend.kernels.convDirectChannelMultiple }
 
+func backendConvDirectNarrowChannels(_ backend: KernelBackend) -> Int { backend.kernels.convDirectNarrowChannels }
+
 @inline(__always)
 func backendConvWeightGradientDirect(_ backend: KernelBackend, xp: UnsafePointer<Float>, paddedHeight: Int, paddedWidth: Int,
                                      channels: Int, g: Conv2DGeometry, outH: Int, outW: Int, dy: UnsafePointer<Float>,
@@ -105,11 +107,17 @@ struct PaddedInput {
                     dst.update(from: input + n * imageSize, count: imageSize)
                     continue
                 }
-                dst.update(repeating: 0, count: imageSize)
+                // Zero only the border: top rows, left/right margins, bottom rows.
+                let top = g.paddingHeight * wp * c, side = g.paddingWidth * c
+                dst.update(repeating: 0, count: top + side)
                 for y in 0..<h {
-                    (dst + ((y + g.paddingHeight) * wp + g.paddingWidth) * c)
-                        .update(from: input + (n * h + y) * w * c, count: w * c)
+                    let rowStart = dst + ((y + g.paddingHeight) * wp + g.paddingWidth) * c
+                    rowStart.update(from: input + (n * h + y) * w * c, count: w * c)
+                    // Right margin of this row and left margin of the next data row.
+                    (rowStart + w * c).update(repeating: 0, count: y + 1 < h ? 2 * side : side)
                 }
+                let written = top + h * wp * c
+                (dst + written).update(repeating: 0, count: imageSize - written)
             }
         }
     }

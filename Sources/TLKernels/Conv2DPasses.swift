@@ -64,26 +64,22 @@ func conv2DBackwardWeight(_ ctx: KernelContext, input: UnsafeBufferPointer<Float
     let dwp = weightGradient.baseAddress!
     guard m > 0 else { dwp.update(repeating: 0, count: outChannels * k); return }
     let xp = input.baseAddress!
-    // dWᵀ[K, Cout] = Pᵀ·dY with the receptive fields read in place from a padded input copy
-    // and dY read in place. The kernel needs Cout to be a multiple of its tile width (32 on
-    // AVX-512, 16 otherwise); other widths get a zero-padded copy of dY (one pass over dY)
-    // and the extra columns are dropped. Images are split across threads, each with its own
-    // dWᵀ; the partials are summed and transposed into dW.
-    let multiple = backendConvDirectChannelMultiple(ctx.backend)
+    // dWᵀ[K, Cout] = Pᵀ·dY with the receptive fields read from a padded input copy and dY
+    // read in place. The kernel needs Cout to be a multiple of its wide tile (32 on AVX-512,
+    // 16 otherwise) or exactly its narrow tile (16 / 8) when Cout is at most that; other
+    // widths get a zero-padded copy of dY (each thread copies its own images) and the extra
+    // columns are dropped. Images are split across threads, each with its own dWᵀ; the
+    // partials are summed in thread order (deterministic for a thread count) and transposed.
+    // (Single-channel, stride-1 inputs take any Cout: the backend's pixel-vector kernel.)
+    let narrow = backendConvDirectNarrowChannels(ctx.backend)
+    let anyWidth = inChannels == 1 && g.strideHeight == 1 && g.strideWidth == 1
+    let multiple = anyWidth ? 1 : outChannels <= narrow ? narrow : backendConvDirectChannelMultiple(ctx.backend)
     let coutP = (outChannels + multiple - 1) / multiple * multiple
-    var dyCopy: UnsafeMutablePointer<Float>? = nil
+    let pixels = oh * ow
+    let dyCopy: UnsafeMutablePointer<Float>? = coutP != outChannels ? .allocate(capacity: m * coutP) : nil
     defer { dyCopy?.deallocate() }
-    var gp = outputGradient.baseAddress!
-    if coutP != outChannels {
-        let copy = UnsafeMutablePointer<Float>.allocate(capacity: m * coutP)
-        for r in 0..<m {
-            (copy + r * coutP).update(from: gp + r * outChannels, count: outChannels)
-            (copy + r * coutP + outChannels).update(repeating: 0, count: coutP - outChannels)
-        }
-        dyCopy = copy
-        gp = UnsafePointer(copy)
-    }
-    let dyp = gp
+    let dySource = outputGradient.baseAddress!
+    let dyp = dyCopy.map { UnsafePointer($0) } ?? dySource
     let padded = PaddedInput(ctx, input: xp, batch: batch, height: height, width: width,
                              channels: inChannels, geometry: g)
     defer { padded.pointer.deallocate() }
@@ -94,6 +90,13 @@ func conv2DBackwardWeight(_ ctx: KernelContext, input: UnsafeBufferPointer<Float
     partial.update(repeating: 0, count: threads * size)
     parallelFor(threads) { t in
         let r = chunkRange(t, parts: threads, units: batch)
+        if let copy = dyCopy {
+            // Element loop: rows are a few floats, too short for memmove calls.
+            for row in (r.lowerBound * pixels)..<(r.upperBound * pixels) {
+                let src = dySource + row * outChannels, dst = copy + row * coutP
+                for j in 0..<coutP { dst[j] = j < outChannels ? src[j] : 0 }
+            }
+        }
         backendConvWeightGradientDirect(ctx.backend, xp: padded.pointer, paddedHeight: padded.height,
                                         paddedWidth: padded.width, channels: inChannels, g: g, outH: oh, outW: ow,
                                         dy: dyp, outChannels: coutP, imageStart: r.lowerBound,
@@ -111,9 +114,10 @@ func conv2DBackwardWeight(_ ctx: KernelContext, input: UnsafeBufferPointer<Float
 /// inputGradient = ∂loss/∂input given outputGradient (overwritten).
 /// - outputGradient: [batch, OH, OW, outChannels]; weight: [outChannels, KH, KW, inChannels]
 /// - inputGradient: [batch, height, width, inChannels]
-/// Stride 1: a forward convolution of the zero-padded outputGradient with the spatially
-/// flipped, channel-transposed weight [inChannels, KH, KW, outChannels] (same fast kernel).
-/// Larger strides: per image, GEMM dP = dY·W then scatter-add (col2im).
+/// Stride 1 (and more than half a narrow tile of input channels): a forward convolution of
+/// the zero-padded outputGradient with the spatially flipped, channel-transposed weight
+/// [inChannels, KH, KW, outChannels] (same fast kernel).
+/// Otherwise: per image, GEMM dP = dY·W then scatter-add (col2im), images across threads.
 public func conv2DBackwardInput(outputGradient: UnsafeBufferPointer<Float>, batch: Int, height: Int, width: Int,
                                 inChannels: Int, weight: UnsafeBufferPointer<Float>, outChannels: Int,
                                 geometry: Conv2DGeometry, inputGradient: UnsafeMutableBufferPointer<Float>) {
@@ -131,7 +135,11 @@ func conv2DBackwardInput(_ ctx: KernelContext, outputGradient: UnsafeBufferPoint
     guard batch > 0, inChannels > 0 else { return }
     precondition(outChannels > 0 && weight.count >= outChannels * k && outputGradient.count >= batch * oh * ow * outChannels
                  && inputGradient.count >= batch * height * width * inChannels, "conv2DBackwardInput: buffer smaller than its shape")
-    if g.strideHeight == 1 && g.strideWidth == 1 {
+    // The flipped forward convolution computes an output of Cin channels over the whole padded
+    // dY (KH·KW·Cout terms each, zero taps included) in tiles at least one vector of
+    // channels wide: for few input channels (LeNet's second layer: 6 of a 16-wide tile, and
+    // half the taps in the zero border) the GEMM + scatter form below does less work.
+    if g.strideHeight == 1 && g.strideWidth == 1 && inChannels > backendConvDirectNarrowChannels(ctx.backend) / 2 {
         // W'[ci, ky, kx, co] = W[co, KH−1−ky, KW−1−kx, ci]
         let flipped = UnsafeMutableBufferPointer<Float>.allocate(capacity: outChannels * k)
         defer { flipped.deallocate() }
@@ -152,28 +160,75 @@ func conv2DBackwardInput(_ ctx: KernelContext, outputGradient: UnsafeBufferPoint
                       geometry: flippedGeometry, output: inputGradient)
         return
     }
+    // Per image: dP[pixels, K] = dY_n · W (single-threaded GEMM), then col2im.
+    // Images are split across threads, each with its own dP.
     let pixels = oh * ow
-    let cols = UnsafeMutablePointer<Float>.allocate(capacity: pixels * k)
+    let dx = inputGradient.baseAddress!, dyp = outputGradient.baseAddress!, wp = weight.baseAddress!
+    let imageSize = height * width * inChannels
+    let threads = ctx.threadsFor(work: 2 * batch * pixels * k * outChannels, maxChunks: batch)
+    // dP per thread, plus 8 readable floats (the gather below reads whole SIMD8s).
+    let cols = UnsafeMutablePointer<Float>.allocate(capacity: threads * pixels * k + 8)
     defer { cols.deallocate() }
-    let dx = inputGradient.baseAddress!
-    dx.update(repeating: 0, count: batch * height * width * inChannels)
-    for n in 0..<batch {
-        // dP[pixels, K] = dY_n[pixels, Cout] · W[Cout, K]
-        sgemmThreaded(ctx, transA: false, transB: false, m: pixels, n: k, k: outChannels, alpha: 1,
-                      a: outputGradient.baseAddress! + n * pixels * outChannels, lda: outChannels,
-                      b: weight.baseAddress!, ldb: k, beta: 0, c: cols, ldc: k)
-        let img = dx + n * height * width * inChannels
-        for p in 0..<pixels {
-            let y = p / ow, x = p - y * ow
-            for ky in 0..<kh {
-                let ih = y * g.strideHeight - g.paddingHeight + ky
-                guard ih >= 0 && ih < height else { continue }
-                for kx in 0..<kw {
-                    let iw = x * g.strideWidth - g.paddingWidth + kx
-                    guard iw >= 0 && iw < width else { continue }
-                    let d = img + (ih * width + iw) * inChannels
-                    let s = cols + p * k + (ky * kw + kx) * inChannels
-                    for ci in 0..<inChannels { d[ci] += s[ci] }
+    (cols + threads * pixels * k).update(repeating: 0, count: 8)
+    // tapsFrom[kx0]: taps kx0, kx0 + sw, … below KW.
+    let tapsFrom = (0..<g.strideWidth).map { kx0 in kx0 < kw ? (kw - 1 - kx0) / g.strideWidth + 1 : 0 }
+    parallelFor(threads) { t in
+        let dp = cols + t * pixels * k
+        for n in chunkRange(t, parts: threads, units: batch) {
+            backendGemm(ctx.backend, transA: false, transB: false, m: pixels, n: k, k: outChannels, alpha: 1,
+                        a: dyp + n * pixels * outChannels, lda: outChannels, b: wp, ldb: k, beta: 0, c: dp, ldc: k)
+            // col2im as a gather: each input pixel sums its taps' dP rows in registers and is
+            // written once (a scatter-add's overlapping read-modify-writes of neighbouring
+            // pixels stalled on store forwarding).
+            let img = dx + n * imageSize
+            let sh = g.strideHeight, sw = g.strideWidth
+            // Along a kernel row, tap kx + sw reads output pixel x − 1: dP offset step −K + sw·Cin.
+            let step = sw * inChannels - k
+            for ih in 0..<height {
+                // Taps ky ≡ ih + padH (mod sh) reach this row, from output row (ih + padH − ky) / sh.
+                let ty0 = ih + g.paddingHeight, ky0 = ty0 % sh
+                // Taps kx = kx0 + j·sw read output column x0 − j, tx0 = iw + padW = x0·sw + kx0;
+                // kx0 and x0 advance with iw (no division per pixel: that was half the time).
+                var kx0 = g.paddingWidth % sw, x0 = g.paddingWidth / sw
+                for iw in 0..<width {
+                    defer {
+                        kx0 += 1
+                        if kx0 == sw { kx0 = 0; x0 += 1 }
+                    }
+                    let pixel = ih * width + iw
+                    // Keep 0 ≤ x < OW and kx < KW.
+                    let jFirst = max(0, x0 - ow + 1)
+                    let jEnd = min(x0 + 1, tapsFrom[kx0])
+                    var c0 = 0
+                    while c0 < inChannels {
+                        var acc = SIMD8<Float>()
+                        // (ty0 − ky) is a multiple of sh: output row y steps down by one per tap.
+                        var ky = ky0, y = (ty0 - ky0) / sh
+                        while ky < kh && y >= 0 {
+                            if y < oh && jFirst < jEnd {
+                                // A fresh partial per kernel row: independent add chains.
+                                var rowSum = SIMD8<Float>()
+                                let kx = kx0 + jFirst * sw, x = x0 - jFirst
+                                var q = UnsafeRawPointer(dp + (y * ow + x) * k + (ky * kw + kx) * inChannels + c0)
+                                for _ in jFirst..<jEnd {
+                                    rowSum += q.loadUnaligned(as: SIMD8<Float>.self)
+                                    q += step * 4
+                                }
+                                acc += rowSum
+                            }
+                            ky += sh
+                            y -= 1
+                        }
+                        // Lanes past Cin hold other taps' values; a whole-vector store puts
+                        // them into the next pixel's channels, which are written after this.
+                        let d = img + pixel * inChannels + c0
+                        if pixel * inChannels + c0 + 8 <= imageSize {
+                            UnsafeMutableRawPointer(d).storeBytes(of: acc, as: SIMD8<Float>.self)
+                        } else {
+                            for i in 0..<(inChannels - c0) { d[i] = acc[i] }
+                        }
+                        c0 += 8
+                    }
                 }
             }
         }
@@ -188,17 +243,34 @@ public func conv2DBackwardBias(outputGradient: UnsafeBufferPointer<Float>, rows:
                  "conv2DBackwardBias: buffer smaller than its shape")
     guard outChannels > 0 else { return }
     // Sum in blocks of 64 rows into a Float partial, then into Double: the error grows with
-    // the block length, not with the total number of rows.
+    // the block length, not with the total number of rows. Within a block the rows are one
+    // flat array with period Cout, summed in SIMD8s: a chunk of lcm(Cout, 8) floats holds
+    // chunk/Cout whole rows (a divisor of 8, so of 64), and lane i of the chunk's vectors
+    // always belongs to channel i mod Cout (LeNet's 6 channels: 3 vectors per 4 rows).
     var total = [Double](repeating: 0, count: outChannels)
     var part = [Float](repeating: 0, count: outChannels)
+    let chunk = outChannels / gcd(outChannels, 8) * 8, rowsPerChunk = chunk / outChannels, vectors = chunk / 8
+    var acc = [SIMD8<Float>](repeating: SIMD8(), count: vectors)
+    let g = outputGradient.baseAddress!
     var r = 0
     while r < rows {
-        let end = min(r + 64, rows)
+        let end = min(r + 64, rows), whole = r + (end - r) / rowsPerChunk * rowsPerChunk
         for j in 0..<outChannels { part[j] = 0 }
-        part.withUnsafeMutableBufferPointer { pp in
-            for row in r..<end {
-                let src = outputGradient.baseAddress! + row * outChannels
-                for j in 0..<outChannels { pp[j] += src[j] }
+        acc.withUnsafeMutableBufferPointer { av in
+            for v in 0..<vectors { av[v] = SIMD8() }
+            var row = r
+            while row < whole {
+                let src = UnsafeRawPointer(g + row * outChannels)
+                for v in 0..<vectors { av[v] += src.loadUnaligned(fromByteOffset: v * 32, as: SIMD8<Float>.self) }
+                row += rowsPerChunk
+            }
+            part.withUnsafeMutableBufferPointer { pp in
+                for v in 0..<vectors {
+                    for i in 0..<8 { pp[(v * 8 + i) % outChannels] += av[v][i] }
+                }
+                for row in whole..<end {
+                    for j in 0..<outChannels { pp[j] += g[row * outChannels + j] }
+                }
             }
         }
         for j in 0..<outChannels { total[j] += Double(part[j]) }
@@ -206,3 +278,5 @@ public func conv2DBackwardBias(outputGradient: UnsafeBufferPointer<Float>, rows:
     }
     for j in 0..<outChannels { biasGradient[j] = Float(total[j]) }
 }
+
+private func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }

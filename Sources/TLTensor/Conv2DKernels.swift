@@ -105,20 +105,24 @@ enum Conv2DKernels {
         }
     }
 
-    /// out = conv(x, weight).
+    /// out = conv(x, weight) + bias (bias [Cout] or nil).
     // x: [N, H, W, Cin], weight: [Cout, KH, KW, Cin] → [N, OH, OW, Cout]
-    static func forward(input x: UnsafeBufferPointer<Float>, weight: UnsafeBufferPointer<Float>, _ g: Conv2DGeometry,
+    static func forward(input x: UnsafeBufferPointer<Float>, weight: UnsafeBufferPointer<Float>,
+                        bias: UnsafeBufferPointer<Float>? = nil, _ g: Conv2DGeometry,
                         chunkElements: Int = defaultChunkElements) -> [Float] {
-        if chunkElements == defaultChunkElements, let k = g.directKernelGeometry {
-            var out = [Float](repeating: 0, count: g.rows * g.outChannels)
-            guard g.rows > 0, g.outChannels > 0 else { return out }
-            out.withUnsafeMutableBufferPointer { po in
+        if chunkElements == defaultChunkElements, let k = g.directKernelGeometry, g.rows > 0, g.outChannels > 0 {
+            // The kernel writes every output element: no zero fill first.
+            return [Float](unsafeUninitializedCapacity: g.rows * g.outChannels) { po, count in
                 conv2DForward(input: x, batch: g.batch, height: g.height, width: g.width, inChannels: g.inChannels,
-                              weight: weight, bias: nil, outChannels: g.outChannels, geometry: k, output: po)
+                              weight: weight, bias: bias, outChannels: g.outChannels, geometry: k, output: po)
+                count = g.rows * g.outChannels
             }
-            return out
         }
-        return im2colForward(input: x, weight: weight, g, chunkElements: chunkElements)
+        var out = im2colForward(input: x, weight: weight, g, chunkElements: chunkElements)
+        if let bias, g.outChannels > 0 {
+            for i in 0..<out.count { out[i] += bias[i % g.outChannels] }
+        }
+        return out
     }
 
     /// The im2col + GEMM forward (reference path, and asymmetric padding).
@@ -140,14 +144,13 @@ enum Conv2DKernels {
     // upstream: [N, OH, OW, Cout], x: [N, H, W, Cin] → [Cout, KH, KW, Cin]
     static func weightGradient(upstream: UnsafeBufferPointer<Float>, input x: UnsafeBufferPointer<Float>, _ g: Conv2DGeometry,
                                chunkElements: Int = defaultChunkElements) -> [Float] {
-        if chunkElements == defaultChunkElements, let k = g.directKernelGeometry {
-            var dw = [Float](repeating: 0, count: g.outChannels * g.patch)
-            guard g.rows > 0, g.outChannels > 0 else { return dw }
-            dw.withUnsafeMutableBufferPointer { pw in
+        if chunkElements == defaultChunkElements, let k = g.directKernelGeometry, g.rows > 0, g.outChannels > 0 {
+            // The kernel overwrites every element: no zero fill first.
+            return [Float](unsafeUninitializedCapacity: g.outChannels * g.patch) { pw, count in
                 conv2DBackwardWeight(input: x, outputGradient: upstream, batch: g.batch, height: g.height, width: g.width,
                                      inChannels: g.inChannels, outChannels: g.outChannels, geometry: k, weightGradient: pw)
+                count = g.outChannels * g.patch
             }
-            return dw
         }
         return im2colWeightGradient(upstream: upstream, input: x, g, chunkElements: chunkElements)
     }
@@ -172,15 +175,15 @@ enum Conv2DKernels {
     // upstream: [N, OH, OW, Cout], weight: [Cout, KH, KW, Cin] → [N, H, W, Cin]
     static func inputGradient(upstream: UnsafeBufferPointer<Float>, weight: UnsafeBufferPointer<Float>, _ g: Conv2DGeometry,
                               chunkElements: Int = defaultChunkElements) -> [Float] {
-        if chunkElements == defaultChunkElements, let k = g.directKernelGeometry {
-            var dx = [Float](repeating: 0, count: g.batch * g.height * g.width * g.inChannels)
-            guard g.rows > 0, g.outChannels > 0, dx.count > 0 else { return dx }
-            dx.withUnsafeMutableBufferPointer { px in
+        let dxCount = g.batch * g.height * g.width * g.inChannels
+        if chunkElements == defaultChunkElements, let k = g.directKernelGeometry, g.rows > 0, g.outChannels > 0, dxCount > 0 {
+            // The kernel overwrites every element: no zero fill first.
+            return [Float](unsafeUninitializedCapacity: dxCount) { px, count in
                 conv2DBackwardInput(outputGradient: upstream, batch: g.batch, height: g.height, width: g.width,
                                     inChannels: g.inChannels, weight: weight, outChannels: g.outChannels, geometry: k,
                                     inputGradient: px)
+                count = dxCount
             }
-            return dx
         }
         return im2colInputGradient(upstream: upstream, weight: weight, g, chunkElements: chunkElements)
     }

@@ -1,3 +1,5 @@
+import TLKernels
+
 // 2-D convolution on channels-last images, differentiable in input and weight.
 extension Tensor {
     /// Cross-correlation (what every framework calls convolution) of NHWC images with a bank
@@ -32,23 +34,37 @@ extension Tensor {
         let g = Conv2DGeometry(batch: input.shape[0], height: input.shape[1], width: input.shape[2],
                                inChannels: input.shape[3], outChannels: weight.shape[0],
                                window: window, outHeight: oh, outWidth: ow)
-        let values = input.scalars.withUnsafeBufferPointer { px in
-            weight.scalars.withUnsafeBufferPointer { pw in Conv2DKernels.forward(input: px, weight: pw, g) }
-        }
-        let out = record(.conv2d(g), inputs: [input, weight],
-                         output: Tensor(unchecked: values, shape: [g.batch, oh, ow, g.outChannels]))
-        guard let bias else { return out }
-        guard bias.shape == [g.outChannels] else {
+        if let bias, bias.shape != [g.outChannels] {
             throw TensorError.shapeMismatch(operation: "conv2d bias (expected [Cout])", lhs: bias.shape, rhs: [g.outChannels])
         }
-        return try out + bias
+        // The bias is added by the kernel (same rounding as a separate `+ bias`: one add after
+        // the full dot product) and is the primitive's third input: no broadcast pass forward,
+        // no broadcast-sum backward.
+        let values = input.scalars.withUnsafeBufferPointer { px in
+            weight.scalars.withUnsafeBufferPointer { pw in
+                if let bias {
+                    return bias.scalars.withUnsafeBufferPointer { pb in Conv2DKernels.forward(input: px, weight: pw, bias: pb, g) }
+                }
+                return Conv2DKernels.forward(input: px, weight: pw, g)
+            }
+        }
+        return record(.conv2d(g), inputs: bias.map { [input, weight, $0] } ?? [input, weight],
+                      output: Tensor(unchecked: values, shape: [g.batch, oh, ow, g.outChannels]))
     }
 
-    /// Backward products of `conv2d` (used by its autodiff rule).
+    /// Backward products of `conv2d` (used by its autodiff rule): [dx, dW] or, when the bias
+    /// is the third input, [dx, dW, db].
     static func conv2dGradients(input: Tensor, weight: Tensor, upstream: Tensor, geometry g: Conv2DGeometry,
                                 needs: [Bool]) -> [Tensor?] {
-        var dx: Tensor? = nil, dw: Tensor? = nil
+        var dx: Tensor? = nil, dw: Tensor? = nil, db: Tensor? = nil
         upstream.scalars.withUnsafeBufferPointer { pg in
+            if needs.count > 2 && needs[2] {
+                let v = [Float](unsafeUninitializedCapacity: g.outChannels) { pb, count in
+                    conv2DBackwardBias(outputGradient: pg, rows: g.rows, outChannels: g.outChannels, biasGradient: pb)
+                    count = g.outChannels
+                }
+                db = Tensor(unchecked: v, shape: [g.outChannels])
+            }
             if needs[0] {
                 let v = weight.scalars.withUnsafeBufferPointer { Conv2DKernels.inputGradient(upstream: pg, weight: $0, g) }
                 dx = Tensor(unchecked: v, shape: input.shape)
@@ -58,6 +74,6 @@ extension Tensor {
                 dw = Tensor(unchecked: v, shape: weight.shape)
             }
         }
-        return [dx, dw]
+        return needs.count > 2 ? [dx, dw, db] : [dx, dw]
     }
 }

@@ -25,6 +25,18 @@ let convCases: [ConvCase] = [
     ConvCase(n: 2, h: 6, w: 6, cin: 1, cout: 64, g: Conv2DGeometry(kernel: 5, padding: 2)),
     ConvCase(n: 1, h: 5, w: 13, cin: 24, cout: 32, g: Conv2DGeometry(kernelHeight: 1, kernelWidth: 3, strideHeight: 2,
                                                                     strideWidth: 1, paddingHeight: 0, paddingWidth: 1)),
+    // LeNet and ResNet layers (narrow tiles for Cout ≤ 16 or ≤ 8, stride-1 tiles across
+    // output rows, gathered patches for C = 1 in the weight gradient).
+    ConvCase(n: 2, h: 28, w: 28, cin: 1, cout: 6, g: Conv2DGeometry(kernel: 5, padding: 2)),
+    ConvCase(n: 3, h: 14, w: 14, cin: 6, cout: 16, g: Conv2DGeometry(kernel: 5)),
+    ConvCase(n: 2, h: 14, w: 14, cin: 16, cout: 16, g: Conv2DGeometry(kernel: 3, padding: 1)),
+    ConvCase(n: 2, h: 14, w: 14, cin: 16, cout: 32, g: Conv2DGeometry(kernel: 1, stride: 2)),
+    ConvCase(n: 2, h: 7, w: 7, cin: 32, cout: 64, g: Conv2DGeometry(kernel: 3, padding: 1)),
+    ConvCase(n: 3, h: 28, w: 28, cin: 1, cout: 16, g: Conv2DGeometry(kernel: 3, padding: 1)),
+    // Between the narrow widths of the backends (8 < 9, 12 < 16) and a partial last row.
+    ConvCase(n: 1, h: 10, w: 11, cin: 3, cout: 9, g: Conv2DGeometry(kernel: 3, padding: 1)),
+    ConvCase(n: 2, h: 9, w: 30, cin: 2, cout: 12, g: Conv2DGeometry(kernelHeight: 2, kernelWidth: 4, paddingHeight: 1,
+                                                                   paddingWidth: 3)),
 ]
 
 /// Checks fast against reference element-wise with the dot-product error bound γ·scale,

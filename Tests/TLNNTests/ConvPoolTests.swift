@@ -55,6 +55,30 @@ func referenceConv(_ x: Tensor, _ w: Tensor, _ win: Window2D) -> [Float] {
         }
     }
 
+    /// The bias is the conv2d primitive's third input, added by the kernel: the same forward
+    /// values as the composite conv2d(x, W) + b (one rounding either way), the same dx and dW,
+    /// and db equal to the composite's broadcast-sum up to summation order.
+    @Test func fusedBiasMatchesComposite() throws {
+        for (i, g) in Self.geometries.enumerated() {
+            let x = sample(g.input, seed: UInt64(20 + i))
+            let w = sample([g.cout, g.kernel.0, g.kernel.1, g.input[3]], seed: UInt64(400 + i))
+            let b = sample([g.cout], seed: UInt64(500 + i))
+            let fused = [x, w, b].map { $0.detached().requiringGrad() }
+            let composite = [x, w, b].map { $0.detached().requiringGrad() }
+            let y1 = try Tensor.conv2d(input: fused[0], weight: fused[1], bias: fused[2], stride: g.stride, padding: g.pad)
+            let y2 = try Tensor.conv2d(input: composite[0], weight: composite[1], stride: g.stride, padding: g.pad) + composite[2]
+            #expect(y1.shape == y2.shape && y1.scalars == y2.scalars, "geometry \(i): forward")
+            let r = sample(y1.shape, seed: UInt64(600 + i))
+            try (y1 * r).sum().backward()
+            try (y2 * r).sum().backward()
+            for (j, name) in ["dx", "dW", "db"].enumerated() {
+                let a = try #require(fused[j].grad), c = try #require(composite[j].grad)
+                #expect(a.shape == c.shape && maxAbsDifference(a.scalars, c.scalars) <= 1e-4,
+                        "geometry \(i): \(name)")
+            }
+        }
+    }
+
     @Test func convolutionShapeErrorsThrow() throws {
         let x = Tensor.zeros([1, 4, 4, 3])
         #expect(throws: TensorError.self) { try Tensor.conv2d(input: x, weight: Tensor.zeros([2, 3, 3, 2])) }

@@ -1,0 +1,1 @@
+../KernelsShared/ConvMicro12x8.swift

@@ -1,0 +1,28 @@
+// Narrow convolution tile of the AVX-512 backend: 24 output pixels × one zmm of 16 output
+// channels (24 accumulators). Used instead of the 12×32 tile when Cout ≤ 16, where half or
+// more of a 32-wide tile would be zero padding (see ConvKernels.swift).
+
+/// Register tile of the narrow convolution kernels: MR output pixels (or K-indices in the
+/// weight gradient) × NR output channels.
+let convNarrowMR = 24
+let convNarrowNR = 16
+
+@inline(__always) func convNarrowMicroKernel(_ kh: Int, _ run: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ rowStride: Int,
+                                             _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) {
+    convMicroKernel24x16(kh, run, a, lda, rowStride, b, c, ldc, beta)
+}
+
+@inline(__always) func wgradNarrowMicroKernel(_ rows: Int, _ cols: Int, _ a: UnsafePointer<Float>, _ aStep: Int, _ aRowStride: Int,
+                                              _ b: UnsafePointer<Float>, _ bStep: Int, _ bRowStride: Int,
+                                              _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) {
+    wgradMicroKernel24x16(rows, cols, a, aStep, aRowStride, b, bStep, bRowStride, c, ldc, beta)
+}
+
+/// Short wide tile (7 output pixels × 32 channels) for strided convolutions, whose tiles hold
+/// one output row each: rows of 7 or 14 pixels fill 7-pixel tiles exactly (12-pixel tiles: 58 %).
+let convShortMR = 7
+
+@inline(__always) func convShortMicroKernel(_ kh: Int, _ run: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ rowStride: Int,
+                                            _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) {
+    convMicroKernel7x32(kh, run, a, lda, rowStride, b, c, ldc, beta)
+}

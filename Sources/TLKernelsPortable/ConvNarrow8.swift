@@ -1,0 +1,1 @@
+../KernelsShared/ConvNarrow8.swift

@@ -1,0 +1,1 @@
+../KernelsShared/WGradMicro12x8.swift
