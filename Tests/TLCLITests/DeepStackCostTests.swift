@@ -5,8 +5,8 @@ import Testing
 /// stack of linear+ReLU blocks at default initialisation shrinks its activations into the
 /// subnormal range, and subnormal arithmetic is ~100× slower on x86 — 128 blocks trained 5.4×
 /// slower than 64 before tl flushed subnormals to zero (TLKernels/FloatEnvironment.swift).
-/// A ratio measured in one run, through the real binary: 4× the blocks may cost at most ~6×
-/// the time per sample (linear is 4×; with subnormals it was ~20×).
+/// A ratio measured in one run, through the real binary: 4× the blocks may cost at most 8×
+/// the time per sample (linear is 4×; with subnormals 2× the blocks alone cost 5.4×, so 4× costs well over 10×).
 @Suite(.serialized) struct DeepStackCostTests {
     func spec(blocks: Int) -> String {
         var layers = [#"{"name": "b0", "layers": [{"type": "flatten"}, {"type": "linear", "out": 64}, {"type": "relu"}]}"#]
@@ -32,8 +32,13 @@ import Testing
         guard tlExecutablePath != nil else { Issue.record("tl binary not built"); return }
         let folder = try makeTempFolder("deep-stack")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let shallow = try rate(blocks: 32, in: folder)
-        let deep = try rate(blocks: 128, in: folder)
-        #expect(shallow / deep < 6, "32 blocks: \(shallow) samples/s, 128 blocks: \(deep) samples/s")
+        // Alternating runs, best of two each: another process on the machine slows one run, not
+        // both of the pair (a single pair measured 6.15× and 7.66× under load 6–8).
+        var shallow = 0.0, deep = 0.0
+        for _ in 0..<2 {
+            shallow = max(shallow, try rate(blocks: 32, in: folder))
+            deep = max(deep, try rate(blocks: 128, in: folder))
+        }
+        #expect(shallow / deep < 8, "32 blocks: \(shallow) samples/s, 128 blocks: \(deep) samples/s")
     }
 }
