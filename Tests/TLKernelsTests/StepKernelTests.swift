@@ -31,7 +31,7 @@ import Testing
         for i in 0..<n where !(x[i] > 0) { #expect(fast[i] == 0) }
     }
 
-    @Test(arguments: [(1, 1), (64, 120), (64, 84), (3, 200), (5, 16), (9, 63), (128, 10), (2, 1)])
+    @Test(arguments: [(1, 1), (64, 120), (64, 84), (3, 200), (5, 16), (9, 63), (128, 10), (2, 1), (31, 6), (1000, 6), (517, 1), (100, 15)])
     func sumRowsMatchesReference(rows: Int, cols: Int) {
         let x = values(rows * cols, seed: UInt32(rows * 1000 + cols)).map { $0 * 1.37 }
         var fast = [Float](repeating: .nan, count: cols), slow = fast
@@ -39,13 +39,19 @@ import Testing
             fast.withUnsafeMutableBufferPointer { pf in sumRows(px.baseAddress!, rows: rows, cols: cols, into: pf.baseAddress!) }
             slow.withUnsafeMutableBufferPointer { ps in sumRowsReference(px.baseAddress!, rows: rows, cols: cols, into: ps.baseAddress!) }
         }
-        #expect(fast == slow, "\(rows)x\(cols)")   // same additions in the same order: bit-identical
-        // And it is a column sum (Double check, loose only for Float rounding).
+        // From 16 columns (or few rows): the same additions in the same order, bit-identical.
+        // Narrow rows use 16 interleaved partial sums: a column sum within Float rounding.
+        let sequential = cols >= 16 || rows < 32
+        if sequential { #expect(fast == slow, "\(rows)x\(cols)") }
         for j in 0..<cols {
-            var exact = 0.0
-            for i in 0..<rows { exact += Double(x[i * cols + j]) }
-            #expect(Swift.abs(Double(fast[j]) - exact) <= 1e-4 * Double(rows))
+            var exact = 0.0, magnitude = 0.0
+            for i in 0..<rows { exact += Double(x[i * cols + j]); magnitude += Swift.abs(Double(x[i * cols + j])) }
+            #expect(Swift.abs(Double(fast[j]) - exact) <= 1e-5 * magnitude + 1e-6, "\(rows)x\(cols) column \(j)")
         }
+        // Deterministic: the same call gives the same bits.
+        var again = [Float](repeating: 0, count: cols)
+        x.withUnsafeBufferPointer { px in again.withUnsafeMutableBufferPointer { sumRows(px.baseAddress!, rows: rows, cols: cols, into: $0.baseAddress!) } }
+        #expect(again == fast)
     }
 
     @Test(arguments: [(1, 6), (50, 6), (64, 16), (7, 1), (3, 120), (43, 100), (2, 300), (200, 3)])
