@@ -56,15 +56,18 @@ public func maxContiguousReference(_ x: UnsafePointer<Float>, count n: Int) -> F
 
 // out[j] = Σ_i x[i·cols + j]       x: [rows, cols], out: [cols] (overwritten)
 /// Column sums of a row-major matrix (e.g. a bias gradient: the upstream summed over rows).
-/// From 16 columns on, each column adds its rows in order starting from 0 — the same
-/// additions as `sumRowsReference`, bit for bit — SIMD16 over columns, four vectors per sweep
-/// so the sums stay in registers. Narrower rows (a conv bias over 6 channels) would make that
-/// one latency-bound chain per column, so there 16 rows at a time are added as one wide row
-/// (16 interleaved partial sums per column, folded in order at the end): a fixed order, so
-/// the result is deterministic, within a few ulps of the sequential sum.
+/// Each column adds its rows in order starting from 0 — the same additions as
+/// `sumRowsReference`, bit for bit, so a batch split across ranks sums exactly as before.
+/// From 16 columns: SIMD16 over columns, four vectors per sweep so the sums stay in
+/// registers. Narrower rows (a conv bias over 6 channels) go row by row with one running sum
+/// per column, so the columns' dependency chains interleave instead of running one after another.
 public func sumRows(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>) {
-    if cols < 16 && rows >= 32 {
-        sumNarrowRows(x, rows: rows, cols: cols, into: out)
+    if cols < 16 {
+        out.update(repeating: 0, count: cols)
+        for i in 0..<rows {
+            let row = x + i * cols
+            for j in 0..<cols { out[j] += row[j] }
+        }
         return
     }
     let r = UnsafeRawPointer(x), o = UnsafeMutableRawPointer(out)
@@ -95,28 +98,6 @@ public func sumRows(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: U
         for i in 0..<rows { a += x[i * cols + j] }
         out[j] = a
         j += 1
-    }
-}
-
-/// `sumRows` for fewer than 16 columns: groups of 16 rows (16·cols floats, whole SIMD16
-/// vectors) accumulate into one wide row; its 16 partial sums per column are then folded in
-/// order, and the leftover rows added last.
-private func sumNarrowRows(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>) {
-    let width = 16 * cols, groups = rows / 16
-    let acc = UnsafeMutablePointer<SIMD16<Float>>.allocate(capacity: cols)
-    defer { acc.deallocate() }
-    acc.initialize(repeating: SIMD16<Float>(), count: cols)
-    let r = UnsafeRawPointer(x)
-    for g in 0..<groups {
-        let base = g * width * 4
-        for v in 0..<cols { acc[v] += r.loadUnaligned(fromByteOffset: base + v * 64, as: SIMD16<Float>.self) }
-    }
-    let flat = UnsafeMutableRawPointer(acc).assumingMemoryBound(to: Float.self)   // [16, cols]
-    for j in 0..<cols {
-        var s: Float = 0
-        for k in 0..<16 { s += flat[k * cols + j] }
-        for i in (groups * 16)..<rows { s += x[i * cols + j] }
-        out[j] = s
     }
 }
 

@@ -6,18 +6,12 @@
 /// it in reverse topological order and applies one backward rule per primitive (see
 /// `Autodiff+Rules.swift`, the only place rules live). Leaves (tensors created with
 /// `requiringGrad()`, e.g. parameters) accumulate gradients across uses and across calls until
-/// `zeroGrad()`. As in PyTorch, `backward()` frees the graph it walks (each node drops its
-/// inputs and saved output once its rule ran), so the activations — and the references to
-/// the parameters' storage — are gone before the optimizer updates the parameters in place;
-/// back-propagating through the same graph again throws.
+/// `zeroGrad()`.
 final class AutodiffNode {
     /// `nil` for a leaf.
     let primitive: Primitive?
-    /// Emptied by `backward()` once this node's rule ran (`released`).
-    var inputs: [Tensor]
+    let inputs: [Tensor]
     let shape: [Int]
-    /// Set when `backward()` freed this node's inputs and saved output.
-    var released = false
     /// The forward output, saved only for primitives whose rule needs it.
     var savedOutput: [Float]?
     /// Accumulated gradient (leaves only, persistent until cleared).
@@ -108,22 +102,14 @@ extension Tensor {
             }
             start = Tensor.ones(shape)
         }
-        if root.released {
-            throw TensorError.invalidArgument(operation: "backward",
-                message: "this graph was already back-propagated and freed; run the forward pass again")
-        }
         let order = Self.topologicalOrder(from: root)
         try withNoGrad {
             var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(root): start]
             for node in order.reversed() {
                 guard let upstream = grads.removeValue(forKey: ObjectIdentifier(node)) else { continue }
                 guard let primitive = node.primitive else {
-                    if node.grad == nil { node.grad = upstream } else { try node.grad!.accumulate(upstream) }
+                    node.grad = try node.grad.map { try $0 + upstream } ?? upstream
                     continue
-                }
-                if node.released {
-                    throw TensorError.invalidArgument(operation: "backward",
-                        message: "part of this graph was already back-propagated and freed; run the forward pass again")
                 }
                 let needs = node.inputs.map { $0.node != nil }
                 let inputGrads = try primitive.gradients(
@@ -135,12 +121,8 @@ extension Tensor {
                         throw TensorError.shapeMismatch(operation: "backward of \(primitive)", lhs: input.shape, rhs: g.shape)
                     }
                     let key = ObjectIdentifier(inputNode)
-                    if grads[key] == nil { grads[key] = g } else { try grads[key]!.accumulate(g) }
+                    if let existing = grads[key] { grads[key] = try existing + g } else { grads[key] = g }
                 }
-                // Free what only this backward pass needed (PyTorch's retain_graph=False).
-                node.inputs = []
-                node.savedOutput = nil
-                node.released = true
             }
         }
     }

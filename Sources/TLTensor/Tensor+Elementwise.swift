@@ -109,18 +109,6 @@ extension Tensor {
         Tensor(unchecked: scalars.map(f), shape: shape)
     }
 
-    /// self += other for equal shapes, in place when the storage is not shared (autodiff's
-    /// gradient accumulation; the same additions as `self + other`). Not recorded.
-    mutating func accumulate(_ other: Tensor) throws {
-        guard shape == other.shape else { throw TensorError.shapeMismatch(operation: "accumulate", lhs: shape, rhs: other.shape) }
-        guard count > 0 else { return }
-        other.scalars.withUnsafeBufferPointer { pb in
-            scalars.withUnsafeMutableBufferPointer { pa in
-                binaryContiguous(.add, pa.baseAddress!, pb.baseAddress!, pa.baseAddress!, count: pa.count)
-            }
-        }
-    }
-
     /// ReLU's backward in one pass (`reluBackward`): g where x > 0, else 0. x, g: same shape.
     static func reluGradient(input x: Tensor, upstream g: Tensor) -> Tensor {
         let out = [Float](unsafeUninitializedCapacity: x.count) { po, initialized in

@@ -47,7 +47,7 @@ extension Tensor {
         let values: [Float]
         if !ax.isEmpty, ax.count < rank, ax == Array(0..<ax.count), count > 0 {
             // Leading axes (a bias gradient: [rows, cols] → [cols]): vectorised column sums
-            // (`sumRows`: rows in order from 16 columns on, interleaved partial sums below).
+            // (`sumRows`), the same additions in the same order as the general loop.
             let cols = shape[ax.count...].reduce(1, *), rows = count / cols
             values = [Float](unsafeUninitializedCapacity: cols) { out, initialized in
                 scalars.withUnsafeBufferPointer { sumRows($0.baseAddress!, rows: rows, cols: cols, into: out.baseAddress!) }
