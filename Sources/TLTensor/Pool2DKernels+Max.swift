@@ -114,21 +114,27 @@ extension Pool2DKernels {
                                 let ix0 = ox * sw - pl
                                 let kx = validRange(start: ix0, kernel: kw, size: wd)
                                 guard kx.lo < kx.hi else { continue }
-                                let base = (b * h + iy0) * wd + ix0  // pixel index of window cell (0, 0)
-                                let o = ((b * outHeight + oy) * outWidth + ox) * c
+                                // Element offset of the window's first in-bounds cell, channel 0; the
+                                // offsets stay inside the buffers, so the arithmetic wraps (no checks).
+                                let first = ((b &* h &+ iy0 &+ ky.lo) &* wd &+ ix0 &+ kx.lo) &* c
+                                let o = ((b &* outHeight &+ oy) &* outWidth &+ ox) &* c
+                                let rows = ky.hi - ky.lo, cols = kx.hi - kx.lo, rowStride = wd &* c
                                 for ch in 0..<c {
-                                    var at = (base + ky.lo * wd + kx.lo) * c + ch
+                                    var at = first &+ ch
                                     var bv = xp[at]
-                                    for dy in ky.lo..<ky.hi {
-                                        for dx in kx.lo..<kx.hi {
-                                            let q = (base + dy * wd + dx) * c + ch
+                                    var rowStart = at
+                                    for _ in 0..<rows {
+                                        var q = rowStart
+                                        for _ in 0..<cols {
                                             let v = xp[q]
                                             let greater = v > bv  // selects, not branches: random data mispredicts
                                             bv = greater ? v : bv
                                             at = greater ? q : at
+                                            q &+= c
                                         }
+                                        rowStart &+= rowStride
                                     }
-                                    dp[at] += gp[o + ch]
+                                    dp[at] += gp[o &+ ch]
                                 }
                             }
                         }
