@@ -145,3 +145,62 @@ public func scalarUnary(_ op: UnaryKernel, _ v: Float) -> Float {
 public func unaryContiguousReference(_ op: UnaryKernel, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count n: Int) {
     for i in 0..<n { out[i] = scalarUnary(op, x[i]) }
 }
+
+// out[i] = x[i] > 0 ? g[i] : 0    x, g, out: [n]
+/// ReLU's backward in one pass: the upstream gradient where the input was positive, 0
+/// elsewhere (also where `g` is not finite, as PyTorch's `threshold_backward`). `out` may
+/// alias `g`.
+public func reluBackward(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count n: Int) {
+    let zero = SIMD16<Float>(repeating: 0)
+    let rx = UnsafeRawPointer(x), rg = UnsafeRawPointer(g), ro = UnsafeMutableRawPointer(out)
+    var i = 0
+    while i + 16 <= n {
+        let xv = rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+        let gv = rg.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+        ro.storeBytes(of: zero.replacing(with: gv, where: xv .> zero), toByteOffset: i * 4, as: SIMD16<Float>.self)
+        i += 16
+    }
+    while i < n { out[i] = x[i] > 0 ? g[i] : 0; i += 1 }
+}
+
+/// Naive twin of `reluBackward`.
+public func reluBackwardReference(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count n: Int) {
+    for i in 0..<n {
+        if x[i] > 0 { out[i] = g[i] } else { out[i] = 0 }
+    }
+}
+
+// out[i·cols + j] = a[i·cols + j] ∘ b[j]   (bOnLeft: b[j] ∘ a[i·cols + j])
+//                                         a, out: [rows, cols], b: [cols]
+/// A row vector broadcast over the rows of a matrix (a bias add over channels-last
+/// activations). Narrow rows (a few channels) would cost one call per row; instead `b` is
+/// tiled to about 256 floats and whole groups of rows run as one contiguous loop. Same
+/// operation per element as `binaryContiguous`: bit-identical to the naive loop. `out` may alias `a`.
+public func binaryRowBroadcast(_ op: BinaryKernel, _ a: UnsafePointer<Float>, rows: Int, cols: Int,
+                               _ b: UnsafePointer<Float>, bOnLeft: Bool, _ out: UnsafeMutablePointer<Float>) {
+    guard rows > 0, cols > 0 else { return }
+    @inline(__always) func apply(_ x: UnsafePointer<Float>, _ row: UnsafePointer<Float>, _ o: UnsafeMutablePointer<Float>, _ n: Int) {
+        if bOnLeft { binaryContiguous(op, row, x, o, count: n) } else { binaryContiguous(op, x, row, o, count: n) }
+    }
+    let group = Swift.min(rows, Swift.max(1, 256 / cols))   // rows per contiguous call
+    guard group > 1 else {
+        for r in 0..<rows { apply(a + r * cols, b, out + r * cols, cols) }
+        return
+    }
+    let tile = UnsafeMutablePointer<Float>.allocate(capacity: group * cols)
+    defer { tile.deallocate() }
+    for r in 0..<group { (tile + r * cols).initialize(from: b, count: cols) }
+    var r = 0
+    while r < rows {
+        apply(a + r * cols, tile, out + r * cols, Swift.min(group, rows - r) * cols)
+        r += group
+    }
+}
+
+/// Naive twin of `binaryRowBroadcast`.
+public func binaryRowBroadcastReference(_ op: BinaryKernel, _ a: UnsafePointer<Float>, rows: Int, cols: Int,
+                                        _ b: UnsafePointer<Float>, bOnLeft: Bool, _ out: UnsafeMutablePointer<Float>) {
+    for i in 0..<rows {
+        for j in 0..<cols { out[i * cols + j] = bOnLeft ? op.apply(b[j], a[i * cols + j]) : op.apply(a[i * cols + j], b[j]) }
+    }
+}

@@ -74,7 +74,7 @@ extension Primitive {
         case .sigmoid:
             return [try g * y!.mapped { $0 * (1 - $0) }]           // d σ = σ(1 − σ)
         case .relu:
-            return [try g * x[0].mapped { $0 > 0 ? 1 : 0 }]
+            return [Tensor.reluGradient(input: x[0], upstream: g)]       // g where x > 0, one pass
         case let .batchNormTraining(mean, rstd, lower, upper):
             // Fused BatchNorm (+ clamp) with batch statistics (Tensor+BatchNorm.swift).
             return Primitive.batchNormTrainingGradients(mean: mean, rstd: rstd, lower: lower, upper: upper, inputs: x, upstream: g, needs: needs)

@@ -37,12 +37,13 @@ enum StridedLoops {
     /// into a new contiguous array of `shape`.
     static func gather(_ source: [Float], shape: [Int], sourceStrides: [Int]) -> [Float] {
         let total = Shape.count(shape)
-        var out = [Float](repeating: 0, count: total)
-        guard total > 0 else { return out }
+        guard total > 0 else { return [] }
         let last = shape.last ?? 1
         let lastStride = sourceStrides.last ?? 0
-        source.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
+        // The rows cover the output exactly once: no zero-fill first.
+        return [Float](unsafeUninitializedCapacity: total) { dst, initialized in
+            defer { initialized = total }
+            source.withUnsafeBufferPointer { src in
                 forEachRow(shape: shape, stridesA: sourceStrides, stridesB: sourceStrides) { offset, _, row in
                     let base = row * last
                     if lastStride == 1 {
@@ -50,11 +51,10 @@ enum StridedLoops {
                     } else if lastStride == 0 {
                         (dst.baseAddress! + base).update(repeating: src[offset], count: last)
                     } else {
-                        for j in 0..<last { dst[base + j] = src[offset + j * lastStride] }
+                        for j in 0..<last { (dst.baseAddress! + base + j).initialize(to: src[offset + j * lastStride]) }
                     }
                 }
             }
         }
-        return out
     }
 }

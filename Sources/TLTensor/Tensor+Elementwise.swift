@@ -6,28 +6,36 @@ extension Tensor {
     /// Computes `a ∘ b` with broadcasting (no autodiff recording).
     static func broadcastBinary(_ op: BinaryKernel, _ a: Tensor, _ b: Tensor, name: String) throws -> Tensor {
         if a.shape == b.shape {
-            var out = [Float](repeating: 0, count: a.count)
-            a.scalars.withUnsafeBufferPointer { pa in
-                b.scalars.withUnsafeBufferPointer { pb in
-                    out.withUnsafeMutableBufferPointer { po in
-                        guard po.count > 0 else { return }
-                        binaryContiguous(op, pa.baseAddress!, pb.baseAddress!, po.baseAddress!, count: po.count)
+            // Every element is written: no zero-fill first.
+            let out = [Float](unsafeUninitializedCapacity: a.count) { po, initialized in
+                a.scalars.withUnsafeBufferPointer { pa in
+                    b.scalars.withUnsafeBufferPointer { pb in
+                        if po.count > 0 { binaryContiguous(op, pa.baseAddress!, pb.baseAddress!, po.baseAddress!, count: po.count) }
                     }
                 }
+                initialized = po.count
             }
             return Tensor(unchecked: out, shape: a.shape)
         }
         let shape = try Shape.broadcast(a.shape, b.shape, operation: name)
         let total = Shape.count(shape)
-        var out = [Float](repeating: 0, count: total)
-        guard total > 0 else { return Tensor(unchecked: out, shape: shape) }
+        guard total > 0 else { return Tensor(unchecked: [], shape: shape) }
         let sa = Shape.broadcastStrides(a.shape, to: shape)
         let sb = Shape.broadcastStrides(b.shape, to: shape)
         let last = shape.last ?? 1
         let la = sa.last ?? 0, lb = sb.last ?? 0
-        a.scalars.withUnsafeBufferPointer { pa in
-            b.scalars.withUnsafeBufferPointer { pb in
-                out.withUnsafeMutableBufferPointer { po in
+        // [rows, cols] ∘ [cols] (a bias over channels-last activations): one tiled loop.
+        if a.count == total, let cols = rowVectorColumns(b.count, strides: sb, shape: shape) {
+            return rowBroadcast(op, a, b, rows: total / cols, cols: cols, vectorOnLeft: false, shape: shape)
+        }
+        if b.count == total, let cols = rowVectorColumns(a.count, strides: sa, shape: shape) {
+            return rowBroadcast(op, b, a, rows: total / cols, cols: cols, vectorOnLeft: true, shape: shape)
+        }
+        // The rows cover the output exactly once: no zero-fill first.
+        let out = [Float](unsafeUninitializedCapacity: total) { po, initialized in
+            defer { initialized = total }
+            a.scalars.withUnsafeBufferPointer { pa in
+                b.scalars.withUnsafeBufferPointer { pb in
                     let A = pa.baseAddress!, B = pb.baseAddress!, O = po.baseAddress!
                     StridedLoops.forEachRow(shape: shape, stridesA: sa, stridesB: sb) { oa, ob, row in
                         let o = O + row * last
@@ -45,27 +53,52 @@ extension Tensor {
         return Tensor(unchecked: out, shape: shape)
     }
 
+    /// The row length when an operand of `count` elements, broadcast to `shape` with `strides`,
+    /// is one row vector repeated over the leading axes (strides 0 there, contiguous after).
+    private static func rowVectorColumns(_ count: Int, strides: [Int], shape: [Int]) -> Int? {
+        var k = 0
+        while k < shape.count && strides[k] == 0 { k += 1 }
+        guard k > 0, k < shape.count else { return nil }
+        let cols = Shape.count(Array(shape[k...]))
+        guard cols == count, cols > 0, zip(shape[k...], strides[k...]).allSatisfy({ $0 == 1 || $1 != 0 }) else { return nil }
+        return cols
+    }
+
+    /// full ∘ row (or row ∘ full when `vectorOnLeft`) with `row` repeated over `rows`.
+    private static func rowBroadcast(_ op: BinaryKernel, _ full: Tensor, _ row: Tensor, rows: Int, cols: Int,
+                                     vectorOnLeft: Bool, shape: [Int]) -> Tensor {
+        let out = [Float](unsafeUninitializedCapacity: rows * cols) { po, initialized in
+            full.scalars.withUnsafeBufferPointer { pf in
+                row.scalars.withUnsafeBufferPointer { pr in
+                    binaryRowBroadcast(op, pf.baseAddress!, rows: rows, cols: cols, pr.baseAddress!, bOnLeft: vectorOnLeft, po.baseAddress!)
+                }
+            }
+            initialized = rows * cols
+        }
+        return Tensor(unchecked: out, shape: shape)
+    }
+
     /// Applies a scalar-operand kernel (no recording).
     static func scalarBinary(_ op: BinaryKernel, _ a: Tensor, _ s: Float, scalarOnLeft: Bool) -> Tensor {
-        var out = [Float](repeating: 0, count: a.count)
-        a.scalars.withUnsafeBufferPointer { pa in
-            out.withUnsafeMutableBufferPointer { po in
+        let out = [Float](unsafeUninitializedCapacity: a.count) { po, initialized in
+            a.scalars.withUnsafeBufferPointer { pa in
                 guard po.count > 0 else { return }
                 if scalarOnLeft { binaryScalarLeft(op, s, pa.baseAddress!, po.baseAddress!, count: po.count) }
                 else { binaryScalarRight(op, pa.baseAddress!, s, po.baseAddress!, count: po.count) }
             }
+            initialized = po.count
         }
         return Tensor(unchecked: out, shape: a.shape)
     }
 
     /// Applies a unary kernel (no recording).
     func mapped(_ op: UnaryKernel) -> Tensor {
-        var out = [Float](repeating: 0, count: count)
-        scalars.withUnsafeBufferPointer { px in
-            out.withUnsafeMutableBufferPointer { po in
+        let out = [Float](unsafeUninitializedCapacity: count) { po, initialized in
+            scalars.withUnsafeBufferPointer { px in
                 guard po.count > 0 else { return }
                 unaryContiguous(op, px.baseAddress!, po.baseAddress!, count: po.count)
             }
+            initialized = po.count
         }
         return Tensor(unchecked: out, shape: shape)
     }
@@ -74,6 +107,19 @@ extension Tensor {
     /// records a gradient (use it for masks, rules and metrics).
     public func mapped(_ f: (Float) -> Float) -> Tensor {
         Tensor(unchecked: scalars.map(f), shape: shape)
+    }
+
+    /// ReLU's backward in one pass (`reluBackward`): g where x > 0, else 0. x, g: same shape.
+    static func reluGradient(input x: Tensor, upstream g: Tensor) -> Tensor {
+        let out = [Float](unsafeUninitializedCapacity: x.count) { po, initialized in
+            x.scalars.withUnsafeBufferPointer { px in
+                g.scalars.withUnsafeBufferPointer { pg in
+                    if po.count > 0 { reluBackward(px.baseAddress!, pg.baseAddress!, po.baseAddress!, count: po.count) }
+                }
+            }
+            initialized = po.count
+        }
+        return Tensor(unchecked: out, shape: x.shape)
     }
 
     // MARK: Binary operators (broadcasting, throwing on incompatible shapes)

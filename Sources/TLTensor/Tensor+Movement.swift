@@ -67,16 +67,17 @@ extension Tensor {
         }
         let outer = shape[..<a].reduce(1, *), inner = shape[(a + 1)...].reduce(1, *)
         var outShape = shape; outShape[a] = range.count
-        var values = [Float](repeating: 0, count: Shape.count(outShape))
         let run = range.count * inner
-        if run > 0 {
-            scalars.withUnsafeBufferPointer { src in
-                values.withUnsafeMutableBufferPointer { dst in
+        // Each outer index copies one run; together they cover the output: no zero-fill first.
+        let values = [Float](unsafeUninitializedCapacity: outer * run) { dst, initialized in
+            if run > 0 {
+                scalars.withUnsafeBufferPointer { src in
                     for o in 0..<outer {
-                        (dst.baseAddress! + o * run).update(from: src.baseAddress! + (o * shape[a] + range.lowerBound) * inner, count: run)
+                        (dst.baseAddress! + o * run).initialize(from: src.baseAddress! + (o * shape[a] + range.lowerBound) * inner, count: run)
                     }
                 }
             }
+            initialized = outer * run
         }
         return Tensor.record(.slice(axis: a, start: range.lowerBound, inputShape: shape), inputs: [self],
                              output: Tensor(unchecked: values, shape: outShape))

@@ -44,8 +44,18 @@ extension Tensor {
     public func sum(axes: [Int], keepDims: Bool = false) throws -> Tensor {
         let ax = try Shape.normalize(axes: axes, rank: rank, operation: "sum")
         let kept = Tensor.keptShape(shape, reducing: ax)
-        let values = Tensor.reduce(self, axes: ax, initial: 0,
-                                   combineRun: { sumContiguous($0, count: $1) }, combine: +)
+        let values: [Float]
+        if !ax.isEmpty, ax.count < rank, ax == Array(0..<ax.count), count > 0 {
+            // Leading axes (a bias gradient: [rows, cols] → [cols]): vectorised column sums
+            // (`sumRows`), the same additions in the same order as the general loop.
+            let cols = shape[ax.count...].reduce(1, *), rows = count / cols
+            values = [Float](unsafeUninitializedCapacity: cols) { out, initialized in
+                scalars.withUnsafeBufferPointer { sumRows($0.baseAddress!, rows: rows, cols: cols, into: out.baseAddress!) }
+                initialized = cols
+            }
+        } else {
+            values = Tensor.reduce(self, axes: ax, initial: 0, combineRun: { sumContiguous($0, count: $1) }, combine: +)
+        }
         let outShape = keepDims ? kept : shape.enumerated().filter { !ax.contains($0.offset) }.map(\.element)
         return Tensor.record(.sum(axes: ax, inputShape: shape), inputs: [self],
                              output: Tensor(unchecked: values, shape: outShape))

@@ -26,9 +26,11 @@ import Testing
         ([2, 8, 11, 17], Window2D(kernel: (3, 2), stride: (1, 2))),
         ([1, 5, 6, 3], Window2D(kernel: (2, 3), stride: (3, 1), padding: (1, 1))),
         ([2, 7, 7, 5], Window2D(kernel: (1, 1), stride: (2, 2))),
+        ([2, 9, 7, 3], Window2D(kernel: (2, 2), stride: (2, 2))),            // tiled backward, odd edges left over
+        ([1, 11, 9, 2], Window2D(kernel: (3, 3), stride: (3, 3))),
     ]
 
-    @Test(arguments: 0..<6)
+    @Test(arguments: 0..<8)
     func fastMatchesNaive(index: Int) throws {
         let (shape, window) = Self.cases[index]
         let (oh, ow) = try window.outputSize(height: shape[1], width: shape[2], operation: "test")

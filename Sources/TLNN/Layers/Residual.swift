@@ -29,7 +29,8 @@ public final class ResidualBlock: Layer {
     }
 
     public override func forward(_ x: Tensor) throws -> Tensor {
-        let main = try norm2(conv2(norm1(conv1(x)).relu()))
+        // BN + ReLU as one fused primitive (BatchNorm's clamp to [0, ∞)): one pass less each way.
+        let main = try norm2(conv2(norm1.forward(conv1(x), clampTo: 0, .infinity)))
         let skip = try shortcut?.forward(x) ?? x
         return try (main + skip).relu()
     }
