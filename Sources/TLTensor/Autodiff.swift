@@ -1,3 +1,5 @@
+import TLKernels
+
 /// Reverse-mode automatic differentiation.
 ///
 /// Every operation on tensors that require grad records an `AutodiffNode`: the primitive that
@@ -130,7 +132,7 @@ extension Tensor {
             for node in order.reversed() {
                 guard let upstream = grads.removeValue(forKey: ObjectIdentifier(node)) else { continue }
                 guard let primitive = node.primitive else {
-                    node.grad = try node.grad.map { try $0 + upstream } ?? upstream
+                    if node.grad == nil { node.grad = upstream } else { try node.grad!.accumulate(upstream) }
                     continue
                 }
                 let needs = node.inputs.map { $0.node != nil }
@@ -143,7 +145,7 @@ extension Tensor {
                         throw TensorError.shapeMismatch(operation: "backward of \(primitive)", lhs: input.shape, rhs: g.shape)
                     }
                     let key = ObjectIdentifier(inputNode)
-                    if let existing = grads[key] { grads[key] = try existing + g } else { grads[key] = g }
+                    if grads[key] == nil { grads[key] = g } else { try grads[key]!.accumulate(g) }
                 }
                 if !retainGraph { node.release() }
             }
@@ -170,5 +172,23 @@ extension Tensor {
             }
         }
         return order
+    }
+}
+
+extension Tensor {
+    /// `self += other` in place (same shape): gradient accumulation without a new array per
+    /// sum. Copy-on-write still copies first when the storage is shared (e.g. `x + x`, whose
+    /// rule hands the same upstream array to both uses). Same IEEE additions as `self + other`.
+    mutating func accumulate(_ other: Tensor) throws {
+        guard shape == other.shape else {
+            throw TensorError.shapeMismatch(operation: "gradient accumulation", lhs: shape, rhs: other.shape)
+        }
+        let n = count
+        guard n > 0 else { return }
+        other.scalars.withUnsafeBufferPointer { b in
+            scalars.withUnsafeMutableBufferPointer { a in
+                binaryContiguous(.add, a.baseAddress!, b.baseAddress!, a.baseAddress!, count: n)
+            }
+        }
     }
 }
