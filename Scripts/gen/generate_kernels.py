@@ -31,7 +31,7 @@ GENERATED = [
     ("TLKernelsAVX512/WGradMicro12x32.swift", "gen_wgrad_micro.py", ["12", "2", "16", "wgradMicroKernel12x32"]),
 ]
 
-SHARED_EVERYWHERE = ["ConvKernels.swift", "DepthwiseKernels.swift", "GemmDriver.swift", "GemmDirectA.swift", "KernelTableExport.swift", "RowKernels.swift", "VectorMath.swift"]
+SHARED_EVERYWHERE = ["ConvKernels.swift", "DepthwiseKernels.swift", "GemmDriver.swift", "GemmDirectA.swift", "GemmPackers.swift", "KernelTableExport.swift", "RowKernels.swift", "VectorMath.swift"]
 SIX_BY_SIXTEEN = ["ConvMicro6x16.swift", "Micro6x16.swift", "MicroRows4x16.swift", "MicroRows6x16.swift", "WGradMicro6x16.swift"]
 # backend folder -> {link name: target in KernelsShared}
 LINKS = {
