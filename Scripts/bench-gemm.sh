@@ -16,6 +16,9 @@
 # the OpenBLAS core that actually ran (e.g. SkylakeX = AVX-512) is printed first.
 # TL_BENCH=path/to/tl-bench uses that binary instead of building one (e.g. a binary built
 # with -enable-testing, so the script does not rebuild every module without it).
+# TL_BASE=path/to/older/tl-bench adds a before/after comparison in the same run: each round
+# also runs that binary (between tl and numpy), and every line gains base=… and its ratio to
+# numpy (shapes the older binary lacks print base=-).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS="${1:-5}"
@@ -31,6 +34,9 @@ fi
 if [ -n "${TL_BENCH:-}" ]; then
     BIN="$TL_BENCH"
     [ -x "$BIN" ] || { echo "bench-gemm.sh: TL_BENCH: '$BIN' is not an executable" >&2; exit 2; }
+fi
+if [ -n "${TL_BASE:-}" ]; then
+    [ -x "$TL_BASE" ] || { echo "bench-gemm.sh: TL_BASE: '$TL_BASE' is not an executable" >&2; exit 2; }
 else
     swift build -c release --product tl-bench >&2
     BIN="$(swift build -c release --show-bin-path)/tl-bench"
@@ -100,6 +106,9 @@ print(json.dumps(out))
 echo "# before: $(uptime); tl backend threads=$THREADS" >&2
 for r in $(seq 1 "$ROUNDS"); do
     "$BIN" --gemm-only --json --reps 3 --threads "$THREADS" ${TL_CLOCK[@]+"${TL_CLOCK[@]}"} > "$TMP/tl.$r.json"
+    if [ -n "${TL_BASE:-}" ]; then
+        "$TL_BASE" --gemm-only --json --reps 3 --threads "$THREADS" ${TL_CLOCK[@]+"${TL_CLOCK[@]}"} > "$TMP/base.$r.json"
+    fi
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE REPORT_CORE="$([ "$r" = 1 ] && echo "$TMP/core")" \
         CPU_TIME="$CPU_TIME" OPENBLAS_NUM_THREADS="$THREADS" OMP_NUM_THREADS="$THREADS" \
         python3 -c "$NUMPY_BENCH" "$SHAPES" > "$TMP/np.$r.json"
@@ -113,9 +122,11 @@ tmp, shapes = sys.argv[1], sys.argv[2].split(",")
 def median(x):
     x = sorted(x); n = len(x)
     return x[n // 2] if n % 2 else 0.5 * (x[n // 2 - 1] + x[n // 2])
-tl, np_ = {}, {}
+tl, np_, base = {}, {}, {}
 for f in sorted(glob.glob(tmp + "/tl.*.json")):
     for r in json.load(open(f))["results"]: tl.setdefault(r["name"], []).append(r["rate"])
+for f in sorted(glob.glob(tmp + "/base.*.json")):
+    for r in json.load(open(f))["results"]: base.setdefault(r["name"], []).append(r["rate"])
 for f in sorted(glob.glob(tmp + "/np.*.json")):
     for k, v in json.load(open(f)).items(): np_.setdefault(k, []).append(v)
 print(open(tmp + "/core").read().strip())
@@ -124,7 +135,10 @@ for s in shapes:
     t, n = median(tl[s]), median(np_[s])
     ratio = t / n
     worst = ratio if worst is None else min(worst, ratio)
-    print(f"{s} tl={t:.1f} numpy={n:.1f} ratio={ratio:.2f}")
+    extra = ""
+    if glob.glob(tmp + "/base.*.json"):
+        extra = f" base={median(base[s]):.1f} base_ratio={median(base[s]) / n:.2f}" if s in base else " base=-"
+    print(f"{s} tl={t:.1f} numpy={n:.1f} ratio={ratio:.2f}{extra}")
     # Supplementary (stderr): best round of each side, less sensitive to other load.
     print(f"# {s} best: tl={max(tl[s]):.1f} numpy={max(np_[s]):.1f} ratio={max(tl[s]) / max(np_[s]):.2f}", file=sys.stderr)
 print(f"min ratio {worst:.2f}")

@@ -11,6 +11,9 @@ let gemmNR = 16
 let gemmKC = 256
 let gemmMC = 6 * 40
 let gemmNC = 16 * 128
+/// Loop order of the packed driver (GemmDriver.swift): B micro-panel in L1, A streamed (the
+/// rows-outer order of AVX-512 needs the whole B block in L2; not measured on an AVX2 core).
+let gemmRowsOuter = false
 /// Second register tile of the direct-A driver (GemmDirectA.swift): 4×16 for the last rows
 /// only (8 accumulators do not hide the FMA latency, so full 6-row tiles are preferred).
 let gemmMRAlt = 4

@@ -33,9 +33,14 @@
 /// transposed A also beta of 0 or 1 (the in-place kernel adds or overwrites) and k ≤ gemmKC:
 /// its micro-panel is kc rows lda apart, which with a power-of-two lda and a long kc maps to
 /// a few L1 sets and is evicted between B panels (2048×512·512×128 Aᵀ·B lost a third).
-@inline(__always) func useDirectA(transA: Bool, n: Int, k: Int, alpha: Float, beta: Float) -> Bool {
+/// A row-major A is read in place only when its row stride is not a multiple of 4 KiB (one
+/// L1 way: 64 sets × 64 B): otherwise the micro-kernel's MR rows all map to the same L1 sets
+/// and evict each other (1024³ and the 2048 × 2048 · 2048 × 1024 dA product: direct 125–139
+/// GFLOPS, packed 146–150 on the Xeon, one thread, CPU clock).
+@inline(__always) func useDirectA(transA: Bool, n: Int, k: Int, alpha: Float, beta: Float, lda: Int) -> Bool {
     guard alpha == 1 && n <= gemmDirectMaxN else { return false }
-    return !transA || ((beta == 0 || beta == 1) && k <= gemmKC)
+    if !transA { return lda % (4096 / MemoryLayout<Float>.size) != 0 }
+    return (beta == 0 || beta == 1) && k <= gemmKC
 }
 
 /// C[m, n] = op(A)·op(B) + beta·C with op(A) read in place (alpha must be 1; beta must be 0
@@ -45,7 +50,7 @@ func gemmDriverDirectA<PB: PanelPackerB>(
     m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transA: Bool, packB: PB,
     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
-    let kcMax = min(gemmKC, k)
+    let kcMax = kcBlock(k)
     let ncMax = min(gemmNC, roundUp(n, gemmNR))
     let bBuf = UnsafeMutableRawPointer.allocate(byteCount: kcMax * ncMax * 4, alignment: 64)
         .bindMemory(to: Float.self, capacity: kcMax * ncMax)
@@ -61,7 +66,7 @@ func gemmDriverDirectA<PB: PanelPackerB>(
         let nc = min(gemmNC, n - jc)
         var pc = 0
         while pc < k {
-            let kc = min(gemmKC, k - pc)
+            let kc = min(kcMax, k - pc)
             let betaBlock: Float = pc == 0 ? beta : 1
             packB.pack(p0: pc, kc: kc, j0: jc, nc: nc, into: bBuf)
             var ic = 0
@@ -106,15 +111,7 @@ func gemmDriverDirectA<PB: PanelPackerB>(
                             microKernelRowsAlt(kc, a + i * lda + pc, lda, bp, dst, dldc, dbeta)
                         }
                         if !full {
-                            for r in 0..<rows {
-                                let crow = cp + r * ldc
-                                let erow = edge + r * gemmNR
-                                if betaBlock == 0 {
-                                    for t in 0..<nr { crow[t] = erow[t] }
-                                } else {
-                                    for t in 0..<nr { crow[t] = erow[t] + betaBlock * crow[t] }
-                                }
-                            }
+                            writeEdgeTile(UnsafePointer(edge), rows: rows, cols: nr, beta: betaBlock, c: cp, ldc: ldc)
                         }
                         ir += rows
                     }
@@ -122,7 +119,7 @@ func gemmDriverDirectA<PB: PanelPackerB>(
                 }
                 ic += gemmMC
             }
-            pc += gemmKC
+            pc += kcMax
         }
         jc += gemmNC
     }

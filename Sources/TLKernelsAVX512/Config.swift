@@ -14,12 +14,15 @@ typealias VU = SIMD16<UInt32>
 let gemmMR = 12
 let gemmNR = 32
 let gemmKC = 256
-/// mc = 72 (was 240): on the Xeon (48 KiB L1d, 2 MiB L2), in a standalone harness of this
-/// driver (one thread, CPU clock, busy machine), 1024³ ~130 → ~140 GFLOPS and 2048³ ~123 →
-/// ~135; 48–72 measured alike, 144 and 240 slower. tl-bench runs on the same busy machine
-/// showed 1024³ +1…+8% and 2048³ between −6% and +6%: re-measure on a quiet machine.
-let gemmMC = 12 * 6
-let gemmNC = 32 * 64
+/// Blocking for the rows-outer loop order (`gemmRowsOuter`, GemmDriver.swift): the packed
+/// B block kc × nc = 256 × 1024 floats (1 MiB) stays in the 2 MiB L2 of the Xeon, A micro-
+/// panels (12 KiB) in the 48 KiB L1d. Measured in a standalone harness of the driver (one
+/// thread, CPU clock, loaded machine; GFLOPS): 2048³ 133–137 with the old order and
+/// mc = 72 / nc = 2048; rows outer with nc = 2048 128–131, nc = 1024 146–152, nc = 512
+/// 143–146; mc 72 and 144 alike.
+let gemmMC = 12 * 12
+let gemmNC = 32 * 32
+let gemmRowsOuter = true
 /// Second register tile of the direct-A driver (GemmDirectA.swift): 8×32, 16 accumulators,
 /// still FMA-bound (10 loads per 16 FMAs), used where 8-row tiles fit M exactly (M = 64, 128).
 let gemmMRAlt = 8

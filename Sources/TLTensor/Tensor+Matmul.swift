@@ -28,11 +28,15 @@ extension Tensor {
         let aBatch = Array(a.shape.dropLast(2)), bBatch = Array(b.shape.dropLast(2))
         let batch = try Shape.broadcast(aBatch, bBatch, operation: "matmul batch axes")
         let batchCount = Shape.count(batch)
-        var out = [Float](repeating: 0, count: batchCount * m * n)
-        guard out.count > 0 else { return Tensor(unchecked: out, shape: batch + [m, n]) }
-        a.scalars.withUnsafeBufferPointer { pa in
-            b.scalars.withUnsafeBufferPointer { pb in
-                out.withUnsafeMutableBufferPointer { po in
+        let total = batchCount * m * n
+        guard total > 0 else { return Tensor(unchecked: [], shape: batch + [m, n]) }
+        // Every path below writes every element with beta = 0 (sgemm then ignores C's old
+        // contents), so the result is not zero-filled first: that memset was ~1% of a
+        // MiniLM training step.
+        let out = [Float](unsafeUninitializedCapacity: total) { po, initialized in
+            initialized = total
+            a.scalars.withUnsafeBufferPointer { pa in
+                b.scalars.withUnsafeBufferPointer { pb in
                     if bBatch.isEmpty && !transA {
                         // [B..., M, K] · [K, N]: fold the batch into M, one large GEMM.
                         sgemm(transA: false, transB: transB, m: batchCount * m, n: n, k: k, alpha: 1,

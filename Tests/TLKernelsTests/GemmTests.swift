@@ -77,6 +77,18 @@ func checkGemm(_ ctx: KernelContext, transA: Bool, transB: Bool, m: Int, n: Int,
         }
     }
 
+    /// K is cut into nearly equal blocks (k = 384: 192 + 192; k = 600: 3 × 200): every block
+    /// after the first accumulates into C. alpha ≠ 1 forces the packed-A driver; transA also
+    /// exercises the step-outermost transposed packer with a ragged last panel (m = 50).
+    @Test func evenKBlocksAllTranspositions() {
+        for ctx in testContexts where ctx.threads != 3 {
+            for (tA, tB) in [(false, false), (true, false), (false, true), (true, true)] {
+                checkGemm(ctx, transA: tA, transB: tB, m: 50, n: 40, k: 384, alpha: 0.5, beta: 0)
+                checkGemm(ctx, transA: tA, transB: tB, m: 50, n: 70, k: 600, alpha: 1, beta: 1, pad: 2)
+            }
+        }
+    }
+
     @Test func betaZeroIgnoresNaNInC() {
         var c = [Float](repeating: .nan, count: 40 * 50)
         let a = randomArray(40 * 30, seed: 9), b = randomArray(30 * 50, seed: 10)

@@ -89,6 +89,27 @@ import Foundation
         #expect(try batch.unsqueezed(axis: 1).matmul(bb).shape == [2, 2, 7, 5])
     }
 
+    /// The product is written into an uninitialised buffer: every path (2-D, equal batches,
+    /// broadcast batches) must write every element, also when K = 0 (all zeros). Freed NaN
+    /// buffers of the same size first make stale memory likely to show up if one did not.
+    @Test func matmulWritesEveryElementEvenWithEmptyK() throws {
+        let cases: [([Int], [Int], [Int])] = [([6, 0], [0, 5], [6, 5]), ([3, 6, 0], [3, 0, 5], [3, 6, 5]),
+                                              ([3, 1, 6, 0], [1, 2, 0, 5], [3, 2, 6, 5])]
+        for (sa, sb, sc) in cases {
+            for _ in 0..<4 { _ = [Float](repeating: .nan, count: sc.reduce(1, *)).withUnsafeBufferPointer { $0.count } }
+            let c = try Tensor([], shape: sa).matmul(Tensor([], shape: sb))
+            #expect(c.shape == sc)
+            #expect(c.scalars.allSatisfy { $0 == 0 }, "\(sa) · \(sb)")
+        }
+        // Non-empty K on the same three paths agrees with the 2-D product per batch.
+        let a = sample([6, 9], seed: 3), b = sample([9, 5], seed: 4)
+        let ref = try a.matmul(b).scalars
+        let viaBatch = try Tensor.stack([a, a, a], axis: 0).matmul(Tensor.stack([b, b, b], axis: 0))
+        let viaBroadcast = try Tensor.stack([a, a], axis: 0).unsqueezed(axis: 1).matmul(Tensor.stack([b, b], axis: 0).unsqueezed(axis: 0))
+        #expect(viaBatch.scalars == ref + ref + ref)
+        #expect(viaBroadcast.shape == [2, 2, 6, 5] && viaBroadcast.scalars == Array([[Float]](repeating: ref, count: 4).joined()))
+    }
+
     @Test func stableSoftmaxAndLogs() throws {
         let s = try Tensor([1e4, 0]).softmax()
         #expect(s.scalars == [1, 0])

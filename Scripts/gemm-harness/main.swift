@@ -1,0 +1,58 @@
+import Foundation
+// Standalone harness for the AVX-512 GEMM driver (Scripts/gemm-harness.sh compiles it together
+// with the backend's GEMM sources into one module, so blocking constants can be tried in
+// seconds instead of a package build). One thread, thread CPU clock, median of 5 samples.
+//   h peak            register-only FMA loop: the single-core FMA peak
+//   h [substr,...]    GFLOPS of the shapes whose name contains one of the substrings
+func cpuNow() -> Double { var ts = timespec(); clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts); return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9 }
+func fill(_ n: Int, _ seed: UInt32) -> UnsafeMutablePointer<Float> {
+    let p = UnsafeMutablePointer<Float>.allocate(capacity: n); var s = seed &* 2654435761 | 1
+    for i in 0..<n { s ^= s << 13; s ^= s >> 17; s ^= s << 5; p[i] = Float(s % 2000) / 1000 - 1 }
+    return p
+}
+@inline(never) func fmaPeak(_ iters: Int) -> Float {
+    var a0 = VF(repeating: 1), a1 = VF(repeating: 1.1), a2 = VF(repeating: 1.2), a3 = VF(repeating: 1.3)
+    var a4 = VF(repeating: 1), a5 = VF(repeating: 1.1), a6 = VF(repeating: 1.2), a7 = VF(repeating: 1.3)
+    var a8 = VF(repeating: 1), a9 = VF(repeating: 1.1), a10 = VF(repeating: 1.2), a11 = VF(repeating: 1.3)
+    let x = VF(repeating: 0.999999), y = VF(repeating: 1e-7)
+    for _ in 0..<iters {
+        a0 = madd(a0, x, y); a1 = madd(a1, x, y); a2 = madd(a2, x, y); a3 = madd(a3, x, y)
+        a4 = madd(a4, x, y); a5 = madd(a5, x, y); a6 = madd(a6, x, y); a7 = madd(a7, x, y)
+        a8 = madd(a8, x, y); a9 = madd(a9, x, y); a10 = madd(a10, x, y); a11 = madd(a11, x, y)
+    }
+    let s = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11
+    return s.sum()
+}
+let args = CommandLine.arguments
+if args.count > 1 && args[1] == "peak" {
+    let it = 50_000_000
+    var best = 0.0
+    for _ in 0..<5 { let t0 = cpuNow(); let r = fmaPeak(it); let dt = cpuNow() - t0; if r == 42 { print(r) }
+        best = max(best, Double(it) * 12 * 32 / dt / 1e9) }
+    print(String(format: "fma peak %.1f GFLOPS (12 independent zmm FMA chains)", best))
+    exit(0)
+}
+// shapes: name m k n variant
+var shapes: [(String, Int, Int, Int, String)] = []
+for s in [256, 512, 1024, 2048] { shapes.append(("gemm-\(s)", s, s, s, "AB")) }
+for (m, k, n) in [(64, 784, 256), (64, 3136, 128), (2048, 128, 384), (2048, 128, 512), (2048, 512, 128), (2048, 384, 1536), (2048, 1536, 384)] {
+    for v in ["AB", "ABt", "AtB"] { shapes.append(("gemm-\(m)x\(k)x\(n)-\(v)", m, k, n, v)) }
+}
+let filters = args.count > 1 ? args[1].split(separator: ",").map(String.init) : []
+for (name, m, k, n, v) in shapes where filters.isEmpty || filters.contains(where: { name.contains($0) }) {
+    let a = fill(m * k, 1), b = fill(k * n, 2), dc = fill(m * n, 3)
+    let c = fill(max(m * n, max(m * k, k * n)), 4)
+    let f: () -> Void
+    switch v {
+    case "AB": f = { gemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: n, beta: 0, c: c, ldc: n) }
+    case "ABt": f = { gemm(transA: false, transB: true, m: m, n: k, k: n, alpha: 1, a: dc, lda: n, b: b, ldb: n, beta: 0, c: c, ldc: k) }
+    default: f = { gemm(transA: true, transB: false, m: k, n: n, k: m, alpha: 1, a: a, lda: k, b: dc, ldb: n, beta: 0, c: c, ldc: n) }
+    }
+    f()
+    var inner = 1
+    while true { let t0 = cpuNow(); for _ in 0..<inner { f() }; if cpuNow() - t0 > 0.03 { break }; inner *= 2 }
+    var samples: [Double] = []
+    for _ in 0..<5 { let t0 = cpuNow(); for _ in 0..<inner { f() }; samples.append((cpuNow() - t0) / Double(inner)) }
+    samples.sort()
+    print(String(format: "%@ %.1f", name, 2.0 * Double(m * n * k) / samples[2] / 1e9))
+}
