@@ -73,6 +73,26 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable {
         return Float(r * Foundation.cos(theta))
     }
 
+    /// `count` inverted-dropout factors: 1/keep with probability `keep`, else 0. Each 64-bit
+    /// draw decides four elements (16 bits each: an element is kept when its bits are below
+    /// keep·2¹⁶, so the keep probability is rounded to a multiple of 2⁻¹⁶), branch-free.
+    public mutating func dropoutFactors(count: Int, keep: Float) -> [Float] {
+        let threshold = UInt64((Double(keep) * 65536).rounded())
+        let scale = 1 / keep
+        return [Float](unsafeUninitializedCapacity: count) { out, initialized in
+            var i = 0
+            while i < count {
+                var bits = next()
+                for j in i..<Swift.min(i + 4, count) {
+                    out[j] = bits & 0xFFFF < threshold ? scale : 0
+                    bits >>= 16
+                }
+                i += 4
+            }
+            initialized = count
+        }
+    }
+
     /// A uniform integer in `0..<upperBound` without modulo bias.
     public mutating func nextInt(below upperBound: Int) -> Int {
         precondition(upperBound > 0)
