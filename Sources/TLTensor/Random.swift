@@ -79,18 +79,26 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable {
     public mutating func dropoutFactors(count: Int, keep: Float) -> [Float] {
         let threshold = UInt64((Double(keep) * 65536).rounded())
         let scale = 1 / keep
-        return [Float](unsafeUninitializedCapacity: count) { out, initialized in
+        // The state lives in locals for the loop (not re-read through `self` per draw).
+        var (a, b, c, d) = (s0, s1, s2, s3)
+        let out = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            guard let o = buffer.baseAddress else { initialized = 0; return }
             var i = 0
             while i < count {
-                var bits = next()
-                for j in i..<Swift.min(i + 4, count) {
-                    out[j] = bits & 0xFFFF < threshold ? scale : 0
-                    bits >>= 16
+                var bits = Self.rotl(b &* 5, 7) &* 9                  // = next()
+                let t = b << 17
+                c ^= a; d ^= b; b ^= c; a ^= d; c ^= t; d = Self.rotl(d, 45)
+                if i + 4 <= count {
+                    for j in 0..<4 { o[i + j] = (bits >> (16 * UInt64(j))) & 0xFFFF < threshold ? scale : 0 }
+                } else {
+                    for j in i..<count { o[j] = bits & 0xFFFF < threshold ? scale : 0; bits >>= 16 }
                 }
                 i += 4
             }
             initialized = count
         }
+        (s0, s1, s2, s3) = (a, b, c, d)
+        return out
     }
 
     /// A uniform integer in `0..<upperBound` without modulo bias.

@@ -35,22 +35,45 @@ extension Tensor {
                                             lhs: query.shape, rhs: key.shape)
         }
         let geometry = AttentionGeometry(batch: query.shape[0], tokens: query.shape[1], heads: heads, headSize: query.shape[2] / heads)
+        return try attention(inputs: [query, key, value], geometry: geometry, scale: scale, keyMask: keyMask, dropout: dropout)
+    }
+
+    /// The same on one packed projection: `packed` is [N, T, 3D] = [Q | K | V] along the last
+    /// axis (one QKV GEMM instead of three; the gradient is written in the same layout).
+    ///
+    ///     packed: [N, T, 3D] → context [N, T, D]
+    public static func multiHeadAttention(packed: Tensor, heads: Int, scale: Float,
+                                          keyMask: [Float]? = nil, dropout: [Float]? = nil) throws -> (context: Tensor, probabilities: Tensor) {
+        guard packed.rank == 3, heads > 0, packed.shape[2] % (3 * heads) == 0 else {
+            throw TensorError.shapeMismatch(operation: "multiHeadAttention (packed Q|K|V must be [N, T, 3D], D divisible by \(heads) heads)",
+                                            lhs: packed.shape, rhs: [3 * heads])
+        }
+        let d = packed.shape[2] / 3
+        let geometry = AttentionGeometry(batch: packed.shape[0], tokens: packed.shape[1], heads: heads, headSize: d / heads, inputStride: 3 * d)
+        return try attention(inputs: [packed], geometry: geometry, scale: scale, keyMask: keyMask, dropout: dropout)
+    }
+
+    /// Shared body: `inputs` is [Q, K, V] or [packed].
+    private static func attention(inputs: [Tensor], geometry: AttentionGeometry, scale: Float, keyMask: [Float]?,
+                                  dropout: [Float]?) throws -> (context: Tensor, probabilities: Tensor) {
         if let keyMask, keyMask.count != geometry.batch * geometry.tokens {
             throw TensorError.invalidArgument(operation: "multiHeadAttention", message: "key mask has \(keyMask.count) values, expected \(geometry.batch * geometry.tokens)")
         }
         if let dropout, dropout.count != geometry.probabilityCount {
             throw TensorError.invalidArgument(operation: "multiHeadAttention", message: "dropout has \(dropout.count) factors, expected \(geometry.probabilityCount)")
         }
+        let third = inputs.count == 1 ? geometry.width : 0       // offset of K (and V: twice) in the packed rows
         var probabilities = [Float]()
         let context = uninitializedScalars(geometry.hiddenCount) { pc in
             probabilities = uninitializedScalars(geometry.probabilityCount) { pp in
-                query.scalars.withUnsafeBufferPointer { pq in
-                    key.scalars.withUnsafeBufferPointer { pk in
-                        value.scalars.withUnsafeBufferPointer { pv in
+                inputs[0].scalars.withUnsafeBufferPointer { pq in
+                    inputs[inputs.count == 1 ? 0 : 1].scalars.withUnsafeBufferPointer { pk in
+                        inputs[inputs.count == 1 ? 0 : 2].scalars.withUnsafeBufferPointer { pv in
                             withOptionalBuffer(keyMask) { pm in
                                 withOptionalBuffer(dropout) { pd in
-                                    attentionForward(q: pq, k: pk, v: pv, keyMask: pm, dropout: pd, probabilities: pp,
-                                                     context: pc, geometry: geometry, scale: scale)
+                                    attentionForward(q: pq, k: UnsafeBufferPointer(rebasing: pk[third...]),
+                                                     v: UnsafeBufferPointer(rebasing: pv[(2 * third)...]), keyMask: pm, dropout: pd,
+                                                     probabilities: pp, context: pc, geometry: geometry, scale: scale)
                                 }
                             }
                         }
@@ -59,8 +82,9 @@ extension Tensor {
             }
         }
         let rule = AttentionRule(geometry: geometry, scale: scale, probabilities: probabilities, dropout: dropout)
-        let out = Tensor.record(.fused(rule), inputs: [query, key, value], output: Tensor(unchecked: context, shape: query.shape))
-        return (out, Tensor(unchecked: probabilities, shape: [geometry.batch, heads, geometry.tokens, geometry.tokens]))
+        let out = Tensor.record(.fused(rule), inputs: inputs,
+                                output: Tensor(unchecked: context, shape: [geometry.batch, geometry.tokens, geometry.width]))
+        return (out, Tensor(unchecked: probabilities, shape: [geometry.batch, geometry.heads, geometry.tokens, geometry.tokens]))
     }
 }
 
@@ -78,19 +102,25 @@ struct AttentionRule: FusedRule {
     let dropout: [Float]?
 
     func gradients(inputs x: [Tensor], upstream g: Tensor, needs: [Bool]) throws -> [Tensor?] {
-        let n = geometry.hiddenCount
+        let packed = x.count == 1
+        // Packed: one [N, T, 3D] gradient whose thirds are dQ, dK, dV; else three [N, T, D].
+        let n = packed ? x[0].count : geometry.hiddenCount, third = packed ? geometry.width : 0
         var dk = [Float](), dv = [Float]()
         let dq = uninitializedScalars(n) { pdq in
-            dk = uninitializedScalars(n) { pdk in
-                dv = uninitializedScalars(n) { pdv in
+            dk = uninitializedScalars(packed ? 0 : n) { pdk in
+                dv = uninitializedScalars(packed ? 0 : n) { pdv in
                     x[0].scalars.withUnsafeBufferPointer { pq in
-                        x[1].scalars.withUnsafeBufferPointer { pk in
-                            x[2].scalars.withUnsafeBufferPointer { pv in
+                        x[packed ? 0 : 1].scalars.withUnsafeBufferPointer { pk in
+                            x[packed ? 0 : 2].scalars.withUnsafeBufferPointer { pv in
                                 probabilities.withUnsafeBufferPointer { pp in
                                     g.scalars.withUnsafeBufferPointer { pg in
                                         withOptionalBuffer(dropout) { pd in
-                                            attentionBackward(q: pq, k: pk, v: pv, probabilities: pp, dropout: pd, contextGradient: pg,
-                                                              dq: pdq, dk: pdk, dv: pdv, geometry: geometry, scale: scale)
+                                            attentionBackward(q: pq, k: UnsafeBufferPointer(rebasing: pk[third...]),
+                                                              v: UnsafeBufferPointer(rebasing: pv[(2 * third)...]),
+                                                              probabilities: pp, dropout: pd, contextGradient: pg,
+                                                              dq: pdq, dk: packed ? UnsafeMutableBufferPointer(rebasing: pdq[third...]) : pdk,
+                                                              dv: packed ? UnsafeMutableBufferPointer(rebasing: pdq[(2 * third)...]) : pdv,
+                                                              geometry: geometry, scale: scale)
                                         }
                                     }
                                 }
@@ -101,6 +131,7 @@ struct AttentionRule: FusedRule {
             }
         }
         let shape = x[0].shape
+        if packed { return [needs[0] ? Tensor(unchecked: dq, shape: shape) : nil] }
         return [needs[0] ? Tensor(unchecked: dq, shape: shape) : nil,
                 needs[1] ? Tensor(unchecked: dk, shape: shape) : nil,
                 needs[2] ? Tensor(unchecked: dv, shape: shape) : nil]

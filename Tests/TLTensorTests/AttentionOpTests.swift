@@ -46,6 +46,29 @@ import Foundation
         }
     }
 
+    /// The packed entry point (one [N, T, 3D] Q|K|V projection) equals the separate one.
+    @Test func packedMatchesSeparate() throws {
+        let (n, t, h, d) = (2, 6, 3, 12)
+        let packed = sample([n, t, 3 * d], seed: 11).requiringGrad()
+        let (mask, dropout) = masks(n: n, t: t, h: h, seed: 12)
+        let parts = try (0..<3).map { try packed.sliced(axis: 2, ($0 * d)..<(($0 + 1) * d)) }
+        let a = try Tensor.multiHeadAttention(packed: packed, heads: h, scale: 0.4, keyMask: mask, dropout: dropout).context
+        let b = try Tensor.multiHeadAttention(query: parts[0], key: parts[1], value: parts[2], heads: h, scale: 0.4,
+                                              keyMask: mask, dropout: dropout).context
+        #expect(expectClose(a.scalars, b.scalars, tolerance: 1e-6))
+        let w = sample([n, t, d], seed: 13)
+        try (a * w).sum().backward()
+        let ga = packed.grad!.scalars
+        packed.zeroGrad()
+        try (b * w).sum().backward()
+        #expect(expectClose(ga, packed.grad!.scalars, tolerance: 1e-5))
+        let r = try GradientCheck.check([sample([n, t, 3 * d], seed: 14)]) {
+            try Tensor.multiHeadAttention(packed: $0[0], heads: h, scale: 0.4, keyMask: mask, dropout: dropout).context
+        }
+        #expect(r.passed, "packed: \(r)")
+        #expect(throws: TensorError.self) { try Tensor.multiHeadAttention(packed: sample([2, 3, 8], seed: 1), heads: 2, scale: 1) }
+    }
+
     @Test func gradientsByFiniteDifferences() throws {
         let (n, t, h, d) = (2, 5, 2, 6)
         let (mask, dropout) = masks(n: n, t: t, h: h, seed: 6)

@@ -70,11 +70,22 @@ public final class MultiHeadAttention: Module {
             if additive.contains(where: { $0 != 0 }) { keyMask = additive }              // all attend: no mask pass
         }
         let dropout = attentionDropout.factors(count: n * headCount * t * t)             // [N, H, T, T] or nil
-        let q = try projection(query, x), k = try projection(key, x), v = try projection(value, x)
-        let (context, weights) = try Tensor.multiHeadAttention(query: q, key: k, value: v, heads: headCount,
-                                                                scale: 1 / Float(hiddenSize / headCount).squareRoot(),
-                                                                keyMask: keyMask, dropout: dropout)   // [N, T, D]
-        return (try projection(output, context), weights)
+        let scale = 1 / Float(hiddenSize / headCount).squareRoot()
+        let context: Tensor, weights: Tensor
+        let projections = [query, key, value]
+        if projections.allSatisfy({ $0.adapter == nil && $0.bias != nil }) {
+            // One QKV GEMM: [N, T, D]·[3D, D]ᵀ → [N, T, 3D], read in place by the fused attention.
+            let w = try Tensor.concat(projections.map(\.weight.value), axis: 0)
+            let b = try Tensor.concat(projections.compactMap { $0.bias?.value }, axis: 0)
+            (context, weights) = try Tensor.multiHeadAttention(packed: x.linear(weight: w, bias: b), heads: headCount,
+                                                               scale: scale, keyMask: keyMask, dropout: dropout)
+        } else {
+            // LoRA adapters (or no biases): each projection on its own.
+            let q = try projection(query, x), k = try projection(key, x), v = try projection(value, x)
+            (context, weights) = try Tensor.multiHeadAttention(query: q, key: k, value: v, heads: headCount, scale: scale,
+                                                               keyMask: keyMask, dropout: dropout)
+        }
+        return (try projection(output, context), weights)                                // [N, T, D]
     }
 
     /// The composite it replaces (split heads, matmul, scale, mask, softmax, dropout, matmul,
