@@ -83,23 +83,11 @@ struct LinearRule: FusedRule {
                 result[1] = Tensor(unchecked: dw, shape: weight.shape)
             }
             if x.count > 2 {
-                result.append(needs[2] ? Tensor(unchecked: columnSums(pg, rows: rows, cols: outputs), shape: [outputs]) : nil)
+                // db = Σ_rows g (the conv bias-gradient column sum: blocked, Double totals).
+                let db = needs[2] ? uninitializedScalars(outputs) { conv2DBackwardBias(outputGradient: pg, rows: rows, outChannels: outputs, biasGradient: $0) } : nil
+                result.append(db.map { Tensor(unchecked: $0, shape: [outputs]) })
             }
         }
         return result
     }
-}
-
-/// Σ over rows of a row-major [rows, cols] buffer, in row order (deterministic).
-func columnSums(_ p: UnsafeBufferPointer<Float>, rows: Int, cols: Int) -> [Float] {
-    var sums = [Float](repeating: 0, count: cols)
-    guard rows > 0, cols > 0 else { return sums }
-    sums.withUnsafeMutableBufferPointer { ps in
-        let s = ps.baseAddress!, base = p.baseAddress!
-        for r in 0..<rows {
-            let row = base + r * cols
-            for j in 0..<cols { s[j] += row[j] }
-        }
-    }
-    return sums
 }

@@ -95,5 +95,10 @@ import Foundation
         #expect(Set(f) == [0, 1 / Float(0.9)])
         let kept = Double(f.filter { $0 != 0 }.count) / Double(f.count)
         #expect(Swift.abs(kept - 0.9) < 0.005, "kept \(kept)")
+        // The 16-wide path and the scalar tail read the draws in the same order.
+        for n in [1, 3, 5, 17] {
+            var x = SeededGenerator(seed: 9), y = SeededGenerator(seed: 9)
+            #expect(x.dropoutFactors(count: n, keep: 0.5) == Array(y.dropoutFactors(count: 48, keep: 0.5).prefix(n)), "\(n)")
+        }
     }
 }
