@@ -15,30 +15,22 @@ extension Tensor {
         if let dropout, dropout.count != count {
             throw TensorError.invalidArgument(operation: "addLayerNorm", message: "dropout has \(dropout.count) factors, expected \(count)")
         }
-        let n = count
-        let sum = uninitializedScalars(n) { pz in
-            scalars.withUnsafeBufferPointer { px in
-                residual.scalars.withUnsafeBufferPointer { pr in
-                    let (z, a, b) = (pz.baseAddress!, px.baseAddress!, pr.baseAddress!)
-                    if let dropout {
-                        dropout.withUnsafeBufferPointer { pf in
-                            let f = pf.baseAddress!
-                            for i in 0..<n { z[i] = a[i] + b[i] * f[i] }
-                        }
-                    } else {
-                        for i in 0..<n { z[i] = a[i] + b[i] }
-                    }
-                }
-            }
-        }
         var mean = [Float](repeating: 0, count: rows), rstd = [Float](repeating: 0, count: rows)
-        let out = uninitializedScalars(n) { po in
-            sum.withUnsafeBufferPointer { pz in
-                weight.scalars.withUnsafeBufferPointer { pg in
-                    bias.scalars.withUnsafeBufferPointer { pb in
-                        mean.withUnsafeMutableBufferPointer { pm in
-                            rstd.withUnsafeMutableBufferPointer { pr in
-                                layerNormForward(x: pz, gamma: pg, beta: pb, y: po, mean: pm, rstd: pr, rows: rows, cols: cols, epsilon: epsilon)
+        var sum = [Float]()
+        let out = uninitializedScalars(count) { po in
+            sum = uninitializedScalars(count) { pz in
+                scalars.withUnsafeBufferPointer { px in
+                    residual.scalars.withUnsafeBufferPointer { pr in
+                        withOptionalBuffer(dropout) { pf in
+                            weight.scalars.withUnsafeBufferPointer { pg in
+                                bias.scalars.withUnsafeBufferPointer { pb in
+                                    mean.withUnsafeMutableBufferPointer { pm in
+                                        rstd.withUnsafeMutableBufferPointer { ps in
+                                            addLayerNormForward(x: px, residual: pr, dropout: pf, gamma: pg, beta: pb, sum: pz, y: po,
+                                                                mean: pm, rstd: ps, rows: rows, cols: cols, epsilon: epsilon)
+                                        }
+                                    }
+                                }
                             }
                         }
                     }
