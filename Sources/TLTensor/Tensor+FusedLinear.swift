@@ -1,13 +1,11 @@
 import TLKernels
 
-// Fused fully connected layers for the transformer path, each one primitive with one backward
-// rule (tested against the composites they replace and by finite differences,
-// Tests/TLTensorTests/FusedLinearTests.swift):
-//   linear:        y = act(x·Wᵀ + b): the bias is the GEMM's starting C (no zero fill, no
-//                  separate broadcast add), db a column sum in the backward pass; act = GELU
-//                  runs on the GEMM's output and its derivative is applied before the GEMMs.
-//   addLayerNorm:  y = LN(x + r ⊙ f), the post-LN residual: one pass for the dropout and the
-//                  sum, and LayerNorm's backward hands dz to both branches.
+// The fused fully connected layer of the transformer path, one primitive with one backward
+// rule (tested against the composites it replaces and by finite differences,
+// Tests/TLTensorTests/FusedLinearTests.swift): y = act(x·Wᵀ + b). The bias is the GEMM's
+// starting C (no zero fill, no separate broadcast add), db a column sum in the backward pass;
+// act = GELU runs on the GEMM's output and its derivative is applied before the two GEMMs.
+// (The residual + LayerNorm step is in Tensor+ResidualNorm.swift.)
 
 extension Tensor {
     /// The activation applied by a fused `linear`.
