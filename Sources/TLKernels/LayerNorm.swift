@@ -119,3 +119,61 @@ public func layerNormBackwardReference(x: UnsafeBufferPointer<Float>, outputGrad
     }
     for j in 0..<cols { gammaGradient[j] = Float(dg[j]); betaGradient[j] = Float(db[j]) }
 }
+
+// MARK: Residual sum + LayerNorm (post-LN transformer blocks)
+
+/// z = x + r ⊙ f (f = dropout factors, or nil for x + r), then y = LayerNorm(z) per row, in one
+/// pass over blocks of rows (each block's z is still in cache for the LayerNorm), rows split
+/// across threads. x, r, f, z, y: [rows, cols]; gamma, beta: [cols]; mean, rstd: [rows].
+/// z is written for the backward pass (LayerNorm's input).
+public func addLayerNormForward(x: UnsafeBufferPointer<Float>, residual r: UnsafeBufferPointer<Float>,
+                                dropout f: UnsafeBufferPointer<Float>?, gamma: UnsafeBufferPointer<Float>,
+                                beta: UnsafeBufferPointer<Float>, sum z: UnsafeMutableBufferPointer<Float>,
+                                y: UnsafeMutableBufferPointer<Float>, mean: UnsafeMutableBufferPointer<Float>,
+                                rstd: UnsafeMutableBufferPointer<Float>, rows: Int, cols: Int, epsilon: Float) {
+    addLayerNormForward(.current, x: x, residual: r, dropout: f, gamma: gamma, beta: beta, sum: z, y: y,
+                        mean: mean, rstd: rstd, rows: rows, cols: cols, epsilon: epsilon)
+}
+
+func addLayerNormForward(_ ctx: KernelContext, x: UnsafeBufferPointer<Float>, residual r: UnsafeBufferPointer<Float>,
+                         dropout f: UnsafeBufferPointer<Float>?, gamma: UnsafeBufferPointer<Float>,
+                         beta: UnsafeBufferPointer<Float>, sum z: UnsafeMutableBufferPointer<Float>,
+                         y: UnsafeMutableBufferPointer<Float>, mean: UnsafeMutableBufferPointer<Float>,
+                         rstd: UnsafeMutableBufferPointer<Float>, rows: Int, cols: Int, epsilon: Float) {
+    guard rows > 0, cols > 0 else { return }
+    let n = rows * cols
+    precondition(x.count >= n && r.count >= n && (f?.count ?? n) >= n && z.count >= n && y.count >= n
+                 && gamma.count >= cols && beta.count >= cols && mean.count >= rows && rstd.count >= rows,
+                 "addLayerNormForward: buffer too small")
+    let xp = x.baseAddress!, rp = r.baseAddress!, fp = f?.baseAddress, zp = z.baseAddress!, yp = y.baseAddress!
+    let gp = gamma.baseAddress!, bp = beta.baseAddress!, mp = mean.baseAddress!, sp = rstd.baseAddress!
+    let k = ctx.backend.kernels
+    // Cost 32 per element (as softmax and GELU): a [2048, 128] block takes a few hundred µs on
+    // one thread, well above a fork/join, so transformer-sized blocks are split.
+    parallelRows(ctx, rows: rows, cols: cols, costPerElement: 32) { range in
+        var r0 = range.lowerBound
+        while r0 < range.upperBound {
+            let count = min(16, range.upperBound - r0), o = r0 * cols
+            let (a, b, s) = (xp + o, rp + o, zp + o)
+            if let fp {
+                let d = fp + o
+                for i in 0..<(count * cols) { s[i] = a[i] + b[i] * d[i] }
+            } else {
+                for i in 0..<(count * cols) { s[i] = a[i] + b[i] }
+            }
+            k.layerNormRows(s, gp, bp, yp + o, mp + r0, sp + r0, count, cols, epsilon)
+            r0 += count
+        }
+    }
+}
+
+/// Naive twin of `addLayerNormForward`: the sum, then `layerNormForwardReference`.
+public func addLayerNormForwardReference(x: UnsafeBufferPointer<Float>, residual r: UnsafeBufferPointer<Float>,
+                                         dropout f: UnsafeBufferPointer<Float>?, gamma: UnsafeBufferPointer<Float>,
+                                         beta: UnsafeBufferPointer<Float>, sum z: UnsafeMutableBufferPointer<Float>,
+                                         y: UnsafeMutableBufferPointer<Float>, mean: UnsafeMutableBufferPointer<Float>,
+                                         rstd: UnsafeMutableBufferPointer<Float>, rows: Int, cols: Int, epsilon: Float) {
+    for i in 0..<(rows * cols) { z[i] = x[i] + r[i] * (f?[i] ?? 1) }
+    layerNormForwardReference(x: UnsafeBufferPointer(z), gamma: gamma, beta: beta, y: y, mean: mean, rstd: rstd,
+                              rows: rows, cols: cols, epsilon: epsilon)
+}

@@ -28,6 +28,8 @@ enum Primitive {
     case depthwiseConv2d(DepthwiseGeometry)
     case maxPool2d(Window2D)
     case avgPool2d(Window2D)
+    /// A fused op with its own backward rule (Tensor+Attention.swift: `FusedRule`).
+    case fused(any FusedRule)
 
     /// The case name ("conv2d"); not `CustomStringConvertible`, whose `description` would make
     /// the interpolation below call itself.
@@ -124,6 +126,8 @@ extension Primitive {
             return [r]
         case let .matmul(transA, transB):
             return try Primitive.matmulGradients(a: x[0], b: x[1], g: g, transA: transA, transB: transB, needs: needs)
+        case .fused(let rule):
+            return try rule.gradients(inputs: x, upstream: g, needs: needs)
         case .softplus:
             return [try g * x[0].mapped(.sigmoid)]                  // d softplus = σ(x)
         case .conv2d(let geometry):

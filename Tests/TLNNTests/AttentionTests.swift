@@ -49,4 +49,58 @@ import Testing
         #expect(y.scalars.allSatisfy { $0.isFinite })
         #expect(throws: ModuleError.self) { try mha(sample([1, 3, 8], seed: 4), attentionMask: Tensor.zeros([1, 4])) }
     }
+
+    /// The fused forward (training mode, attention dropout drawn from the layer's generator)
+    /// against the composite chain fed the same dropout factors, values and gradients.
+    @Test func fusedMatchesCompositeInTraining() throws {
+        var rng = SeededGenerator(seed: 22)
+        let mha = try MultiHeadAttention(hiddenSize: 12, headCount: 3, attentionDropout: 0.3, rng: &rng)
+        mha.train()
+        let mask = try Tensor([1, 1, 1, 1, 0, 1, 1, 1, 1, 1], shape: [2, 5])
+        let x = sample([2, 5, 12], seed: 5).requiringGrad()
+        let saved = mha.attentionDropout.generator
+        let fused = try mha(x, attentionMask: mask)
+        mha.attentionDropout.generator = saved
+        let dropout = mha.attentionDropout.factors(count: 2 * 3 * 5 * 5)
+        #expect(dropout?.contains(0) == true)
+        let reference = try mha.attendComposite(x, attentionMask: mask, dropout: dropout)
+        for (a, b) in zip(fused.scalars, reference.scalars) { #expect(Swift.abs(a - b) < 1e-5) }
+        let w = sample([2, 5, 12], seed: 6)
+        try (fused * w).sum().backward()
+        let grads = [x.grad!] + mha.parameters().map { $0.value.grad! }
+        x.zeroGrad(); mha.zeroGrad()
+        try (reference * w).sum().backward()
+        let refGrads = [x.grad!] + mha.parameters().map { $0.value.grad! }
+        for (a, b) in zip(grads, refGrads) {
+            for (u, v) in zip(a.scalars, b.scalars) { #expect(Swift.abs(u - v) < 1e-4 * Swift.max(1, Swift.abs(v))) }
+        }
+    }
+
+    /// The fused post-LN encoder block (fused attention, bias/GELU epilogues, dropout +
+    /// residual + LayerNorm) against the unfused composite, in training mode with dropout:
+    /// same masks (same generator states), same values and gradients.
+    @Test func fusedEncoderBlockMatchesComposite() throws {
+        var rng = SeededGenerator(seed: 23)
+        let block = try TransformerEncoderBlock(hiddenSize: 16, headCount: 4, intermediateSize: 24, dropout: 0.2,
+                                                attentionDropout: 0.2, layerNormEpsilon: 1e-5, rng: &rng)
+        block.train()
+        let mask = try Tensor([1, 1, 1, 1, 1, 1, 1, 1, 0, 0], shape: [2, 5])
+        let x = sample([2, 5, 16], seed: 7).requiringGrad()
+        let generators = (block.dropout.generator, block.attention.attentionDropout.generator)
+        let fused = try block(x, attentionMask: mask)
+        (block.dropout.generator, block.attention.attentionDropout.generator) = generators
+        let reference = try block.forwardComposite(x, attentionMask: mask)
+        #expect(block.dropout.generator != generators.0)
+        for (a, b) in zip(fused.scalars, reference.scalars) { #expect(Swift.abs(a - b) < 1e-4) }
+        let w = sample([2, 5, 16], seed: 8)
+        try (fused * w).sum().backward()
+        let grads = [x.grad!] + block.parameters().map { $0.value.grad! }
+        x.zeroGrad(); block.zeroGrad()
+        try (reference * w).sum().backward()
+        let refGrads = [x.grad!] + block.parameters().map { $0.value.grad! }
+        #expect(grads.count == refGrads.count)
+        for (a, b) in zip(grads, refGrads) {
+            for (u, v) in zip(a.scalars, b.scalars) { #expect(Swift.abs(u - v) < 2e-4 * Swift.max(1, Swift.abs(v))) }
+        }
+    }
 }

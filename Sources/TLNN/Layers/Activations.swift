@@ -55,11 +55,16 @@ public final class Dropout: Layer {
     }
 
     public override func forward(_ x: Tensor) throws -> Tensor {
-        guard isTraining, probability > 0 else { return x }
-        if probability == 1 { return try x * Tensor.zeros(x.shape) }
-        let keep = 1 - probability, scale = 1 / keep
-        var mask = [Float](repeating: 0, count: x.count)
-        for i in 0..<mask.count where generator.nextUniform() < keep { mask[i] = scale }
-        return try x * Tensor(mask, shape: x.shape)
+        guard let factors = factors(count: x.count) else { return x }
+        return try x * Tensor(factors, shape: x.shape)
+    }
+
+    /// The next mask as `count` factors (0 for a dropped element, 1/(1 − p) for a kept one),
+    /// drawn from `generator`; nil when nothing is dropped (eval mode or p = 0). Fused ops
+    /// (attention) take these instead of calling `forward`.
+    public func factors(count: Int) -> [Float]? {
+        guard isTraining, probability > 0 else { return nil }
+        if probability == 1 { return [Float](repeating: 0, count: count) }
+        return generator.dropoutFactors(count: count, keep: 1 - probability)
     }
 }

@@ -63,6 +63,34 @@ public final class MultiHeadAttention: Module {
         guard x.rank == 3, x.shape[2] == hiddenSize else {
             throw ModuleError.invalidInput(layer: "MultiHeadAttention(\(hiddenSize))", message: "expected [N, T, \(hiddenSize)], got \(x.shape)")
         }
+        let (n, t) = (x.shape[0], x.shape[1])
+        var keyMask: [Float]? = nil
+        if let attentionMask {
+            let additive = try Self.additiveMask(attentionMask, batch: n, length: t).scalars
+            if additive.contains(where: { $0 != 0 }) { keyMask = additive }              // all attend: no mask pass
+        }
+        let dropout = attentionDropout.factors(count: n * headCount * t * t)             // [N, H, T, T] or nil
+        let scale = 1 / Float(hiddenSize / headCount).squareRoot()
+        let context: Tensor, weights: Tensor
+        let projections = [query, key, value]
+        if projections.allSatisfy({ $0.adapter == nil && $0.bias != nil }) {
+            // One QKV GEMM: [N, T, D]·[3D, D]ᵀ → [N, T, 3D], read in place by the fused attention.
+            let w = try Tensor.concat(projections.map(\.weight.value), axis: 0)
+            let b = try Tensor.concat(projections.compactMap { $0.bias?.value }, axis: 0)
+            (context, weights) = try Tensor.multiHeadAttention(packed: x.linear(weight: w, bias: b), heads: headCount,
+                                                               scale: scale, keyMask: keyMask, dropout: dropout)
+        } else {
+            // LoRA adapters (or no biases): each projection on its own.
+            let q = try projection(query, x), k = try projection(key, x), v = try projection(value, x)
+            (context, weights) = try Tensor.multiHeadAttention(query: q, key: k, value: v, heads: headCount, scale: scale,
+                                                               keyMask: keyMask, dropout: dropout)
+        }
+        return (try projection(output, context), weights)                                // [N, T, D]
+    }
+
+    /// The composite it replaces (split heads, matmul, scale, mask, softmax, dropout, matmul,
+    /// merge heads), kept as the reference for the fused path; `dropout` as in the fused call.
+    func attendComposite(_ x: Tensor, attentionMask: Tensor?, dropout: [Float]?) throws -> Tensor {
         let (n, t, h) = (x.shape[0], x.shape[1], headCount)
         let dh = hiddenSize / h
         // [N, T, D] → [N, T, H, dh] → [N, H, T, dh]
@@ -70,9 +98,10 @@ public final class MultiHeadAttention: Module {
         let q = try heads(query(x)), k = try heads(key(x)), v = try heads(value(x))
         var scores = try q.matmul(k, transposeOther: true) * (1 / Float(dh).squareRoot())   // [N, H, T, T]
         if let attentionMask { scores = try scores + Self.additiveMask(attentionMask, batch: n, length: t) }
-        let weights = try scores.softmax(axis: -1)
-        let context = try attentionDropout(weights).matmul(v)                                // [N, H, T, dh]
+        var weights = try scores.softmax(axis: -1)
+        if let dropout { weights = try weights * Tensor(dropout, shape: weights.shape) }
+        let context = try weights.matmul(v)                                                 // [N, H, T, dh]
         let merged = try context.permuted([0, 2, 1, 3]).reshaped([n, t, hiddenSize])         // [N, T, D]
-        return (try output(merged), weights)
+        return try output(merged)
     }
 }

@@ -37,12 +37,24 @@ public final class TransformerEncoderBlock: Module {
     }
 
     public func forward(_ x: Tensor, attentionMask: Tensor? = nil) throws -> Tensor {
-        func feedForward(_ h: Tensor) throws -> Tensor { try output(intermediate(h).gelu()) }
+        // FFN: GELU fused into the first projection's GEMM epilogue, bias into both.
+        func feedForward(_ h: Tensor) throws -> Tensor { try projection(output, projection(intermediate, h, activation: .gelu)) }
         if preNorm {
             let a = try x + dropout(attention(attentionNorm(x), attentionMask: attentionMask))
             return try a + dropout(feedForward(outputNorm(a)))
         }
-        let a = try attentionNorm(x + dropout(attention(x, attentionMask: attentionMask)))
+        // Post-LN: dropout, residual sum and LayerNorm in one fused step each.
+        let a = try residualNorm(x, attention(x, attentionMask: attentionMask), dropout: dropout, norm: attentionNorm)
+        return try residualNorm(a, feedForward(a), dropout: dropout, norm: outputNorm)
+    }
+
+    /// The unfused composite the fused forward pass replaces (reference for tests); draws
+    /// dropout masks from the same generators in the same order.
+    func forwardComposite(_ x: Tensor, attentionMask: Tensor? = nil) throws -> Tensor {
+        func feedForward(_ h: Tensor) throws -> Tensor { try output(intermediate(h).gelu()) }
+        precondition(!preNorm, "forwardComposite covers the post-LN block")
+        let drop = attention.attentionDropout.factors(count: x.shape[0] * attention.headCount * x.shape[1] * x.shape[1])
+        let a = try attentionNorm(x + dropout(attention.attendComposite(x, attentionMask: attentionMask, dropout: drop)))
         return try outputNorm(a + dropout(feedForward(a)))
     }
 

@@ -1,0 +1,91 @@
+import TLKernels
+
+// The fused fully connected layer of the transformer path, one primitive with one backward
+// rule (tested against the composites it replaces and by finite differences,
+// Tests/TLTensorTests/FusedLinearTests.swift): y = act(x·Wᵀ + b). The bias is the GEMM's
+// starting C (no zero fill, no separate broadcast add), db a column sum in the backward pass;
+// act = GELU runs on the GEMM's output and its derivative is applied before the two GEMMs.
+// (The residual + LayerNorm step is in Tensor+ResidualNorm.swift.)
+
+extension Tensor {
+    /// The activation applied by a fused `linear`.
+    public enum FusedActivation: Sendable { case identity, gelu }
+
+    /// act(x·Wᵀ + b) as one primitive.
+    ///
+    ///     self: [..., in], weight: [out, in], bias: [out] or nil → [..., out]
+    public func linear(weight: Tensor, bias: Tensor?, activation: FusedActivation = .identity) throws -> Tensor {
+        guard rank >= 2, weight.rank == 2, weight.shape[1] == shape[rank - 1], bias.map({ $0.shape == [weight.shape[0]] }) ?? true else {
+            throw TensorError.shapeMismatch(operation: "linear (input [..., in], weight [out, in], bias [out])", lhs: shape, rhs: weight.shape)
+        }
+        let (inputs, outputs) = (weight.shape[1], weight.shape[0])
+        let rows = count / Swift.max(inputs, 1)
+        let pre = uninitializedScalars(rows * outputs) { pc in
+            guard rows > 0 else { return }
+            if let bias {
+                bias.scalars.withUnsafeBufferPointer { pb in
+                    for r in 0..<rows { (pc.baseAddress! + r * outputs).update(from: pb.baseAddress!, count: outputs) }
+                }
+            }
+            scalars.withUnsafeBufferPointer { px in
+                weight.scalars.withUnsafeBufferPointer { pw in
+                    sgemm(transA: false, transB: true, m: rows, n: outputs, k: inputs, alpha: 1, a: px, lda: inputs,
+                          b: pw, ldb: inputs, beta: bias == nil ? 0 : 1, c: pc, ldc: outputs)
+                }
+            }
+        }
+        let outShape = Array(shape.dropLast()) + [outputs]
+        var out = pre
+        if activation == .gelu {
+            out = uninitializedScalars(pre.count) { po in pre.withUnsafeBufferPointer { geluForward(x: $0, y: po) } }
+        }
+        let rule = LinearRule(activation: activation, preActivation: activation == .gelu ? pre : nil)
+        return Tensor.record(.fused(rule), inputs: [self] + [weight] + (bias.map { [$0] } ?? []),
+                             output: Tensor(unchecked: out, shape: outShape))
+    }
+}
+
+/// Backward of `linear`: g ← g ⊙ act′(pre); dx = g·W, dW = gᵀ·x, db = Σ_rows g.
+struct LinearRule: FusedRule {
+    let activation: Tensor.FusedActivation
+    let preActivation: [Float]?
+
+    func gradients(inputs x: [Tensor], upstream g: Tensor, needs: [Bool]) throws -> [Tensor?] {
+        let (input, weight) = (x[0], x[1])
+        let (inputs, outputs) = (weight.shape[1], weight.shape[0])
+        let rows = g.count / Swift.max(outputs, 1)
+        var gp = g.scalars
+        if let pre = preActivation {
+            gp = uninitializedScalars(g.count) { pd in
+                pre.withUnsafeBufferPointer { px in g.scalars.withUnsafeBufferPointer { geluBackward(x: px, outputGradient: $0, inputGradient: pd) } }
+            }
+        }
+        var result: [Tensor?] = [nil, nil]
+        gp.withUnsafeBufferPointer { pg in
+            if needs[0] {
+                let dx = uninitializedScalars(input.count) { pd in
+                    weight.scalars.withUnsafeBufferPointer { pw in
+                        sgemm(transA: false, transB: false, m: rows, n: inputs, k: outputs, alpha: 1, a: pg, lda: outputs,
+                              b: pw, ldb: inputs, beta: 0, c: pd, ldc: inputs)
+                    }
+                }
+                result[0] = Tensor(unchecked: dx, shape: input.shape)
+            }
+            if needs[1] {
+                let dw = uninitializedScalars(weight.count) { pd in
+                    input.scalars.withUnsafeBufferPointer { px in
+                        sgemm(transA: true, transB: false, m: outputs, n: inputs, k: rows, alpha: 1, a: pg, lda: outputs,
+                              b: px, ldb: inputs, beta: 0, c: pd, ldc: inputs)
+                    }
+                }
+                result[1] = Tensor(unchecked: dw, shape: weight.shape)
+            }
+            if x.count > 2 {
+                // db = Σ_rows g (the conv bias-gradient column sum: blocked, Double totals).
+                let db = needs[2] ? uninitializedScalars(outputs) { conv2DBackwardBias(outputGradient: pg, rows: rows, outChannels: outputs, biasGradient: $0) } : nil
+                result.append(db.map { Tensor(unchecked: $0, shape: [outputs]) })
+            }
+        }
+        return result
+    }
+}

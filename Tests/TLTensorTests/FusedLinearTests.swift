@@ -1,0 +1,70 @@
+import Testing
+import Foundation
+@testable import TLTensor
+
+/// The fused `linear` (bias and GELU epilogues) and `addLayerNorm` primitives: values and
+/// gradients against the composites they replace, and gradients by finite differences.
+@Suite struct FusedLinearTests {
+    /// Compares values and the gradients of Σ y·w for every input.
+    func expectSameGradients(_ inputs: [Tensor], tolerance: Float = 1e-4,
+                             _ fused: ([Tensor]) throws -> Tensor, _ composite: ([Tensor]) throws -> Tensor) throws {
+        let leaves = inputs.map { $0.detached().requiringGrad() }
+        let a = try fused(leaves), b = try composite(leaves)
+        #expect(a.shape == b.shape)
+        #expect(expectClose(a.scalars, b.scalars, tolerance: tolerance))
+        let w = sample(a.shape, seed: 99)
+        try (a * w).sum().backward()
+        let fusedGrads = leaves.map { $0.grad!.scalars }
+        for l in leaves { l.zeroGrad() }
+        try (b * w).sum().backward()
+        for (i, l) in leaves.enumerated() {
+            #expect(expectClose(fusedGrads[i], l.grad!.scalars, tolerance: tolerance), "input \(i)")
+        }
+    }
+
+    @Test(arguments: [[2, 3, 5], [4, 16], [2, 33, 17]])
+    func linearMatchesComposite(shape: [Int]) throws {
+        let (inputs, outputs) = (shape.last!, 7)
+        let x = sample(shape, seed: 1), w = sample([outputs, inputs], seed: 2), b = sample([outputs], seed: 3)
+        try expectSameGradients([x, w, b], { try $0[0].linear(weight: $0[1], bias: $0[2]) },
+                                { try $0[0].matmul($0[1], transposeOther: true) + $0[2] })
+        try expectSameGradients([x, w, b], { try $0[0].linear(weight: $0[1], bias: $0[2], activation: .gelu) },
+                                { try ($0[0].matmul($0[1], transposeOther: true) + $0[2]).gelu() })
+        try expectSameGradients([x, w], { try $0[0].linear(weight: $0[1], bias: nil, activation: .gelu) },
+                                { try $0[0].matmul($0[1], transposeOther: true).gelu() })
+    }
+
+    @Test func addLayerNormMatchesComposite() throws {
+        var rng = SeededGenerator(seed: 4)
+        let drop = rng.dropoutFactors(count: 3 * 5 * 24, keep: 0.8)
+        let x = sample([3, 5, 24], seed: 5), r = sample([3, 5, 24], seed: 6)
+        let g = sample([24], seed: 7), b = sample([24], seed: 8)
+        for f in [nil, drop] as [[Float]?] {
+            try expectSameGradients([x, r, g, b], { try $0[0].addLayerNorm($0[1], dropout: f, weight: $0[2], bias: $0[3], epsilon: 1e-5) }) {
+                let kept = f == nil ? $0[1] : try $0[1] * Tensor(drop, shape: x.shape)
+                return try ($0[0] + kept).layerNorm(weight: $0[2], bias: $0[3], epsilon: 1e-5)
+            }
+        }
+    }
+
+    @Test func gradientsByFiniteDifferences() throws {
+        var r = try GradientCheck.check([sample([2, 3, 5], seed: 10), sample([4, 5], seed: 11), sample([4], seed: 12)]) {
+            try $0[0].linear(weight: $0[1], bias: $0[2], activation: .gelu)
+        }
+        #expect(r.passed, "linear+gelu: \(r)")
+        var rng = SeededGenerator(seed: 13)
+        let drop = rng.dropoutFactors(count: 2 * 3 * 6, keep: 0.7)
+        r = try GradientCheck.check([sample([2, 3, 6], seed: 14), sample([2, 3, 6], seed: 15), sample([6], seed: 16), sample([6], seed: 17)]) {
+            try $0[0].addLayerNorm($0[1], dropout: drop, weight: $0[2], bias: $0[3], epsilon: 1e-5)
+        }
+        #expect(r.passed, "addLayerNorm: \(r)")
+    }
+
+    @Test func rejectsMismatchedShapes() {
+        let x = sample([2, 3, 5], seed: 1)
+        #expect(throws: TensorError.self) { try x.linear(weight: sample([4, 6], seed: 2), bias: nil) }
+        #expect(throws: TensorError.self) { try x.linear(weight: sample([4, 5], seed: 2), bias: sample([5], seed: 3)) }
+        #expect(throws: TensorError.self) { try x.addLayerNorm(sample([2, 3, 4], seed: 4), dropout: nil, weight: sample([5], seed: 5), bias: sample([5], seed: 6), epsilon: 1e-5) }
+        #expect(throws: TensorError.self) { try x.addLayerNorm(x, dropout: [1], weight: sample([5], seed: 5), bias: sample([5], seed: 6), epsilon: 1e-5) }
+    }
+}
