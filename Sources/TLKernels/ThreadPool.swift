@@ -52,6 +52,7 @@ public func setKernelThreadCount(_ n: Int) throws {
 func parallelFor(_ count: Int, _ body: (Int) -> Void) {
     flushSubnormalsToZeroOnThisThread()
     if count <= 1 { body(0); return }
+    if let pool = sharedWorkerPool, pool.run(count, body) { return }
     // The body only touches disjoint slices of caller-owned buffers (raw pointers, not
     // Sendable); the box states that to the compiler. concurrentPerform returns only after
     // every iteration finished, so the non-escaping closure does not outlive this call.
@@ -63,6 +64,14 @@ func parallelFor(_ count: Int, _ body: (Int) -> Void) {
         }
     }
 }
+
+/// The spin-then-park pool (WorkerPool.swift) with one worker per core beyond the caller, or
+/// nil when `TL_THREAD_POOL=dispatch` asks for `concurrentPerform` alone (for A/B benchmarks).
+let sharedWorkerPool: WorkerPool? = {
+    if ProcessInfo.processInfo.environment["TL_THREAD_POOL"] == "dispatch" { return nil }
+    let threads = max(ProcessInfo.processInfo.activeProcessorCount, kernelThreadCount)
+    return threads > 1 ? WorkerPool(workers: threads - 1) : nil
+}()
 
 struct UncheckedSendableBox<T>: @unchecked Sendable {
     let value: T
