@@ -83,8 +83,8 @@ extension Pool2DKernels {
         /// One window, lanes `first ..< first + V.scalarCount` of its channels: argmax per lane,
         /// then g (at `o`) into the argmax cell and 0 into the others.
         @inline(__always)
-        func window<V: SIMD>(_: V.Type, _ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>,
-                             _ first: Int, _ o: Int, _ rows: Int, _ cols: Int, _ rowStride: Int) where V.Scalar == Float {
+        func window<V: ArgmaxLanes>(_: V.Type, _ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>,
+                                    _ first: Int, _ o: Int, _ rows: Int, _ cols: Int, _ rowStride: Int) {
             let xr = UnsafeRawPointer(x), dr = UnsafeMutableRawPointer(d)
             var best = xr.loadUnaligned(fromByteOffset: first &* 4, as: V.self)
             var arg = V(repeating: 0)
@@ -92,10 +92,7 @@ extension Pool2DKernels {
             for _ in 0..<rows {
                 var q = rowStart
                 for _ in 0..<cols {
-                    let v = xr.loadUnaligned(fromByteOffset: q &* 4, as: V.self)
-                    let greater = v .> best
-                    best.replace(with: v, where: greater)
-                    arg.replace(with: k, where: greater)
+                    best.keepFirstMaximum(xr.loadUnaligned(fromByteOffset: q &* 4, as: V.self), cell: k, argmax: &arg)
                     k += 1
                     q &+= c
                 }
@@ -107,7 +104,7 @@ extension Pool2DKernels {
             for _ in 0..<rows {
                 var q = rowStart
                 for _ in 0..<cols {
-                    dr.storeBytes(of: gv.replacing(with: 0, where: arg .!= V(repeating: k)), toByteOffset: q &* 4, as: V.self)
+                    dr.storeBytes(of: gv.kept(where: arg, is: k), toByteOffset: q &* 4, as: V.self)
                     k += 1
                     q &+= c
                 }
@@ -138,4 +135,50 @@ extension Pool2DKernels {
             }
         }
     }
+}
+
+/// The two lane operations of the disjoint-window backward, implemented on each concrete vector
+/// width so that the concrete (vector) comparison and select are used, not the SIMD protocol's
+/// generic lane-by-lane defaults.
+protocol ArgmaxLanes: SIMD where Scalar == Float {
+    /// Where `v` > self (strictly; a NaN never wins): self = v and argmax = cell.
+    mutating func keepFirstMaximum(_ v: Self, cell: Float, argmax: inout Self)
+    /// self where argmax == cell, else 0.
+    func kept(where argmax: Self, is cell: Float) -> Self
+}
+
+extension SIMD16: ArgmaxLanes where Scalar == Float {
+    @inline(__always) mutating func keepFirstMaximum(_ v: Self, cell: Float, argmax: inout Self) {
+        let greater = v .> self
+        self.replace(with: v, where: greater)
+        argmax.replace(with: cell, where: greater)
+    }
+    @inline(__always) func kept(where argmax: Self, is cell: Float) -> Self { replacing(with: 0, where: argmax .!= Self(repeating: cell)) }
+}
+
+extension SIMD8: ArgmaxLanes where Scalar == Float {
+    @inline(__always) mutating func keepFirstMaximum(_ v: Self, cell: Float, argmax: inout Self) {
+        let greater = v .> self
+        self.replace(with: v, where: greater)
+        argmax.replace(with: cell, where: greater)
+    }
+    @inline(__always) func kept(where argmax: Self, is cell: Float) -> Self { replacing(with: 0, where: argmax .!= Self(repeating: cell)) }
+}
+
+extension SIMD4: ArgmaxLanes where Scalar == Float {
+    @inline(__always) mutating func keepFirstMaximum(_ v: Self, cell: Float, argmax: inout Self) {
+        let greater = v .> self
+        self.replace(with: v, where: greater)
+        argmax.replace(with: cell, where: greater)
+    }
+    @inline(__always) func kept(where argmax: Self, is cell: Float) -> Self { replacing(with: 0, where: argmax .!= Self(repeating: cell)) }
+}
+
+extension SIMD2: ArgmaxLanes where Scalar == Float {
+    @inline(__always) mutating func keepFirstMaximum(_ v: Self, cell: Float, argmax: inout Self) {
+        let greater = v .> self
+        self.replace(with: v, where: greater)
+        argmax.replace(with: cell, where: greater)
+    }
+    @inline(__always) func kept(where argmax: Self, is cell: Float) -> Self { replacing(with: 0, where: argmax .!= Self(repeating: cell)) }
 }
