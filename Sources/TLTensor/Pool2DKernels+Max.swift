@@ -7,8 +7,9 @@ import TLKernels
 // row (contiguous W·C floats, SIMD16 compare-and-select), then each output pixel takes the
 // maximum over its window's columns of that row, branch-free. Images are split across the
 // kernel threads when the work pays for it. Backward: branch-free first-maximum search per
-// window. Same results as the reference twins `naiveMaxForward` / `naiveMaxBackward` in
-// Tensor+Pool.swift, including NaN propagation and the first-maximum tie rule;
+// window, or for disjoint windows (stride ≥ kernel) the SIMD write-only path in
+// Pool2DKernels+MaxDisjoint.swift. Same results as the reference twins `naiveMaxForward` /
+// `naiveMaxBackward` in Tensor+Pool.swift, including NaN propagation and the first-maximum tie rule;
 // Tests/TLTensorTests/MaxPoolKernelTests.swift compares them.
 extension Pool2DKernels {
     /// The in-bounds kernel offsets `lo..<hi` of a window starting at input coordinate `start`.
@@ -103,6 +104,14 @@ extension Pool2DKernels {
                 let xp = xb.baseAddress!, dp = db.baseAddress!
                 guard let gp = gb.baseAddress else { dp.update(repeating: 0, count: x.count); return }
                 let (kh, kw, sh, sw, pt, pl) = (w.kernelHeight, w.kernelWidth, w.strideHeight, w.strideWidth, w.padTop, w.padLeft)
+                let outLength = outHeight * outWidth * c
+                if sh >= kh && sw >= kw {  // disjoint windows: written, not accumulated (Pool2DKernels+MaxDisjoint.swift)
+                    let plane = DisjointMaxBackward(h: h, wd: wd, c: c, outHeight: outHeight, outWidth: outWidth, w)
+                    parallelChunks(units: n, work: n * (imageLength + outLength * 2)) { images in
+                        for b in images { plane.run(x: xp + b * imageLength, g: gp + b * outLength, d: dp + b * imageLength) }
+                    }
+                    return
+                }
                 parallelChunks(units: n, work: n * (imageLength + outHeight * outWidth * c * kh * kw)) { images in
                     (dp + images.lowerBound * imageLength).update(repeating: 0, count: images.count * imageLength)
                     for b in images {

@@ -28,9 +28,19 @@ import Testing
         ([2, 7, 7, 5], Window2D(kernel: (1, 1), stride: (2, 2))),
         ([2, 9, 7, 3], Window2D(kernel: (2, 2), stride: (2, 2))),            // tiled backward, odd edges left over
         ([1, 11, 9, 2], Window2D(kernel: (3, 3), stride: (3, 3))),
+        // Disjoint windows (stride ≥ kernel): the SIMD write-only backward of
+        // Pool2DKernels+MaxDisjoint.swift, every channel-group width and its overlapping tail.
+        ([2, 6, 6, 16], Window2D(kernel: (2, 2), stride: (2, 2))),             // one full 16-lane group
+        ([2, 7, 5, 17], Window2D(kernel: (2, 2), stride: (2, 2))),             // 16 + shifted tail; ragged right and bottom
+        ([1, 9, 10, 33], Window2D(kernel: (3, 3), stride: (3, 3))),            // 2×16 + tail; ragged right
+        ([2, 10, 11, 6], Window2D(kernel: (3, 3), stride: (3, 3))),            // two overlapping 4-lane groups; ragged edges
+        ([1, 9, 9, 11], Window2D(kernel: (2, 2), stride: (3, 3))),             // 8-lane groups; gaps between windows
+        ([2, 8, 7, 3], Window2D(kernel: (2, 3), stride: (3, 3), padding: (1, 1))),  // 2-lane groups; padding
+        ([1, 9, 8, 1], Window2D(kernel: (2, 2), stride: (4, 3), padding: (1, 1))),  // scalar; padding and gaps
+        ([2, 5, 5, 4], Window2D(kernel: (1, 1), stride: (3, 3))),              // exactly 4 lanes; 1×1 windows with gaps
     ]
 
-    @Test(arguments: 0..<8)
+    @Test(arguments: 0..<16)
     func fastMatchesNaive(index: Int) throws {
         let (shape, window) = Self.cases[index]
         let (oh, ow) = try window.outputSize(height: shape[1], width: shape[2], operation: "test")
