@@ -192,9 +192,10 @@ public func geluBackward(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: 
     let w = VF.scalarCount
     let full = count / w * w
     @inline(__always) func deriv(_ v: VF) -> VF {
-        let cdf = VF(repeating: 0.5) * (VF(repeating: 1) + erfV(v * VF(repeating: 0.707_106_77)))
-        let pdf = expV(VF(repeating: -0.5) * v * v) * VF(repeating: 0.398_942_28)
-        return madd(cdf, v, pdf)
+        // One exp: erf's e^(−(v/√2)²) is the density's e^(−v²/2).
+        let (erf, gaussian) = erfAndGaussianV(v * VF(repeating: 0.707_106_77))
+        let cdf = VF(repeating: 0.5) * (VF(repeating: 1) + erf)
+        return madd(cdf, v, gaussian * VF(repeating: 0.398_942_28))
     }
     var i = 0
     while i < full {

@@ -34,7 +34,12 @@ func expV(_ x: VF) -> VF {
 /// erf(x), lane-wise, absolute error ≤ ~2e-7 (Abramowitz & Stegun 7.1.26 has 1.5e-7, plus
 /// float rounding): erf|x| = 1 − (a1·t + … + a5·t⁵)·e^(−x²), t = 1/(1 + p·|x|); sign restored.
 @inline(__always)
-func erfV(_ x: VF) -> VF {
+func erfV(_ x: VF) -> VF { erfAndGaussianV(x).erf }
+
+/// erf(x) as `erfV` and the e^(−x²) it computes on the way (GELU's backward pass needs both:
+/// with x = v/√2, e^(−x²) = e^(−v²/2) is the normal density up to 1/√(2π)), one exp for two.
+@inline(__always)
+func erfAndGaussianV(_ x: VF) -> (erf: VF, gaussian: VF) {
     let ax = vMax(x, VF() - x)
     let t = VF(repeating: 1) / madd(VF(repeating: 1), ax, VF(repeating: 0.327_591_1))
     var y = VF(repeating: 1.061_405_429)
@@ -45,7 +50,7 @@ func erfV(_ x: VF) -> VF {
     y = y * t
     let e = expV(-(ax * ax))
     let r = VF(repeating: 1) - y * e
-    return select(x .< VF(), VF() - r, r)
+    return (select(x .< VF(), VF() - r, r), e)
 }
 
 // Lane-wise max/min via compare + select (the stdlib's generic pointwiseMax/Min are not

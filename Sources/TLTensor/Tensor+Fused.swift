@@ -15,9 +15,8 @@ extension Tensor {
     ///     x: [..., C] → [..., C]
     func softmaxLastAxis() -> Tensor {
         let (rows, cols) = rowsAndColumns
-        var out = [Float](repeating: 0, count: count)
-        scalars.withUnsafeBufferPointer { px in
-            out.withUnsafeMutableBufferPointer { po in softmaxRowsForward(x: px, y: po, rows: rows, cols: cols) }
+        let out = uninitializedScalars(count) { po in
+            scalars.withUnsafeBufferPointer { px in softmaxRowsForward(x: px, y: po, rows: rows, cols: cols) }
         }
         return Tensor.record(.softmaxLastAxis, inputs: [self], output: Tensor(unchecked: out, shape: shape), saveOutput: true)
     }
@@ -36,8 +35,10 @@ extension Tensor {
         guard rank >= 1, weight.shape == [cols], bias.shape == [cols] else {
             throw TensorError.shapeMismatch(operation: "layerNorm (weight and bias must be [\(cols)])", lhs: shape, rhs: weight.shape)
         }
-        var out = [Float](repeating: 0, count: count)
-        var mean = [Float](repeating: 0, count: rows), rstd = [Float](repeating: 0, count: rows)
+        // Every element of out, mean and rstd is written by the kernel (no zero fill).
+        var out = [Float](unsafeUninitializedCapacity: count) { _, n in n = count }
+        var mean = [Float](unsafeUninitializedCapacity: rows) { _, n in n = rows }
+        var rstd = [Float](unsafeUninitializedCapacity: rows) { _, n in n = rows }
         scalars.withUnsafeBufferPointer { px in
             weight.scalars.withUnsafeBufferPointer { pg in
                 bias.scalars.withUnsafeBufferPointer { pb in
@@ -72,7 +73,7 @@ extension Primitive {
         case .softmaxLastAxis:
             // dx = y ⊙ (g − Σ g ⊙ y) per row
             let (rows, cols) = g.rowsAndColumns
-            var dx = [Float](repeating: 0, count: g.count)
+            var dx = [Float](unsafeUninitializedCapacity: g.count) { _, n in n = g.count }   // every row written
             y!.withUnsafeBufferPointer { py in
                 g.scalars.withUnsafeBufferPointer { pg in
                     dx.withUnsafeMutableBufferPointer { pd in softmaxRowsBackward(y: py, outputGradient: pg, inputGradient: pd, rows: rows, cols: cols) }
@@ -81,7 +82,7 @@ extension Primitive {
             return [Tensor(unchecked: dx, shape: g.shape)]
         case let .layerNorm(mean, rstd):
             let (rows, cols) = g.rowsAndColumns
-            var dx = [Float](repeating: 0, count: g.count)
+            var dx = [Float](unsafeUninitializedCapacity: g.count) { _, n in n = g.count }   // every row written
             var dgamma = [Float](repeating: 0, count: cols), dbeta = [Float](repeating: 0, count: cols)
             x[0].scalars.withUnsafeBufferPointer { px in
                 g.scalars.withUnsafeBufferPointer { pg in

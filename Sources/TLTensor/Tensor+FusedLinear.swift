@@ -23,9 +23,7 @@ extension Tensor {
         let pre = uninitializedScalars(rows * outputs) { pc in
             guard rows > 0 else { return }
             if let bias {
-                bias.scalars.withUnsafeBufferPointer { pb in
-                    for r in 0..<rows { (pc.baseAddress! + r * outputs).update(from: pb.baseAddress!, count: outputs) }
-                }
+                bias.scalars.withUnsafeBufferPointer { broadcastRows($0, rows: rows, into: pc) }
             }
             scalars.withUnsafeBufferPointer { px in
                 weight.scalars.withUnsafeBufferPointer { pw in
@@ -54,10 +52,29 @@ struct LinearRule: FusedRule {
         let (input, weight) = (x[0], x[1])
         let (inputs, outputs) = (weight.shape[1], weight.shape[0])
         let rows = g.count / Swift.max(outputs, 1)
+        // g ⊙ GELU′(pre) and db = Σ_rows of it in one pass over g (blocks still in cache).
         var gp = g.scalars
+        var db: [Float]? = nil
+        let wantsBias = x.count > 2 && needs[2]
         if let pre = preActivation {
+            var sums = [Float]()
             gp = uninitializedScalars(g.count) { pd in
-                pre.withUnsafeBufferPointer { px in g.scalars.withUnsafeBufferPointer { geluBackward(x: px, outputGradient: $0, inputGradient: pd) } }
+                sums = uninitializedScalars(wantsBias ? outputs : 0) { pb in
+                    pre.withUnsafeBufferPointer { px in
+                        g.scalars.withUnsafeBufferPointer { pg in
+                            if wantsBias {
+                                linearBiasBackward(outputGradient: pg, geluInput: px, scaled: pd, biasGradient: pb, rows: rows, cols: outputs)
+                            } else {
+                                geluBackward(x: px, outputGradient: pg, inputGradient: pd)
+                            }
+                        }
+                    }
+                }
+            }
+            if wantsBias { db = sums }
+        } else if wantsBias {
+            db = uninitializedScalars(outputs) { pb in
+                gp.withUnsafeBufferPointer { linearBiasBackward(outputGradient: $0, geluInput: nil, scaled: nil, biasGradient: pb, rows: rows, cols: outputs) }
             }
         }
         var result: [Tensor?] = [nil, nil]
@@ -81,8 +98,7 @@ struct LinearRule: FusedRule {
                 result[1] = Tensor(unchecked: dw, shape: weight.shape)
             }
             if x.count > 2 {
-                // db = Σ_rows g (the conv bias-gradient column sum: blocked, Double totals).
-                let db = needs[2] ? uninitializedScalars(outputs) { conv2DBackwardBias(outputGradient: pg, rows: rows, outChannels: outputs, biasGradient: $0) } : nil
+                // db = Σ_rows g (computed above: blocked Float sums, Double totals).
                 result.append(db.map { Tensor(unchecked: $0, shape: [outputs]) })
             }
         }

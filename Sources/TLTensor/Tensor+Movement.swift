@@ -97,7 +97,8 @@ extension Tensor {
         let total = sizes.reduce(0, +)
         let outer = first.shape[..<a].reduce(1, *), inner = first.shape[(a + 1)...].reduce(1, *)
         var outShape = first.shape; outShape[a] = total
-        var values = [Float](repeating: 0, count: Shape.count(outShape))
+        // The runs of the inputs tile every output row: no zero fill first.
+        var values = [Float](unsafeUninitializedCapacity: Shape.count(outShape)) { _, n in n = Shape.count(outShape) }
         values.withUnsafeMutableBufferPointer { dst in
             var offset = 0
             for (t, size) in zip(tensors, sizes) {
@@ -157,10 +158,17 @@ extension Tensor {
         let n = inputShape[a]
         let outer = inputShape[..<a].reduce(1, *), inner = inputShape[(a + 1)...].reduce(1, *)
         var values = [Float](repeating: 0, count: Shape.count(inputShape))
-        for o in 0..<outer {
-            for (k, idx) in indices.enumerated() {
-                let src = (o * indices.count + k) * inner, dst = (o * n + idx) * inner
-                for j in 0..<inner { values[dst + j] += scalars[src + j] }
+        guard inner > 0, outer > 0, !indices.isEmpty else { return Tensor(unchecked: values, shape: inputShape) }
+        // Same additions in the same order as an indexed loop, on raw pointers (vectorised).
+        scalars.withUnsafeBufferPointer { ps in
+            values.withUnsafeMutableBufferPointer { pv in
+                let s = ps.baseAddress!, v = pv.baseAddress!
+                for o in 0..<outer {
+                    for (k, idx) in indices.enumerated() {
+                        let src = s + (o * indices.count + k) * inner, dst = v + (o * n + idx) * inner
+                        for j in 0..<inner { dst[j] += src[j] }
+                    }
+                }
             }
         }
         return Tensor(unchecked: values, shape: inputShape)

@@ -34,6 +34,18 @@ import Foundation
                                 { try $0[0].matmul($0[1], transposeOther: true).gelu() })
     }
 
+    /// Widths that are multiples of 8 over more than one 64-row block: the backward pass's
+    /// fused GELU-derivative + bias-sum kernel (the test above covers the two-pass fallback).
+    @Test(arguments: [[3, 50, 24], [130, 16]])
+    func linearMatchesCompositeOnBlockedWidths(shape: [Int]) throws {
+        let (inputs, outputs) = (shape.last!, 40)
+        let x = sample(shape, seed: 4), w = sample([outputs, inputs], seed: 5), b = sample([outputs], seed: 6)
+        try expectSameGradients([x, w, b], { try $0[0].linear(weight: $0[1], bias: $0[2]) },
+                                { try $0[0].matmul($0[1], transposeOther: true) + $0[2] })
+        try expectSameGradients([x, w, b], { try $0[0].linear(weight: $0[1], bias: $0[2], activation: .gelu) },
+                                { try ($0[0].matmul($0[1], transposeOther: true) + $0[2]).gelu() })
+    }
+
     @Test func addLayerNormMatchesComposite() throws {
         var rng = SeededGenerator(seed: 4)
         let drop = rng.dropoutFactors(count: 3 * 5 * 24, keep: 0.8)

@@ -60,13 +60,16 @@ public final class BertEmbeddings: Module {
         guard shape.count == 2 else {
             throw ModuleError.invalidInput(layer: "BertEmbeddings", message: "ids must be shaped [N, T], got \(shape)")
         }
-        let (n, t) = (shape[0], shape[1])
+        let t = shape[1]
         guard t <= positionEmbeddings.count else {
             throw ModuleError.invalidInput(layer: "BertEmbeddings", message: "sequence length \(t) exceeds the \(positionEmbeddings.count) positions")
         }
         let words = try wordEmbeddings(tokenIDs, shape: shape)                                   // [N, T, D]
         let positions = try positionEmbeddings(Array(0..<t), shape: [1, t])                     // [1, T, D]
-        let types = try tokenTypeEmbeddings(tokenTypeIDs ?? [Int](repeating: 0, count: n * t), shape: shape)
+        // Without type ids every token has type 0: one row broadcast over [N, T] (the same
+        // sums as gathering it N·T times, without the gather and its scatter-add backward).
+        let types = try tokenTypeIDs.map { try tokenTypeEmbeddings($0, shape: shape) }
+            ?? tokenTypeEmbeddings([0], shape: [1, 1])                                         // [N, T, D] or [1, 1, D]
         return try dropout(layerNorm(words + positions + types))
     }
 }

@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+@testable import TLKernels
+
+/// `linearBiasBackward` (GELU backward + bias column sums in one pass) against its naive twin
+/// on every backend and thread count, and bit-identical to the two-pass composite it replaces
+/// (geluBackward, then conv2DBackwardBias) whenever the width is a multiple of 8.
+@Suite struct LinearBackwardTests {
+    /// Widths: multiples of 8 (fused path, with and without a 32-column remainder) and ragged
+    /// ones (two-pass fallback); row counts below, at and across the 64-row blocks.
+    static let shapes: [(rows: Int, cols: Int)] = [(1, 8), (3, 7), (64, 16), (65, 40), (130, 512), (200, 2), (257, 128), (70, 129)]
+
+    @Test(arguments: [false, true])
+    func matchesReferenceAndComposite(gelu: Bool) {
+        let pool = BufferPool()
+        defer { pool.free() }
+        for (rows, cols) in Self.shapes {
+            let n = rows * cols
+            let x = randomArray(n, seed: UInt64(rows * 31 + cols)).map { $0 * 6 }
+            let dy = randomArray(n, seed: UInt64(cols * 17 + rows))
+            let gRef = pool.filled(n), dbRef = pool.filled(cols)
+            linearBiasBackwardReference(outputGradient: pool.ro(dy), geluInput: gelu ? pool.ro(x) : nil, scaled: gRef,
+                                        biasGradient: dbRef, rows: rows, cols: cols)
+            for ctx in testContexts {
+                let tag = "\(rows)x\(cols) gelu \(gelu) \(ctx.backend) t\(ctx.threads)"
+                let g = pool.filled(n), db = pool.filled(cols)
+                linearBiasBackward(ctx, outputGradient: pool.ro(dy), geluInput: gelu ? pool.ro(x) : nil, scaled: g,
+                                   biasGradient: db, rows: rows, cols: cols)
+                // The composite: the element-wise pass, then the column-sum kernel.
+                let gComposite = pool.filled(n), dbComposite = pool.filled(cols)
+                if gelu {
+                    geluBackward(ctx, x: pool.ro(x), outputGradient: pool.ro(dy), inputGradient: gComposite)
+                } else {
+                    for i in 0..<n { gComposite[i] = dy[i] }
+                }
+                conv2DBackwardBias(outputGradient: UnsafeBufferPointer(gComposite), rows: rows, outChannels: cols, biasGradient: dbComposite)
+                for i in 0..<n {
+                    #expect(g[i] == gComposite[i], "g \(tag) at \(i)")
+                    // GELU′ tolerance as in RowKernelTests.geluMatchesReference.
+                    let tol = gelu ? 4e-7 * (1 + abs(x[i])) * abs(dy[i]) + 4 * unitRoundoff * abs(gRef[i]) + 1e-9 : 0
+                    #expect(abs(g[i] - gRef[i]) <= tol, "g vs reference \(tag) at \(i)")
+                }
+                for j in 0..<cols {
+                    #expect(db[j] == dbComposite[j], "db \(tag) column \(j): \(db[j]) vs \(dbComposite[j])")
+                    // Float sums over ≤ 64 rows: ≤ 64·u·Σ|g| (plus the reference's own GELU error).
+                    var magnitude: Float = 0, geluError: Float = 0
+                    for r in 0..<rows {
+                        magnitude += abs(gRef[r * cols + j])
+                        if gelu { geluError += 4e-7 * (1 + abs(x[r * cols + j])) * abs(dy[r * cols + j]) + 4 * unitRoundoff * abs(gRef[r * cols + j]) }
+                    }
+                    #expect(abs(db[j] - dbRef[j]) <= 66 * unitRoundoff * magnitude + geluError + 1e-9, "db vs reference \(tag) column \(j)")
+                }
+            }
+        }
+    }
+
+    /// The bias rows written before the forward GEMM: every row equals the bias, on every
+    /// thread count, and nothing past rows·cols is touched.
+    @Test func broadcastRowsFillsEveryRow() {
+        let pool = BufferPool()
+        defer { pool.free() }
+        for (rows, cols) in Self.shapes {
+            let row = randomArray(cols, seed: UInt64(cols))
+            for ctx in testContexts {
+                let out = pool.filled(rows * cols + 3)
+                broadcastRows(ctx, pool.ro(row), rows: rows, into: out)
+                for r in 0..<rows {
+                    for j in 0..<cols { #expect(out[r * cols + j] == row[j], "\(rows)x\(cols) t\(ctx.threads) [\(r), \(j)]") }
+                }
+                for i in (rows * cols)..<(rows * cols + 3) { #expect(out[i].isNaN, "wrote past the end at \(i)") }
+            }
+        }
+    }
+}
