@@ -44,8 +44,12 @@ func layerNormBackward(_ ctx: KernelContext, x: UnsafeBufferPointer<Float>, outp
                        gamma: UnsafeBufferPointer<Float>, mean: UnsafeBufferPointer<Float>,
                        rstd: UnsafeBufferPointer<Float>, inputGradient dx: UnsafeMutableBufferPointer<Float>,
                        gammaGradient: UnsafeMutableBufferPointer<Float>,
-                       betaGradient: UnsafeMutableBufferPointer<Float>, rows: Int, cols: Int) {
+                       betaGradient: UnsafeMutableBufferPointer<Float>, rows: Int, cols: Int,
+                       dropout f: UnsafeBufferPointer<Float>? = nil, residualGradient dr: UnsafeMutableBufferPointer<Float>? = nil) {
     guard cols > 0 else { return }
+    precondition((f == nil) == (dr == nil) && (f?.count ?? rows * cols) >= rows * cols && (dr?.count ?? rows * cols) >= rows * cols,
+                 "layerNormBackward: dropout factors and residual gradient go together, [rows, cols] each")
+    let fp = f?.baseAddress, drp = dr?.baseAddress
     precondition(gammaGradient.count >= cols && betaGradient.count >= cols, "layerNormBackward: gradient buffer too small")
     for j in 0..<cols { gammaGradient[j] = 0; betaGradient[j] = 0 }
     guard rows > 0 else { return }
@@ -65,6 +69,11 @@ func layerNormBackward(_ ctx: KernelContext, x: UnsafeBufferPointer<Float>, outp
         let o = r.lowerBound * cols
         k.layerNormBackwardRows(xp + o, gp + o, gam, mp + r.lowerBound, rp + r.lowerBound, dp + o,
                                 pp + t * 2 * cols, pp + t * 2 * cols + cols, r.count, cols)
+        if let fp, let drp {
+            // dr = dx ⊙ f while this thread's rows of dx are still in cache.
+            let (d, ff, out) = (dp + o, fp + o, drp + o)
+            for i in 0..<(r.count * cols) { out[i] = d[i] * ff[i] }
+        }
     }
     for t in 0..<threads {
         for j in 0..<cols {
@@ -121,6 +130,20 @@ public func layerNormBackwardReference(x: UnsafeBufferPointer<Float>, outputGrad
 }
 
 // MARK: Residual sum + LayerNorm (post-LN transformer blocks)
+
+/// Backward of `addLayerNormForward`: LayerNorm's backward on the saved sum z gives dz (the
+/// gradient of x), and the residual's gradient dr = dz ⊙ f is written in the same pass over
+/// each thread's rows. Same shapes as `layerNormBackward`; f, dr: [rows, cols].
+public func addLayerNormBackward(sum z: UnsafeBufferPointer<Float>, outputGradient dy: UnsafeBufferPointer<Float>,
+                                 gamma: UnsafeBufferPointer<Float>, mean: UnsafeBufferPointer<Float>,
+                                 rstd: UnsafeBufferPointer<Float>, dropout f: UnsafeBufferPointer<Float>,
+                                 inputGradient dz: UnsafeMutableBufferPointer<Float>, residualGradient dr: UnsafeMutableBufferPointer<Float>,
+                                 gammaGradient: UnsafeMutableBufferPointer<Float>, betaGradient: UnsafeMutableBufferPointer<Float>,
+                                 rows: Int, cols: Int) {
+    layerNormBackward(.current, x: z, outputGradient: dy, gamma: gamma, mean: mean, rstd: rstd, inputGradient: dz,
+                      gammaGradient: gammaGradient, betaGradient: betaGradient, rows: rows, cols: cols,
+                      dropout: f, residualGradient: dr)
+}
 
 /// z = x + r ⊙ f (f = dropout factors, or nil for x + r), then y = LayerNorm(z) per row, in one
 /// pass over blocks of rows (each block's z is still in cache for the LayerNorm), rows split

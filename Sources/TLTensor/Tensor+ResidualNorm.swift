@@ -51,16 +51,29 @@ struct AddLayerNormRule: FusedRule {
     func gradients(inputs x: [Tensor], upstream g: Tensor, needs: [Bool]) throws -> [Tensor?] {
         let (rows, cols) = g.rowsAndColumns
         var dgamma = [Float](repeating: 0, count: cols), dbeta = [Float](repeating: 0, count: cols)
+        // With dropout, dr = dz ⊙ f is written by the same pass (per thread, rows in cache).
+        let scaled = needs[1] && dropout != nil
+        var dr = [Float]()
         let dz = uninitializedScalars(g.count) { pd in
-            sum.withUnsafeBufferPointer { pz in
-                g.scalars.withUnsafeBufferPointer { pg in
-                    x[2].scalars.withUnsafeBufferPointer { pw in
-                        mean.withUnsafeBufferPointer { pm in
-                            rstd.withUnsafeBufferPointer { pr in
-                                dgamma.withUnsafeMutableBufferPointer { pgg in
-                                    dbeta.withUnsafeMutableBufferPointer { pbg in
-                                        layerNormBackward(x: pz, outputGradient: pg, gamma: pw, mean: pm, rstd: pr, inputGradient: pd,
-                                                          gammaGradient: pgg, betaGradient: pbg, rows: rows, cols: cols)
+            dr = uninitializedScalars(scaled ? g.count : 0) { pdr in
+                sum.withUnsafeBufferPointer { pz in
+                    g.scalars.withUnsafeBufferPointer { pg in
+                        x[2].scalars.withUnsafeBufferPointer { pw in
+                            mean.withUnsafeBufferPointer { pm in
+                                rstd.withUnsafeBufferPointer { pr in
+                                    dgamma.withUnsafeMutableBufferPointer { pgg in
+                                        dbeta.withUnsafeMutableBufferPointer { pbg in
+                                            if scaled, let dropout {
+                                                dropout.withUnsafeBufferPointer { pf in
+                                                    addLayerNormBackward(sum: pz, outputGradient: pg, gamma: pw, mean: pm, rstd: pr, dropout: pf,
+                                                                         inputGradient: pd, residualGradient: pdr, gammaGradient: pgg,
+                                                                         betaGradient: pbg, rows: rows, cols: cols)
+                                                }
+                                            } else {
+                                                layerNormBackward(x: pz, outputGradient: pg, gamma: pw, mean: pm, rstd: pr, inputGradient: pd,
+                                                                  gammaGradient: pgg, betaGradient: pbg, rows: rows, cols: cols)
+                                            }
+                                        }
                                     }
                                 }
                             }
@@ -69,17 +82,7 @@ struct AddLayerNormRule: FusedRule {
                 }
             }
         }
-        var dr = dz
-        if needs[1], let dropout {
-            dr = uninitializedScalars(dz.count) { po in
-                dz.withUnsafeBufferPointer { pd in
-                    dropout.withUnsafeBufferPointer { pf in
-                        // dz ⊙ f with the SIMD16 element-wise kernel (the scalar loop showed in profiles).
-                        if po.count > 0 { binaryContiguous(.multiply, pd.baseAddress!, pf.baseAddress!, po.baseAddress!, count: po.count) }
-                    }
-                }
-            }
-        }
+        if !scaled { dr = dz }
         return [needs[0] ? Tensor(unchecked: dz, shape: g.shape) : nil,
                 needs[1] ? Tensor(unchecked: dr, shape: g.shape) : nil,
                 needs[2] ? Tensor(unchecked: dgamma, shape: [cols]) : nil,

@@ -15,15 +15,16 @@ func splitMaskChannel(_ x: Tensor, layer: String) throws -> (hidden: Tensor, mas
     guard x.rank == 3, x.shape[2] >= 2 else {
         throw ModuleError.invalidInput(layer: layer, message: "expected [N, T, D + 1] activations with a mask channel, got \(x.shape)")
     }
-    let d = x.shape[2] - 1
-    let hidden = try x.sliced(axis: 2, 0..<d)
-    let mask = try x.detached().sliced(axis: 2, d..<(d + 1)).reshaped([x.shape[0], x.shape[1]])
-    return (hidden, mask)
+    // One-pass copies (Tensor+MaskChannel) in place of the generic slice and concat.
+    let width = x.shape[2], rows = x.shape[0] * x.shape[1]
+    let hidden = try x.droppingLastChannel()
+    let mask = x.scalars.withUnsafeBufferPointer { p in (0..<rows).map { p[$0 * width + width - 1] } }
+    return (hidden, try Tensor(mask, shape: [x.shape[0], x.shape[1]]))
 }
 
 /// Re-attaches the mask channel.
 func joinMaskChannel(_ hidden: Tensor, _ mask: Tensor) throws -> Tensor {
-    try Tensor.concat([hidden, mask.reshaped([mask.shape[0], mask.shape[1], 1])], axis: 2)
+    try hidden.appendingChannel(mask.scalars)
 }
 
 /// BERT-style embeddings block: token + position (+ token type) embeddings → LayerNorm →
