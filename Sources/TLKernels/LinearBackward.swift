@@ -129,3 +129,39 @@ func broadcastRows(_ ctx: KernelContext, _ row: UnsafeBufferPointer<Float>, rows
         for i in r { (dst + i * cols).update(from: src, count: cols) }
     }
 }
+
+/// The fused linear layer's GELU epilogue with the bias: pre[r, j] += bias[j] (in place, kept
+/// for the backward pass), then y = GELU(pre); rows split across threads, each row's bias add
+/// and GELU while it is in cache. pre, y: [rows, cols]; bias: [cols].
+public func biasGeluForward(preActivation pre: UnsafeMutableBufferPointer<Float>, bias: UnsafeBufferPointer<Float>,
+                            output y: UnsafeMutableBufferPointer<Float>, rows: Int) {
+    biasGeluForward(.current, preActivation: pre, bias: bias, output: y, rows: rows)
+}
+
+func biasGeluForward(_ ctx: KernelContext, preActivation pre: UnsafeMutableBufferPointer<Float>, bias: UnsafeBufferPointer<Float>,
+                     output y: UnsafeMutableBufferPointer<Float>, rows: Int) {
+    let cols = bias.count
+    precondition(pre.count >= rows * cols && y.count >= rows * cols, "biasGeluForward: buffer smaller than rows·cols")
+    guard rows > 0, cols > 0 else { return }
+    let pp = pre.baseAddress!, bp = bias.baseAddress!, yp = y.baseAddress!, k = ctx.backend.kernels
+    parallelRows(ctx, rows: rows, cols: cols, costPerElement: 32) { range in
+        var r0 = range.lowerBound
+        while r0 < range.upperBound {
+            let count = min(16, range.upperBound - r0), o = r0 * cols
+            for r in 0..<count {
+                let row = pp + o + r * cols
+                for j in 0..<cols { row[j] += bp[j] }
+            }
+            k.gelu(pp + o, yp + o, count * cols)
+            r0 += count
+        }
+    }
+}
+
+/// Naive twin of `biasGeluForward` (the add, then `geluForwardReference`).
+public func biasGeluForwardReference(preActivation pre: UnsafeMutableBufferPointer<Float>, bias: UnsafeBufferPointer<Float>,
+                                     output y: UnsafeMutableBufferPointer<Float>, rows: Int) {
+    let cols = bias.count
+    for r in 0..<rows { for j in 0..<cols { pre[r * cols + j] += bias[j] } }
+    geluForwardReference(x: UnsafeBufferPointer(rebasing: pre[..<(rows * cols)]), y: y)
+}

@@ -2,9 +2,10 @@ import TLKernels
 
 // The fused fully connected layer of the transformer path, one primitive with one backward
 // rule (tested against the composites it replaces and by finite differences,
-// Tests/TLTensorTests/FusedLinearTests.swift): y = act(x·Wᵀ + b). The bias is the GEMM's
-// starting C (no zero fill, no separate broadcast add), db a column sum in the backward pass;
-// act = GELU runs on the GEMM's output and its derivative is applied before the two GEMMs.
+// Tests/TLTensorTests/FusedLinearTests.swift): y = act(x·Wᵀ + b). Without activation the bias
+// is the GEMM's starting C (no zero fill, no separate broadcast add); with GELU it is added in
+// the GELU pass over the GEMM's output. In the backward pass GELU's derivative and the bias
+// gradient (a column sum) are one pass over dY before the two GEMMs.
 // (The residual + LayerNorm step is in Tensor+ResidualNorm.swift.)
 
 extension Tensor {
@@ -20,22 +21,36 @@ extension Tensor {
         }
         let (inputs, outputs) = (weight.shape[1], weight.shape[0])
         let rows = count / Swift.max(inputs, 1)
-        let pre = uninitializedScalars(rows * outputs) { pc in
+        // The bias is the GEMM's starting C, except before GELU: there it is added in the GELU
+        // pass (one pass over the output instead of a broadcast before the GEMM).
+        let biasInEpilogue = activation == .gelu && bias != nil
+        var pre = uninitializedScalars(rows * outputs) { pc in
             guard rows > 0 else { return }
-            if let bias {
+            if let bias, !biasInEpilogue {
                 bias.scalars.withUnsafeBufferPointer { broadcastRows($0, rows: rows, into: pc) }
             }
             scalars.withUnsafeBufferPointer { px in
                 weight.scalars.withUnsafeBufferPointer { pw in
                     sgemm(transA: false, transB: true, m: rows, n: outputs, k: inputs, alpha: 1, a: px, lda: inputs,
-                          b: pw, ldb: inputs, beta: bias == nil ? 0 : 1, c: pc, ldc: outputs)
+                          b: pw, ldb: inputs, beta: bias == nil || biasInEpilogue ? 0 : 1, c: pc, ldc: outputs)
                 }
             }
         }
         let outShape = Array(shape.dropLast()) + [outputs]
-        var out = pre
-        if activation == .gelu {
-            out = uninitializedScalars(pre.count) { po in pre.withUnsafeBufferPointer { geluForward(x: $0, y: po) } }
+        // (No second reference to pre before the in-place bias add: it would copy the array.)
+        var out = [Float]()
+        if activation != .gelu {
+            out = pre
+        } else {
+            out = uninitializedScalars(pre.count) { po in
+                if let bias {
+                    pre.withUnsafeMutableBufferPointer { pp in
+                        bias.scalars.withUnsafeBufferPointer { biasGeluForward(preActivation: pp, bias: $0, output: po, rows: rows) }
+                    }
+                } else {
+                    pre.withUnsafeBufferPointer { geluForward(x: $0, y: po) }
+                }
+            }
         }
         let rule = LinearRule(activation: activation, preActivation: activation == .gelu ? pre : nil)
         return Tensor.record(.fused(rule), inputs: [self] + [weight] + (bias.map { [$0] } ?? []),

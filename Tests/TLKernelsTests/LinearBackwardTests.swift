@@ -71,4 +71,30 @@ import Testing
             }
         }
     }
+
+    /// The forward GELU epilogue with the bias: pre + b kept, GELU(pre + b) against the naive
+    /// twin (GELU tolerance as in RowKernelTests) and bit-identical to the two passes.
+    @Test func biasGeluForwardMatchesReferenceAndComposite() {
+        let pool = BufferPool()
+        defer { pool.free() }
+        for (rows, cols) in Self.shapes {
+            let n = rows * cols
+            let acc = randomArray(n, seed: UInt64(rows + 3 * cols)).map { $0 * 5 }, bias = randomArray(cols, seed: 8)
+            let preRef = pool.copy(acc), yRef = pool.filled(n)
+            biasGeluForwardReference(preActivation: preRef, bias: pool.ro(bias), output: yRef, rows: rows)
+            for ctx in testContexts {
+                let tag = "\(rows)x\(cols) \(ctx.backend) t\(ctx.threads)"
+                let pre = pool.copy(acc), y = pool.filled(n + 2)
+                biasGeluForward(ctx, preActivation: pre, bias: pool.ro(bias), output: y, rows: rows)
+                let pre2 = pool.copy(acc), y2 = pool.filled(n)
+                for r in 0..<rows { for j in 0..<cols { pre2[r * cols + j] += bias[j] } }
+                geluForward(ctx, x: UnsafeBufferPointer(pre2), y: y2)
+                for i in 0..<n {
+                    #expect(pre[i] == pre2[i] && pre[i] == preRef[i] && y[i] == y2[i], "\(tag) at \(i)")
+                    #expect(abs(y[i] - yRef[i]) <= 4e-7 * (1 + abs(pre[i])) + 4 * unitRoundoff * abs(yRef[i]), "vs reference \(tag) at \(i)")
+                }
+                #expect(y[n].isNaN && y[n + 1].isNaN, "wrote past the rows")
+            }
+        }
+    }
 }
