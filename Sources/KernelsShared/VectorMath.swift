@@ -31,6 +31,28 @@ func expV(_ x: VF) -> VF {
     return select(x .> VF(repeating: 88.72), VF(repeating: .infinity), result)
 }
 
+/// e^x for x ≤ 0 (erf's e^(−x²)): `expV`'s polynomial and rounding, with only the lower clamp —
+/// below −87.33 it returns e^(−87.33) ≈ 1.2e-38 instead of 0 and skips the three compare-and-
+/// selects a general argument needs (each a multiply-based select, see `select`).
+@inline(__always)
+func expNonPositiveV(_ x: VF) -> VF {
+    let xc = vMax(x, VF(repeating: -87.33))
+    let magic = VF(repeating: 12_582_912)
+    let t = madd(magic, xc, VF(repeating: 1.442_695_04))
+    let n = t - magic
+    var r = madd(xc, n, VF(repeating: -0.693_359_375))
+    r = madd(r, n, VF(repeating: 2.121_944_4e-4))
+    var p = VF(repeating: 1.987_569_15e-4)
+    p = madd(VF(repeating: 1.398_199_95e-3), p, r)
+    p = madd(VF(repeating: 8.333_451_9e-3), p, r)
+    p = madd(VF(repeating: 4.166_579_59e-2), p, r)
+    p = madd(VF(repeating: 1.666_666_55e-1), p, r)
+    p = madd(VF(repeating: 5.000_000_12e-1), p, r)
+    let er = madd(r + VF(repeating: 1), p, r * r)
+    let bits = unsafeBitCast(t, to: VI.self)
+    return er * unsafeBitCast((bits &+ VI(repeating: 127)) &* VI(repeating: 1 << 23), to: VF.self)
+}
+
 /// erf(x), lane-wise, absolute error ≤ ~2e-7 (Abramowitz & Stegun 7.1.26 has 1.5e-7, plus
 /// float rounding): erf|x| = 1 − (a1·t + … + a5·t⁵)·e^(−x²), t = 1/(1 + p·|x|); sign restored.
 @inline(__always)
@@ -48,7 +70,7 @@ func erfAndGaussianV(_ x: VF) -> (erf: VF, gaussian: VF) {
     y = madd(VF(repeating: -0.284_496_736), y, t)
     y = madd(VF(repeating: 0.254_829_592), y, t)
     y = y * t
-    let e = expV(-(ax * ax))
+    let e = expNonPositiveV(-(ax * ax))
     let r = VF(repeating: 1) - y * e
     return (select(x .< VF(), VF() - r, r), e)
 }
