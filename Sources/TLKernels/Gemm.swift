@@ -31,7 +31,17 @@ public func sgemm(
     // With k == 0 the A/B buffers may be empty (nil base): any non-nil pointer will do, never read.
     let ap = a.baseAddress ?? UnsafePointer(cp)
     let bp = b.baseAddress ?? UnsafePointer(cp)
-    sgemmThreaded(.current, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+    let ctx = KernelContext.current
+    if let stats = GemmStats.shared {
+        let kind = GemmCallKind(transA: transA, transB: transB, m: m, n: n, k: k, beta: beta,
+                                threads: ctx.threadsFor(work: 2 * m * n * k, maxChunks: Int.max))
+        stats.timed(kind) {
+            sgemmThreaded(ctx, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                          a: ap, lda: lda, b: bp, ldb: ldb, beta: beta, c: cp, ldc: ldc)
+        }
+        return
+    }
+    sgemmThreaded(ctx, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
                   a: ap, lda: lda, b: bp, ldb: ldb, beta: beta, c: cp, ldc: ldc)
 }
 
