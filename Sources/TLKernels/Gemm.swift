@@ -71,8 +71,17 @@ public func sgemmBias(
     let cp = c.baseAddress!
     let ap = a.baseAddress ?? UnsafePointer(cp)
     let bp = b.baseAddress ?? UnsafePointer(cp)
-    sgemmThreaded(.current, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                  a: ap, lda: lda, b: bp, ldb: ldb, beta: 0, c: cp, ldc: ldc, bias: bias.baseAddress!)
+    let ctx = KernelContext.current
+    let run = {
+        sgemmThreaded(ctx, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                      a: ap, lda: lda, b: bp, ldb: ldb, beta: 0, c: cp, ldc: ldc, bias: bias.baseAddress!)
+    }
+    if let stats = GemmStats.shared {
+        stats.timed(GemmCallKind(transA: transA, transB: transB, m: m, n: n, k: k, beta: 0,
+                                 threads: ctx.threadsFor(work: 2 * m * n * k, maxChunks: Int.max), bias: true), run)
+    } else {
+        run()
+    }
 }
 
 /// Naive twin of `sgemmBias`: C filled with bias rows, then `sgemmReference` with beta = 1.

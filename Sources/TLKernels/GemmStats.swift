@@ -13,6 +13,8 @@ import Synchronization
 /// One kind of `sgemm` call.
 struct GemmCallKind: Hashable {
     let transA: Bool, transB: Bool, m: Int, n: Int, k: Int, beta: Float, threads: Int
+    /// An `sgemmBias` call (bias rows added on the tiles; beta is 0).
+    var bias = false
 }
 
 /// Per-kind totals, written out by `atexit`.
@@ -53,8 +55,9 @@ final class GemmStats: Sendable {
         var text = String(format: "gemm stats: %.3f s calling-thread CPU, %.3f s wall in %d kinds\n", cpu, wall, rows.count)
         for (k, v) in rows {
             let flops = 2 * Double(k.m) * Double(k.n) * Double(k.k) * Double(v.calls)
-            text += String(format: "  %@%@ m=%d n=%d k=%d beta=%g threads=%d: %d calls, CPU %.3f s %.1f GFLOPS, wall %.3f s %.1f GFLOPS\n",
-                           k.transA ? "At" : "A", k.transB ? "Bt" : "B", k.m, k.n, k.k, k.beta, k.threads, v.calls,
+            text += String(format: "  %@%@ m=%d n=%d k=%d %@ threads=%d: %d calls, CPU %.3f s %.1f GFLOPS, wall %.3f s %.1f GFLOPS\n",
+                           k.transA ? "At" : "A", k.transB ? "Bt" : "B", k.m, k.n, k.k,
+                           k.bias ? "+bias" : String(format: "beta=%g", k.beta), k.threads, v.calls,
                            v.cpu, flops / max(v.cpu, 1e-12) / 1e9, v.wall, flops / max(v.wall, 1e-12) / 1e9)
         }
         FileHandle.standardError.write(text.data(using: .utf8) ?? Data())
