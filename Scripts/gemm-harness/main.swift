@@ -38,6 +38,13 @@ for s in [256, 512, 1024, 2048] { shapes.append(("gemm-\(s)", s, s, s, "AB")) }
 for (m, k, n) in [(64, 784, 256), (64, 3136, 128), (2048, 128, 384), (2048, 128, 512), (2048, 512, 128), (2048, 384, 1536), (2048, 1536, 384)] {
     for v in ["AB", "ABt", "AtB"] { shapes.append(("gemm-\(m)x\(k)x\(n)-\(v)", m, k, n, v)) }
 }
+// In-situ linear-layer calls (Tensor+FusedLinear.swift), x [rows, in], W [out, in]:
+// lin-IxO-fwd: C = x·Wᵀ + C (beta 1, C already holding the bias); -dx: g·W (beta 0); -dw: gᵀ·x
+// (K = rows); -pre: bias rows copied into C, then fwd (the linear forward as it is now);
+// -bias: gemmBias, the same result with the bias added on the tiles (no pass over C).
+for (i, o) in [(128, 384), (128, 128), (128, 512), (512, 128), (384, 1152), (384, 384), (384, 1536), (1536, 384)] {
+    for v in ["fwd", "dx", "dw", "pre", "bias"] { shapes.append(("lin-\(i)x\(o)-\(v)", 2048, i, o, v)) }
+}
 let filters = args.count > 1 ? args[1].split(separator: ",").map(String.init) : []
 for (name, m, k, n, v) in shapes where filters.isEmpty || filters.contains(where: { name.contains($0) }) {
     let a = fill(m * k, 1), b = fill(k * n, 2), dc = fill(m * n, 3)
@@ -46,6 +53,14 @@ for (name, m, k, n, v) in shapes where filters.isEmpty || filters.contains(where
     switch v {
     case "AB": f = { gemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: n, beta: 0, c: c, ldc: n) }
     case "ABt": f = { gemm(transA: false, transB: true, m: m, n: k, k: n, alpha: 1, a: dc, lda: n, b: b, ldb: n, beta: 0, c: c, ldc: k) }
+    case "fwd": f = { gemm(transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: k, beta: 1, c: c, ldc: n) }
+    case "pre": let bias = fill(n, 5); f = {
+        for r in 0..<m { (c + r * n).update(from: bias, count: n) }
+        gemm(transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: k, beta: 1, c: c, ldc: n) }
+    case "bias": let bias = fill(n, 5); f = {
+        gemmBias(transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: k, bias: bias, c: c, ldc: n) }
+    case "dx": f = { gemm(transA: false, transB: false, m: m, n: k, k: n, alpha: 1, a: dc, lda: n, b: b, ldb: k, beta: 0, c: c, ldc: k) }
+    case "dw": f = { gemm(transA: true, transB: false, m: n, n: k, k: m, alpha: 1, a: dc, lda: n, b: a, ldb: k, beta: 0, c: c, ldc: k) }
     default: f = { gemm(transA: true, transB: false, m: k, n: n, k: m, alpha: 1, a: a, lda: k, b: dc, ldb: n, beta: 0, c: c, ldc: n) }
     }
     f()

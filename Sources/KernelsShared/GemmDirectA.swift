@@ -48,7 +48,7 @@
 @inline(__always)
 func gemmDriverDirectA<PB: PanelPackerB>(
     m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transA: Bool, packB: PB,
-    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil
 ) {
     let kcMax = kcBlock(k)
     let ncMax = min(gemmNC, roundUp(n, gemmNR))
@@ -113,6 +113,7 @@ func gemmDriverDirectA<PB: PanelPackerB>(
                         if !full {
                             writeEdgeTile(UnsafePointer(edge), rows: rows, cols: nr, beta: betaBlock, c: cp, ldc: ldc)
                         }
+                        if pc == 0, let bias { addBiasTile(bias + jc + jr, rows: rows, cols: nr, c: cp, ldc: ldc) }
                         ir += rows
                     }
                     jr += gemmNR

@@ -103,6 +103,10 @@ struct MatrixPackerB: PanelPackerB {
 
     @inline(__always)
     func pack(p0: Int, kc: Int, j0: Int, nc: Int, into dst: UnsafeMutablePointer<Float>) {
+        if !trans {
+            packRowsOuter(p0: p0, kc: kc, j0: j0, nc: nc, into: dst)
+            return
+        }
         var d = dst
         var jb = 0
         let w = VF.scalarCount
@@ -168,6 +172,35 @@ struct MatrixPackerB: PanelPackerB {
             }
             d += gemmNR * kc
             jb += gemmNR
+        }
+    }
+}
+
+extension MatrixPackerB {
+    /// Row-major B (B(p, j) = b[p·ldb + j]) into NR-column panels, step p outermost: source row
+    /// p is read once, front to back (a stream the prefetcher follows), and its NR-float pieces
+    /// go to every panel. (Panel by panel, the block was read nc/NR times in strided passes: the
+    /// weight-gradient product gᵀ·x packs all of x, cold from L3, once per call.)
+    @inline(__always)
+    func packRowsOuter(p0: Int, kc: Int, j0: Int, nc: Int, into dst: UnsafeMutablePointer<Float>) {
+        let full = nc / gemmNR, tail = nc - full * gemmNR
+        let panelSize = gemmNR * kc
+        let w = VF.scalarCount
+        var s = b + p0 * ldb + j0
+        for p in 0..<kc {
+            var d = dst + p * gemmNR
+            var src = s
+            for _ in 0..<full {
+                var v = 0
+                while v < gemmNR { storeV(loadV(src + v), d + v); v += w }
+                src += gemmNR
+                d += panelSize
+            }
+            if tail > 0 {
+                for t in 0..<tail { d[t] = src[t] }
+                for t in tail..<gemmNR { d[t] = 0 }
+            }
+            s += ldb
         }
     }
 }

@@ -15,6 +15,11 @@ public struct KernelTable: Sendable {
     public let gemm: @Sendable (_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
                                 _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
                                 _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) -> Void
+    /// `gemmBias(transA:transB:m:n:k:alpha:a:lda:b:ldb:bias:c:ldc:)`: single-threaded
+    /// C[m, n] = alpha · op(A) · op(B) + bias (bias[n] added to every row, old C ignored).
+    public let gemmBias: @Sendable (_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+                                    _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                                    _ bias: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) -> Void
     /// `softmaxRows(x:y:rows:cols:)`: x, y: [rows, cols].
     public let softmaxRows: @Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) -> Void
     /// `softmaxBackwardRows(y:dy:dx:rows:cols:)`.
@@ -66,6 +71,8 @@ public struct KernelTable: Sendable {
     public init(name: String,
                 gemm: @escaping @Sendable (Bool, Bool, Int, Int, Int, Float, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int,
                                            Float, UnsafeMutablePointer<Float>, Int) -> Void,
+                gemmBias: @escaping @Sendable (Bool, Bool, Int, Int, Int, Float, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int,
+                                               UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void,
                 softmaxRows: @escaping @Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) -> Void,
                 softmaxBackwardRows: @escaping @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) -> Void,
                 layerNormRows: @escaping @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>,
@@ -92,6 +99,7 @@ public struct KernelTable: Sendable {
                                                         Float, Float, Int, Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
         self.name = name
         self.gemm = gemm
+        self.gemmBias = gemmBias
         self.softmaxRows = softmaxRows
         self.softmaxBackwardRows = softmaxBackwardRows
         self.layerNormRows = layerNormRows

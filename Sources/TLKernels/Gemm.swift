@@ -31,8 +31,75 @@ public func sgemm(
     // With k == 0 the A/B buffers may be empty (nil base): any non-nil pointer will do, never read.
     let ap = a.baseAddress ?? UnsafePointer(cp)
     let bp = b.baseAddress ?? UnsafePointer(cp)
-    sgemmThreaded(.current, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+    let ctx = KernelContext.current
+    if let stats = GemmStats.shared {
+        let kind = GemmCallKind(transA: transA, transB: transB, m: m, n: n, k: k, beta: beta,
+                                threads: ctx.threadsFor(work: 2 * m * n * k, maxChunks: Int.max))
+        stats.timed(kind) {
+            sgemmThreaded(ctx, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                          a: ap, lda: lda, b: bp, ldb: ldb, beta: beta, c: cp, ldc: ldc)
+        }
+        return
+    }
+    sgemmThreaded(ctx, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
                   a: ap, lda: lda, b: bp, ldb: ldb, beta: beta, c: cp, ldc: ldc)
+}
+
+/// `sgemm` with a bias row instead of beta: C[m, n] = alpha · op(A) · op(B) + 1·biasᵀ
+/// (bias[j] added to every row j column; C's previous contents, even NaN, ignored).
+///
+/// Bit-identical to filling C with bias rows and calling `sgemm` with beta = 1, without that
+/// extra pass over C: each register tile gets the bias right after its first K block is
+/// written, while it is still in L1 (a fused linear layer's forward product).
+/// `sgemmBiasReference` is the naive twin.
+public func sgemmBias(
+    transA: Bool, transB: Bool,
+    m: Int, n: Int, k: Int,
+    alpha: Float,
+    a: UnsafeBufferPointer<Float>, lda: Int,
+    b: UnsafeBufferPointer<Float>, ldb: Int,
+    bias: UnsafeBufferPointer<Float>,
+    c: UnsafeMutableBufferPointer<Float>, ldc: Int
+) {
+    guard m > 0, n > 0 else { return }
+    precondition(bias.count >= n, "sgemmBias: bias shorter than n")
+    precondition(lda >= (transA ? m : k) && ldb >= (transB ? k : n) && ldc >= n, "sgemmBias: leading dimension too small")
+    precondition(c.count >= (m - 1) * ldc + n, "sgemmBias: C buffer too small")
+    precondition(k == 0 || (a.count >= (transA ? (k - 1) * lda + m : (m - 1) * lda + k)
+                            && b.count >= (transB ? (n - 1) * ldb + k : (k - 1) * ldb + n)),
+                 "sgemmBias: A or B buffer too small")
+    let cp = c.baseAddress!
+    let ap = a.baseAddress ?? UnsafePointer(cp)
+    let bp = b.baseAddress ?? UnsafePointer(cp)
+    let ctx = KernelContext.current
+    let run = {
+        sgemmThreaded(ctx, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                      a: ap, lda: lda, b: bp, ldb: ldb, beta: 0, c: cp, ldc: ldc, bias: bias.baseAddress!)
+    }
+    if let stats = GemmStats.shared {
+        stats.timed(GemmCallKind(transA: transA, transB: transB, m: m, n: n, k: k, beta: 0,
+                                 threads: ctx.threadsFor(work: 2 * m * n * k, maxChunks: Int.max), bias: true), run)
+    } else {
+        run()
+    }
+}
+
+/// Naive twin of `sgemmBias`: C filled with bias rows, then `sgemmReference` with beta = 1.
+public func sgemmBiasReference(
+    transA: Bool, transB: Bool,
+    m: Int, n: Int, k: Int,
+    alpha: Float,
+    a: UnsafeBufferPointer<Float>, lda: Int,
+    b: UnsafeBufferPointer<Float>, ldb: Int,
+    bias: UnsafeBufferPointer<Float>,
+    c: UnsafeMutableBufferPointer<Float>, ldc: Int
+) {
+    guard m > 0, n > 0 else { return }
+    for i in 0..<m {
+        for j in 0..<n { c[i * ldc + j] = bias[j] }
+    }
+    sgemmReference(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                   a: a, lda: lda, b: b, ldb: ldb, beta: 1, c: c, ldc: ldc)
 }
 
 /// Naive triple-loop twin of `sgemm` (same contract), accumulating in Double so it can

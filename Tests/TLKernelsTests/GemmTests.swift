@@ -89,6 +89,18 @@ func checkGemm(_ ctx: KernelContext, transA: Bool, transB: Bool, m: Int, n: Int,
         }
     }
 
+    /// The row-major B packer walks source rows front to back and deals each row's NR-float
+    /// pieces to every panel: N past one B block (NC = 1024 on AVX-512; the 8-lane backends'
+    /// NC = 2048 is not crossed here), a ragged last panel, a padded ldb and K blocks after
+    /// the first.
+    @Test func rowMajorBPackerAcrossBlocks() {
+        for ctx in testContexts where ctx.threads != 3 {
+            checkGemm(ctx, transA: false, transB: false, m: 13, n: 1100, k: 40, alpha: 1, beta: 0, pad: 3)
+            checkGemm(ctx, transA: true, transB: false, m: 30, n: 1061, k: 300, alpha: 1, beta: 0)
+            checkGemm(ctx, transA: false, transB: false, m: 70, n: 45, k: 530, alpha: 0.5, beta: 1, pad: 1)
+        }
+    }
+
     @Test func betaZeroIgnoresNaNInC() {
         var c = [Float](repeating: .nan, count: 40 * 50)
         let a = randomArray(40 * 30, seed: 9), b = randomArray(30 * 50, seed: 10)
