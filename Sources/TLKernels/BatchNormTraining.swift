@@ -7,7 +7,8 @@
 //               clamp passed its input (lower ≤ z ≤ upper, z recomputed from x) and 0 elsewhere
 //
 // Sums are taken in Float over blocks of rows and added in Double, per thread, then combined
-// in thread order (deterministic for a thread count). The naive twin is in
+// in thread order (deterministic for a thread count). Every pass is memory-bound and splits
+// across threads from ~125k elements (`memoryBoundWeight`, ParallelChunks.swift). The naive twin is in
 // BatchNormTrainingReference.swift.
 
 /// Rows summed in Float before their partial sums are added in Double.
@@ -34,7 +35,7 @@ public func batchNormStatistics(x: UnsafePointer<Float>, rows: Int, cols: Int, e
 func batchNormStatistics(_ ctx: KernelContext, x: UnsafePointer<Float>, rows: Int, cols: Int, epsilon: Float,
                          mean: UnsafeMutablePointer<Float>, variance: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>) {
     precondition(rows > 0 && cols > 0, "batchNormStatistics: empty input")
-    let threads = ctx.threadsFor(work: rows * cols * 3, maxChunks: rows)
+    let threads = ctx.threadsFor(work: rows * cols * memoryBoundWeight, maxChunks: rows)
     let partial = UnsafeMutablePointer<Double>.allocate(capacity: threads * 2 * cols)
     defer { partial.deallocate() }
     partial.initialize(repeating: 0, count: threads * 2 * cols)
@@ -93,7 +94,7 @@ func batchNormTrainingApply(_ ctx: KernelContext, x: UnsafePointer<Float>, mean:
     defer { scale.deallocate() }
     let shift = scale + cols
     for j in 0..<cols { scale[j] = weight[j] * rstd[j]; shift[j] = bias[j] - mean[j] * scale[j] }
-    parallelRows(ctx, rows: rows, cols: cols, costPerElement: 2) { range in
+    parallelRows(ctx, rows: rows, cols: cols, costPerElement: memoryBoundWeight) { range in
         for i in range {
             let xr = x + i * cols, o = y + i * cols
             let lo = V8(repeating: lower), hi = V8(repeating: upper)
@@ -131,7 +132,7 @@ func batchNormTrainingBackward(_ ctx: KernelContext, x: UnsafePointer<Float>, dy
                                lower: Float, upper: Float, rows: Int, cols: Int, dx: UnsafeMutablePointer<Float>,
                                dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>) {
     precondition(rows > 0 && cols > 0, "batchNormTrainingBackward: empty input")
-    let threads = ctx.threadsFor(work: rows * cols * 4, maxChunks: rows)
+    let threads = ctx.threadsFor(work: rows * cols * memoryBoundWeight, maxChunks: rows)
     let scale = UnsafeMutablePointer<Float>.allocate(capacity: 4 * cols)
     defer { scale.deallocate() }
     // The forward pass's scale and shift (the clamp mask is recomputed exactly as it was applied).
@@ -182,7 +183,7 @@ func batchNormTrainingBackward(_ ctx: KernelContext, x: UnsafePointer<Float>, dy
         a[j] = Float(sum / Double(rows))
         b[j] = Float(dot / Double(rows))
     }
-    parallelRows(ctx, rows: rows, cols: cols, costPerElement: 4) { range in
+    parallelRows(ctx, rows: rows, cols: cols, costPerElement: memoryBoundWeight) { range in
         for i in range {
             let xr = x + i * cols, g = dy + i * cols, o = dx + i * cols
             var j = 0
