@@ -41,4 +41,14 @@ public let kernelTable = KernelTable(
     channelAffineRows: { x, scale, shift, residual, lo, hi, cols, rows, out in
         channelAffineRows(x: x, scale: scale, shift: shift, residual: residual, lower: lo, upper: hi, cols: cols,
                           rowStart: rows.lowerBound, rowEnd: rows.upperBound, out: out)
-    })
+    },
+    batchNorm: BatchNormKernels(
+        statisticsSums: { batchNormStatisticsSums(x: $0, cols: $1, rowStart: $2.lowerBound, rowEnd: $2.upperBound, sums: $3) },
+        backwardSums: {
+            batchNormBackwardSums(x: $0, dy: $1, scale: $2, shift: $3, mean: $4, rstd: $5, lower: $6, upper: $7, cols: $8,
+                                  rowStart: $9.lowerBound, rowEnd: $9.upperBound, sums: $10)
+        },
+        backwardRows: {
+            batchNormBackwardRows(x: $0, dy: $1, scale: $2, shift: $3, mean: $4, rstd: $5, a: $6, b: $7, lower: $8, upper: $9,
+                                  cols: $10, rowStart: $11.lowerBound, rowEnd: $11.upperBound, dx: $12)
+        }))

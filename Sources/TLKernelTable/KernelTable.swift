@@ -67,6 +67,8 @@ public struct KernelTable: Sendable {
     public let channelAffineRows: @Sendable (_ x: UnsafePointer<Float>, _ scale: UnsafePointer<Float>, _ shift: UnsafePointer<Float>,
                                              _ residual: UnsafePointer<Float>?, _ lower: Float, _ upper: Float, _ cols: Int,
                                              _ rows: Range<Int>, _ out: UnsafeMutablePointer<Float>) -> Void
+    /// Training-mode BatchNorm reductions and backward pass (BatchNormKernels.swift).
+    public let batchNorm: BatchNormKernels
 
     public init(name: String,
                 gemm: @escaping @Sendable (Bool, Bool, Int, Int, Int, Float, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int,
@@ -96,7 +98,8 @@ public struct KernelTable: Sendable {
                 depthwiseBackwardWeightImages: @escaping @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, DepthwiseGeometry, Range<Int>,
                                                                     UnsafeMutablePointer<Float>) -> Void,
                 channelAffineRows: @escaping @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>?,
-                                                        Float, Float, Int, Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
+                                                        Float, Float, Int, Range<Int>, UnsafeMutablePointer<Float>) -> Void,
+                batchNorm: BatchNormKernels) {
         self.name = name
         self.gemm = gemm
         self.gemmBias = gemmBias
@@ -115,6 +118,7 @@ public struct KernelTable: Sendable {
         self.depthwiseBackwardInputImages = depthwiseBackwardInputImages
         self.depthwiseBackwardWeightImages = depthwiseBackwardWeightImages
         self.channelAffineRows = channelAffineRows
+        self.batchNorm = batchNorm
     }
 }
 

@@ -6,22 +6,12 @@
 //     backward: 2 passes (Σ dz and Σ dz · x̂ per channel; then dx), with dz = dy where the
 //               clamp passed its input (lower ≤ z ≤ upper, z recomputed from x) and 0 elsewhere
 //
-// Sums are taken in Float over blocks of rows and added in Double, per thread, then combined
-// in thread order (deterministic for a thread count). The naive twin is in
+// The passes are the backend's (KernelTable.batchNorm, Sources/KernelsShared/BatchNormKernels.swift;
+// the apply pass is `channelAffineRows`), 16 lanes on AVX-512. Sums are taken in Float over
+// blocks of 32 rows and added in Double, per thread, then combined in thread order
+// (deterministic for a thread count). Every pass is memory-bound and splits across threads
+// from ~125k elements (`memoryBoundWeight`, ParallelChunks.swift). The naive twin is in
 // BatchNormTrainingReference.swift.
-
-/// Rows summed in Float before their partial sums are added in Double.
-private let statisticsBlock = 32
-
-/// Eight channels at a time (this module is compiled for any x86-64: two SSE registers;
-/// explicit vectors because the compiler cannot vectorise through possibly aliasing pointers).
-private typealias V8 = SIMD8<Float>
-@inline(__always) private func load8(_ p: UnsafePointer<Float>) -> V8 { UnsafeRawPointer(p).loadUnaligned(as: V8.self) }
-@inline(__always) private func store8(_ v: V8, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V8.self) }
-/// dy where lower ≤ z ≤ upper (the clamp passed its input), else 0.
-@inline(__always) private func passed(_ z: V8, _ g: V8, _ lower: Float, _ upper: Float) -> V8 {
-    V8(repeating: 0).replacing(with: g, where: (z .>= V8(repeating: lower)) .& (z .<= V8(repeating: upper)))
-}
 
 /// Per-channel batch mean, biased variance and 1/√(variance + ε) of x [rows, cols]. The sums
 /// are taken around the first row's values (shifted data), so a large mean costs no precision.
@@ -34,37 +24,14 @@ public func batchNormStatistics(x: UnsafePointer<Float>, rows: Int, cols: Int, e
 func batchNormStatistics(_ ctx: KernelContext, x: UnsafePointer<Float>, rows: Int, cols: Int, epsilon: Float,
                          mean: UnsafeMutablePointer<Float>, variance: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>) {
     precondition(rows > 0 && cols > 0, "batchNormStatistics: empty input")
-    let threads = ctx.threadsFor(work: rows * cols * 3, maxChunks: rows)
+    let threads = ctx.threadsFor(work: rows * cols * memoryBoundWeight, maxChunks: rows)
     let partial = UnsafeMutablePointer<Double>.allocate(capacity: threads * 2 * cols)
     defer { partial.deallocate() }
     partial.initialize(repeating: 0, count: threads * 2 * cols)
+    let kernel = ctx.backend.kernels.batchNorm.statisticsSums
     parallelFor(threads) { t in
         let r = chunkRange(t, parts: threads, units: rows)
-        let ds = partial + t * 2 * cols, dq = ds + cols
-        var row = r.lowerBound
-        while row < r.upperBound {
-            let end = min(r.upperBound, row + statisticsBlock)
-            // Channel groups outer, the block's rows inner: the sums stay in registers.
-            var j = 0
-            while j + 8 <= cols {
-                let k = load8(x + j)
-                var sv = V8(), qv = V8()
-                for i in row..<end {
-                    let d = load8(x + i * cols + j) - k
-                    sv += d
-                    qv += d * d
-                }
-                for l in 0..<8 { ds[j + l] += Double(sv[l]); dq[j + l] += Double(qv[l]) }
-                j += 8
-            }
-            while j < cols {
-                var sj: Float = 0, qj: Float = 0
-                for i in row..<end { let d = x[i * cols + j] - x[j]; sj += d; qj += d * d }
-                ds[j] += Double(sj); dq[j] += Double(qj)
-                j += 1
-            }
-            row = end
-        }
+        if !r.isEmpty { kernel(x, cols, r, partial + t * 2 * cols) }
     }
     for j in 0..<cols {
         var sum = 0.0, squares = 0.0
@@ -92,23 +59,20 @@ func batchNormTrainingApply(_ ctx: KernelContext, x: UnsafePointer<Float>, mean:
     let scale = UnsafeMutablePointer<Float>.allocate(capacity: 2 * cols)
     defer { scale.deallocate() }
     let shift = scale + cols
-    for j in 0..<cols { scale[j] = weight[j] * rstd[j]; shift[j] = bias[j] - mean[j] * scale[j] }
-    parallelRows(ctx, rows: rows, cols: cols, costPerElement: 2) { range in
-        for i in range {
-            let xr = x + i * cols, o = y + i * cols
-            let lo = V8(repeating: lower), hi = V8(repeating: upper)
-            var j = 0
-            while j + 8 <= cols {
-                // Compare-and-select (the stdlib's generic SIMD min/max is an out-of-line call).
-                var v = load8(xr + j) * load8(scale + j) + load8(shift + j)
-                v.replace(with: lo, where: v .< lo)
-                v.replace(with: hi, where: v .> hi)
-                store8(v, o + j)
-                j += 8
-            }
-            while j < cols { o[j] = min(max(xr[j] * scale[j] + shift[j], lower), upper); j += 1 }
-        }
+    batchNormScaleShift(mean: mean, rstd: rstd, weight: weight, bias: bias, cols: cols, scale: scale, shift: shift)
+    let kernel = ctx.backend.kernels.channelAffineRows
+    parallelRows(ctx, rows: rows, cols: cols, costPerElement: memoryBoundWeight) { range in
+        kernel(x, scale, shift, nil, lower, upper, cols, range, y)
     }
+}
+
+/// scale = weight · rstd, shift = bias − mean · scale: the forward's per-channel affine map
+/// (the backward recomputes the clamp mask from exactly these).
+@inline(__always)
+private func batchNormScaleShift(mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                 bias: UnsafePointer<Float>, cols: Int, scale: UnsafeMutablePointer<Float>,
+                                 shift: UnsafeMutablePointer<Float>) {
+    for j in 0..<cols { scale[j] = weight[j] * rstd[j]; shift[j] = bias[j] - mean[j] * scale[j] }
 }
 
 /// Gradients of `batchNormTrainingApply` ∘ `batchNormStatistics` (the batch statistics are
@@ -131,48 +95,19 @@ func batchNormTrainingBackward(_ ctx: KernelContext, x: UnsafePointer<Float>, dy
                                lower: Float, upper: Float, rows: Int, cols: Int, dx: UnsafeMutablePointer<Float>,
                                dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>) {
     precondition(rows > 0 && cols > 0, "batchNormTrainingBackward: empty input")
-    let threads = ctx.threadsFor(work: rows * cols * 4, maxChunks: rows)
+    let threads = ctx.threadsFor(work: rows * cols * memoryBoundWeight, maxChunks: rows)
     let scale = UnsafeMutablePointer<Float>.allocate(capacity: 4 * cols)
     defer { scale.deallocate() }
     // The forward pass's scale and shift (the clamp mask is recomputed exactly as it was applied).
     let shift = scale + cols, a = shift + cols, b = a + cols
-    for j in 0..<cols { scale[j] = weight[j] * rstd[j]; shift[j] = bias[j] - mean[j] * scale[j] }
+    batchNormScaleShift(mean: mean, rstd: rstd, weight: weight, bias: bias, cols: cols, scale: scale, shift: shift)
     let partial = UnsafeMutablePointer<Double>.allocate(capacity: threads * 2 * cols)
     defer { partial.deallocate() }
     partial.initialize(repeating: 0, count: threads * 2 * cols)
+    let kernels = ctx.backend.kernels.batchNorm
     parallelFor(threads) { t in
         let r = chunkRange(t, parts: threads, units: rows)
-        let ds = partial + t * 2 * cols, dq = ds + cols
-        var row = r.lowerBound
-        while row < r.upperBound {
-            let end = min(r.upperBound, row + statisticsBlock)
-            var j = 0
-            while j + 8 <= cols {
-                let sc = load8(scale + j), sh = load8(shift + j), m = load8(mean + j), rs = load8(rstd + j)
-                var sv = V8(), qv = V8()
-                for i in row..<end {
-                    let xv = load8(x + i * cols + j)
-                    let dz = passed(xv * sc + sh, load8(dy + i * cols + j), lower, upper)
-                    sv += dz
-                    qv += dz * ((xv - m) * rs)
-                }
-                for l in 0..<8 { ds[j + l] += Double(sv[l]); dq[j + l] += Double(qv[l]) }
-                j += 8
-            }
-            while j < cols {
-                var sj: Float = 0, qj: Float = 0
-                for i in row..<end {
-                    let xv = x[i * cols + j]
-                    let z = xv * scale[j] + shift[j]
-                    let dz = z >= lower && z <= upper ? dy[i * cols + j] : 0
-                    sj += dz
-                    qj += dz * ((xv - mean[j]) * rstd[j])
-                }
-                ds[j] += Double(sj); dq[j] += Double(qj)
-                j += 1
-            }
-            row = end
-        }
+        if !r.isEmpty { kernels.backwardSums(x, dy, scale, shift, mean, rstd, lower, upper, cols, r, partial + t * 2 * cols) }
     }
     for j in 0..<cols {
         var sum = 0.0, dot = 0.0
@@ -182,24 +117,7 @@ func batchNormTrainingBackward(_ ctx: KernelContext, x: UnsafePointer<Float>, dy
         a[j] = Float(sum / Double(rows))
         b[j] = Float(dot / Double(rows))
     }
-    parallelRows(ctx, rows: rows, cols: cols, costPerElement: 4) { range in
-        for i in range {
-            let xr = x + i * cols, g = dy + i * cols, o = dx + i * cols
-            var j = 0
-            while j + 8 <= cols {
-                let xv = load8(xr + j), sc = load8(scale + j)
-                let dz = passed(xv * sc + load8(shift + j), load8(g + j), lower, upper)
-                let xhat = (xv - load8(mean + j)) * load8(rstd + j)
-                store8(sc * (dz - load8(a + j) - xhat * load8(b + j)), o + j)
-                j += 8
-            }
-            while j < cols {
-                let z = xr[j] * scale[j] + shift[j]
-                let dz = z >= lower && z <= upper ? g[j] : 0
-                let xhat = (xr[j] - mean[j]) * rstd[j]
-                o[j] = scale[j] * (dz - a[j] - xhat * b[j])
-                j += 1
-            }
-        }
+    parallelRows(ctx, rows: rows, cols: cols, costPerElement: memoryBoundWeight) { range in
+        kernels.backwardRows(x, dy, scale, shift, mean, rstd, a, b, lower, upper, cols, range, dx)
     }
 }

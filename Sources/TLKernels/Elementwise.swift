@@ -170,6 +170,27 @@ public func reluBackwardReference(_ x: UnsafePointer<Float>, _ g: UnsafePointer<
     }
 }
 
+// out[i] = max(a[i] + b[i], 0)   a, b, out: [n]
+/// A residual block's tail, (a + b).relu(), in one pass: the sum rounded once, then exactly
+/// the ReLU of `unaryContiguous` (SIMD16 blocks from index 0, scalar tail), so the result is
+/// bit-identical to the two passes it replaces. `out` may alias `a` or `b`.
+public func addRelu(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count n: Int) {
+    let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b), ro = UnsafeMutableRawPointer(out)
+    var i = 0
+    while i + 16 <= n {
+        let v = ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+            + rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+        ro.storeBytes(of: v.replacing(with: 0, where: v .< 0), toByteOffset: i * 4, as: SIMD16<Float>.self)
+        i += 16
+    }
+    while i < n { let v = a[i] + b[i]; out[i] = v > 0 ? v : 0; i += 1 }
+}
+
+/// Naive twin of `addRelu`: the sum, then the scalar ReLU.
+public func addReluReference(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count n: Int) {
+    for i in 0..<n { out[i] = scalarUnary(.relu, a[i] + b[i]) }
+}
+
 // out[i·cols + j] = a[i·cols + j] ∘ b[j]   (bOnLeft: b[j] ∘ a[i·cols + j])
 //                                         a, out: [rows, cols], b: [cols]
 /// A row vector broadcast over the rows of a matrix (a bias add over channels-last

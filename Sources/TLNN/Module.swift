@@ -182,7 +182,18 @@ public final class Sequential: Layer {
     // x → layers[0] → layers[1] → …
     public override func forward(_ x: Tensor) throws -> Tensor {
         var h = x
-        for layer in layers { h = try layer.forward(h) }
+        var i = 0
+        while i < layers.count {
+            // BatchNorm with batch statistics followed by ReLU (a CNN stem): one fused primitive
+            // (BatchNorm's clamp to [0, ∞), as in ResidualBlock): no separate ReLU pass either way.
+            if let norm = layers[i] as? BatchNorm, norm.usesBatchStatistics, i + 1 < layers.count, layers[i + 1] is ReLU {
+                h = try norm.forward(h, clampTo: 0, .infinity)
+                i += 2
+                continue
+            }
+            h = try layers[i].forward(h)
+            i += 1
+        }
         return h
     }
 

@@ -8,6 +8,8 @@ enum Primitive {
     case add, subtract, multiply, divide
     case addScalar(Float), multiplyScalar(Float)
     case negate, exp, log, sqrt, tanh, sigmoid, relu, gelu, abs
+    /// max(a + b, 0), one pass (`Tensor.addingRelu`); recorded with its output.
+    case addRelu
     case powScalar(Float)
     case clamp(Float, Float)
     case sum(axes: [Int], inputShape: [Int])
@@ -77,6 +79,10 @@ extension Primitive {
             return [try g * y!.mapped { $0 * (1 - $0) }]           // d σ = σ(1 − σ)
         case .relu:
             return [Tensor.reluGradient(input: x[0], upstream: g)]       // g where x > 0, one pass
+        case .addRelu:
+            // The sum's ReLU mask read from the output (y > 0 ⇔ a + b > 0); one gradient for both.
+            let d = Tensor.reluGradient(input: y!, upstream: g)
+            return [needs[0] ? d : nil, needs[1] ? d : nil]
         case let .batchNormTraining(mean, rstd, lower, upper):
             // Fused BatchNorm (+ clamp) with batch statistics (Tensor+BatchNorm.swift).
             return Primitive.batchNormTrainingGradients(mean: mean, rstd: rstd, lower: lower, upper: upper, inputs: x, upstream: g, needs: needs)

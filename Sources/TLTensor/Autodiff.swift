@@ -187,7 +187,10 @@ extension Tensor {
         guard n > 0 else { return }
         other.scalars.withUnsafeBufferPointer { b in
             scalars.withUnsafeMutableBufferPointer { a in
-                binaryContiguous(.add, a.baseAddress!, b.baseAddress!, a.baseAddress!, count: n)
+                let A = a.baseAddress!, B = b.baseAddress!
+                parallelElements(count: n, streams: 3) { r in
+                    binaryContiguous(.add, A + r.lowerBound, B + r.lowerBound, A + r.lowerBound, count: r.count)
+                }
             }
         }
     }

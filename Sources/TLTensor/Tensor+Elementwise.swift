@@ -10,7 +10,12 @@ extension Tensor {
             let out = [Float](unsafeUninitializedCapacity: a.count) { po, initialized in
                 a.scalars.withUnsafeBufferPointer { pa in
                     b.scalars.withUnsafeBufferPointer { pb in
-                        if po.count > 0 { binaryContiguous(op, pa.baseAddress!, pb.baseAddress!, po.baseAddress!, count: po.count) }
+                        guard po.count > 0 else { return }
+                        let A = pa.baseAddress!, B = pb.baseAddress!, O = po.baseAddress!
+                        // Memory-bound: split across threads from ~100k elements (same values).
+                        parallelElements(count: po.count, streams: 3) { r in
+                            binaryContiguous(op, A + r.lowerBound, B + r.lowerBound, O + r.lowerBound, count: r.count)
+                        }
                     }
                 }
                 initialized = po.count
@@ -96,7 +101,10 @@ extension Tensor {
         let out = [Float](unsafeUninitializedCapacity: count) { po, initialized in
             scalars.withUnsafeBufferPointer { px in
                 guard po.count > 0 else { return }
-                unaryContiguous(op, px.baseAddress!, po.baseAddress!, count: po.count)
+                let X = px.baseAddress!, O = po.baseAddress!
+                parallelElements(count: po.count, streams: 2) { r in
+                    unaryContiguous(op, X + r.lowerBound, O + r.lowerBound, count: r.count)
+                }
             }
             initialized = po.count
         }
@@ -109,12 +117,39 @@ extension Tensor {
         Tensor(unchecked: scalars.map(f), shape: shape)
     }
 
+    /// max(self + other, 0) for tensors of one shape, in one pass each way (a residual block's
+    /// tail): the same values and gradients as `(self + other).relu()`, which other shapes
+    /// (broadcasting) fall back to. The backward masks the upstream gradient with the saved
+    /// output (y > 0 exactly where the sum was > 0) and hands it to both inputs.
+    ///
+    ///     self, other: [...] (same shape) → [...]
+    public func addingRelu(_ other: Tensor) throws -> Tensor {
+        guard shape == other.shape else { return try (self + other).relu() }
+        let out = [Float](unsafeUninitializedCapacity: count) { po, initialized in
+            scalars.withUnsafeBufferPointer { pa in
+                other.scalars.withUnsafeBufferPointer { pb in
+                    guard po.count > 0 else { return }
+                    let A = pa.baseAddress!, B = pb.baseAddress!, O = po.baseAddress!
+                    parallelElements(count: po.count, streams: 3) { r in
+                        addRelu(A + r.lowerBound, B + r.lowerBound, O + r.lowerBound, count: r.count)
+                    }
+                }
+            }
+            initialized = po.count
+        }
+        return Tensor.record(.addRelu, inputs: [self, other], output: Tensor(unchecked: out, shape: shape), saveOutput: true)
+    }
+
     /// ReLU's backward in one pass (`reluBackward`): g where x > 0, else 0. x, g: same shape.
     static func reluGradient(input x: Tensor, upstream g: Tensor) -> Tensor {
         let out = [Float](unsafeUninitializedCapacity: x.count) { po, initialized in
             x.scalars.withUnsafeBufferPointer { px in
                 g.scalars.withUnsafeBufferPointer { pg in
-                    if po.count > 0 { reluBackward(px.baseAddress!, pg.baseAddress!, po.baseAddress!, count: po.count) }
+                    guard po.count > 0 else { return }
+                    let X = px.baseAddress!, G = pg.baseAddress!, O = po.baseAddress!
+                    parallelElements(count: po.count, streams: 3) { r in
+                        reluBackward(X + r.lowerBound, G + r.lowerBound, O + r.lowerBound, count: r.count)
+                    }
                 }
             }
             initialized = po.count

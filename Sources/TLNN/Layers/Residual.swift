@@ -32,6 +32,6 @@ public final class ResidualBlock: Layer {
         // BN + ReLU as one fused primitive (BatchNorm's clamp to [0, ∞)): one pass less each way.
         let main = try norm2(conv2(norm1.forward(conv1(x), clampTo: 0, .infinity)))
         let skip = try shortcut?.forward(x) ?? x
-        return try (main + skip).relu()
+        return try main.addingRelu(skip)     // (main + skip).relu() in one pass each way
     }
 }

@@ -1,0 +1,1 @@
+../KernelsShared/BatchNormKernels.swift
