@@ -114,22 +114,6 @@ public func linearBiasBackwardReference(outputGradient dy: UnsafeBufferPointer<F
     }
 }
 
-/// Copies `row` (length cols) into each of the `rows` rows of `out` ([rows, cols]): the bias
-/// as the starting C of a fused linear layer's GEMM (beta = 1), split across threads.
-public func broadcastRows(_ row: UnsafeBufferPointer<Float>, rows: Int, into out: UnsafeMutableBufferPointer<Float>) {
-    broadcastRows(.current, row, rows: rows, into: out)
-}
-
-func broadcastRows(_ ctx: KernelContext, _ row: UnsafeBufferPointer<Float>, rows: Int, into out: UnsafeMutableBufferPointer<Float>) {
-    let cols = row.count
-    precondition(out.count >= rows * cols, "broadcastRows: output smaller than rows·cols")
-    guard rows > 0, cols > 0 else { return }
-    let src = row.baseAddress!, dst = out.baseAddress!
-    parallelRows(ctx, rows: rows, cols: cols, costPerElement: 1) { r in
-        for i in r { (dst + i * cols).update(from: src, count: cols) }
-    }
-}
-
 /// The fused linear layer's GELU epilogue with the bias: pre[r, j] += bias[j] (in place, kept
 /// for the backward pass), then y = GELU(pre); rows split across threads, each row's bias add
 /// and GELU while it is in cache. pre, y: [rows, cols]; bias: [cols].

@@ -3,7 +3,7 @@ import TLKernels
 // The fused fully connected layer of the transformer path, one primitive with one backward
 // rule (tested against the composites it replaces and by finite differences,
 // Tests/TLTensorTests/FusedLinearTests.swift): y = act(x·Wᵀ + b). Without activation the bias
-// is the GEMM's starting C (no zero fill, no separate broadcast add); with GELU it is added in
+// enters the GEMM's tiles as they are written back (sgemmBias: no pass over C); with GELU it is added in
 // the GELU pass over the GEMM's output. In the backward pass GELU's derivative and the bias
 // gradient (a column sum) are one pass over dY before the two GEMMs.
 // (The residual + LayerNorm step is in Tensor+ResidualNorm.swift.)
@@ -21,18 +21,24 @@ extension Tensor {
         }
         let (inputs, outputs) = (weight.shape[1], weight.shape[0])
         let rows = count / Swift.max(inputs, 1)
-        // The bias is the GEMM's starting C, except before GELU: there it is added in the GELU
-        // pass (one pass over the output instead of a broadcast before the GEMM).
+        // The bias goes into the GEMM's write-back, except before GELU: there it is added in the
+        // GELU pass (one pass over the output).
         let biasInEpilogue = activation == .gelu && bias != nil
         var pre = uninitializedScalars(rows * outputs) { pc in
             guard rows > 0 else { return }
-            if let bias, !biasInEpilogue {
-                bias.scalars.withUnsafeBufferPointer { broadcastRows($0, rows: rows, into: pc) }
-            }
             scalars.withUnsafeBufferPointer { px in
                 weight.scalars.withUnsafeBufferPointer { pw in
-                    sgemm(transA: false, transB: true, m: rows, n: outputs, k: inputs, alpha: 1, a: px, lda: inputs,
-                          b: pw, ldb: inputs, beta: bias == nil || biasInEpilogue ? 0 : 1, c: pc, ldc: outputs)
+                    if let bias, !biasInEpilogue {
+                        // The bias enters each tile of C in the GEMM's write-back (sgemmBias):
+                        // bit-identical to broadcasting it into C and a beta = 1 product.
+                        bias.scalars.withUnsafeBufferPointer { pb in
+                            sgemmBias(transA: false, transB: true, m: rows, n: outputs, k: inputs, alpha: 1, a: px, lda: inputs,
+                                      b: pw, ldb: inputs, bias: pb, c: pc, ldc: outputs)
+                        }
+                    } else {
+                        sgemm(transA: false, transB: true, m: rows, n: outputs, k: inputs, alpha: 1, a: px, lda: inputs,
+                              b: pw, ldb: inputs, beta: 0, c: pc, ldc: outputs)
+                    }
                 }
             }
         }

@@ -54,24 +54,6 @@ import Testing
         }
     }
 
-    /// The bias rows written before the forward GEMM: every row equals the bias, on every
-    /// thread count, and nothing past rows·cols is touched.
-    @Test func broadcastRowsFillsEveryRow() {
-        let pool = BufferPool()
-        defer { pool.free() }
-        for (rows, cols) in Self.shapes {
-            let row = randomArray(cols, seed: UInt64(cols))
-            for ctx in testContexts {
-                let out = pool.filled(rows * cols + 3)
-                broadcastRows(ctx, pool.ro(row), rows: rows, into: out)
-                for r in 0..<rows {
-                    for j in 0..<cols { #expect(out[r * cols + j] == row[j], "\(rows)x\(cols) t\(ctx.threads) [\(r), \(j)]") }
-                }
-                for i in (rows * cols)..<(rows * cols + 3) { #expect(out[i].isNaN, "wrote past the end at \(i)") }
-            }
-        }
-    }
-
     /// The forward GELU epilogue with the bias: pre + b kept, GELU(pre + b) against the naive
     /// twin (GELU tolerance as in RowKernelTests) and bit-identical to the two passes.
     @Test func biasGeluForwardMatchesReferenceAndComposite() {
