@@ -36,6 +36,13 @@ GENERATED = [
     ("TLKernelsAVX512/WGradMicro24x16.swift", "gen_wgrad_micro.py", ["24", "1", "16", "wgradMicroKernel24x16"]),
     # Short tile for strided convolutions whose output rows are 7 or 14 pixels wide (ResNet).
     ("TLKernelsAVX512/ConvMicro7x32.swift", "gen_conv_micro.py", ["7", "2", "16", "convMicroKernel7x32"]),
+    # Copies with the row step as a constant (base + displacement reads) for the row steps of
+    # ResNet's layers: 16/32/64 channels at stride 1, 16/32 channels at stride 2.
+    ("TLKernelsAVX512/ConvMicro24x16Lda16.swift", "gen_conv_micro.py", ["24", "1", "16", "convMicroKernel24x16Lda16", "16"]),
+    ("TLKernelsAVX512/ConvMicro12x32Lda32.swift", "gen_conv_micro.py", ["12", "2", "16", "convMicroKernel12x32Lda32", "32"]),
+    ("TLKernelsAVX512/ConvMicro12x32Lda64.swift", "gen_conv_micro.py", ["12", "2", "16", "convMicroKernel12x32Lda64", "64"]),
+    ("TLKernelsAVX512/ConvMicro7x32Lda32.swift", "gen_conv_micro.py", ["7", "2", "16", "convMicroKernel7x32Lda32", "32"]),
+    ("TLKernelsAVX512/ConvMicro7x32Lda64.swift", "gen_conv_micro.py", ["7", "2", "16", "convMicroKernel7x32Lda64", "64"]),
 ]
 
 SHARED_EVERYWHERE = ["ConvKernels.swift", "ConvSingleChannelKernels.swift", "ConvWeightGradKernels.swift", "DepthwiseKernels.swift", "GemmDriver.swift", "GemmDirectA.swift", "GemmPackers.swift", "KernelTableExport.swift", "RowKernels.swift", "VectorMath.swift"]
