@@ -29,7 +29,8 @@ func conv2DForward(_ ctx: KernelContext, input: UnsafeBufferPointer<Float>, batc
     // images at a time into a buffer that stays in its L2 (PaddedImageGroups).
     let rows = batch * oh
     let threads = ctx.threadsFor(work: 2 * m * k * outChannels, maxChunks: rows)
-    if PaddedImageGroups.splitsEvenly(batch: batch, threads: threads) {
+    if PaddedImageGroups.splitsEvenly(batch: batch, threads: threads)
+        && PaddedImageGroups.pay(batch: batch, height: height, width: width, channels: inChannels, geometry: g) {
         let imageThreads = min(threads, batch)
         let groups = PaddedImageGroups(ctx, batch: batch, height: height, width: width, channels: inChannels, geometry: g,
                                        threads: imageThreads)
@@ -97,9 +98,14 @@ func conv2DBackwardWeight(_ ctx: KernelContext, input: UnsafeBufferPointer<Float
     let dySource = outputGradient.baseAddress!
     let dyp = dyCopy.map { UnsafePointer($0) } ?? dySource
     let threads = ctx.threadsFor(work: 2 * m * k * outChannels, maxChunks: batch)
+    let grouped = PaddedImageGroups.pay(batch: batch, height: height, width: width, channels: inChannels, geometry: g)
     let groups = PaddedImageGroups(ctx, batch: batch, height: height, width: width, channels: inChannels, geometry: g,
-                                   threads: threads)
+                                   threads: grouped ? threads : 0)
     defer { groups.deallocate() }
+    // Small padded batches: one padded copy, read by every thread.
+    let padded: PaddedInput? = grouped ? nil : PaddedInput(ctx, input: xp, batch: batch, height: height, width: width,
+                                                          channels: inChannels, geometry: g)
+    defer { padded?.pointer.deallocate() }
     let size = coutP * k
     let partial = UnsafeMutablePointer<Float>.allocate(capacity: threads * size)
     defer { partial.deallocate() }
@@ -115,6 +121,13 @@ func conv2DBackwardWeight(_ ctx: KernelContext, input: UnsafeBufferPointer<Float
         }
         // Images in order within the thread, each accumulated into the thread's partial: the
         // same sums as one call over the thread's whole range.
+        if let padded {
+            backendConvWeightGradientDirect(ctx.backend, xp: padded.pointer, paddedHeight: padded.height,
+                                            paddedWidth: padded.width, channels: inChannels, g: g, outH: oh, outW: ow,
+                                            dy: dyp, outChannels: coutP, imageStart: r.lowerBound,
+                                            imageEnd: r.upperBound, dwT: partial + t * size)
+            return
+        }
         groups.forEachGroup(thread: t, input: xp) { images, n0, count in
             backendConvWeightGradientDirect(ctx.backend, xp: images, paddedHeight: groups.height,
                                             paddedWidth: groups.width, channels: inChannels, g: g, outH: oh, outW: ow,
