@@ -40,4 +40,9 @@ public let kernelTable = KernelTable(
     channelAffineRows: { x, scale, shift, residual, lo, hi, cols, rows, out in
         channelAffineRows(x: x, scale: scale, shift: shift, residual: residual, lower: lo, upper: hi, cols: cols,
                           rowStart: rows.lowerBound, rowEnd: rows.upperBound, out: out)
+    },
+    convCol2ImGather: { dp, g, dx in
+        convCol2ImGather(dp: dp, height: g.height, width: g.width, channels: g.channels, kernelH: g.kernelH, kernelW: g.kernelW,
+                         strideH: g.strideH, strideW: g.strideW, padTop: g.padTop, padLeft: g.padLeft, outH: g.outH, outW: g.outW,
+                         dx: dx)
     })

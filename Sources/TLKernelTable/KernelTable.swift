@@ -62,6 +62,10 @@ public struct KernelTable: Sendable {
     public let channelAffineRows: @Sendable (_ x: UnsafePointer<Float>, _ scale: UnsafePointer<Float>, _ shift: UnsafePointer<Float>,
                                              _ residual: UnsafePointer<Float>?, _ lower: Float, _ upper: Float, _ cols: Int,
                                              _ rows: Range<Int>, _ out: UnsafeMutablePointer<Float>) -> Void
+    /// `convCol2ImGather`: one image's convolution input gradient dx [H, W, C] (overwritten) from
+    /// its patch gradients dP [OH·OW, KH·KW·C] (+ 16 readable floats); `g` in DepthwiseGeometry's
+    /// fields (channels = input channels, batch unused).
+    public let convCol2ImGather: @Sendable (_ dp: UnsafePointer<Float>, _ g: DepthwiseGeometry, _ dx: UnsafeMutablePointer<Float>) -> Void
 
     public init(name: String,
                 gemm: @escaping @Sendable (Bool, Bool, Int, Int, Int, Float, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int,
@@ -89,7 +93,8 @@ public struct KernelTable: Sendable {
                 depthwiseBackwardWeightImages: @escaping @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, DepthwiseGeometry, Range<Int>,
                                                                     UnsafeMutablePointer<Float>) -> Void,
                 channelAffineRows: @escaping @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>?,
-                                                        Float, Float, Int, Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
+                                                        Float, Float, Int, Range<Int>, UnsafeMutablePointer<Float>) -> Void,
+                convCol2ImGather: @escaping @Sendable (UnsafePointer<Float>, DepthwiseGeometry, UnsafeMutablePointer<Float>) -> Void) {
         self.name = name
         self.gemm = gemm
         self.softmaxRows = softmaxRows
@@ -107,6 +112,7 @@ public struct KernelTable: Sendable {
         self.depthwiseBackwardInputImages = depthwiseBackwardInputImages
         self.depthwiseBackwardWeightImages = depthwiseBackwardWeightImages
         self.channelAffineRows = channelAffineRows
+        self.convCol2ImGather = convCol2ImGather
     }
 }
 

@@ -1,3 +1,5 @@
+import TLKernelTable
+
 // Convolution forward and backward passes (channels-last), threaded, on raw buffers.
 // The im2col matrix is never stored (the facts file measured a materialised im2col at
 // 23–29 GFLOPS, copy-dominated): the forward pass reads receptive fields straight from a
@@ -199,71 +201,20 @@ func conv2DBackwardInput(_ ctx: KernelContext, outputGradient: UnsafeBufferPoint
     let dx = inputGradient.baseAddress!, dyp = outputGradient.baseAddress!, wp = weight.baseAddress!
     let imageSize = height * width * inChannels
     let threads = ctx.threadsFor(work: 2 * batch * pixels * k * outChannels, maxChunks: batch)
-    // dP per thread, plus 8 readable floats (the gather below reads whole SIMD8s).
-    let cols = UnsafeMutablePointer<Float>.allocate(capacity: threads * pixels * k + 8)
+    // dP per thread, plus 16 readable floats (the backend's gather reads whole vectors).
+    let cols = UnsafeMutablePointer<Float>.allocate(capacity: threads * pixels * k + 16)
     defer { cols.deallocate() }
-    (cols + threads * pixels * k).update(repeating: 0, count: 8)
-    // tapsFrom[kx0]: taps kx0, kx0 + sw, … below KW.
-    let tapsFrom = (0..<g.strideWidth).map { kx0 in kx0 < kw ? (kw - 1 - kx0) / g.strideWidth + 1 : 0 }
+    (cols + threads * pixels * k).update(repeating: 0, count: 16)
+    let geometry = DepthwiseGeometry(batch: 1, height: height, width: width, channels: inChannels, kernelH: kh, kernelW: kw,
+                                     strideH: g.strideHeight, strideW: g.strideWidth, padTop: g.paddingHeight,
+                                     padLeft: g.paddingWidth, outH: oh, outW: ow)
     parallelFor(threads) { t in
         let dp = cols + t * pixels * k
         for n in chunkRange(t, parts: threads, units: batch) {
             backendGemm(ctx.backend, transA: false, transB: false, m: pixels, n: k, k: outChannels, alpha: 1,
                         a: dyp + n * pixels * outChannels, lda: outChannels, b: wp, ldb: k, beta: 0, c: dp, ldc: k)
-            // col2im as a gather: each input pixel sums its taps' dP rows in registers and is
-            // written once (a scatter-add's overlapping read-modify-writes of neighbouring
-            // pixels stalled on store forwarding).
-            let img = dx + n * imageSize
-            let sh = g.strideHeight, sw = g.strideWidth
-            // Along a kernel row, tap kx + sw reads output pixel x − 1: dP offset step −K + sw·Cin.
-            let step = sw * inChannels - k
-            for ih in 0..<height {
-                // Taps ky ≡ ih + padH (mod sh) reach this row, from output row (ih + padH − ky) / sh.
-                let ty0 = ih + g.paddingHeight, ky0 = ty0 % sh
-                // Taps kx = kx0 + j·sw read output column x0 − j, tx0 = iw + padW = x0·sw + kx0;
-                // kx0 and x0 advance with iw (no division per pixel: that was half the time).
-                var kx0 = g.paddingWidth % sw, x0 = g.paddingWidth / sw
-                for iw in 0..<width {
-                    defer {
-                        kx0 += 1
-                        if kx0 == sw { kx0 = 0; x0 += 1 }
-                    }
-                    let pixel = ih * width + iw
-                    // Keep 0 ≤ x < OW and kx < KW.
-                    let jFirst = max(0, x0 - ow + 1)
-                    let jEnd = min(x0 + 1, tapsFrom[kx0])
-                    var c0 = 0
-                    while c0 < inChannels {
-                        var acc = SIMD8<Float>()
-                        // (ty0 − ky) is a multiple of sh: output row y steps down by one per tap.
-                        var ky = ky0, y = (ty0 - ky0) / sh
-                        while ky < kh && y >= 0 {
-                            if y < oh && jFirst < jEnd {
-                                // A fresh partial per kernel row: independent add chains.
-                                var rowSum = SIMD8<Float>()
-                                let kx = kx0 + jFirst * sw, x = x0 - jFirst
-                                var q = UnsafeRawPointer(dp + (y * ow + x) * k + (ky * kw + kx) * inChannels + c0)
-                                for _ in jFirst..<jEnd {
-                                    rowSum += q.loadUnaligned(as: SIMD8<Float>.self)
-                                    q += step * 4
-                                }
-                                acc += rowSum
-                            }
-                            ky += sh
-                            y -= 1
-                        }
-                        // Lanes past Cin hold other taps' values; a whole-vector store puts
-                        // them into the next pixel's channels, which are written after this.
-                        let d = img + pixel * inChannels + c0
-                        if pixel * inChannels + c0 + 8 <= imageSize {
-                            UnsafeMutableRawPointer(d).storeBytes(of: acc, as: SIMD8<Float>.self)
-                        } else {
-                            for i in 0..<(inChannels - c0) { d[i] = acc[i] }
-                        }
-                        c0 += 8
-                    }
-                }
-            }
+            // col2im as a per-pixel gather in the backend's vectors (convCol2ImGather).
+            ctx.backend.kernels.convCol2ImGather(dp, geometry, dx + n * imageSize)
         }
     }
 }
