@@ -101,9 +101,9 @@ func conv2DBackwardWeight(_ ctx: KernelContext, input: UnsafeBufferPointer<Float
     let dyp = dyCopy.map { UnsafePointer($0) } ?? dySource
     let threads = ctx.threadsFor(work: 2 * m * k * outChannels, maxChunks: batch)
     let grouped = PaddedImageGroups.pay(batch: batch, height: height, width: width, channels: inChannels, geometry: g)
-    let groups = PaddedImageGroups(ctx, batch: batch, height: height, width: width, channels: inChannels, geometry: g,
-                                   threads: grouped ? threads : 0)
-    defer { groups.deallocate() }
+    let groups: PaddedImageGroups? = grouped ? PaddedImageGroups(ctx, batch: batch, height: height, width: width,
+                                                                  channels: inChannels, geometry: g, threads: threads) : nil
+    defer { groups?.deallocate() }
     // Small padded batches: one padded copy, read by every thread.
     let padded: PaddedInput? = grouped ? nil : PaddedInput(ctx, input: xp, batch: batch, height: height, width: width,
                                                           channels: inChannels, geometry: g)
@@ -123,7 +123,8 @@ func conv2DBackwardWeight(_ ctx: KernelContext, input: UnsafeBufferPointer<Float
         }
         // Images in order within the thread, each accumulated into the thread's partial: the
         // same sums as one call over the thread's whole range.
-        if let padded {
+        guard let groups else {
+            guard let padded else { return }
             backendConvWeightGradientDirect(ctx.backend, xp: padded.pointer, paddedHeight: padded.height,
                                             paddedWidth: padded.width, channels: inChannels, g: g, outH: oh, outW: ow,
                                             dy: dyp, outChannels: coutP, imageStart: r.lowerBound,
