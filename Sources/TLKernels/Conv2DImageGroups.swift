@@ -70,7 +70,9 @@ struct PaddedImageGroups {
         let mine = chunkRange(t, parts: threads, units: batch)
         let buffer = pointer + t * bufferSize
         let padless = paddingHeight == 0 && paddingWidth == 0
-        var zeroed = false
+        // Floats of the buffer zeroed so far: borders (and slack) stay zero for every later
+        // group of this call, since only slot interiors are written.
+        var zeroed = 0
         var n0 = mine.lowerBound
         if padless {
             // One call over every image whose reads (slack included) stay inside the batch: no
@@ -84,10 +86,10 @@ struct PaddedImageGroups {
         }
         while n0 < mine.upperBound {
             let count = min(groupImages, mine.upperBound - n0)
-            if !zeroed {
-                // Borders and slack stay zero for every later group of this call.
-                buffer.update(repeating: 0, count: bufferSize)
-                zeroed = true
+            let needed = count * imageSize + slack
+            if needed > zeroed {
+                (buffer + zeroed).update(repeating: 0, count: needed - zeroed)
+                zeroed = needed
             }
             copyInteriors(from: input, images: n0..<(n0 + count), into: buffer)
             body(buffer, n0, count)
