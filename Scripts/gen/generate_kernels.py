@@ -36,9 +36,16 @@ GENERATED = [
     ("TLKernelsAVX512/WGradMicro24x16.swift", "gen_wgrad_micro.py", ["24", "1", "16", "wgradMicroKernel24x16"]),
     # Short tile for strided convolutions whose output rows are 7 or 14 pixels wide (ResNet).
     ("TLKernelsAVX512/ConvMicro7x32.swift", "gen_conv_micro.py", ["7", "2", "16", "convMicroKernel7x32"]),
+    # Copies with the row step as a constant (base + displacement reads) for the row steps of
+    # ResNet's layers: 16/32/64 channels at stride 1, 16/32 channels at stride 2.
+    ("TLKernelsAVX512/ConvMicro24x16Lda16.swift", "gen_conv_micro.py", ["24", "1", "16", "convMicroKernel24x16Lda16", "16"]),
+    ("TLKernelsAVX512/ConvMicro12x32Lda32.swift", "gen_conv_micro.py", ["12", "2", "16", "convMicroKernel12x32Lda32", "32"]),
+    ("TLKernelsAVX512/ConvMicro12x32Lda64.swift", "gen_conv_micro.py", ["12", "2", "16", "convMicroKernel12x32Lda64", "64"]),
+    ("TLKernelsAVX512/ConvMicro7x32Lda32.swift", "gen_conv_micro.py", ["7", "2", "16", "convMicroKernel7x32Lda32", "32"]),
+    ("TLKernelsAVX512/ConvMicro7x32Lda64.swift", "gen_conv_micro.py", ["7", "2", "16", "convMicroKernel7x32Lda64", "64"]),
 ]
 
-SHARED_EVERYWHERE = ["BatchNormKernels.swift", "ConvKernels.swift", "ConvSingleChannelKernels.swift", "ConvWeightGradKernels.swift", "DepthwiseKernels.swift", "GemmDriver.swift", "GemmDirectA.swift", "GemmPackers.swift", "KernelTableExport.swift", "RowKernels.swift", "VectorMath.swift"]
+SHARED_EVERYWHERE = ["BatchNormKernels.swift", "ConvCol2ImKernels.swift", "ConvKernels.swift", "ConvSingleChannelKernels.swift", "ConvWeightGradKernels.swift", "DepthwiseKernels.swift", "GemmDriver.swift", "GemmDirectA.swift", "GemmPackers.swift", "KernelTableExport.swift", "RowKernels.swift", "VectorMath.swift"]
 SIX_BY_SIXTEEN = ["ConvMicro12x8.swift", "ConvMicro6x16.swift", "ConvNarrow8.swift", "Micro6x16.swift", "MicroRows4x16.swift", "MicroRows6x16.swift", "WGradMicro12x8.swift", "WGradMicro6x16.swift"]
 # backend folder -> {link name: target in KernelsShared}
 LINKS = {

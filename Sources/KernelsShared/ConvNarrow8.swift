@@ -25,3 +25,12 @@ let convShortMR = gemmMR
                                             _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) {
     convMicroKernel(kh, run, a, lda, rowStride, b, c, ldc, beta)
 }
+
+// Tile kernels for a row step `lda` (see the AVX-512 ConvNarrow16.swift): these backends have
+// no constant-step copies.
+
+func convNarrowMicroKernel(lda: Int) -> ConvMicroKernelFunction { convMicroKernel12x8 }
+
+func convShortMicroKernel(lda: Int) -> ConvMicroKernelFunction { convMicroKernel6x16 }
+
+func convWideMicroKernel(lda: Int) -> ConvMicroKernelFunction { convMicroKernel6x16 }

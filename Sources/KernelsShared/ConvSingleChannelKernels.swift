@@ -66,7 +66,13 @@ func convForwardSingleChannelRows(_ s: ConvForwardShape, weight: UnsafePointer<F
                 for l in 0..<min(span, vEnd - v) {
                     if ow < s.outW {
                         let o = outImage + (oh * s.outW + ow) * cout + c0
-                        for j in 0..<cn { o[j] = lanesOut[j * span + l] }
+                        if cn == 4 {
+                            // One 16-byte store per pixel (four scalar stores were the hot spot).
+                            let q = SIMD4<Float>(lanesOut[l], lanesOut[span + l], lanesOut[2 * span + l], lanesOut[3 * span + l])
+                            UnsafeMutableRawPointer(o).storeBytes(of: q, as: SIMD4<Float>.self)
+                        } else {
+                            for j in 0..<cn { o[j] = lanesOut[j * span + l] }
+                        }
                     }
                     ow += 1
                     if ow == wp { ow = 0; oh += 1 }

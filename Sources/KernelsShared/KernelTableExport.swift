@@ -51,4 +51,9 @@ public let kernelTable = KernelTable(
         backwardRows: {
             batchNormBackwardRows(x: $0, dy: $1, scale: $2, shift: $3, mean: $4, rstd: $5, a: $6, b: $7, lower: $8, upper: $9,
                                   cols: $10, rowStart: $11.lowerBound, rowEnd: $11.upperBound, dx: $12)
-        }))
+        }),
+    convCol2ImGather: { dp, g, dx in
+        convCol2ImGather(dp: dp, height: g.height, width: g.width, channels: g.channels, kernelH: g.kernelH, kernelW: g.kernelW,
+                         strideH: g.strideH, strideW: g.strideW, padTop: g.padTop, padLeft: g.padLeft, outH: g.outH, outW: g.outW,
+                         dx: dx)
+    })

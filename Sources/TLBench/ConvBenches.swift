@@ -17,6 +17,8 @@ func convBenches() -> [Bench] {
         ("resnet-3x3s2-16to32-28x28-b64", 64, 28, 28, 16, 32, Conv2DGeometry(kernel: 3, stride: 2, padding: 1), true),
         ("resnet-3x3s2-32to64-14x14-b64", 64, 14, 14, 32, 64, Conv2DGeometry(kernel: 3, stride: 2, padding: 1), true),
         ("resnet-1x1s2-32to64-14x14-b64", 64, 14, 14, 32, 64, Conv2DGeometry(kernel: 1, stride: 2), true),
+        ("resnet-stem-3x3-1to16-28x28-b64", 64, 28, 28, 1, 16, Conv2DGeometry(kernel: 3, padding: 1), false),
+        ("resnet-1x1s2-16to32-28x28-b64", 64, 28, 28, 16, 32, Conv2DGeometry(kernel: 1, stride: 2), true),
     ]
     for (name, n, h, w, cin, cout, g, needInput) in cases {
         let oh = g.outputHeight(inputHeight: h), ow = g.outputWidth(inputWidth: w)

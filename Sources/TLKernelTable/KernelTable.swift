@@ -69,6 +69,10 @@ public struct KernelTable: Sendable {
                                              _ rows: Range<Int>, _ out: UnsafeMutablePointer<Float>) -> Void
     /// Training-mode BatchNorm reductions and backward pass (BatchNormKernels.swift).
     public let batchNorm: BatchNormKernels
+    /// `convCol2ImGather`: one image's convolution input gradient dx [H, W, C] (overwritten) from
+    /// its patch gradients dP [OH·OW, KH·KW·C] (+ 16 readable floats); `g` in DepthwiseGeometry's
+    /// fields (channels = input channels, batch unused).
+    public let convCol2ImGather: @Sendable (_ dp: UnsafePointer<Float>, _ g: DepthwiseGeometry, _ dx: UnsafeMutablePointer<Float>) -> Void
 
     public init(name: String,
                 gemm: @escaping @Sendable (Bool, Bool, Int, Int, Int, Float, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int,
@@ -99,7 +103,8 @@ public struct KernelTable: Sendable {
                                                                     UnsafeMutablePointer<Float>) -> Void,
                 channelAffineRows: @escaping @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>?,
                                                         Float, Float, Int, Range<Int>, UnsafeMutablePointer<Float>) -> Void,
-                batchNorm: BatchNormKernels) {
+                batchNorm: BatchNormKernels,
+                convCol2ImGather: @escaping @Sendable (UnsafePointer<Float>, DepthwiseGeometry, UnsafeMutablePointer<Float>) -> Void) {
         self.name = name
         self.gemm = gemm
         self.gemmBias = gemmBias
@@ -119,6 +124,7 @@ public struct KernelTable: Sendable {
         self.depthwiseBackwardWeightImages = depthwiseBackwardWeightImages
         self.channelAffineRows = channelAffineRows
         self.batchNorm = batchNorm
+        self.convCol2ImGather = convCol2ImGather
     }
 }
 

@@ -1,3 +1,5 @@
+import TLKernelTable
+
 // Convolution forward and backward passes (channels-last), threaded, on raw buffers.
 // The im2col matrix is never stored (the facts file measured a materialised im2col at
 // 23–29 GFLOPS, copy-dominated): the forward pass reads receptive fields straight from a
@@ -24,15 +26,32 @@ func conv2DForward(_ ctx: KernelContext, input: UnsafeBufferPointer<Float>, batc
                  && output.count >= m * outChannels && (bias == nil || bias!.count >= outChannels),
                  "conv2DForward: buffer smaller than its shape")
     let wp = weight.baseAddress!, bp = bias?.baseAddress, op = output.baseAddress!
-    // Zero-padded copy of the input (plus read slack), so every output tile reads its
-    // receptive fields straight from memory (see convForwardDirectRows). Costs one pass over
-    // the input: ~5 % of a 3×3, 64→64 forward.
+    // The kernels read receptive fields straight from a zero-padded input (plus read slack;
+    // see convForwardDirectRows). Whole images per thread: each thread pads a few of its
+    // images at a time into a buffer that stays in its L2 (PaddedImageGroups).
+    let rows = batch * oh
+    let threads = ctx.threadsFor(work: 2 * m * k * outChannels, maxChunks: rows)
+    if PaddedImageGroups.splitsEvenly(batch: batch, threads: threads)
+        && PaddedImageGroups.pay(batch: batch, height: height, width: width, channels: inChannels, geometry: g) {
+        let imageThreads = min(threads, batch)
+        let groups = PaddedImageGroups(ctx, batch: batch, height: height, width: width, channels: inChannels, geometry: g,
+                                       threads: imageThreads)
+        defer { groups.deallocate() }
+        parallelFor(imageThreads) { t in
+            groups.forEachGroup(thread: t, input: input.baseAddress!) { images, n0, count in
+                backendConvForwardDirectRows(ctx.backend, xp: images, paddedHeight: groups.height, paddedWidth: groups.width,
+                                             channels: inChannels, g: g, outH: oh, outW: ow, weight: wp, bias: bp,
+                                             outChannels: outChannels, rowStart: 0, rowEnd: count * oh,
+                                             out: op + n0 * oh * ow * outChannels)
+            }
+        }
+        return
+    }
+    // Few images for the threads: split output rows over one padded copy of the batch.
     let padded = PaddedInput(ctx, input: input.baseAddress!, batch: batch, height: height, width: width,
                              channels: inChannels, geometry: g)
     defer { padded.pointer.deallocate() }
     let hp = padded.height, wpad = padded.width
-    let rows = batch * oh
-    let threads = ctx.threadsFor(work: 2 * m * k * outChannels, maxChunks: rows)
     parallelFor(threads) { t in
         let r = chunkRange(t, parts: threads, units: rows)
         backendConvForwardDirectRows(ctx.backend, xp: padded.pointer, paddedHeight: hp, paddedWidth: wpad, channels: inChannels,
@@ -65,7 +84,7 @@ func conv2DBackwardWeight(_ ctx: KernelContext, input: UnsafeBufferPointer<Float
     guard m > 0 else { dwp.update(repeating: 0, count: outChannels * k); return }
     let xp = input.baseAddress!
     // dWᵀ[K, Cout] = Pᵀ·dY with the receptive fields read from a padded input copy and dY
-    // read in place. The kernel needs Cout to be a multiple of its wide tile (32 on AVX-512,
+    // read in place (input images padded a few at a time per thread, PaddedImageGroups). The kernel needs Cout to be a multiple of its wide tile (32 on AVX-512,
     // 16 otherwise) or exactly its narrow tile (16 / 8) when Cout is at most that; other
     // widths get a zero-padded copy of dY (each thread copies its own images) and the extra
     // columns are dropped. Images are split across threads, each with its own dWᵀ; the
@@ -80,10 +99,15 @@ func conv2DBackwardWeight(_ ctx: KernelContext, input: UnsafeBufferPointer<Float
     defer { dyCopy?.deallocate() }
     let dySource = outputGradient.baseAddress!
     let dyp = dyCopy.map { UnsafePointer($0) } ?? dySource
-    let padded = PaddedInput(ctx, input: xp, batch: batch, height: height, width: width,
-                             channels: inChannels, geometry: g)
-    defer { padded.pointer.deallocate() }
     let threads = ctx.threadsFor(work: 2 * m * k * outChannels, maxChunks: batch)
+    let grouped = PaddedImageGroups.pay(batch: batch, height: height, width: width, channels: inChannels, geometry: g)
+    let groups: PaddedImageGroups? = grouped ? PaddedImageGroups(ctx, batch: batch, height: height, width: width,
+                                                                  channels: inChannels, geometry: g, threads: threads) : nil
+    defer { groups?.deallocate() }
+    // Small padded batches: one padded copy, read by every thread.
+    let padded: PaddedInput? = grouped ? nil : PaddedInput(ctx, input: xp, batch: batch, height: height, width: width,
+                                                          channels: inChannels, geometry: g)
+    defer { padded?.pointer.deallocate() }
     let size = coutP * k
     let partial = UnsafeMutablePointer<Float>.allocate(capacity: threads * size)
     defer { partial.deallocate() }
@@ -97,10 +121,22 @@ func conv2DBackwardWeight(_ ctx: KernelContext, input: UnsafeBufferPointer<Float
                 for j in 0..<coutP { dst[j] = j < outChannels ? src[j] : 0 }
             }
         }
-        backendConvWeightGradientDirect(ctx.backend, xp: padded.pointer, paddedHeight: padded.height,
-                                        paddedWidth: padded.width, channels: inChannels, g: g, outH: oh, outW: ow,
-                                        dy: dyp, outChannels: coutP, imageStart: r.lowerBound,
-                                        imageEnd: r.upperBound, dwT: partial + t * size)
+        // Images in order within the thread, each accumulated into the thread's partial: the
+        // same sums as one call over the thread's whole range.
+        guard let groups else {
+            guard let padded else { return }
+            backendConvWeightGradientDirect(ctx.backend, xp: padded.pointer, paddedHeight: padded.height,
+                                            paddedWidth: padded.width, channels: inChannels, g: g, outH: oh, outW: ow,
+                                            dy: dyp, outChannels: coutP, imageStart: r.lowerBound,
+                                            imageEnd: r.upperBound, dwT: partial + t * size)
+            return
+        }
+        groups.forEachGroup(thread: t, input: xp) { images, n0, count in
+            backendConvWeightGradientDirect(ctx.backend, xp: images, paddedHeight: groups.height,
+                                            paddedWidth: groups.width, channels: inChannels, g: g, outH: oh, outW: ow,
+                                            dy: dyp + n0 * pixels * coutP, outChannels: coutP, imageStart: 0,
+                                            imageEnd: count, dwT: partial + t * size)
+        }
     }
     for t in 1..<max(threads, 1) {
         let s = partial + t * size
@@ -166,71 +202,20 @@ func conv2DBackwardInput(_ ctx: KernelContext, outputGradient: UnsafeBufferPoint
     let dx = inputGradient.baseAddress!, dyp = outputGradient.baseAddress!, wp = weight.baseAddress!
     let imageSize = height * width * inChannels
     let threads = ctx.threadsFor(work: 2 * batch * pixels * k * outChannels, maxChunks: batch)
-    // dP per thread, plus 8 readable floats (the gather below reads whole SIMD8s).
-    let cols = UnsafeMutablePointer<Float>.allocate(capacity: threads * pixels * k + 8)
+    // dP per thread, plus 16 readable floats (the backend's gather reads whole vectors).
+    let cols = UnsafeMutablePointer<Float>.allocate(capacity: threads * pixels * k + 16)
     defer { cols.deallocate() }
-    (cols + threads * pixels * k).update(repeating: 0, count: 8)
-    // tapsFrom[kx0]: taps kx0, kx0 + sw, … below KW.
-    let tapsFrom = (0..<g.strideWidth).map { kx0 in kx0 < kw ? (kw - 1 - kx0) / g.strideWidth + 1 : 0 }
+    (cols + threads * pixels * k).update(repeating: 0, count: 16)
+    let geometry = DepthwiseGeometry(batch: 1, height: height, width: width, channels: inChannels, kernelH: kh, kernelW: kw,
+                                     strideH: g.strideHeight, strideW: g.strideWidth, padTop: g.paddingHeight,
+                                     padLeft: g.paddingWidth, outH: oh, outW: ow)
     parallelFor(threads) { t in
         let dp = cols + t * pixels * k
         for n in chunkRange(t, parts: threads, units: batch) {
             backendGemm(ctx.backend, transA: false, transB: false, m: pixels, n: k, k: outChannels, alpha: 1,
                         a: dyp + n * pixels * outChannels, lda: outChannels, b: wp, ldb: k, beta: 0, c: dp, ldc: k)
-            // col2im as a gather: each input pixel sums its taps' dP rows in registers and is
-            // written once (a scatter-add's overlapping read-modify-writes of neighbouring
-            // pixels stalled on store forwarding).
-            let img = dx + n * imageSize
-            let sh = g.strideHeight, sw = g.strideWidth
-            // Along a kernel row, tap kx + sw reads output pixel x − 1: dP offset step −K + sw·Cin.
-            let step = sw * inChannels - k
-            for ih in 0..<height {
-                // Taps ky ≡ ih + padH (mod sh) reach this row, from output row (ih + padH − ky) / sh.
-                let ty0 = ih + g.paddingHeight, ky0 = ty0 % sh
-                // Taps kx = kx0 + j·sw read output column x0 − j, tx0 = iw + padW = x0·sw + kx0;
-                // kx0 and x0 advance with iw (no division per pixel: that was half the time).
-                var kx0 = g.paddingWidth % sw, x0 = g.paddingWidth / sw
-                for iw in 0..<width {
-                    defer {
-                        kx0 += 1
-                        if kx0 == sw { kx0 = 0; x0 += 1 }
-                    }
-                    let pixel = ih * width + iw
-                    // Keep 0 ≤ x < OW and kx < KW.
-                    let jFirst = max(0, x0 - ow + 1)
-                    let jEnd = min(x0 + 1, tapsFrom[kx0])
-                    var c0 = 0
-                    while c0 < inChannels {
-                        var acc = SIMD8<Float>()
-                        // (ty0 − ky) is a multiple of sh: output row y steps down by one per tap.
-                        var ky = ky0, y = (ty0 - ky0) / sh
-                        while ky < kh && y >= 0 {
-                            if y < oh && jFirst < jEnd {
-                                // A fresh partial per kernel row: independent add chains.
-                                var rowSum = SIMD8<Float>()
-                                let kx = kx0 + jFirst * sw, x = x0 - jFirst
-                                var q = UnsafeRawPointer(dp + (y * ow + x) * k + (ky * kw + kx) * inChannels + c0)
-                                for _ in jFirst..<jEnd {
-                                    rowSum += q.loadUnaligned(as: SIMD8<Float>.self)
-                                    q += step * 4
-                                }
-                                acc += rowSum
-                            }
-                            ky += sh
-                            y -= 1
-                        }
-                        // Lanes past Cin hold other taps' values; a whole-vector store puts
-                        // them into the next pixel's channels, which are written after this.
-                        let d = img + pixel * inChannels + c0
-                        if pixel * inChannels + c0 + 8 <= imageSize {
-                            UnsafeMutableRawPointer(d).storeBytes(of: acc, as: SIMD8<Float>.self)
-                        } else {
-                            for i in 0..<(inChannels - c0) { d[i] = acc[i] }
-                        }
-                        c0 += 8
-                    }
-                }
-            }
+            // col2im as a per-pixel gather in the backend's vectors (convCol2ImGather).
+            ctx.backend.kernels.convCol2ImGather(dp, geometry, dx + n * imageSize)
         }
     }
 }

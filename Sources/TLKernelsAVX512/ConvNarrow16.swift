@@ -26,3 +26,24 @@ let convShortMR = 7
                                             _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) {
     convMicroKernel7x32(kh, run, a, lda, rowStride, b, c, ldc, beta)
 }
+
+// Tile kernels for a row step `lda` (floats between a tile's consecutive pixels: C at stride 1,
+// strideW·C otherwise): the copies generated with that step as a constant where one exists
+// (ResNet's 16/32/64-channel layers), else the run-time-step kernel. Same results either way.
+
+func convNarrowMicroKernel(lda: Int) -> ConvMicroKernelFunction {
+    if lda == 16 { return convMicroKernel24x16Lda16 }
+    return convMicroKernel24x16
+}
+
+func convShortMicroKernel(lda: Int) -> ConvMicroKernelFunction {
+    if lda == 32 { return convMicroKernel7x32Lda32 }
+    if lda == 64 { return convMicroKernel7x32Lda64 }
+    return convMicroKernel7x32
+}
+
+func convWideMicroKernel(lda: Int) -> ConvMicroKernelFunction {
+    if lda == 32 { return convMicroKernel12x32Lda32 }
+    if lda == 64 { return convMicroKernel12x32Lda64 }
+    return convMicroKernel12x32
+}

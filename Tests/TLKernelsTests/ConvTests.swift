@@ -33,6 +33,15 @@ let convCases: [ConvCase] = [
     ConvCase(n: 2, h: 14, w: 14, cin: 16, cout: 32, g: Conv2DGeometry(kernel: 1, stride: 2)),
     ConvCase(n: 2, h: 7, w: 7, cin: 32, cout: 64, g: Conv2DGeometry(kernel: 3, padding: 1)),
     ConvCase(n: 3, h: 28, w: 28, cin: 1, cout: 16, g: Conv2DGeometry(kernel: 3, padding: 1)),
+    // Several padded-image groups per thread (57.6 KB per padded 28×28×16 image: groups of 3),
+    // a partial last group reading a reused buffer, 5 images over 2 and 3 threads.
+    ConvCase(n: 5, h: 28, w: 28, cin: 16, cout: 16, g: Conv2DGeometry(kernel: 3, padding: 1)),
+    // Constant-row-step tile copies on AVX-512 (lda 32 and 64: stride-1 virtual-pixel tiles,
+    // stride-1 row tiles of 7×7 images, stride-2 short tiles) and their run-time-step neighbours.
+    ConvCase(n: 2, h: 14, w: 14, cin: 32, cout: 32, g: Conv2DGeometry(kernel: 3, padding: 1)),
+    ConvCase(n: 1, h: 10, w: 10, cin: 64, cout: 48, g: Conv2DGeometry(kernel: 3, padding: 1)),
+    ConvCase(n: 2, h: 14, w: 14, cin: 32, cout: 64, g: Conv2DGeometry(kernel: 3, stride: 2, padding: 1)),
+    ConvCase(n: 2, h: 7, w: 7, cin: 64, cout: 64, g: Conv2DGeometry(kernel: 3, padding: 1)),
     // Between the narrow widths of the backends (8 < 9, 12 < 16) and a partial last row.
     ConvCase(n: 1, h: 10, w: 11, cin: 3, cout: 9, g: Conv2DGeometry(kernel: 3, padding: 1)),
     ConvCase(n: 2, h: 9, w: 30, cin: 2, cout: 12, g: Conv2DGeometry(kernelHeight: 2, kernelWidth: 4, paddingHeight: 1,

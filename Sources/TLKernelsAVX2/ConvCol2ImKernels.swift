@@ -1,0 +1,1 @@
+../KernelsShared/ConvCol2ImKernels.swift
