@@ -34,12 +34,13 @@ fi
 if [ -n "${TL_BENCH:-}" ]; then
     BIN="$TL_BENCH"
     [ -x "$BIN" ] || { echo "bench-gemm.sh: TL_BENCH: '$BIN' is not an executable" >&2; exit 2; }
+else
+    # The test command's flags, so this build and the tests' share .build/release.
+    swift build -c release -Xswiftc -enable-testing --product tl-bench >&2
+    BIN="$(swift build -c release -Xswiftc -enable-testing --show-bin-path)/tl-bench"
 fi
 if [ -n "${TL_BASE:-}" ]; then
     [ -x "$TL_BASE" ] || { echo "bench-gemm.sh: TL_BASE: '$TL_BASE' is not an executable" >&2; exit 2; }
-else
-    swift build -c release --product tl-bench >&2
-    BIN="$(swift build -c release --show-bin-path)/tl-bench"
 fi
 SHAPES="$("$BIN" --gemm-only --list | paste -sd, -)"
 TMP="$(mktemp -d)"

@@ -50,7 +50,7 @@ done
 [[ "$THREADS" =~ ^[1-9][0-9]*$ ]] || { echo "bench-vs-torch.sh: --threads: expected a positive integer, got '$THREADS'" >&2; exit 2; }
 PY="${PYTHON:-python3}"
 "$PY" -c "import torch" 2>/dev/null || { echo "bench-vs-torch.sh: $PY has no torch (see README: pip install 'torch==2.13.0+cpu')" >&2; exit 2; }
-if [[ $BUILD == 1 ]]; then swift build -c release --product tl-bench >/dev/null; swift build -c release --product tl >/dev/null; fi
+if [[ $BUILD == 1 ]]; then swift build -c release -Xswiftc -enable-testing --product tl-bench >/dev/null; swift build -c release -Xswiftc -enable-testing --product tl >/dev/null; fi
 BENCH=.build/release/tl-bench TL=.build/release/tl
 WORKLOADS=(mlp lenet resnet transformer lenet-head lenet-head-cache minilm-top2)
 if [[ -n "$ONLY" ]]; then IFS=, read -r -a WORKLOADS <<< "$ONLY"; fi

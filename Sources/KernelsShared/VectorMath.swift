@@ -2,41 +2,26 @@
 
 /// e^x, lane-wise, relative error ≤ ~2 ulp for x in [-87.3, 88.7]; 0 below -87.3 (where
 /// e^x would be denormal), +inf above 88.72.
-/// Range reduction x = n·ln2 + r, |r| ≤ ln2/2, with ln2 split in a part exact in float
-/// (0.693359375) and a small correction so n·ln2 adds no rounding error; e^r from the
-/// Cephes degree-6 minimax polynomial; 2^n assembled in the exponent bits.
 @inline(__always)
 func expV(_ x: VF) -> VF {
-    let xc = vMin(vMax(x, VF(repeating: -87.33)), VF(repeating: 88.72))
-    // Round x·log2(e) to nearest: adding 1.5·2^23 pushes the fraction out of the mantissa.
-    let magic = VF(repeating: 12_582_912)
-    let t = madd(magic, xc, VF(repeating: 1.442_695_04))
-    let n = t - magic
-    var r = madd(xc, n, VF(repeating: -0.693_359_375))
-    r = madd(r, n, VF(repeating: 2.121_944_4e-4))
-    var p = VF(repeating: 1.987_569_15e-4)
-    p = madd(VF(repeating: 1.398_199_95e-3), p, r)
-    p = madd(VF(repeating: 8.333_451_9e-3), p, r)
-    p = madd(VF(repeating: 4.166_579_59e-2), p, r)
-    p = madd(VF(repeating: 1.666_666_55e-1), p, r)
-    p = madd(VF(repeating: 5.000_000_12e-1), p, r)
-    let r2 = r * r
-    let er = madd(r + VF(repeating: 1), p, r2)
-    // t's low mantissa bits hold n (two's complement); (n + 127) << 23 is 2^n.
-    let bits = unsafeBitCast(t, to: VI.self)
-    let scale = unsafeBitCast((bits &+ VI(repeating: 127)) &* VI(repeating: 1 << 23), to: VF.self)
-    var result = er * scale
-
-    result = select(x .< VF(repeating: -87.33), VF(), result)
-    return select(x .> VF(repeating: 88.72), VF(repeating: .infinity), result)
+    let result = expClampedV(vMin(vMax(x, VF(repeating: -87.33)), VF(repeating: 88.72)))
+    let low = select(x .< VF(repeating: -87.33), VF(), result)
+    return select(x .> VF(repeating: 88.72), VF(repeating: .infinity), low)
 }
 
 /// e^x for x ≤ 0 (erf's e^(−x²)): `expV`'s polynomial and rounding, with only the lower clamp —
 /// below −87.33 it returns e^(−87.33) ≈ 1.2e-38 instead of 0 and skips the three compare-and-
 /// selects a general argument needs (each a multiply-based select, see `select`).
 @inline(__always)
-func expNonPositiveV(_ x: VF) -> VF {
-    let xc = vMax(x, VF(repeating: -87.33))
+func expNonPositiveV(_ x: VF) -> VF { expClampedV(vMax(x, VF(repeating: -87.33))) }
+
+/// e^xc for xc already in [-87.33, 88.72], shared by `expV` and `expNonPositiveV`.
+/// Range reduction xc = n·ln2 + r, |r| ≤ ln2/2, with ln2 split in a part exact in float
+/// (0.693359375) and a small correction so n·ln2 adds no rounding error; e^r from the
+/// Cephes degree-6 minimax polynomial; 2^n assembled in the exponent bits.
+@inline(__always)
+func expClampedV(_ xc: VF) -> VF {
+    // Round xc·log2(e) to nearest: adding 1.5·2^23 pushes the fraction out of the mantissa.
     let magic = VF(repeating: 12_582_912)
     let t = madd(magic, xc, VF(repeating: 1.442_695_04))
     let n = t - magic
@@ -49,6 +34,7 @@ func expNonPositiveV(_ x: VF) -> VF {
     p = madd(VF(repeating: 1.666_666_55e-1), p, r)
     p = madd(VF(repeating: 5.000_000_12e-1), p, r)
     let er = madd(r + VF(repeating: 1), p, r * r)
+    // t's low mantissa bits hold n (two's complement); (n + 127) << 23 is 2^n.
     let bits = unsafeBitCast(t, to: VI.self)
     return er * unsafeBitCast((bits &+ VI(repeating: 127)) &* VI(repeating: 1 << 23), to: VF.self)
 }

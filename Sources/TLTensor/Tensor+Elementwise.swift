@@ -6,20 +6,7 @@ extension Tensor {
     /// Computes `a ∘ b` with broadcasting (no autodiff recording).
     static func broadcastBinary(_ op: BinaryKernel, _ a: Tensor, _ b: Tensor, name: String) throws -> Tensor {
         if a.shape == b.shape {
-            // Every element is written: no zero-fill first.
-            let out = [Float](unsafeUninitializedCapacity: a.count) { po, initialized in
-                a.scalars.withUnsafeBufferPointer { pa in
-                    b.scalars.withUnsafeBufferPointer { pb in
-                        guard po.count > 0 else { return }
-                        let A = pa.baseAddress!, B = pb.baseAddress!, O = po.baseAddress!
-                        // Memory-bound: split across threads from ~100k elements (same values).
-                        parallelElements(count: po.count, streams: 3) { r in
-                            binaryContiguous(op, A + r.lowerBound, B + r.lowerBound, O + r.lowerBound, count: r.count)
-                        }
-                    }
-                }
-                initialized = po.count
-            }
+            let out = sameShapePass(a, b) { binaryContiguous(op, $0, $1, $2, count: $3) }
             return Tensor(unchecked: out, shape: a.shape)
         }
         let shape = try Shape.broadcast(a.shape, b.shape, operation: name)
@@ -125,36 +112,32 @@ extension Tensor {
     ///     self, other: [...] (same shape) → [...]
     public func addingRelu(_ other: Tensor) throws -> Tensor {
         guard shape == other.shape else { return try (self + other).relu() }
-        let out = [Float](unsafeUninitializedCapacity: count) { po, initialized in
-            scalars.withUnsafeBufferPointer { pa in
-                other.scalars.withUnsafeBufferPointer { pb in
-                    guard po.count > 0 else { return }
-                    let A = pa.baseAddress!, B = pb.baseAddress!, O = po.baseAddress!
-                    parallelElements(count: po.count, streams: 3) { r in
-                        addRelu(A + r.lowerBound, B + r.lowerBound, O + r.lowerBound, count: r.count)
-                    }
-                }
-            }
-            initialized = po.count
-        }
+        let out = Tensor.sameShapePass(self, other) { addRelu($0, $1, $2, count: $3) }
         return Tensor.record(.addRelu, inputs: [self, other], output: Tensor(unchecked: out, shape: shape), saveOutput: true)
     }
 
     /// ReLU's backward in one pass (`reluBackward`): g where x > 0, else 0. x, g: same shape.
     static func reluGradient(input x: Tensor, upstream g: Tensor) -> Tensor {
-        let out = [Float](unsafeUninitializedCapacity: x.count) { po, initialized in
-            x.scalars.withUnsafeBufferPointer { px in
-                g.scalars.withUnsafeBufferPointer { pg in
+        Tensor(unchecked: sameShapePass(x, g) { reluBackward($0, $1, $2, count: $3) }, shape: x.shape)
+    }
+
+    /// out = kernel(a, b) element by element for two tensors of one shape, every element written
+    /// (no zero fill first). Memory-bound, so split across threads from ~100k elements on
+    /// 16-element boundaries (`parallelElements`): the values do not depend on the split.
+    static func sameShapePass(_ a: Tensor, _ b: Tensor,
+                              _ kernel: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> [Float] {
+        [Float](unsafeUninitializedCapacity: a.count) { po, initialized in
+            a.scalars.withUnsafeBufferPointer { pa in
+                b.scalars.withUnsafeBufferPointer { pb in
                     guard po.count > 0 else { return }
-                    let X = px.baseAddress!, G = pg.baseAddress!, O = po.baseAddress!
+                    let A = pa.baseAddress!, B = pb.baseAddress!, O = po.baseAddress!
                     parallelElements(count: po.count, streams: 3) { r in
-                        reluBackward(X + r.lowerBound, G + r.lowerBound, O + r.lowerBound, count: r.count)
+                        kernel(A + r.lowerBound, B + r.lowerBound, O + r.lowerBound, r.count)
                     }
                 }
             }
             initialized = po.count
         }
-        return Tensor(unchecked: out, shape: x.shape)
     }
 
     // MARK: Binary operators (broadcasting, throwing on incompatible shapes)

@@ -59,7 +59,7 @@ public final class BatchNorm: Layer {
                                                               lower: lower, upper: upper)
             try withNoGrad {
                 let m = momentum
-                let unbiased = try variance * (Float(n) / Float(n - 1))
+                let unbiased = variance * (Float(n) / Float(n - 1))
                 runningMean.value = try runningMean.value * (1 - m) + mean * m
                 runningVar.value = try runningVar.value * (1 - m) + unbiased * m
                 numBatchesTracked.value = numBatchesTracked.value + 1
