@@ -34,7 +34,9 @@ struct EvalCommand: Command {
         or every sample of --test-data. With --baseline scratch it re-runs the fine-tuning and trains \
         the same architecture from scratch on the same target data with the same settings, over --seeds seeds, \
         and reports the transfer gain with a 95% confidence interval and a verdict: positive transfer, \
-        no significant difference, or negative transfer (exit status 3 with --fail-on-negative).
+        no significant difference, or negative transfer (exit status 3 with --fail-on-negative). Those runs \
+        test on the few-shot remainder or --test-data; when the fine-tuning used every sample, each seed \
+        first holds out a stratified 20% of them as its test set, the same for both sides.
         Example: tl eval --model target.safetensors --baseline scratch --seeds 3
         """
     }
@@ -115,6 +117,10 @@ struct EvalCommand: Command {
                 throw UsageError(.invalidValue(option: "--scratch-model", expected: "to be used with --baseline scratch", got: scratchSpec.name))
             }
             if let scratchSpec, let path = a[Self.scratchModel] { log("scratch baseline: architecture '\(scratchSpec.name)' from \(path)") }
+            if explicitTest == nil && trainSelection.perClass == nil && trainSelection.perClassCounts == nil {
+                let share = Int((Experiments.heldOutTestFraction * 100).rounded())
+                log("baseline runs: the fine-tuning used every sample of \(trainingSource), so each seed holds out a stratified \(share)% of them as its test set (the same for every run of that seed) and trains on the rest")
+            }
             let report = try Self.compare(plan: plan, firstSeed: info.seed, withProbe: baselines.contains(.probe), source: parentFile, sourcePath: parent,
                                           data: trainingData, dataSource: trainingSource, selection: trainSelection,
                                           settings: settings, test: explicitTest, scratchSpec: scratchSpec, log: log)

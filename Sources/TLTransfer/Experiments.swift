@@ -50,8 +50,9 @@ public enum Experiments {
         var selectionForSeed = selection
         selectionForSeed.seed = seed
         let task = try TaskData.select(data, source: dataSource, selection: selectionForSeed)
+        let (trainRaw, testRaw) = try trainAndTest(task, explicitTest: explicitTest, seed: seed)
         let source = try Checkpoint.header(of: file, path: sourcePath)   // metadata only; the weights load once below
-        let classNames = task.selected.classNames
+        let classNames = trainRaw.classNames
         var rng = SeededGenerator(seed: seed)
         let model: TransferModel
         var info = CheckpointInfo(kind: kind.rawValue, classNames: classNames, seed: seed)
@@ -69,7 +70,7 @@ public enum Experiments {
             let spec = scratchSpec ?? source.spec
             let encoding = scratchSpec == nil
                 ? TextEncoding.from(kind: source.info.tokenizer, vocabulary: source.info.vocabulary) : nil
-            prepared = try TrainingPipeline.prepare(task.selected, spec: spec, settings: settings, encoding: encoding)
+            prepared = try TrainingPipeline.prepare(trainRaw, spec: spec, settings: settings, encoding: encoding)
             model = try TransferModel(spec: spec, classCount: classNames.count,
                                       vocabularySize: prepared.encoding?.vocabulary.count ?? 0, rng: &rng)
         case .finetune, .probe:
@@ -84,7 +85,7 @@ public enum Experiments {
             model = try finetuneModel(source: file, path: sourcePath, classCount: classNames.count, replaceHead: replace,
                                       settings: settings, rng: &rng).0
             let encoding = TextEncoding.from(kind: source.info.tokenizer, vocabulary: source.info.vocabulary)
-            prepared = try TrainingPipeline.prepare(task.selected, spec: model.spec, settings: settings,
+            prepared = try TrainingPipeline.prepare(trainRaw, spec: model.spec, settings: settings,
                                                     normalization: source.info.normalization, encoding: encoding)
         }
         info.normalization = prepared.normalization
@@ -94,11 +95,29 @@ public enum Experiments {
         let trainer = try Trainer(model: model, settings: settings, train: prepared.train, validation: prepared.validation)
         let outcome = try trainer.run()
         if let d = outcome.divergence { throw TrainingError("\(kind.rawValue) run with seed \(seed) diverged: \(d)") }
-        let testRaw = explicitTest ?? task.rest
         guard testRaw.count > 0 else { throw TrainingError("no held-out samples to evaluate the \(kind.rawValue) run on") }
         let test = try TrainingPipeline.prepareForEvaluation(testRaw, model: model, info: info)
         let metrics = try TrainingPipeline.evaluate(model, data: test)
-        return Run(kind: kind, seed: seed, metrics: metrics, trainCount: task.selected.count, testCount: test.count,
+        return Run(kind: kind, seed: seed, metrics: metrics, trainCount: trainRaw.count, testCount: test.count,
                    seconds: Date().timeIntervalSince(started), history: outcome.history)
+    }
+
+    /// The share of the data held out as the test set when the recorded run trained on every
+    /// sample of its classes (no few-shot draw) and no other test data is given.
+    public static let heldOutTestFraction = 0.2
+
+    /// A run's training and test samples: the few-shot draw and what it left out, or the selected
+    /// data and `explicitTest`. Without a draw nothing is left out, so a stratified
+    /// `heldOutTestFraction` of the selected samples (seeded by the run's seed, the same for every
+    /// kind of run) is set aside before training; the training pipeline then splits its own
+    /// validation set off the rest, so the test samples choose nothing.
+    static func trainAndTest(_ task: TaskData, explicitTest: Dataset?, seed: UInt64) throws -> (train: Dataset, test: Dataset) {
+        if let explicitTest { return (task.selected, explicitTest) }
+        if task.rest.count > 0 { return (task.selected, task.rest) }
+        guard task.selected.classCounts().allSatisfy({ $0 >= 2 }) else { return (task.selected, task.rest) }
+        let split = try task.selected.stratifiedSplit(validationFraction: heldOutTestFraction, seed: seed &+ 31)
+        var test = split.validation
+        test.source = task.selected.source + " [held-out test split]"
+        return (split.train, test)
     }
 }
