@@ -9,8 +9,9 @@ import TLData
 ///
 ///     texts → ids [N, T] → blocks 0…pool → [N, D] → x / ‖x‖₂
 ///
-/// Each batch is padded only to its longest text: padding is masked out of attention and of
-/// the mean, so the length chosen does not change the result (beyond float rounding).
+/// Texts are batched longest first and each batch is padded only to its longest text: padding
+/// is masked out of attention and of the mean, so neither the batching nor the length chosen
+/// changes the result (beyond float rounding).
 public struct SentenceEmbedder {
     public let model: TransferModel
     public let encoding: TextEncoding
@@ -51,25 +52,30 @@ public struct SentenceEmbedder {
             if let tokenizer { return tokenizer.encode(text, maxLength: maxTokens, pad: false).ids }
             return Array(words!.encode(text, maxLength: maxTokens).prefix(maxTokens)).filter { $0 != 0 }
         }
+        // Every text tokenised first, then batched longest first (as sentence-transformers'
+        // encode does), so each batch pads to a length close to all of its texts; the
+        // embeddings go back in the input order.
+        let tokenized = texts.map(ids)
+        let order = tokenized.indices.sorted { (tokenized[$0].count, $1) > (tokenized[$1].count, $0) }
         model.eval()
         defer { model.train() }
-        var result: [[Float]] = []
-        result.reserveCapacity(texts.count)
+        var result = [[Float]](repeating: [], count: texts.count)
         try withNoGrad {
             var start = 0
-            while start < texts.count {
-                let batch = texts[start..<Swift.min(start + batchSize, texts.count)].map(ids)
+            while start < order.count {
+                let members = order[start..<Swift.min(start + batchSize, order.count)]
+                let batch = members.map { tokenized[$0] }
                 let t = Swift.max(1, batch.map(\.count).max() ?? 1)
                 var flat = [Float](repeating: 0, count: batch.count * t)
                 for (i, row) in batch.enumerated() { for (j, id) in row.enumerated() { flat[i * t + j] = Float(id) } }
                 let pooled = try model.forward(Tensor(flat, shape: [batch.count, t]), blocks: 0..<(poolBlock + 1))   // [B, D]
                 let d = pooled.shape[1]
                 let values = pooled.scalars
-                for i in 0..<batch.count {
+                for (i, index) in members.enumerated() {
                     let row = Array(values[(i * d)..<((i + 1) * d)])
                     let norm = row.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
                     // sentence-transformers' Normalize: x / max(‖x‖, 1e-12).
-                    result.append(row.map { $0 / Swift.max(norm, 1e-12) })
+                    result[index] = row.map { $0 / Swift.max(norm, 1e-12) }
                 }
                 start += batchSize
             }

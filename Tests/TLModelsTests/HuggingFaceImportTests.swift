@@ -117,6 +117,9 @@ struct HuggingFaceImportTests {
         let texts = ["The cat sat on the mat.", "It's fun!", "a big dog ran"]
         let batched = try embedder.embed(texts)
         let single = try texts.map { try embedder.embed([$0])[0] }
+        // Batches of two: texts are batched longest first, results come back in input order.
+        let pairs = try embedder.embed(texts + texts.reversed(), batchSize: 2)
+        #expect(pairs.count == 2 * texts.count)
 
         var rng = SeededGenerator(seed: 1)
         let bert = try BertModel(config: BertConfig(vocabSize: 20, hiddenSize: 8, layerCount: 2, headCount: 2, intermediateSize: 16,
@@ -135,6 +138,8 @@ struct HuggingFaceImportTests {
             for j in 0..<8 {
                 #expect(abs(pooled[j] / norm - batched[i][j]) < 1e-5, "text \(i) dim \(j)")
                 #expect(abs(single[i][j] - batched[i][j]) < 1e-5, "padding changed text \(i) dim \(j)")
+                #expect(abs(pairs[i][j] - single[i][j]) < 1e-5, "batch order changed text \(i) dim \(j)")
+                #expect(abs(pairs[2 * texts.count - 1 - i][j] - single[i][j]) < 1e-5, "reversed copy of text \(i) dim \(j)")
             }
             #expect(abs(batched[i].reduce(0) { $0 + $1 * $1 } - 1) < 1e-5)
         }
