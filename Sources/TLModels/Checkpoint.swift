@@ -154,8 +154,10 @@ public struct Checkpoint {
     }
 
     /// Rebuilds a checkpoint from an already-read file.
+    /// `placeholderInitialization: false` builds the model with real random values first, as
+    /// before that shortcut existed (tests compare the two).
     public static func decode(_ file: SafeTensorsFile, path: String, classCount: Int? = nil, dropHead: Bool = false,
-                              rng: inout SeededGenerator) throws -> Checkpoint {
+                              placeholderInitialization: Bool = true, rng: inout SeededGenerator) throws -> Checkpoint {
         func fail(_ why: String) -> CheckpointError { CheckpointError(path: path, message: why) }
         let (spec, info) = try header(of: file, path: path)
         // An adapter checkpoint stores only what changed: lay it over its base.
@@ -164,7 +166,12 @@ public struct Checkpoint {
         if !dropHead && classes != info.classNames.count {
             throw fail("the head has \(info.classNames.count) classes but \(classes) are needed; replace the head")
         }
-        let model = try TransferModel(spec: spec, classCount: classes, vocabularySize: info.vocabulary?.count ?? 0, rng: &rng)
+        // Every value of the body (and of the head, unless it is replaced) is loaded from the
+        // file below, strictly: build those blocks from placeholders, drawing nothing but
+        // advancing `rng` as before, so a replaced head gets the same values as ever.
+        let loaded = 0..<(spec.blocks.count - (dropHead ? 1 : 0))
+        let model = try TransferModel(spec: spec, classCount: classes, vocabularySize: info.vocabulary?.count ?? 0,
+                                      placeholderBlocks: placeholderInitialization ? loaded : 0..<0, rng: &rng)
         if let adapters = info.adapters {
             do { try model.attachLoRA(rank: adapters.rank, alpha: adapters.alpha, at: adapters.modules, rng: &rng) } catch {
                 throw fail("LoRA adapters: \(error)")

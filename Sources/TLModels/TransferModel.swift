@@ -17,7 +17,11 @@ public final class TransferModel: Layer {
     public let vocabularySize: Int
 
     /// Builds the architecture with freshly initialised weights drawn from `rng`.
-    public init(spec: ModelSpec, classCount: Int, vocabularySize: Int = 0, rng: inout SeededGenerator) throws {
+    /// Blocks in `placeholderBlocks` are built under `Tensor.placeholderInitialization`: zeros,
+    /// with `rng` advanced exactly as a real initialisation would, for callers that load every
+    /// value of those blocks next (`Checkpoint.decode`).
+    public init(spec: ModelSpec, classCount: Int, vocabularySize: Int = 0, placeholderBlocks: Range<Int> = 0..<0,
+                rng: inout SeededGenerator) throws {
         guard classCount >= 1 else {
             throw ModuleError.invalidConfiguration(layer: spec.name, message: "need at least one class, got \(classCount)")
         }
@@ -37,9 +41,11 @@ public final class TransferModel: Layer {
         var built: [Layer] = []
         for block in spec.blocks {
             var layers: [Layer] = []
-            for layer in block.layers {
-                layers.append(try layer.makeLayer(input: shape, context: context, rng: &rng))
-                shape = try layer.outputShape(for: shape, context: context)
+            try Tensor.$placeholderInitialization.withValue(placeholderBlocks.contains(built.count)) {
+                for layer in block.layers {
+                    layers.append(try layer.makeLayer(input: shape, context: context, rng: &rng))
+                    shape = try layer.outputShape(for: shape, context: context)
+                }
             }
             built.append(Sequential(layers))
         }

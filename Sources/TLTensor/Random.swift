@@ -73,6 +73,23 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable {
         return Float(r * Foundation.cos(theta))
     }
 
+    /// Advances the stream exactly as `count` calls of `nextUniform()` would, without
+    /// computing the values (one `next()` each).
+    public mutating func skipUniforms(_ count: Int) {
+        for _ in 0..<max(count, 0) { _ = next() }
+    }
+
+    /// Advances the stream exactly as `count` calls of `nextNormal()` would, spare deviate
+    /// included, but computes only the last pair when `count` leaves one half of a pair
+    /// cached: Box–Muller's log, sin and cos are most of the cost of drawing normals, and a
+    /// draw whose value is thrown away (`Tensor.placeholderInitialization`) needs none.
+    public mutating func skipNormals(_ count: Int) {
+        var left = max(count, 0)
+        if left > 0, spareNormal != nil { spareNormal = nil; left -= 1 }
+        for _ in 0..<(left / 2) { _ = next(); _ = next() }
+        if left % 2 == 1 { _ = nextNormal() }
+    }
+
     /// `count` inverted-dropout factors: 1/keep with probability `keep`, else 0. Each 64-bit
     /// draw decides four elements (16 bits each: an element is kept when its bits are below
     /// keep·2¹⁶, so the keep probability is rounded to a multiple of 2⁻¹⁶), branch-free.
