@@ -114,10 +114,26 @@ public enum Experiments {
     static func trainAndTest(_ task: TaskData, explicitTest: Dataset?, seed: UInt64) throws -> (train: Dataset, test: Dataset) {
         if let explicitTest { return (task.selected, explicitTest) }
         if task.rest.count > 0 { return (task.selected, task.rest) }
-        guard task.selected.classCounts().allSatisfy({ $0 >= 2 }) else { return (task.selected, task.rest) }
+        let counts = task.selected.classCounts()
+        if let small = counts.indices.first(where: { counts[$0] < 2 }) {
+            throw HeldOutSplitError(data: task.selected.source, className: task.selected.classNames[small], count: counts[small])
+        }
         let split = try task.selected.stratifiedSplit(validationFraction: heldOutTestFraction, seed: seed &+ 31)
         var test = split.validation
         test.source = task.selected.source + " [held-out test split]"
         return (split.train, test)
     }
+}
+
+/// No test set can be held out of data that a class has fewer than 2 samples of (one must
+/// train, one must test), and no other test data was given. Thrown before any training.
+public struct HeldOutSplitError: Error, CustomStringConvertible, LocalizedError {
+    public let data: String
+    public let className: String
+    public let count: Int
+    public var description: String {
+        "\(data): class '\(className)' has \(count) sample\(count == 1 ? "" : "s"), too few to hold out a test split "
+            + "(each class needs at least 2)"
+    }
+    public var errorDescription: String? { description }
 }

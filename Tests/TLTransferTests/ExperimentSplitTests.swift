@@ -46,4 +46,20 @@ import TLModels
         #expect(withExplicit.train.count == 15)
         #expect(ids(withExplicit.test) == [0, 10, 30])
     }
+
+    /// A class of one sample leaves no stratified split: a clear error before any training
+    /// (it used to train every run and then fail with "no held-out samples").
+    @Test func aClassOfOneSampleIsRefusedBeforeTraining() throws {
+        let labels = [0, 0, 0, 1, 2, 2]
+        let all = try Dataset(features: labels.indices.map { Float($0) }, sampleShape: [1], labels: labels,
+                              classNames: ["a", "b", "c"], source: "toy")
+        let task = try TaskData.select(all, source: DataSource(format: "toy"), selection: DataSelection(classes: nil, perClass: nil, seed: 3))
+        #expect(throws: HeldOutSplitError.self) { try Experiments.trainAndTest(task, explicitTest: nil, seed: 3) }
+        do { _ = try Experiments.trainAndTest(task, explicitTest: nil, seed: 3) } catch let e as HeldOutSplitError {
+            #expect(e.description == "toy: class 'b' has 1 sample, too few to hold out a test split (each class needs at least 2)")
+        }
+        // With test data given, nothing is held out and the single sample trains.
+        let explicit = all.subset([0])
+        #expect(try Experiments.trainAndTest(task, explicitTest: explicit, seed: 3).train.count == 6)
+    }
 }
