@@ -57,7 +57,9 @@ func layerNormBackward(_ ctx: KernelContext, x: UnsafeBufferPointer<Float>, outp
                  && mean.count >= rows && rstd.count >= rows, "layerNormBackward: buffer too small")
     let xp = x.baseAddress!, gp = dy.baseAddress!, gam = gamma.baseAddress!
     let mp = mean.baseAddress!, rp = rstd.baseAddress!, dp = dx.baseAddress!, k = ctx.backend.kernels
-    let threads = ctx.threadsFor(work: rows * cols * 12, maxChunks: rows)
+    // Cost 32 per element, as the forward pass: at 12 a transformer's [2048, 128] backward
+    // (a few hundred µs) ran on one thread.
+    let threads = ctx.threadsFor(work: rows * cols * 32, maxChunks: rows)
     // Per-thread partial sums of dgamma/dbeta ([threads, 2, cols]), reduced at the end.
     let partial = UnsafeMutableBufferPointer<Float>.allocate(capacity: threads * 2 * cols)
     partial.initialize(repeating: 0)

@@ -45,7 +45,9 @@ func linearBiasBackward(_ ctx: KernelContext, outputGradient dy: UnsafeBufferPoi
     defer { partial.deallocate() }
     let dp = dy.baseAddress!, xp = pre?.baseAddress, sp = scaled?.baseAddress, pp = partial.baseAddress!
     let k = ctx.backend.kernels
-    parallelRows(ctx, rows: blocks, cols: blockRows * cols, costPerElement: pre == nil ? 2 : 48) { range in
+    // Without GELU the pass only streams dY (and the copy into `scaled`): memory-bound, split
+    // from ~250k elements (cost 2 kept the QKV and output projections' [2048, 384..1152] on one thread).
+    parallelRows(ctx, rows: blocks, cols: blockRows * cols, costPerElement: pre == nil ? memoryBoundWeight / 2 : 48) { range in
         for b in range {
             let lo = b * blockRows, hi = min(lo + blockRows, rows)
             var g = dp + lo * cols

@@ -57,6 +57,63 @@ func adamUpdate(context: KernelContext, weights w: UnsafeMutablePointer<Float>, 
     }
 }
 
+/// One parameter's Adam update for `adamUpdate(_:)`: pointers valid for the call, [count] each.
+public struct AdamUpdateItem {
+    public var weights: UnsafeMutablePointer<Float>
+    public var gradient: UnsafePointer<Float>
+    public var firstMoment: UnsafeMutablePointer<Float>
+    public var secondMoment: UnsafeMutablePointer<Float>
+    public var count: Int
+    public var scalars: AdamStepScalars
+    public init(weights: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>, firstMoment: UnsafeMutablePointer<Float>,
+                secondMoment: UnsafeMutablePointer<Float>, count: Int, scalars: AdamStepScalars) {
+        self.weights = weights; self.gradient = gradient; self.firstMoment = firstMoment
+        self.secondMoment = secondMoment; self.count = count; self.scalars = scalars
+    }
+}
+
+/// The Adam updates of several parameters (an optimizer step), each bit-identical to
+/// `adamUpdate(weights:…)` on it alone: parameters of `adamParallelMinimum` elements or more
+/// are split across the threads one at a time; the small ones (biases, LayerNorm vectors, a
+/// transformer's 128×128 projections) are dealt to the threads whole, as contiguous runs of
+/// about equal element counts, in one fork instead of one serial pass each.
+public func adamUpdate(_ items: [AdamUpdateItem]) {
+    adamUpdate(context: .current, items)
+}
+
+func adamUpdate(context: KernelContext, _ items: [AdamUpdateItem]) {
+    var small: [AdamUpdateItem] = []
+    var smallTotal = 0
+    for item in items where item.count > 0 {
+        if item.count >= adamParallelMinimum {
+            adamUpdate(context: context, weights: item.weights, gradient: item.gradient, firstMoment: item.firstMoment,
+                       secondMoment: item.secondMoment, count: item.count, item.scalars)
+        } else {
+            small.append(item)
+            smallTotal += item.count
+        }
+    }
+    guard !small.isEmpty else { return }
+    let parts = (smallTotal >= adamParallelMinimum || context.minParallelWork == 0) ? max(1, min(context.threads, small.count)) : 1
+    // Item i goes to the part its first element falls in (a contiguous run of items per part).
+    var owner = [Int](repeating: 0, count: small.count)
+    var start = 0
+    for i in small.indices {
+        owner[i] = min(parts - 1, start * parts / smallTotal)
+        start += small[i].count
+    }
+    small.withUnsafeBufferPointer { list in
+        owner.withUnsafeBufferPointer { owners in
+            parallelFor(parts) { part in
+                for i in list.indices where owners[i] == part {
+                    let it = list[i]
+                    adamRange(it.weights, it.gradient, it.firstMoment, it.secondMoment, 0, it.count, it.scalars)
+                }
+            }
+        }
+    }
+}
+
 @inline(__always)
 private func adamRange(_ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
                        _ v: UnsafeMutablePointer<Float>, _ start: Int, _ end: Int, _ s: AdamStepScalars) {

@@ -19,7 +19,9 @@ func copyRows(_ ctx: KernelContext, _ src: UnsafeBufferPointer<Float>, sourceStr
                  && src.count >= (rows - 1) * sourceStride + columns && dst.count >= rows * destinationStride
                  && (trailing?.count ?? rows) >= rows, "copyRows: buffer smaller than its rows")
     let s = src.baseAddress, d = dst.baseAddress!, extra = destinationStride - columns, t = trailing?.baseAddress
-    parallelRows(ctx, rows: rows, cols: destinationStride, costPerElement: 1) { range in
+    // A memory-bound copy (two streams): split from ~125k elements like the other streaming
+    // passes (a MiniLM activation, 2048 × 384, was copied on one thread at cost 1).
+    parallelRows(ctx, rows: rows, cols: destinationStride, costPerElement: memoryBoundWeight) { range in
         for r in range {
             let row = d + r * destinationStride
             if columns > 0, let s { row.update(from: s + r * sourceStride, count: columns) }

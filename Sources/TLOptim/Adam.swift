@@ -59,8 +59,10 @@ public final class Adam: Optimizer {
 
     public func step() throws {
         // Scalars as PyTorch applies them to Float32 tensors: Python-float (Double)
-        // arithmetic first, then one rounding to Float. The elementwise pass is
-        // TLKernels.adamUpdate (one SIMD pass, bit-identical to the scalar loop).
+        // arithmetic first, then one rounding to Float. The elementwise passes are
+        // TLKernels.adamUpdate over all parameters at once (one SIMD pass each, bit-identical
+        // to the scalar loop; the small parameters share one fork across the threads).
+        var updates: [(parameter: Parameter, gradient: Tensor, slot: Slot, scalars: AdamStepScalars)] = []
         for group in groups {
             let (lr, wd) = (group.learningRate, group.weightDecay)
             for (path, p) in group.parameters where !p.isFrozen {
@@ -80,16 +82,29 @@ public final class Adam: Optimizer {
                 if wd != 0 {
                     if decoupledWeightDecay { scalars.decoupledDecay = Float(1 - lr * wd) } else { scalars.l2Decay = Float(wd) }
                 }
-                // The slot is a class and the parameter's array is uniquely owned once backward has
-                // released the graph, so none of these mutable accesses copies.
-                grad.withUnsafeBufferPointer { g in
-                    p.value.withUnsafeMutableBufferPointer { w in
-                        slot.m.withUnsafeMutableBufferPointer { m in
-                            slot.v.withUnsafeMutableBufferPointer { v in
-                                adamUpdate(weights: w.baseAddress!, gradient: g.baseAddress!, firstMoment: m.baseAddress!,
-                                           secondMoment: v.baseAddress!, count: n, scalars)
-                            }
+                updates.append((p, grad, slot, scalars))
+            }
+        }
+        var items: [AdamUpdateItem] = []
+        items.reserveCapacity(updates.count)
+        Self.withItems(updates[...], &items) { adamUpdate($0) }
+    }
+
+    /// Opens the buffers of each update in turn (nested, so every pointer stays valid) and
+    /// calls `body` with all of them. The slot is a class and the parameter's array is uniquely
+    /// owned once backward has released the graph, so none of these mutable accesses copies.
+    private static func withItems(_ rest: ArraySlice<(parameter: Parameter, gradient: Tensor, slot: Slot, scalars: AdamStepScalars)>,
+                                  _ items: inout [AdamUpdateItem], _ body: ([AdamUpdateItem]) -> Void) {
+        guard let u = rest.first else { body(items); return }
+        u.gradient.withUnsafeBufferPointer { g in
+            u.parameter.value.withUnsafeMutableBufferPointer { w in
+                u.slot.m.withUnsafeMutableBufferPointer { m in
+                    u.slot.v.withUnsafeMutableBufferPointer { v in
+                        if let wp = w.baseAddress, let gp = g.baseAddress, let mp = m.baseAddress, let vp = v.baseAddress {
+                            items.append(AdamUpdateItem(weights: wp, gradient: gp, firstMoment: mp, secondMoment: vp,
+                                                        count: Swift.min(g.count, w.count, m.count, v.count), scalars: u.scalars))
                         }
+                        withItems(rest.dropFirst(), &items, body)
                     }
                 }
             }

@@ -90,48 +90,10 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable {
         if left % 2 == 1 { _ = nextNormal() }
     }
 
-    /// `count` inverted-dropout factors: 1/keep with probability `keep`, else 0. Each 64-bit
-    /// draw decides four elements (16 bits each: an element is kept when its bits are below
-    /// keep·2¹⁶, so the keep probability is rounded to a multiple of 2⁻¹⁶), branch-free.
-    public mutating func dropoutFactors(count: Int, keep: Float) -> [Float] {
-        var state = (s0, s1, s2, s3)
-        let out = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            if let o = buffer.baseAddress { state = Self.fillDropoutFactors(o, count: count, keep: keep, state: state) }
-            initialized = count
-        }
-        (s0, s1, s2, s3) = state
-        return out
-    }
-
-    /// The loop of `dropoutFactors` on a state held in locals (registers), returning the new state.
-    private static func fillDropoutFactors(_ o: UnsafeMutablePointer<Float>, count: Int, keep: Float,
-                                           state: (UInt64, UInt64, UInt64, UInt64)) -> (UInt64, UInt64, UInt64, UInt64) {
-        let threshold = UInt64((Double(keep) * 65536).rounded())
-        let scale = 1 / keep
-        var (a, b, c, d) = state
-        @inline(__always) func draw() -> UInt64 {                         // = next()
-            let result = rotl(b &* 5, 7) &* 9
-            let t = b << 17
-            c ^= a; d ^= b; b ^= c; a ^= d; c ^= t; d = rotl(d, 45)
-            return result
-        }
-        // 16 elements from 4 draws at a time: lane j takes bits 16(j mod 4)… of draw j/4, the
-        // same order as the scalar tail. keep ⇔ bits < threshold ⇔ top bit of bits − threshold.
-        let thresholds = SIMD16<UInt32>(repeating: UInt32(threshold)), scales = SIMD16<Float>(repeating: scale)
-        var i = 0
-        while i + 16 <= count {
-            let words = SIMD4<UInt64>(draw(), draw(), draw(), draw())
-            let bits = SIMD16<UInt32>(truncatingIfNeeded: unsafeBitCast(words, to: SIMD16<UInt16>.self))
-            let kept = SIMD16<Float>((bits &- thresholds) &>> 31) * scales
-            UnsafeMutableRawPointer(o + i).storeBytes(of: kept, as: SIMD16<Float>.self)
-            i += 16
-        }
-        while i < count {
-            var bits = draw()
-            for j in i..<Swift.min(i + 4, count) { o[j] = bits & 0xFFFF < threshold ? scale : 0; bits >>= 16 }
-            i += 4
-        }
-        return (a, b, c, d)
+    /// The four state words as a tuple (dropout masks: SeededGenerator+Jump.swift).
+    var rawState: (UInt64, UInt64, UInt64, UInt64) {
+        get { (s0, s1, s2, s3) }
+        set { (s0, s1, s2, s3) = newValue }
     }
 
     /// A uniform integer in `0..<upperBound` without modulo bias.

@@ -1,3 +1,5 @@
+import TLKernels
+
 // Shape and layout movement: reshape, permute, slice, concat/stack, gather, pad.
 extension Tensor {
     /// The same elements viewed with a new shape; one dimension may be -1 (inferred).
@@ -72,8 +74,12 @@ extension Tensor {
         let values = [Float](unsafeUninitializedCapacity: outer * run) { dst, initialized in
             if run > 0 {
                 scalars.withUnsafeBufferPointer { src in
-                    for o in 0..<outer {
-                        (dst.baseAddress! + o * run).initialize(from: src.baseAddress! + (o * shape[a] + range.lowerBound) * inner, count: run)
+                    if outer == 1 {
+                        copyFloats(src.baseAddress! + range.lowerBound * inner, to: dst.baseAddress!, count: run)
+                    } else {
+                        for o in 0..<outer {
+                            (dst.baseAddress! + o * run).initialize(from: src.baseAddress! + (o * shape[a] + range.lowerBound) * inner, count: run)
+                        }
                     }
                 }
             }
@@ -105,8 +111,12 @@ extension Tensor {
                 let run = size * inner
                 if run > 0 {
                     t.scalars.withUnsafeBufferPointer { src in
-                        for o in 0..<outer {
-                            (dst.baseAddress! + o * total * inner + offset).update(from: src.baseAddress! + o * run, count: run)
+                        if outer == 1 {
+                            copyFloats(src.baseAddress!, to: dst.baseAddress! + offset, count: run)
+                        } else {
+                            for o in 0..<outer {
+                                (dst.baseAddress! + o * total * inner + offset).update(from: src.baseAddress! + o * run, count: run)
+                            }
                         }
                     }
                 }
@@ -195,5 +205,14 @@ extension Tensor {
         }
         return Tensor.record(.pad(padding.map { [$0.before, $0.after] }), inputs: [self],
                              output: Tensor(unchecked: values, shape: outShape))
+    }
+}
+
+/// dst[0..<count] = src[0..<count] (trivial Floats, so also for uninitialised dst), split across
+/// the kernel threads from ~125k elements (a memory-bound pass): the attention's packed QKV
+/// weight [3D, D] is one concat of three [D, D] weights per step, and its gradient three slices.
+func copyFloats(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int) {
+    parallelElements(count: count, streams: 2) { r in
+        (dst + r.lowerBound).update(from: src + r.lowerBound, count: r.count)
     }
 }

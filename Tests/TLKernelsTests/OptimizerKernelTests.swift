@@ -42,3 +42,42 @@ import Testing
         }
     }
 }
+
+/// The batched Adam step (all parameters of an optimizer step in one call; small ones dealt to
+/// threads whole) is bit-identical to the scalar twin on each parameter, for 1–3 threads.
+@Suite struct BatchedAdamKernelTests {
+    @Test func batchMatchesScalarTwinPerParameter() {
+        let sizes = [0, 1, 17, 384, 1536, 16_384, 65_536, 70_001, 3, 128]
+        let s = AdamStepScalars(keep1Weight: 0.1, beta2: 0.999, keep2Weight: 0.001, bc2Sqrt: 0.0447, epsilon: 1e-8,
+                                stepScale: -0.003, l2Decay: 0.01, decoupledDecay: 1)
+        for threads in [1, 2, 3] {
+            var w = sizes.enumerated().map { randomArray($0.element, seed: UInt64(10 + $0.offset)) }
+            let g = sizes.enumerated().map { randomArray($0.element, seed: UInt64(30 + $0.offset)) }
+            var m = sizes.enumerated().map { randomArray($0.element, seed: UInt64(50 + $0.offset)).map { $0 * 0.1 } }
+            var v = sizes.enumerated().map { randomArray($0.element, seed: UInt64(70 + $0.offset)).map { $0 * $0 * 0.01 } }
+            var (w2, m2, v2) = (w, m, v)
+            let wp = w.map { p -> UnsafeMutablePointer<Float> in let q = UnsafeMutablePointer<Float>.allocate(capacity: max(1, p.count)); q.initialize(from: p, count: p.count); return q }
+            let gp = g.map { p -> UnsafeMutablePointer<Float> in let q = UnsafeMutablePointer<Float>.allocate(capacity: max(1, p.count)); q.initialize(from: p, count: p.count); return q }
+            let mp = m.map { p -> UnsafeMutablePointer<Float> in let q = UnsafeMutablePointer<Float>.allocate(capacity: max(1, p.count)); q.initialize(from: p, count: p.count); return q }
+            let vp = v.map { p -> UnsafeMutablePointer<Float> in let q = UnsafeMutablePointer<Float>.allocate(capacity: max(1, p.count)); q.initialize(from: p, count: p.count); return q }
+            defer { for p in wp + gp + mp + vp { p.deallocate() } }
+            let items = sizes.indices.map { AdamUpdateItem(weights: wp[$0], gradient: gp[$0], firstMoment: mp[$0], secondMoment: vp[$0], count: sizes[$0], scalars: s) }
+            adamUpdate(context: KernelContext(backend: currentKernelBackend, threads: threads, minParallelWork: 0), items)
+            for i in sizes.indices {
+                w[i] = Array(UnsafeBufferPointer(start: wp[i], count: sizes[i]))
+                m[i] = Array(UnsafeBufferPointer(start: mp[i], count: sizes[i]))
+                v[i] = Array(UnsafeBufferPointer(start: vp[i], count: sizes[i]))
+                guard sizes[i] > 0 else { continue }
+                let before = w2[i]
+                g[i].withUnsafeBufferPointer { gb in
+                    w2[i].withUnsafeMutableBufferPointer { wb in m2[i].withUnsafeMutableBufferPointer { mb in v2[i].withUnsafeMutableBufferPointer { vb in
+                        adamUpdateReference(weights: wb.baseAddress!, gradient: gb.baseAddress!, firstMoment: mb.baseAddress!,
+                                            secondMoment: vb.baseAddress!, count: sizes[i], s)
+                    } } }
+                }
+                #expect(w[i] == w2[i] && m[i] == m2[i] && v[i] == v2[i], "size \(sizes[i]) threads \(threads)")
+                #expect(w[i] != before, "the update changed nothing (size \(sizes[i]))")
+            }
+        }
+    }
+}

@@ -77,15 +77,24 @@ public final class SequencePool: Layer {
     public init(mode: Mode) { self.mode = mode }
 
     public override func forward(_ x: Tensor) throws -> Tensor {
-        let (hidden, mask) = try splitMaskChannel(x, layer: "SequencePool")
         switch mode {
         case .cls:
+            let (hidden, _) = try splitMaskChannel(x, layer: "SequencePool")
             return try hidden.sliced(axis: 1, 0..<1).reshaped([hidden.shape[0], hidden.shape[2]])
         case .mean:
-            let m = try mask.unsqueezed(axis: 2)                                   // [N, T, 1]
-            let total = try (hidden * m).sum(axis: 1)                              // [N, D]
-            let count = try m.sum(axis: 1).clamp(min: 1e-9)                         // [N, 1]
-            return try total / count
+            guard x.rank == 3, x.shape[2] >= 2 else {
+                throw ModuleError.invalidInput(layer: "SequencePool", message: "expected [N, T, D + 1] activations with a mask channel, got \(x.shape)")
+            }
+            return try x.maskedMeanPool()                                          // one pass each way, in place
         }
+    }
+
+    /// The composite the fused mean pool replaces (reference for tests).
+    func meanComposite(_ x: Tensor) throws -> Tensor {
+        let (hidden, mask) = try splitMaskChannel(x, layer: "SequencePool")
+        let m = try mask.unsqueezed(axis: 2)                                       // [N, T, 1]
+        let total = try (hidden * m).sum(axis: 1)                                  // [N, D]
+        let count = try m.sum(axis: 1).clamp(min: 1e-9)                             // [N, 1]
+        return try total / count
     }
 }
