@@ -31,9 +31,9 @@ let gemmForcedSplitRows: Bool? = {
 }()
 
 /// Multi-threaded SGEMM on raw pointers: splits the larger of M and N (or the one `splitRows`
-/// names) into one contiguous slab per thread, in whole 32-row/column units so slabs do not
-/// break register tiles; each thread runs the single-threaded backend GEMM on its slab, which
-/// packs its own copy of the other operand: O(k·(m+n)) against O(m·n·k/threads) compute.
+/// names) into one contiguous slab per thread, in whole units of 16 rows or 32 columns; each
+/// thread runs the single-threaded backend GEMM on its slab, which packs its own copy of the
+/// other operand: O(k·(m+n)) against O(m·n·k/threads) compute.
 /// The split never cuts K, so every element is the same chain of operations at any thread
 /// count and in either direction (bit-identical results).
 /// Measured on the MiniLM shapes (Xeon, 2 threads, tl-bench and TL_GEMM_STATS in situ):
@@ -58,9 +58,8 @@ func sgemmThreaded(_ ctx: KernelContext, transA: Bool, transB: Bool, m: Int, n: 
                         a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         }
     }
-    let unit = 32
     let work = 2 * m * n * k
-    var threads = ctx.threadsFor(work: work, maxChunks: (max(m, n) + unit - 1) / unit)
+    var threads = ctx.threadsFor(work: work, maxChunks: (max(m, n) + 15) / 16)
     if threads == 1 {
         let c0 = slabs == nil ? 0 : threadCPUSeconds()
         run(m: m, n: n, a: a, b: b, c: c, bias: bias)
@@ -68,6 +67,10 @@ func sgemmThreaded(_ ctx: KernelContext, transA: Bool, transB: Bool, m: Int, n: 
         return
     }
     let splitRows = forcedRows ?? gemmForcedSplitRows ?? (m >= n)
+    // Rows in units of 16: `tl embed`'s M = 32 × tokens splits evenly between two threads for
+    // any token count (in units of 32, an odd count left one thread a 32-row unit more: 9% of
+    // the call at 11 tokens). Columns in units of 32, a multiple of every backend's NR.
+    let unit = splitRows ? 16 : 32
     let units = ((splitRows ? m : n) + unit - 1) / unit
     threads = min(threads, units)
     let slabCPU = slabs.map { _ in UnsafeMutablePointer<Double>.allocate(capacity: threads) }

@@ -7,8 +7,9 @@ import Synchronization
 // with GFLOPS per CPU second (meaningful for threads=1: time on a shared machine's other
 // processes is not counted) and per wall second. "slabs … GFLOPS/core" divides the FLOPs by the
 // CPU time every thread spent in its slab (sgemmThreaded), the per-core speed of a threaded call
-// that time-slicing does not dilute; "slowest" is the slowest slab's CPU time over the wall time
-// (what is left to 100% is fork/join, waiting for a preempted thread and slab imbalance).
+// that time-slicing does not dilute; "balance" is the mean slab's CPU time over the slowest's
+// (summed over calls; 100% = even split); "slowest" is the slowest slab's CPU time over the wall
+// time (what is left to 100% is fork/join and waiting for a preempted thread).
 // It shows what the products inside a training step achieve next to the same shapes in the
 // standalone harness (Scripts/gemm-harness.sh), where operands stay hot in cache. Off by
 // default: the check is one load of a lazily initialised Bool per call.
@@ -56,11 +57,12 @@ final class GemmStats: Sendable {
         var text = String(format: "gemm stats: %.3f s calling-thread CPU, %.3f s wall in %d kinds\n", cpu, wall, rows.count)
         for (k, v) in rows {
             let flops = 2 * Double(k.m) * Double(k.n) * Double(k.k) * Double(v.calls)
-            text += String(format: "  %@%@ m=%d n=%d k=%d %@ threads=%d: %d calls, CPU %.3f s %.1f GFLOPS, wall %.3f s %.1f GFLOPS, slabs %.1f GFLOPS/core, slowest %.1f%%\n",
+            text += String(format: "  %@%@ m=%d n=%d k=%d %@ threads=%d: %d calls, CPU %.3f s %.1f GFLOPS, wall %.3f s %.1f GFLOPS, slabs %.1f GFLOPS/core, balance %.1f%%, slowest %.1f%%\n",
                            k.transA ? "At" : "A", k.transB ? "Bt" : "B", k.m, k.n, k.k,
                            k.bias ? "+bias" : String(format: "beta=%g", k.beta), k.threads, v.calls,
                            v.cpu, flops / max(v.cpu, 1e-12) / 1e9, v.wall, flops / max(v.wall, 1e-12) / 1e9,
-                           flops / max(v.slabSum, 1e-12) / 1e9, 100 * v.slabMax / max(v.wall, 1e-12))
+                           flops / max(v.slabSum, 1e-12) / 1e9, 100 * v.slabSum / max(Double(k.threads) * v.slabMax, 1e-12),
+                           100 * v.slabMax / max(v.wall, 1e-12))
         }
         FileHandle.standardError.write(text.data(using: .utf8) ?? Data())
     }

@@ -23,8 +23,6 @@ import Synchronization
 // (a nested call from inside a region, or another thread's region, e.g. tests running in
 // parallel) or a region of 2²⁰ or more indices falls back to `concurrentPerform`.
 
-let TL_POOL_AFFINITY = ProcessInfo.processInfo.environment["TL_POOL_AFFINITY"] != "0"
-
 final class WorkerPool: @unchecked Sendable {
     /// How long a worker polls for the next region before parking (a typical serial gap between
     /// two kernels of a small training step). The machines have one thread per core, so a
@@ -67,17 +65,10 @@ final class WorkerPool: @unchecked Sendable {
                 bodyAddress.store(UInt(bitPattern: pointer), ordering: .relaxed)
                 finished.store(0, ordering: .relaxed)
                 let generation = Self.generation(word.load(ordering: .relaxed)) &+ 1
-                // Publishes the closure and the reset counter with the new generation, index 0
-                // already claimed by the caller: the caller always runs the first slab, so a
-                // row split of consecutive kernels keeps each thread on the rows it wrote last
-                // (they stay in its core's L2) instead of whichever thread claims first.
-                word.store(generation << 40 | UInt64(count) << 20 | (TL_POOL_AFFINITY && count > 0 ? 1 : 0), ordering: .sequentiallyConsistent)
+                // Publishes the closure and the reset counter with the new generation.
+                word.store(generation << 40 | UInt64(count) << 20, ordering: .sequentiallyConsistent)
                 if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
                     condition.lock(); condition.broadcast(); condition.unlock()
-                }
-                if TL_POOL_AFFINITY && count > 0 {
-                    escaping(0)
-                    finished.add(1, ordering: .releasing)
                 }
                 claimAndRun()
                 waitUntilFinished(count)
