@@ -21,7 +21,7 @@ func backendGemmBias(_ backend: KernelBackend, transA: Bool, transB: Bool, m: In
 public var kernelBackendName: String { currentKernelBackend.rawValue }
 
 /// `TL_GEMM_SPLIT=rows|columns` forces the split direction of every threaded GEMM (for A/B
-/// measurements with TL_GEMM_STATS); unset, `sgemmThreaded` splits the larger of M and N.
+/// measurements with TL_GEMM_STATS); unset, `gemmSplitsRows` chooses.
 let gemmForcedSplitRows: Bool? = {
     switch ProcessInfo.processInfo.environment["TL_GEMM_SPLIT"] {
     case "rows": return true
@@ -30,7 +30,21 @@ let gemmForcedSplitRows: Bool? = {
     }
 }()
 
-/// Multi-threaded SGEMM on raw pointers: splits the larger of M and N (or the one `splitRows`
+/// Whether `sgemmThreaded` splits M (else N) between `threads` threads: the larger of M and N,
+/// except that products of at most 768 rows with op(A) = A read in place (alpha = 1, the
+/// direct-A driver) split N when each thread gets ≥ 128 columns. Split along M, each thread
+/// packs all of B (k × n) for few rows; split along N, it packs half of B and reads all of A
+/// in place, which on `tl embed`'s products was the cheaper (in situ, Xeon, 2 threads, slab
+/// CPU time per core; M = 320–768, x·Wᵀ with N/K = 384/1152/1536: columns 139–141 GFLOPS per
+/// core, rows 131–139). From M ≈ 800 on rows were as fast or faster (at M > 1344 by 6–12%).
+@inline(__always)
+func gemmSplitsRows(transA: Bool, m: Int, n: Int, alpha: Float, lda: Int, threads: Int) -> Bool {
+    if m < n { return false }
+    let directA = !transA && alpha == 1 && lda % 1024 != 0
+    return !(directA && m <= 768 && n >= 128 * threads)
+}
+
+/// Multi-threaded SGEMM on raw pointers: splits M or N (`gemmSplitsRows`, or the one `splitRows`
 /// names) into one contiguous slab per thread, in whole units of 16 rows or 32 columns; each
 /// thread runs the single-threaded backend GEMM on its slab, which packs its own copy of the
 /// other operand: O(k·(m+n)) against O(m·n·k/threads) compute.
@@ -39,7 +53,7 @@ let gemmForcedSplitRows: Bool? = {
 /// Measured on the MiniLM shapes (Xeon, 2 threads, tl-bench and TL_GEMM_STATS in situ):
 /// splitting N where that lets each thread read A in place (x·Wᵀ, 2048 × 384 · 384 × 1152 and
 /// × 1536) ran at 290–298 GFLOPS against 308–309 split along M (A packed, B packed twice);
-/// at 640 rows both splits were within 2%.
+/// at 640 rows both splits were within 2% there (operands hot in cache), see `gemmSplitsRows`.
 /// Products below `parallelWorkThreshold` FLOPs stay on the calling thread.
 /// With `bias`, C = alpha·op(A)·op(B) + bias rows (`beta` is ignored; see `sgemmBias`).
 /// With `slabs` (TL_GEMM_STATS), each slab is timed on its thread's CPU clock and the sum and
@@ -66,7 +80,8 @@ func sgemmThreaded(_ ctx: KernelContext, transA: Bool, transB: Bool, m: Int, n: 
         if let slabs { let t = threadCPUSeconds() - c0; slabs[0] += t; slabs[1] += t }
         return
     }
-    let splitRows = forcedRows ?? gemmForcedSplitRows ?? (m >= n)
+    let splitRows = forcedRows ?? gemmForcedSplitRows
+        ?? gemmSplitsRows(transA: transA, m: m, n: n, alpha: alpha, lda: lda, threads: threads)
     // Rows in units of 16: `tl embed`'s M = 32 × tokens splits evenly between two threads for
     // any token count (in units of 32, an odd count left one thread a 32-row unit more: 9% of
     // the call at 11 tokens). Columns in units of 32, a multiple of every backend's NR.
