@@ -15,7 +15,9 @@ func filled(_ count: Int, seed: UInt32 = 1) -> UnsafeMutableBufferPointer<Float>
 /// A[M,K]·B[K,N] with V = AB (forward), ABt (dA = dC·Bᵀ), AtB (dB = Aᵀ·dC).
 /// Training shapes: batch-64 MLP/LeNet linear layers (64×784·784×256, 64×3136·3136×128) and
 /// the transformer at batch 32 × 64 tokens, d 128, FFN 512 (QKV 128→384, FFN up 128→512,
-/// FFN down 512→128), and the MiniLM FFN at 2048 tokens (d 384, FFN 1536: up and down).
+/// FFN down 512→128), and the MiniLM FFN at 2048 tokens (d 384, FFN 1536: up and down), its
+/// QKV (384→1152) and attention output (384→384) linears; the linears' forward products of
+/// `tl embed` at 640 rows (batch 32 × 20 tokens): x·Wᵀ, ABt with M = 640.
 /// Scripts/bench-gemm.sh parses these names to run the same products in numpy.
 func gemmBenches() -> [Bench] {
     var out: [Bench] = []
@@ -23,10 +25,13 @@ func gemmBenches() -> [Bench] {
         out.append(gemmBench(name: "gemm-\(s)", m: s, k: s, n: s, variant: "AB"))
     }
     for (m, k, n) in [(64, 784, 256), (64, 3136, 128), (2048, 128, 384), (2048, 128, 512), (2048, 512, 128),
-                      (2048, 384, 1536), (2048, 1536, 384)] {
+                      (2048, 384, 1536), (2048, 1536, 384), (2048, 1152, 384), (2048, 384, 384)] {
         for v in ["AB", "ABt", "AtB"] {
             out.append(gemmBench(name: "gemm-\(m)x\(k)x\(n)-\(v)", m: m, k: k, n: n, variant: v))
         }
+    }
+    for (k, n) in [(1152, 384), (1536, 384), (384, 1536), (384, 384)] {
+        out.append(gemmBench(name: "gemm-640x\(k)x\(n)-ABt", m: 640, k: k, n: n, variant: "ABt"))
     }
     return out
 }

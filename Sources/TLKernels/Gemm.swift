@@ -35,9 +35,9 @@ public func sgemm(
     if let stats = GemmStats.shared {
         let kind = GemmCallKind(transA: transA, transB: transB, m: m, n: n, k: k, beta: beta,
                                 threads: ctx.threadsFor(work: 2 * m * n * k, maxChunks: Int.max))
-        stats.timed(kind) {
+        stats.timed(kind) { slabs in
             sgemmThreaded(ctx, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                          a: ap, lda: lda, b: bp, ldb: ldb, beta: beta, c: cp, ldc: ldc)
+                          a: ap, lda: lda, b: bp, ldb: ldb, beta: beta, c: cp, ldc: ldc, slabs: slabs)
         }
         return
     }
@@ -72,15 +72,15 @@ public func sgemmBias(
     let ap = a.baseAddress ?? UnsafePointer(cp)
     let bp = b.baseAddress ?? UnsafePointer(cp)
     let ctx = KernelContext.current
-    let run = {
+    let run = { (slabs: UnsafeMutablePointer<Double>?) in
         sgemmThreaded(ctx, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                      a: ap, lda: lda, b: bp, ldb: ldb, beta: 0, c: cp, ldc: ldc, bias: bias.baseAddress!)
+                      a: ap, lda: lda, b: bp, ldb: ldb, beta: 0, c: cp, ldc: ldc, bias: bias.baseAddress!, slabs: slabs)
     }
     if let stats = GemmStats.shared {
         stats.timed(GemmCallKind(transA: transA, transB: transB, m: m, n: n, k: k, beta: 0,
-                                 threads: ctx.threadsFor(work: 2 * m * n * k, maxChunks: Int.max), bias: true), run)
+                                 threads: ctx.threadsFor(work: 2 * m * n * k, maxChunks: Int.max), bias: true)) { run($0) }
     } else {
-        run()
+        run(nil)
     }
 }
 
