@@ -76,7 +76,7 @@ extension Checkpoint {
             if modelNames.contains(name) || !Self.isExtra(name) {
                 // Policy: model weights must be finite; a NaN or infinity would make every
                 // prediction and metric meaningless (and used to trap), so the file is refused.
-                if let bad = values.firstIndex(where: { !$0.isFinite }) {
+                if let bad = firstNonFinite(values) {
                     throw fail("tensor '\(name)' holds \(values[bad]) at element \(bad); weights must be finite numbers")
                 }
                 if dropHead && name.hasPrefix(headPrefix) { continue }
@@ -94,5 +94,19 @@ extension Checkpoint {
         checkpoint.extraTensors = extras
         checkpoint.extraMetadata = source.metadata.filter { $0.key == resumeKey }
         return checkpoint
+    }
+
+    /// The index of the first NaN or infinity in `values`, or nil. A branch-free pass over the
+    /// exponent bits first (vectorised: 90 MB of MiniLM weights in a few ms, where the
+    /// closure-per-element search took ~10% of a checkpoint load); the slow search runs only
+    /// when something is there to find.
+    static func firstNonFinite(_ values: [Float]) -> Int? {
+        let exponent: UInt32 = 0x7F80_0000
+        let largest = values.withUnsafeBufferPointer { buffer -> UInt32 in
+            var m: UInt32 = 0
+            for x in buffer { m = Swift.max(m, x.bitPattern & exponent) }
+            return m
+        }
+        return largest == exponent ? values.firstIndex { !$0.isFinite } : nil
     }
 }
