@@ -19,11 +19,19 @@ extension Checkpoint {
             }
         }
 
-        /// The values of the `index`th of `entries`.
-        func floats(at index: Int, name: String) throws -> [Float] {
+        /// The values of the `index`th of `entries`, and with `checkFinite` the index of the
+        /// first NaN or infinity among them (found chunk by chunk as they are read from disk).
+        func floats(at index: Int, name: String, checkFinite: Bool) throws -> (values: [Float], nonFinite: Int?) {
             switch self {
-            case .file(let file): try file.tensor(name).floats()
-            case .disk(let reader): try reader.floats(reader.header.entries[index])
+            case .file(let file):
+                let values = try file.tensor(name).floats()
+                return (values, checkFinite ? Checkpoint.firstNonFinite(values) : nil)
+            case .disk(let reader):
+                var nonFinite: Int?
+                let values = try reader.floats(reader.header.entries[index], visit: !checkFinite ? nil : { offset, chunk in
+                    if nonFinite == nil, let i = Checkpoint.firstNonFinite(chunk) { nonFinite = offset + i }
+                })
+                return (values, nonFinite)
             }
         }
 
@@ -64,19 +72,25 @@ extension Checkpoint {
         let headPrefix = model.pathPrefix(ofBlock: model.headIndex)
         var state: [String: Tensor] = [:]
         var extras: [String: Tensor] = [:]
-        let modelNames = Set(model.namedState().map(\.name))
+        // One walk of the module tree each (reflection), shared with the load below.
+        let parameters = model.namedParameters(), buffers = model.namedBuffers()
+        let modelNames = Set(parameters.map(\.path) + buffers.map(\.path))
         for (index, (name, shape)) in source.entries.enumerated() {
+            let isModelState = modelNames.contains(name) || !Self.isExtra(name)
             let tensor: Tensor
-            let values: [Float]
-            do { values = try source.floats(at: index, name: name); tensor = try Tensor(values, shape: shape) } catch {
+            let values: [Float], nonFinite: Int?
+            do {
+                (values, nonFinite) = try source.floats(at: index, name: name, checkFinite: isModelState)
+                tensor = try Tensor(values, shape: shape)
+            } catch {
                 // A read failure names the file already; a conversion problem names the tensor.
                 if let e = error as? SafeTensorsError, !e.path.isEmpty { throw e }
                 throw fail("tensor '\(name)': \(error)")
             }
-            if modelNames.contains(name) || !Self.isExtra(name) {
+            if isModelState {
                 // Policy: model weights must be finite; a NaN or infinity would make every
                 // prediction and metric meaningless (and used to trap), so the file is refused.
-                if let bad = firstNonFinite(values) {
+                if let bad = nonFinite {
                     throw fail("tensor '\(name)' holds \(values[bad]) at element \(bad); weights must be finite numbers")
                 }
                 if dropHead && name.hasPrefix(headPrefix) { continue }
@@ -87,9 +101,10 @@ extension Checkpoint {
         }
         if dropHead {
             // Keep the freshly initialised head: load everything else strictly.
-            for (name, t) in model.namedState() where name.hasPrefix(headPrefix) { state[name] = t }
+            for (path, p) in parameters where path.hasPrefix(headPrefix) { state[path] = p.value.detached() }
+            for (path, b) in buffers where path.hasPrefix(headPrefix) { state[path] = b.value }
         }
-        do { try model.loadState(state) } catch { throw fail("\(error)") }
+        do { try model.loadState(state, parameters: parameters, buffers: buffers) } catch { throw fail("\(error)") }
         var checkpoint = Checkpoint(model: model, info: info)
         checkpoint.extraTensors = extras
         checkpoint.extraMetadata = source.metadata.filter { $0.key == resumeKey }
@@ -101,12 +116,14 @@ extension Checkpoint {
     /// closure-per-element search took ~10% of a checkpoint load); the slow search runs only
     /// when something is there to find.
     static func firstNonFinite(_ values: [Float]) -> Int? {
-        let exponent: UInt32 = 0x7F80_0000
-        let largest = values.withUnsafeBufferPointer { buffer -> UInt32 in
-            var m: UInt32 = 0
-            for x in buffer { m = Swift.max(m, x.bitPattern & exponent) }
-            return m
-        }
-        return largest == exponent ? values.firstIndex { !$0.isFinite } : nil
+        values.withUnsafeBufferPointer { firstNonFinite($0) }
+    }
+
+    /// The same over a buffer. An exponent of all ones plus one exponent step carries into the
+    /// sign bit, which nothing else reaches: and/add/or only, vectorised on any x86-64.
+    static func firstNonFinite(_ values: UnsafeBufferPointer<Float>) -> Int? {
+        var carry: UInt32 = 0
+        for x in values { carry |= ((x.bitPattern & 0x7F80_0000) &+ 0x0080_0000) }
+        return carry & 0x8000_0000 != 0 ? values.firstIndex { !$0.isFinite } : nil
     }
 }

@@ -106,50 +106,58 @@ public final class SafeTensorsDiskReader {
     }
 
     /// `entry`'s values as `Float`, equal bit for bit to `storedTensor(entry).floats()`: F32
-    /// read straight into the result; F16, BF16 and F64 converted chunk by chunk. Integer
-    /// dtypes throw `.unsupportedConversion` (without the path, as `StoredTensor.floats()`).
-    public func floats(_ entry: SafeTensorsHeader.Entry) throws -> [Float] {
-        let n = entry.elementCount
-        switch entry.dtype {
-        case .f32:
-            return try [Float](unsafeUninitializedCapacity: n) { buffer, initialized in
-                try readBytes(of: entry, into: UnsafeMutableRawBufferPointer(buffer))
-                #if !_endian(little)
-                for i in 0..<n { buffer[i] = Float(bitPattern: UInt32(littleEndian: buffer[i].bitPattern)) }
-                #endif
-                initialized = n
-            }
-        case .f16, .bf16, .f64:
-            return try convertedFloats(entry)
-        default:
+    /// read straight into the result; F16, BF16 and F64 converted through a small scratch
+    /// buffer. Integer dtypes throw `.unsupportedConversion` (without the path, as
+    /// `StoredTensor.floats()`). `visit`, when given, sees the values in consecutive chunks of
+    /// at most 64K elements right after each is read, while they are still in cache (a check
+    /// over 90 MB of weights costs a fraction of a second pass over memory).
+    public func floats(_ entry: SafeTensorsHeader.Entry,
+                       visit: ((_ offset: Int, _ chunk: UnsafeBufferPointer<Float>) throws -> Void)? = nil) throws -> [Float] {
+        let n = entry.elementCount, width = entry.dtype.byteSize
+        guard entry.dtype.isFloatingPoint else {
             throw SafeTensorsError(path: "", kind: .unsupportedConversion,
                                    problem: "\(entry.dtype.rawValue) values are not floating point; read them with int64s() or skip them")
         }
-    }
-
-    /// F16 / BF16 / F64 through a 64 KiB scratch buffer.
-    private func convertedFloats(_ entry: SafeTensorsHeader.Entry) throws -> [Float] {
-        let n = entry.elementCount, width = entry.dtype.byteSize
-        let chunk = 65_536 / width
-        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk * width, alignment: 16)
-        defer { scratch.deallocate() }
+        let chunk = Self.chunkElements
+        let scratch: UnsafeMutableRawBufferPointer? = entry.dtype == .f32
+            ? nil : .allocate(byteCount: chunk * width, alignment: 16)
+        defer { scratch?.deallocate() }
         return try [Float](unsafeUninitializedCapacity: n) { out, initialized in
             var done = 0
             while done < n {
                 let m = Swift.min(chunk, n - done)
-                let raw = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<(m * width)])
-                try readRange(entry.dataRange.lowerBound + done * width, into: raw, name: entry.name)
-                switch entry.dtype {
-                case .f16:
-                    for i in 0..<m { out[done + i] = floatFromHalfBits(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
-                case .bf16:
-                    for i in 0..<m { out[done + i] = floatFromBFloat16Bits(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
-                default:
-                    for i in 0..<m { out[done + i] = Float(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))) }
+                let offset = entry.dataRange.lowerBound + done * width
+                if let scratch {
+                    let raw = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<(m * width)])
+                    try readRange(offset, into: raw, name: entry.name)
+                    Self.convert(raw, dtype: entry.dtype, into: out.baseAddress! + done, count: m)
+                } else {
+                    let target = UnsafeMutableBufferPointer(rebasing: out[done..<(done + m)])
+                    try readRange(offset, into: UnsafeMutableRawBufferPointer(target), name: entry.name)
+                    #if !_endian(little)
+                    for i in target.indices { target[i] = Float(bitPattern: UInt32(littleEndian: target[i].bitPattern)) }
+                    #endif
                 }
+                try visit?(done, UnsafeBufferPointer(rebasing: out[done..<(done + m)]))
                 done += m
                 initialized = done
             }
+        }
+    }
+
+    /// Elements per read (256 KiB of F32: fits the L2 cache with room to spare).
+    static let chunkElements = 65_536
+
+    /// Little-endian F16 / BF16 / F64 values to `Float`, as `StoredTensor.floats()` converts them.
+    private static func convert(_ raw: UnsafeMutableRawBufferPointer, dtype: SafeTensorsDType,
+                                into out: UnsafeMutablePointer<Float>, count m: Int) {
+        switch dtype {
+        case .f16:
+            for i in 0..<m { out[i] = floatFromHalfBits(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
+        case .bf16:
+            for i in 0..<m { out[i] = floatFromBFloat16Bits(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
+        default:
+            for i in 0..<m { out[i] = Float(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))) }
         }
     }
 

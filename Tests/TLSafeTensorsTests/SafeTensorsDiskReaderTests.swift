@@ -52,6 +52,17 @@ import Testing
             }
         }
         #expect(converted == 6)
+        // The chunk visitor sees every value once, in order, at its offset.
+        for entry in reader.header.entries where entry.dtype.isFloatingPoint {
+            var seen: [Float] = [], offsets: [Int] = []
+            let values = try reader.floats(entry) { offset, chunk in
+                offsets.append(offset)
+                #expect(offset == seen.count)
+                seen += chunk
+            }
+            #expect(seen.map(\.bitPattern) == values.map(\.bitPattern), "\(entry.name)")
+            #expect(offsets.count == (entry.elementCount + SafeTensorsDiskReader.chunkElements - 1) / SafeTensorsDiskReader.chunkElements)
+        }
         #expect(try SafeTensorsFile.read(from: url) == image)
     }
 
