@@ -2,6 +2,7 @@ import Foundation
 import TLTensor
 import TLNN
 import TLSafeTensors
+import TLKernels
 
 extension Checkpoint {
     /// Where a checkpoint's tensors come from: a file already in memory, or one read tensor by
@@ -27,11 +28,21 @@ extension Checkpoint {
                 let values = try file.tensor(name).floats()
                 return (values, checkFinite ? Checkpoint.firstNonFinite(values) : nil)
             case .disk(let reader):
-                var nonFinite: Int?
-                let values = try reader.floats(reader.header.entries[index], visit: !checkFinite ? nil : { offset, chunk in
-                    if nonFinite == nil, let i = Checkpoint.firstNonFinite(chunk) { nonFinite = offset + i }
-                })
-                return (values, nonFinite)
+                // Chunks on the kernel threads (page faults and copies of 90 MB on every core);
+                // each records its first non-finite index in its own slot.
+                let entry = reader.header.entries[index]
+                let chunk = SafeTensorsDiskReader.chunkElements
+                var firstBad = [Int](repeating: .max, count: (entry.elementCount + chunk - 1) / chunk)
+                let values = try firstBad.withUnsafeMutableBufferPointer { buffer in
+                    let slots = buffer
+                    return try reader.floats(entry, split: { count, body in
+                        parallelChunks(units: count, work: count * chunk * 64, body)   // memory-bound: ~64 FLOPs an element
+                    }, visit: !checkFinite ? nil : { offset, values in
+                        if let i = Checkpoint.firstNonFinite(values) { slots[offset / chunk] = offset + i }
+                    })
+                }
+                let bad = firstBad.min() ?? .max
+                return (values, bad == .max ? nil : bad)
             }
         }
 

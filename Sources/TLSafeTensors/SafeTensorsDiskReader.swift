@@ -108,45 +108,64 @@ public final class SafeTensorsDiskReader {
     /// `entry`'s values as `Float`, equal bit for bit to `storedTensor(entry).floats()`: F32
     /// read straight into the result; F16, BF16 and F64 converted through a small scratch
     /// buffer. Integer dtypes throw `.unsupportedConversion` (without the path, as
-    /// `StoredTensor.floats()`). `visit`, when given, sees the values in consecutive chunks of
-    /// at most 64K elements right after each is read, while they are still in cache (a check
-    /// over 90 MB of weights costs a fraction of a second pass over memory).
+    /// `StoredTensor.floats()`). The tensor is read in chunks of `chunkElements`; `visit`, when
+    /// given, sees each chunk right after it is read, while it is still in cache (a check over
+    /// 90 MB of weights then costs a fraction of a second pass over memory).
+    ///
+    /// `split`, when given, hands the chunks out: it must call its body once for each range of
+    /// a partition of `0..<chunkCount`, possibly concurrently (e.g. on the kernel threads, so
+    /// page faults and copies of a large tensor run on every core); `visit` is then called
+    /// concurrently too, for different chunks. The first failing chunk's error is thrown.
     public func floats(_ entry: SafeTensorsHeader.Entry,
-                       visit: ((_ offset: Int, _ chunk: UnsafeBufferPointer<Float>) throws -> Void)? = nil) throws -> [Float] {
+                       split: ((_ chunkCount: Int, _ body: (Range<Int>) -> Void) -> Void)? = nil,
+                       visit: ((_ offset: Int, _ chunk: UnsafeBufferPointer<Float>) -> Void)? = nil) throws -> [Float] {
         let n = entry.elementCount, width = entry.dtype.byteSize
         guard entry.dtype.isFloatingPoint else {
             throw SafeTensorsError(path: "", kind: .unsupportedConversion,
                                    problem: "\(entry.dtype.rawValue) values are not floating point; read them with int64s() or skip them")
         }
-        let chunk = Self.chunkElements
-        let scratch: UnsafeMutableRawBufferPointer? = entry.dtype == .f32
-            ? nil : .allocate(byteCount: chunk * width, alignment: 16)
-        defer { scratch?.deallocate() }
-        return try [Float](unsafeUninitializedCapacity: n) { out, initialized in
-            var done = 0
-            while done < n {
-                let m = Swift.min(chunk, n - done)
-                let offset = entry.dataRange.lowerBound + done * width
-                if let scratch {
-                    let raw = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<(m * width)])
-                    try readRange(offset, into: raw, name: entry.name)
-                    Self.convert(raw, dtype: entry.dtype, into: out.baseAddress! + done, count: m)
-                } else {
-                    let target = UnsafeMutableBufferPointer(rebasing: out[done..<(done + m)])
-                    try readRange(offset, into: UnsafeMutableRawBufferPointer(target), name: entry.name)
-                    #if !_endian(little)
-                    for i in target.indices { target[i] = Float(bitPattern: UInt32(littleEndian: target[i].bitPattern)) }
-                    #endif
+        let chunk = Self.chunkElements, chunkCount = (n + chunk - 1) / chunk
+        var failures = [(any Error)?](repeating: nil, count: chunkCount)
+        let values = [Float](unsafeUninitializedCapacity: n) { buffer, initialized in
+            failures.withUnsafeMutableBufferPointer { slots in
+                let out = buffer, failed = slots   // shared by the chunks, each writing its own part
+                let run = { (range: Range<Int>) in
+                    let scratch: UnsafeMutableRawBufferPointer? = entry.dtype == .f32
+                        ? nil : .allocate(byteCount: chunk * width, alignment: 16)
+                    defer { scratch?.deallocate() }
+                    for c in range {
+                        let done = c * chunk, m = Swift.min(chunk, n - done)
+                        let offset = entry.dataRange.lowerBound + done * width
+                        do {
+                            if let scratch {
+                                let raw = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<(m * width)])
+                                try self.readRange(offset, into: raw, name: entry.name)
+                                Self.convert(raw, dtype: entry.dtype, into: out.baseAddress! + done, count: m)
+                            } else {
+                                let target = UnsafeMutableBufferPointer(rebasing: out[done..<(done + m)])
+                                try self.readRange(offset, into: UnsafeMutableRawBufferPointer(target), name: entry.name)
+                                #if !_endian(little)
+                                for i in target.indices { target[i] = Float(bitPattern: UInt32(littleEndian: target[i].bitPattern)) }
+                                #endif
+                            }
+                        } catch {
+                            failed[c] = error
+                            return
+                        }
+                        visit?(done, UnsafeBufferPointer(rebasing: out[done..<(done + m)]))
+                    }
                 }
-                try visit?(done, UnsafeBufferPointer(rebasing: out[done..<(done + m)]))
-                done += m
-                initialized = done
+                if let split { split(chunkCount, run) } else { run(0..<chunkCount) }
             }
+            // Every element is written unless a chunk failed, and then the array is dropped.
+            initialized = n
         }
+        if let failure = failures.first(where: { $0 != nil }) { throw failure! }
+        return values
     }
 
     /// Elements per read (256 KiB of F32: fits the L2 cache with room to spare).
-    static let chunkElements = 65_536
+    public static let chunkElements = 65_536
 
     /// Little-endian F16 / BF16 / F64 values to `Float`, as `StoredTensor.floats()` converts them.
     private static func convert(_ raw: UnsafeMutableRawBufferPointer, dtype: SafeTensorsDType,

@@ -55,13 +55,21 @@ import Testing
         // The chunk visitor sees every value once, in order, at its offset.
         for entry in reader.header.entries where entry.dtype.isFloatingPoint {
             var seen: [Float] = [], offsets: [Int] = []
-            let values = try reader.floats(entry) { offset, chunk in
+            let values = try reader.floats(entry, visit: { offset, chunk in
                 offsets.append(offset)
                 #expect(offset == seen.count)
-                seen += chunk
-            }
+                seen.append(contentsOf: chunk)
+            })
             #expect(seen.map(\.bitPattern) == values.map(\.bitPattern), "\(entry.name)")
             #expect(offsets.count == (entry.elementCount + SafeTensorsDiskReader.chunkElements - 1) / SafeTensorsDiskReader.chunkElements)
+            // Chunks handed out in any partition and order give the same values, each chunk once.
+            var ranges: [Range<Int>] = []
+            let split: [Float] = try reader.floats(entry, split: { (count: Int, body: (Range<Int>) -> Void) in
+                let parts = [(count / 2)..<count, 0..<(count / 2)]
+                for r in parts { ranges.append(r); body(r) }
+            })
+            #expect(split.map(\.bitPattern) == values.map(\.bitPattern), "\(entry.name)")
+            #expect(ranges.map { $0.count }.reduce(0, +) == offsets.count)
         }
         #expect(try SafeTensorsFile.read(from: url) == image)
     }
@@ -81,6 +89,9 @@ import Testing
         #expect { _ = try reader.storedTensor(last) } throws: { error in
             let e = error as? SafeTensorsError
             return e?.kind == .truncated && e!.description.hasPrefix(url.path + ": ") && !e!.description.contains("\n")
+        }
+        #expect { _ = try reader.floats(last, split: { count, body in body(0..<count) }) } throws: { error in
+            (error as? SafeTensorsError)?.kind == .truncated
         }
         // Opening it again fails at the header check, as before.
         #expect { _ = try SafeTensorsDiskReader.open(url) } throws: { ($0 as? SafeTensorsError)?.kind == .truncated }
