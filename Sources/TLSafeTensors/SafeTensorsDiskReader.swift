@@ -28,18 +28,36 @@ public final class SafeTensorsDiskReader {
     /// `.wrongFileKind` error; a regular file over the memory budget is refused unless
     /// `checkSize` is false (header-only readers need not fit it in memory).
     public static func open(_ url: URL, checkSize: Bool = true) throws -> SafeTensorsDiskReader {
-        try open(url, checkSize: checkSize, openFailure: "cannot open")
+        try open(url, checkSize: checkSize, openFailure: .wholeFile)
     }
 
-    /// `openFailure` words the error of a file that cannot be opened ("cannot open", or
-    /// "cannot read" as `SafeTensorsFile.read` always said).
-    static func open(_ url: URL, checkSize: Bool, openFailure: String) throws -> SafeTensorsDiskReader {
+    /// How the error of a file that cannot be opened is worded, as the two readers always did.
+    enum OpenFailureWording {
+        /// "cannot open: No such file or directory" (`SafeTensorsHeader.read`).
+        case header
+        /// "cannot read: no such file" (`SafeTensorsFile.read`, checkpoint loads).
+        case wholeFile
+
+        func problem(errno code: Int32) -> String {
+            switch self {
+            case .header: return "cannot open: \(String(cString: strerror(code)))"
+            case .wholeFile:
+                switch code {
+                case ENOENT: return "cannot read: no such file"
+                case EACCES: return "cannot read: permission denied"
+                default: return "cannot read: \(String(cString: strerror(code)))"
+                }
+            }
+        }
+    }
+
+    static func open(_ url: URL, checkSize: Bool, openFailure: OpenFailureWording) throws -> SafeTensorsDiskReader {
         do {
             let path = url.path
             try requireRegularFile(url, checkSize: checkSize)
             let fd = systemOpen(path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else {
-                throw SafeTensorsError(path: path, kind: .io, problem: "\(openFailure): \(String(cString: strerror(errno)))")
+                throw SafeTensorsError(path: path, kind: .io, problem: openFailure.problem(errno: errno))
             }
             do {
                 var info = stat()

@@ -29,7 +29,7 @@ public struct SafeTensorsHeader: Sendable, Equatable {
     /// something else (a JSON spec, a PyTorch file, a folder, …) is a `.wrongFileKind` error.
     public static func read(from url: URL) throws -> SafeTensorsHeader {
         // Only the header is read: any size will do.
-        try SafeTensorsDiskReader.open(url, checkSize: false, openFailure: "cannot open").header
+        try SafeTensorsDiskReader.open(url, checkSize: false, openFailure: .header).header
     }
 
     /// Validates the 8-byte length prefix against the file size and the sanity limit.
@@ -180,7 +180,7 @@ extension SafeTensorsFile {
     /// file; one that is recognisably something else is a `.wrongFileKind` error.
     public static func read(from url: URL) throws -> SafeTensorsFile {
         // Each tensor's bytes are read once, straight into its own array (no whole-file image).
-        try SafeTensorsDiskReader.open(url, checkSize: true, openFailure: "cannot read").readAll()
+        try SafeTensorsDiskReader.open(url, checkSize: true, openFailure: .wholeFile).readAll()
     }
 
     /// Decodes a complete file image; `path` is only used in error messages.

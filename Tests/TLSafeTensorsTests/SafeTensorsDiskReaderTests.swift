@@ -96,4 +96,14 @@ import Testing
         // Opening it again fails at the header check, as before.
         #expect { _ = try SafeTensorsDiskReader.open(url) } throws: { ($0 as? SafeTensorsError)?.kind == .truncated }
     }
+
+    /// A missing file is worded as each reader always worded it.
+    @Test func aMissingFileIsWordedAsBefore() throws {
+        let folder = try makeTempFolder("disk-reader-missing")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("nope.safetensors")
+        #expect { _ = try SafeTensorsFile.read(from: url) } throws: { "\($0)" == url.path + ": cannot read: no such file" }
+        #expect { _ = try SafeTensorsDiskReader.open(url) } throws: { "\($0)" == url.path + ": cannot read: no such file" }
+        #expect { _ = try SafeTensorsHeader.read(from: url) } throws: { "\($0)".hasPrefix(url.path + ": cannot open: ") }
+    }
 }
