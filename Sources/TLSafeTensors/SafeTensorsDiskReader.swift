@@ -133,7 +133,8 @@ public final class SafeTensorsDiskReader {
     /// `split`, when given, hands the chunks out: it must call its body once for each range of
     /// a partition of `0..<chunkCount`, possibly concurrently (e.g. on the kernel threads, so
     /// page faults and copies of a large tensor run on every core); `visit` is then called
-    /// concurrently too, for different chunks. The first failing chunk's error is thrown.
+    /// concurrently too, for different chunks (F64 tensors are never split). The first failing
+    /// chunk's error is thrown.
     public func floats(_ entry: SafeTensorsHeader.Entry,
                        split: ((_ chunkCount: Int, _ body: (Range<Int>) -> Void) -> Void)? = nil,
                        visit: ((_ offset: Int, _ chunk: UnsafeBufferPointer<Float>) -> Void)? = nil) throws -> [Float] {
@@ -174,7 +175,10 @@ public final class SafeTensorsDiskReader {
                         visit?(done, UnsafeBufferPointer(rebasing: out[done..<(done + m)]))
                     }
                 }
-                if let split { split(chunkCount, run) } else { run(0..<chunkCount) }
+                // F64 stays on the calling thread: its rounding to Float could meet a thread's
+                // flush-to-zero mode (kernel threads set it); F32 is copied and F16/BF16 are
+                // widened with integer operations only, the same on every thread.
+                if let split, entry.dtype != .f64 { split(chunkCount, run) } else { run(0..<chunkCount) }
             }
             // Every element is written unless a chunk failed, and then the array is dropped.
             initialized = n

@@ -69,7 +69,8 @@ import Testing
                 for r in parts { ranges.append(r); body(r) }
             })
             #expect(split.map(\.bitPattern) == values.map(\.bitPattern), "\(entry.name)")
-            #expect(ranges.map { $0.count }.reduce(0, +) == offsets.count)
+            // F64 is never split (its rounding could meet a thread's flush-to-zero mode).
+            #expect(ranges.map { $0.count }.reduce(0, +) == (entry.dtype == .f64 ? 0 : offsets.count), "\(entry.name)")
         }
         #expect(try SafeTensorsFile.read(from: url) == image)
     }
