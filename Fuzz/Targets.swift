@@ -19,6 +19,28 @@ enum FuzzTargets {
                 if t.dtype == .i64 { _ = try t.int64s() } else { _ = try t.floats() }
             }
         },
+        // The same bytes as a file read tensor by tensor (SafeTensorsDiskReader, what checkpoint
+        // loads use): it must accept exactly what the in-memory decode accepts, with the same
+        // values (chunks handed out in two halves, as the kernel threads would).
+        FuzzTarget(name: "safetensors-disk") { bytes in
+            let url = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("tl-fuzz-\(getpid()).safetensors")
+            try Data(bytes).write(to: url)
+            defer { try? FileManager.default.removeItem(at: url) }
+            let memory = try? SafeTensorsFile.decode(Data(bytes), path: url.path)
+            let reader: SafeTensorsDiskReader
+            do { reader = try SafeTensorsDiskReader.open(url) } catch {
+                if memory != nil { fatalError("disk reader refused a file the in-memory decode accepts: \(error)") }
+                throw error
+            }
+            guard let memory else { fatalError("disk reader accepted a file the in-memory decode refuses") }
+            for entry in reader.header.entries {
+                let stored = try memory.tensor(entry.name)
+                guard try reader.storedTensor(entry) == stored else { fatalError("bytes differ: \(entry.name)") }
+                guard entry.dtype.isFloatingPoint else { continue }
+                let values = try reader.floats(entry, split: { n, body in body((n / 2)..<n); body(0..<(n / 2)) })
+                guard values.map(\.bitPattern) == (try stored.floats()).map(\.bitPattern) else { fatalError("values differ: \(entry.name)") }
+            }
+        },
         // A model spec (JSON), then its shape inference, as `tl inspect` does.
         FuzzTarget(name: "spec") { bytes in
             let spec = try ModelSpec.parse(Data(bytes), file: file)

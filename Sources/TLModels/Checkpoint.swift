@@ -128,20 +128,35 @@ public struct Checkpoint {
     /// Reads a checkpoint and rebuilds its model. `classCount` and `dropHead` support head
     /// replacement: with `dropHead`, the head block's tensors are not loaded and the head is
     /// freshly initialised for `classCount` classes from `rng`.
+    /// Each tensor is read from disk once, straight into the array its parameter keeps
+    /// (`SafeTensorsDiskReader`); the result equals `decode(SafeTensorsFile.read(from: url), …)`.
     public static func read(from url: URL, classCount: Int? = nil, dropHead: Bool = false,
                             rng: inout SeededGenerator) throws -> Checkpoint {
-        let file = try SafeTensorsFile.read(from: url)
-        return try decode(file, path: url.path, classCount: classCount, dropHead: dropHead, rng: &rng)
+        let reader = try SafeTensorsDiskReader.open(url)
+        let (spec, info) = try header(metadata: reader.metadata, path: url.path)
+        if let adapters = info.adapters {
+            // An adapter checkpoint is laid over its base in memory (Checkpoint+Adapters.swift).
+            let file = try withBase(reader.readAll(), adapters: adapters, path: url.path)
+            return try load(spec: spec, info: info, from: .file(file), path: url.path, classCount: classCount,
+                            dropHead: dropHead, placeholderInitialization: true, rng: &rng)
+        }
+        return try load(spec: spec, info: info, from: .disk(reader), path: url.path, classCount: classCount,
+                        dropHead: dropHead, placeholderInitialization: true, rng: &rng)
     }
 
     /// The architecture and provenance of a checkpoint, from its metadata alone (no tensor is
     /// converted and no model is built), for callers that only need to look before loading.
     public static func header(of file: SafeTensorsFile, path: String) throws -> (spec: ModelSpec, info: CheckpointInfo) {
+        try header(metadata: file.metadata, path: path)
+    }
+
+    /// `header(of:path:)` from the `__metadata__` map.
+    public static func header(metadata: [String: String], path: String) throws -> (spec: ModelSpec, info: CheckpointInfo) {
         func fail(_ why: String) -> CheckpointError { CheckpointError(path: path, message: why) }
-        guard let specText = file.metadata[specKey] else {
+        guard let specText = metadata[specKey] else {
             throw fail("not a tl checkpoint (no '\(specKey)' metadata); import foreign models with 'tl import'")
         }
-        guard let infoText = file.metadata[infoKey] else { throw fail("missing '\(infoKey)' metadata") }
+        guard let infoText = metadata[infoKey] else { throw fail("missing '\(infoKey)' metadata") }
         let spec: ModelSpec
         do { spec = try ModelSpec.parse(Data(specText.utf8), file: "\(path) [\(specKey)]") } catch {
             throw fail("invalid architecture in metadata: \(error)")
@@ -158,56 +173,11 @@ public struct Checkpoint {
     /// before that shortcut existed (tests compare the two).
     public static func decode(_ file: SafeTensorsFile, path: String, classCount: Int? = nil, dropHead: Bool = false,
                               placeholderInitialization: Bool = true, rng: inout SeededGenerator) throws -> Checkpoint {
-        func fail(_ why: String) -> CheckpointError { CheckpointError(path: path, message: why) }
         let (spec, info) = try header(of: file, path: path)
         // An adapter checkpoint stores only what changed: lay it over its base.
         let file = try info.adapters.map { try withBase(file, adapters: $0, path: path) } ?? file
-        let classes = classCount ?? info.classNames.count
-        if !dropHead && classes != info.classNames.count {
-            throw fail("the head has \(info.classNames.count) classes but \(classes) are needed; replace the head")
-        }
-        // Every value of the body (and of the head, unless it is replaced) is loaded from the
-        // file below, strictly: build those blocks from placeholders, drawing nothing but
-        // advancing `rng` as before, so a replaced head gets the same values as ever.
-        let loaded = 0..<(spec.blocks.count - (dropHead ? 1 : 0))
-        let model = try TransferModel(spec: spec, classCount: classes, vocabularySize: info.vocabulary?.count ?? 0,
-                                      placeholderBlocks: placeholderInitialization ? loaded : 0..<0, rng: &rng)
-        if let adapters = info.adapters {
-            do { try model.attachLoRA(rank: adapters.rank, alpha: adapters.alpha, at: adapters.modules, rng: &rng) } catch {
-                throw fail("LoRA adapters: \(error)")
-            }
-        }
-        let headPrefix = model.pathPrefix(ofBlock: model.headIndex)
-        var state: [String: Tensor] = [:]
-        var extras: [String: Tensor] = [:]
-        let modelNames = Set(model.namedState().map(\.name))
-        for (name, stored) in file.tensors {
-            let tensor: Tensor
-            let values: [Float]
-            do { values = try stored.floats(); tensor = try Tensor(values, shape: stored.shape) } catch {
-                throw fail("tensor '\(name)': \(error)")
-            }
-            if modelNames.contains(name) || !Self.isExtra(name) {
-                // Policy: model weights must be finite; a NaN or infinity would make every
-                // prediction and metric meaningless (and used to trap), so the file is refused.
-                if let bad = values.firstIndex(where: { !$0.isFinite }) {
-                    throw fail("tensor '\(name)' holds \(values[bad]) at element \(bad); weights must be finite numbers")
-                }
-                if dropHead && name.hasPrefix(headPrefix) { continue }
-                state[name] = tensor
-            } else {
-                extras[name] = tensor
-            }
-        }
-        if dropHead {
-            // Keep the freshly initialised head: load everything else strictly.
-            for (name, t) in model.namedState() where name.hasPrefix(headPrefix) { state[name] = t }
-        }
-        do { try model.loadState(state) } catch { throw fail("\(error)") }
-        var checkpoint = Checkpoint(model: model, info: info)
-        checkpoint.extraTensors = extras
-        checkpoint.extraMetadata = file.metadata.filter { $0.key == resumeKey }
-        return checkpoint
+        return try load(spec: spec, info: info, from: .file(file), path: path, classCount: classCount, dropHead: dropHead,
+                        placeholderInitialization: placeholderInitialization, rng: &rng)
     }
 
     /// Decodes the metadata JSON, accepting the "inf"/"nan" strings the encoder writes.

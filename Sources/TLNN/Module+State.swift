@@ -27,7 +27,15 @@ extension Module {
     /// state (values are assigned in place).
     @discardableResult
     public func loadState(_ state: [String: Tensor], strict: Bool = true) throws -> StateLoadReport {
-        let params = namedParameters(), buffers = namedBuffers()
+        try loadState(state, parameters: namedParameters(), buffers: namedBuffers(), strict: strict)
+    }
+
+    /// `loadState(_:strict:)` with this module's `namedParameters()` and `namedBuffers()`
+    /// already at hand (each is a reflection walk of the whole module tree; a checkpoint load
+    /// needs them anyway). Passing anything else than this module's own lists is a mistake.
+    @discardableResult
+    public func loadState(_ state: [String: Tensor], parameters params: [(path: String, parameter: Parameter)],
+                          buffers: [(path: String, buffer: Buffer)], strict: Bool = true) throws -> StateLoadReport {
         var expected: [String: [Int]] = [:]
         for (path, p) in params { expected[path] = p.shape }
         for (path, b) in buffers { expected[path] = b.value.shape }

@@ -28,37 +28,8 @@ public struct SafeTensorsHeader: Sendable, Equatable {
     /// Reads and validates only the header of the file at `url`. A file that is recognisably
     /// something else (a JSON spec, a PyTorch file, a folder, …) is a `.wrongFileKind` error.
     public static func read(from url: URL) throws -> SafeTensorsHeader {
-        do { return try readHeader(from: url) } catch let error as SafeTensorsError {
-            throw error.recognisingFileKind(at: url)
-        }
-    }
-
-    private static func readHeader(from url: URL) throws -> SafeTensorsHeader {
-        let path = url.path
-        try requireRegularFile(url, checkSize: false)   // only the header is read: any size will do
-        let handle: FileHandle
-        do { handle = try FileHandle(forReadingFrom: url) } catch {
-            throw SafeTensorsError(path: path, kind: .io, problem: "cannot open: \(ioReason(error))")
-        }
-        defer { try? handle.close() }
-        let fileSize: UInt64
-        let prefix: Data
-        do {
-            fileSize = try handle.seekToEnd()
-            try handle.seek(toOffset: 0)
-            prefix = try handle.read(upToCount: 8) ?? Data()
-        } catch {
-            throw SafeTensorsError(path: path, kind: .io, problem: "cannot read: \(ioReason(error))")
-        }
-        let n = try headerLength(prefix: [UInt8](prefix), fileSize: fileSize, path: path)
-        let headerBytes: Data
-        do { headerBytes = try handle.read(upToCount: n) ?? Data() } catch {
-            throw SafeTensorsError(path: path, kind: .io, problem: "cannot read: \(ioReason(error))")
-        }
-        guard headerBytes.count == n else {
-            throw SafeTensorsError(path: path, kind: .truncated, problem: "file shrank while reading the header")
-        }
-        return try parse(headerBytes: [UInt8](headerBytes), dataByteCount: Int(fileSize) - 8 - n, path: path)
+        // Only the header is read: any size will do.
+        try SafeTensorsDiskReader.open(url, checkSize: false, openFailure: .header).header
     }
 
     /// Validates the 8-byte length prefix against the file size and the sanity limit.
@@ -208,16 +179,8 @@ extension SafeTensorsFile {
     /// Reads and validates the whole file at `url`. Errors are `SafeTensorsError`s naming the
     /// file; one that is recognisably something else is a `.wrongFileKind` error.
     public static func read(from url: URL) throws -> SafeTensorsFile {
-        do {
-            let data: Data
-            try requireRegularFile(url)
-            do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
-                throw SafeTensorsError(path: url.path, kind: .io, problem: "cannot read: \(ioReason(error))")
-            }
-            return try decode(data, path: url.path)
-        } catch let error as SafeTensorsError {
-            throw error.recognisingFileKind(at: url)
-        }
+        // Each tensor's bytes are read once, straight into its own array (no whole-file image).
+        try SafeTensorsDiskReader.open(url, checkSize: true, openFailure: .wholeFile).readAll()
     }
 
     /// Decodes a complete file image; `path` is only used in error messages.

@@ -76,7 +76,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable {
     /// Advances the stream exactly as `count` calls of `nextUniform()` would, without
     /// computing the values (one `next()` each).
     public mutating func skipUniforms(_ count: Int) {
-        for _ in 0..<max(count, 0) { _ = next() }
+        skipDraws(count)   // one next() each, long runs by jump-ahead (SeededGenerator+Skip.swift)
     }
 
     /// Advances the stream exactly as `count` calls of `nextNormal()` would, spare deviate
@@ -86,7 +86,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable {
     public mutating func skipNormals(_ count: Int) {
         var left = max(count, 0)
         if left > 0, spareNormal != nil { spareNormal = nil; left -= 1 }
-        for _ in 0..<(left / 2) { _ = next(); _ = next() }
+        skipDraws(2 * (left / 2))   // two next() per pair
         if left % 2 == 1 { _ = nextNormal() }
     }
 

@@ -39,11 +39,25 @@ extension Tensor {
     /// without paying for values nobody reads (0.3 s of log/sin/cos for MiniLM's 22M weights).
     @TaskLocal public static var placeholderInitialization: Bool = false
 
+    /// With `placeholderInitialization` also set, placeholders get uninitialised storage
+    /// instead of zeros: their values are unspecified and the memory is not even touched (a
+    /// checkpoint load replaces every such array — 90 MB of MiniLM weights would otherwise be
+    /// zeroed only to be dropped). Only for callers that replace every placeholder's storage or
+    /// discard the whole model (`Checkpoint.decode` with its strict load).
+    @TaskLocal public static var uninitializedPlaceholders: Bool = false
+
+    /// A placeholder of `shape`: zeros, or uninitialised storage under `uninitializedPlaceholders`.
+    static func placeholder(_ shape: [Int]) -> Tensor {
+        guard uninitializedPlaceholders else { return Tensor.zeros(shape) }
+        let n = Shape.count(shape)
+        return Tensor(unchecked: [Float](unsafeUninitializedCapacity: n) { _, initialized in initialized = n }, shape: shape)
+    }
+
     /// Uniform samples in `[low, high)`.
     public static func uniform(_ shape: [Int], low: Float = 0, high: Float = 1,
                                using rng: inout SeededGenerator) -> Tensor {
         let n = Shape.count(shape)
-        if placeholderInitialization { rng.skipUniforms(n); return Tensor.zeros(shape) }
+        if placeholderInitialization { rng.skipUniforms(n); return placeholder(shape) }
         var values = [Float](repeating: 0, count: n)
         for i in 0..<n { values[i] = rng.nextUniform(in: low, high) }
         return Tensor(unchecked: values, shape: shape)
@@ -53,7 +67,7 @@ extension Tensor {
     public static func normal(_ shape: [Int], mean: Float = 0, std: Float = 1,
                               using rng: inout SeededGenerator) -> Tensor {
         let n = Shape.count(shape)
-        if placeholderInitialization { rng.skipNormals(n); return Tensor.zeros(shape) }
+        if placeholderInitialization { rng.skipNormals(n); return placeholder(shape) }
         var values = [Float](repeating: 0, count: n)
         for i in 0..<n { values[i] = mean + std * rng.nextNormal() }
         return Tensor(unchecked: values, shape: shape)
