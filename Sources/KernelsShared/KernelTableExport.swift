@@ -6,6 +6,10 @@ public let kernelTable = KernelTable(
     name: backendName,
     gemm: { gemm(transA: $0, transB: $1, m: $2, n: $3, k: $4, alpha: $5, a: $6, lda: $7, b: $8, ldb: $9, beta: $10, c: $11, ldc: $12) },
     gemmBias: { gemmBias(transA: $0, transB: $1, m: $2, n: $3, k: $4, alpha: $5, a: $6, lda: $7, b: $8, ldb: $9, bias: $10, c: $11, ldc: $12) },
+    gemmBiasGelu: {
+        gemmBiasGelu(transA: $0, transB: $1, m: $2, n: $3, k: $4, alpha: $5, a: $6, lda: $7, b: $8, ldb: $9, bias: $10, c: $11,
+                     ldc: $12, out: $13)
+    },
     softmaxRows: { softmaxRows(x: $0, y: $1, rows: $2, cols: $3) },
     softmaxBackwardRows: { softmaxBackwardRows(y: $0, dy: $1, dx: $2, rows: $3, cols: $4) },
     layerNormRows: { layerNormRows(x: $0, gamma: $1, beta: $2, y: $3, mean: $4, rstd: $5, rows: $6, cols: $7, eps: $8) },

@@ -169,20 +169,24 @@ public func layerNormBackwardRows(x: UnsafePointer<Float>, dy: UnsafePointer<Flo
 
 // MARK: GELU (erf form, as in BERT)
 
+/// 0.5·v·(1 + erf(v/√2)) lane-wise: the one GELU lane function (`gelu` and the GEMM's
+/// bias + GELU epilogue both use it, so the two paths agree bit for bit).
+@inline(__always)
+func geluV(_ v: VF) -> VF {
+    VF(repeating: 0.5) * v * (VF(repeating: 1) + erfV(v * VF(repeating: 0.707_106_77)))
+}
+
 /// y = 0.5·x·(1 + erf(x/√2)) for count elements (x, y may alias).
 public func gelu(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, count: Int) {
     let w = VF.scalarCount
     let full = count / w * w
-    let half = VF(repeating: 0.5), invSqrt2 = VF(repeating: 0.707_106_77)
     var i = 0
     while i < full {
-        let v = loadV(x + i)
-        storeV(half * v * (VF(repeating: 1) + erfV(v * invSqrt2)), y + i)
+        storeV(geluV(loadV(x + i)), y + i)
         i += w
     }
     if count > full {
-        let v = loadPartial(x + full, count - full, fill: 0)
-        storePartial(half * v * (VF(repeating: 1) + erfV(v * invSqrt2)), y + full, count - full)
+        storePartial(geluV(loadPartial(x + full, count - full, fill: 0)), y + full, count - full)
     }
 }
 

@@ -20,6 +20,12 @@ public struct KernelTable: Sendable {
     public let gemmBias: @Sendable (_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
                                     _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
                                     _ bias: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) -> Void
+    /// `gemmBiasGelu(transA:transB:m:n:k:alpha:a:lda:b:ldb:bias:c:ldc:out:)`: single-threaded
+    /// C = alpha · op(A) · op(B) + bias (old C ignored) and out = GELU(C) (row stride ldc; may be c).
+    public let gemmBiasGelu: @Sendable (_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+                                        _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                                        _ bias: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
+                                        _ out: UnsafeMutablePointer<Float>) -> Void
     /// `softmaxRows(x:y:rows:cols:)`: x, y: [rows, cols].
     public let softmaxRows: @Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) -> Void
     /// `softmaxBackwardRows(y:dy:dx:rows:cols:)`.
@@ -79,6 +85,8 @@ public struct KernelTable: Sendable {
                                            Float, UnsafeMutablePointer<Float>, Int) -> Void,
                 gemmBias: @escaping @Sendable (Bool, Bool, Int, Int, Int, Float, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int,
                                                UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void,
+                gemmBiasGelu: @escaping @Sendable (Bool, Bool, Int, Int, Int, Float, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int,
+                                                   UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, UnsafeMutablePointer<Float>) -> Void,
                 softmaxRows: @escaping @Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) -> Void,
                 softmaxBackwardRows: @escaping @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) -> Void,
                 layerNormRows: @escaping @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>,
@@ -108,6 +116,7 @@ public struct KernelTable: Sendable {
         self.name = name
         self.gemm = gemm
         self.gemmBias = gemmBias
+        self.gemmBiasGelu = gemmBiasGelu
         self.softmaxRows = softmaxRows
         self.softmaxBackwardRows = softmaxBackwardRows
         self.layerNormRows = layerNormRows
