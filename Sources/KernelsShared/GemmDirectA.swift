@@ -116,7 +116,8 @@ func gemmDriverDirectA<PB: PanelPackerB>(
                         }
                         if pc == 0, let bias { addBiasTile(bias + jc + jr, rows: rows, cols: nr, c: cp, ldc: ldc) }
                         if let epilogue, pc + kc == k {
-                            biasGeluTile(epilogue.bias + jc + jr, rows: rows, cols: nr, c: cp, out: epilogue.out + (cp - c), ldc: ldc)
+                            biasGeluTile(epilogue.bias + jc + jr, rows: rows, cols: nr, c: cp, out: epilogue.out + (cp - c), ldc: ldc,
+                                         derivative: epilogue.derivative)
                         }
                         ir += rows
                     }

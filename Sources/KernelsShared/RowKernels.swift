@@ -190,17 +190,28 @@ public func gelu(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, count:
     }
 }
 
+/// GELU′(v) = Φ(v) + v·φ(v) lane-wise (`geluBackward`'s factor); one exp: erf's e^(−(v/√2)²)
+/// is the density's e^(−v²/2).
+@inline(__always)
+func geluDerivativeV(_ v: VF) -> VF { geluAndDerivativeV(v).derivative }
+
+/// GELU(v) and GELU′(v) from one erf evaluation: the same expressions as `geluV` and
+/// `geluDerivativeV`, so each is bit-identical to its own function (the GEMM epilogue keeps the
+/// derivative for the backward pass while it computes the output).
+@inline(__always)
+func geluAndDerivativeV(_ v: VF) -> (gelu: VF, derivative: VF) {
+    let (erf, gaussian) = erfAndGaussianV(v * VF(repeating: 0.707_106_77))
+    let gelu = VF(repeating: 0.5) * v * (VF(repeating: 1) + erf)
+    let cdf = VF(repeating: 0.5) * (VF(repeating: 1) + erf)
+    return (gelu, madd(cdf, v, gaussian * VF(repeating: 0.398_942_28)))
+}
+
 /// dx = dy·(Φ(x) + x·φ(x)), Φ(x) = 0.5·(1 + erf(x/√2)), φ(x) = e^(−x²/2)/√(2π).
 public func geluBackward(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
                          count: Int) {
     let w = VF.scalarCount
     let full = count / w * w
-    @inline(__always) func deriv(_ v: VF) -> VF {
-        // One exp: erf's e^(−(v/√2)²) is the density's e^(−v²/2).
-        let (erf, gaussian) = erfAndGaussianV(v * VF(repeating: 0.707_106_77))
-        let cdf = VF(repeating: 0.5) * (VF(repeating: 1) + erf)
-        return madd(cdf, v, gaussian * VF(repeating: 0.398_942_28))
-    }
+    @inline(__always) func deriv(_ v: VF) -> VF { geluDerivativeV(v) }
     var i = 0
     while i < full {
         storeV(loadV(dy + i) * deriv(loadV(x + i)), dx + i)

@@ -21,11 +21,12 @@ public struct KernelTable: Sendable {
                                     _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
                                     _ bias: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) -> Void
     /// `gemmBiasGelu(transA:transB:m:n:k:alpha:a:lda:b:ldb:bias:c:ldc:out:)`: single-threaded
-    /// C = alpha · op(A) · op(B) + bias (old C ignored) and out = GELU(C) (row stride ldc; may be c).
+    /// pre = alpha · op(A) · op(B) + bias (old C ignored), out = GELU(pre) (row stride ldc), C = GELU′(pre)
+    /// when `derivative`, else pre (then out may be c).
     public let gemmBiasGelu: @Sendable (_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
                                         _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
                                         _ bias: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
-                                        _ out: UnsafeMutablePointer<Float>) -> Void
+                                        _ out: UnsafeMutablePointer<Float>, _ derivative: Bool) -> Void
     /// `softmaxRows(x:y:rows:cols:)`: x, y: [rows, cols].
     public let softmaxRows: @Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) -> Void
     /// `softmaxBackwardRows(y:dy:dx:rows:cols:)`.
@@ -86,7 +87,7 @@ public struct KernelTable: Sendable {
                 gemmBias: @escaping @Sendable (Bool, Bool, Int, Int, Int, Float, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int,
                                                UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void,
                 gemmBiasGelu: @escaping @Sendable (Bool, Bool, Int, Int, Int, Float, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int,
-                                                   UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, UnsafeMutablePointer<Float>) -> Void,
+                                                   UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, UnsafeMutablePointer<Float>, Bool) -> Void,
                 softmaxRows: @escaping @Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) -> Void,
                 softmaxBackwardRows: @escaping @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) -> Void,
                 layerNormRows: @escaping @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>,

@@ -24,24 +24,26 @@ extension Tensor {
         let outShape = Array(shape.dropLast()) + [outputs]
         if activation == .gelu, let bias {
             // Bias and GELU in the GEMM's epilogue, on each tile after its last K block
-            // (sgemmBiasGelu). When no graph is recorded (the same test as `Tensor.record`),
-            // GELU overwrites the pre-activation in place: no second [rows, out] buffer.
+            // (sgemmBiasGelu). Recording, the epilogue also keeps GELU′ of the pre-activation
+            // from the same erf and exp, for the backward pass; when no graph is recorded (the
+            // same test as `Tensor.record`) GELU overwrites C in place: no second buffer.
             let records = GradMode.isEnabled && (requiresGrad || weight.requiresGrad || bias.requiresGrad)
-            var pre = [Float]()
+            var derivative = [Float]()
             let out = uninitializedScalars(rows * outputs) { po in
-                pre = uninitializedScalars(records ? rows * outputs : 0) { pc in
+                derivative = uninitializedScalars(records ? rows * outputs : 0) { pc in
                     guard rows > 0 else { return }
                     scalars.withUnsafeBufferPointer { px in
                         weight.scalars.withUnsafeBufferPointer { pw in
                             bias.scalars.withUnsafeBufferPointer { pb in
                                 sgemmBiasGelu(transA: false, transB: true, m: rows, n: outputs, k: inputs, alpha: 1, a: px, lda: inputs,
-                                              b: pw, ldb: inputs, bias: pb, c: records ? pc : po, ldc: outputs, output: po)
+                                              b: pw, ldb: inputs, bias: pb, c: records ? pc : po, ldc: outputs, output: po,
+                                              keepingDerivative: records)
                             }
                         }
                     }
                 }
             }
-            let rule = LinearRule(activation: activation, preActivation: records ? pre : nil)
+            let rule = LinearRule(activation: activation, preActivation: nil, geluDerivative: records ? derivative : nil)
             return Tensor.record(.fused(rule), inputs: [self, weight, bias], output: Tensor(unchecked: out, shape: outShape))
         }
         let pre = uninitializedScalars(rows * outputs) { pc in
@@ -65,16 +67,19 @@ extension Tensor {
         let out = activation != .gelu ? pre : uninitializedScalars(pre.count) { po in
             pre.withUnsafeBufferPointer { geluForward(x: $0, y: po) }
         }
-        let rule = LinearRule(activation: activation, preActivation: activation == .gelu ? pre : nil)
+        let rule = LinearRule(activation: activation, preActivation: activation == .gelu ? pre : nil, geluDerivative: nil)
         return Tensor.record(.fused(rule), inputs: [self] + [weight] + (bias.map { [$0] } ?? []),
                              output: Tensor(unchecked: out, shape: outShape))
     }
 }
 
 /// Backward of `linear`: g ← g ⊙ act′(pre); dx = g·W, dW = gᵀ·x, db = Σ_rows g.
+/// GELU′ comes from the saved pre-activation (GELU without bias) or was kept by the forward
+/// epilogue (with bias): dy·GELU′ is then one multiply, bit-identical to the other way.
 struct LinearRule: FusedRule {
     let activation: Tensor.FusedActivation
     let preActivation: [Float]?
+    let geluDerivative: [Float]?
 
     func gradients(inputs x: [Tensor], upstream g: Tensor, needs: [Bool]) throws -> [Tensor?] {
         let (input, weight) = (x[0], x[1])
@@ -84,7 +89,23 @@ struct LinearRule: FusedRule {
         var gp = g.scalars
         var db: [Float]? = nil
         let wantsBias = x.count > 2 && needs[2]
-        if let pre = preActivation {
+        if let d = geluDerivative {
+            var sums = [Float]()
+            gp = uninitializedScalars(g.count) { pd in
+                sums = uninitializedScalars(wantsBias ? outputs : 0) { pb in
+                    d.withUnsafeBufferPointer { dd in
+                        g.scalars.withUnsafeBufferPointer { pg in
+                            if wantsBias {
+                                linearBiasBackward(outputGradient: pg, geluDerivative: dd, scaled: pd, biasGradient: pb, rows: rows, cols: outputs)
+                            } else {
+                                for i in 0..<pg.count { pd[i] = pg[i] * dd[i] }
+                            }
+                        }
+                    }
+                }
+            }
+            if wantsBias { db = sums }
+        } else if let pre = preActivation {
             var sums = [Float]()
             gp = uninitializedScalars(g.count) { pd in
                 sums = uninitializedScalars(wantsBias ? outputs : 0) { pb in

@@ -4,8 +4,9 @@ import Testing
 /// `sgemmBiasGelu` (bias + GELU applied to each tile after its LAST K block) against the
 /// composite it replaces — `sgemm` with beta = 0, C += bias, then `geluForward` — bit for bit,
 /// and against its naive twin `sgemmBiasGeluReference` (Double GEMM, libm erf) within the GEMM
-/// bound plus GELU's, on every backend at 1–3 threads and both split directions, with a
-/// separate output and in place (output = C, inference). Shapes reach the small unpacked
+/// bound plus GELU's, on every backend at 1–3 threads and both split directions, in its three
+/// modes: C keeps the pre-activation, C keeps GELU′ (training: bit-identical to `geluBackward`
+/// with dy = 1), and in place (output = C, inference). Shapes reach the small unpacked
 /// loops, direct A (ragged rows and columns), the packed driver (alpha ≠ 1) over several K
 /// blocks (GELU must run once, after the last), N past one B block, k = 0 and alpha = 0.
 @Suite struct GemmBiasGeluTests {
@@ -16,8 +17,11 @@ import Testing
         Shape(tA: false, tB: true, m: 37, n: 96, k: 384, alpha: 1, pad: 5),
     ]
 
-    @Test(arguments: [false, true])
-    func matchesCompositeAndReference(inPlace: Bool) {
+    enum Mode: CaseIterable { case keepsPre, keepsDerivative, inPlace }
+
+    @Test(arguments: Mode.allCases)
+    func matchesCompositeAndReference(mode: Mode) {
+        let inPlace = mode == .inPlace, derivative = mode == .keepsDerivative
         for (i, s) in Self.shapes.enumerated() {
             let lda = (s.tA ? s.m : s.k) + s.pad, ldb = (s.tB ? s.k : s.n) + s.pad, ldc = s.n + s.pad
             // Scaled so the pre-activations span GELU's curved part and both tails.
@@ -27,13 +31,18 @@ import Testing
             let guardValue: Float = 7
             var start = [Float](repeating: .nan, count: s.m * ldc)
             for r in 0..<s.m { for j in s.n..<ldc { start[r * ldc + j] = guardValue } }
-            var preRef = start, yRef = start
+            var preRef = start, yRef = start, dRef = start, yRef2 = start
             a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in bias.withUnsafeBufferPointer { biasp in
                 preRef.withUnsafeMutableBufferPointer { cp in yRef.withUnsafeMutableBufferPointer { yp in
                     sgemmBiasGeluReference(transA: s.tA, transB: s.tB, m: s.m, n: s.n, k: s.k, alpha: s.alpha, a: ap, lda: lda,
-                                           b: bp, ldb: ldb, bias: biasp, c: cp, ldc: ldc, output: yp)
+                                           b: bp, ldb: ldb, bias: biasp, c: cp, ldc: ldc, output: yp, keepingDerivative: false)
+                } }
+                dRef.withUnsafeMutableBufferPointer { cp in yRef2.withUnsafeMutableBufferPointer { yp in
+                    sgemmBiasGeluReference(transA: s.tA, transB: s.tB, m: s.m, n: s.n, k: s.k, alpha: s.alpha, a: ap, lda: lda,
+                                           b: bp, ldb: ldb, bias: biasp, c: cp, ldc: ldc, output: yp, keepingDerivative: true)
                 } }
             } } }
+            #expect(yRef2 == yRef)
             // GEMM bound on each pre-activation (see GemmBiasTests), computed once per shape.
             var preTol = [Float](repeating: 0, count: s.m * ldc)
             for r in 0..<s.m {
@@ -54,7 +63,8 @@ import Testing
                             sgemmThreaded(ctx, transA: s.tA, transB: s.tB, m: s.m, n: s.n, k: s.k, alpha: s.alpha,
                                           a: ap.baseAddress!, lda: lda, b: bp.baseAddress!, ldb: ldb, beta: 0,
                                           c: cp.baseAddress!, ldc: ldc, geluBias: biasp.baseAddress!,
-                                          geluOutput: inPlace ? cp.baseAddress! : yp.baseAddress!, splitRows: splitRows)
+                                          geluOutput: inPlace ? cp.baseAddress! : yp.baseAddress!, geluDerivative: derivative,
+                                          splitRows: splitRows)
                         } }
                         composite.withUnsafeMutableBufferPointer { cp in compositeY.withUnsafeMutableBufferPointer { yp in
                             sgemmThreaded(ctx, transA: s.tA, transB: s.tB, m: s.m, n: s.n, k: s.k, alpha: s.alpha,
@@ -65,16 +75,29 @@ import Testing
                                 geluForward(ctx, x: UnsafeBufferPointer(rebasing: cp[(r * ldc)..<(r * ldc + s.n)]),
                                             y: UnsafeMutableBufferPointer(rebasing: yp[(r * ldc)..<(r * ldc + s.n)]))
                             }
+                            if derivative {
+                                // GELU′ of the pre-activation as the backward kernel forms it (dy = 1).
+                                let ones = [Float](repeating: 1, count: s.n)
+                                for r in 0..<s.m {
+                                    let row = UnsafeMutableBufferPointer(rebasing: cp[(r * ldc)..<(r * ldc + s.n)])
+                                    ones.withUnsafeBufferPointer { geluBackward(ctx, x: UnsafeBufferPointer(row), outputGradient: $0, inputGradient: row) }
+                                }
+                            }
                         } }
                     } } }
                     let output = inPlace ? pre : y
                     #expect(output == compositeY, "GELU output vs composite, \(tag)")
-                    if !inPlace { #expect(pre == composite, "pre-activation vs composite, \(tag)") }
+                    if !inPlace { #expect(pre == composite, "C (pre-activation or GELU′) vs composite, \(tag)") }
                     for r in 0..<s.m {
                         for j in 0..<s.n {
                             let e = r * ldc + j
                             // GELU′ ≤ 1.13 carries the GEMM error to y, plus GELU's own error.
-                            if !inPlace { #expect(abs(pre[e] - preRef[e]) <= preTol[e], "pre vs reference \(tag) at \(r),\(j)") }
+                            if mode == .keepsPre { #expect(abs(pre[e] - preRef[e]) <= preTol[e], "pre vs reference \(tag) at \(r),\(j)") }
+                            if derivative {
+                                // GELU″ = φ(x)·(2 − x²) is at most 2φ(0) ≈ 0.8: carries the GEMM error; plus GELU′'s own.
+                                let dTol = 0.8 * preTol[e] + 4e-7 * (1 + abs(preRef[e])) + 4 * unitRoundoff * abs(dRef[e]) + 1e-9
+                                #expect(abs(pre[e] - dRef[e]) <= dTol, "GELU′ vs reference \(tag) at \(r),\(j): \(pre[e]) vs \(dRef[e])")
+                            }
                             let yTol = 1.13 * preTol[e] + 4e-7 * (1 + abs(preRef[e])) + 4 * unitRoundoff * abs(yRef[e])
                             #expect(abs(output[e] - yRef[e]) <= yTol, "GELU vs reference \(tag) at \(r),\(j): \(output[e]) vs \(yRef[e])")
                         }
@@ -95,7 +118,7 @@ import Testing
         a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in bias.withUnsafeBufferPointer { biasp in
             pre.withUnsafeMutableBufferPointer { cp in y.withUnsafeMutableBufferPointer { yp in
                 sgemmBiasGelu(transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: ap, lda: k, b: bp, ldb: k, bias: biasp,
-                              c: cp, ldc: n, output: yp)
+                              c: cp, ldc: n, output: yp, keepingDerivative: false)
             } }
             composite.withUnsafeMutableBufferPointer { cp in compositeY.withUnsafeMutableBufferPointer { yp in
                 sgemm(transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: ap, lda: k, b: bp, ldb: k, beta: 0, c: cp, ldc: n)
