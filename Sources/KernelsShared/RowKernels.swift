@@ -20,15 +20,30 @@ func storePartial(_ v: VF, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
 /// y[r, :] = softmax(x[r, :]) for r in 0..<rows; x, y: [rows, cols] (may alias).
 /// Numerically stable: subtracts the row max first, so exp never overflows (inputs of 1e4
 /// are fine) and the largest term is exactly 1, keeping the sum ≥ 1.
+/// A row's tail (cols not a multiple of the vector width: attention over a batch's token count)
+/// is read as one full vector whenever that stays inside the [rows, cols] buffer, its extra
+/// lanes masked to −inf: they are the first elements of the rows after it, which this loop has
+/// not reached yet, and the tail's stores write those lanes back unchanged (x == y) or write
+/// what y already holds there (x ≠ y), both before the loop gets to them. Only the last row or
+/// two take the lane-by-lane partial loads and stores. Same values either way.
 public func softmaxRows(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
     let w = VF.scalarCount
     let full = cols / w * w, tail = cols - full
+    var lane = VI()
+    for i in 0..<w { lane[i] = Int32(i) }
+    let inTail = lane .< VI(repeating: Int32(tail))
+    let negInf = VF(repeating: -.infinity)
     for r in 0..<rows {
         let xr = x + r * cols, yr = y + r * cols
-        var mv = VF(repeating: -.infinity)
+        let spill = tail > 0 && r * cols + full + w <= rows * cols
+        var mv = negInf
         var j = 0
         while j < full { mv = vMax(mv, loadV(xr + j)); j += w }
-        if tail > 0 { mv = vMax(mv, loadPartial(xr + full, tail, fill: -.infinity)) }
+        var tv = negInf
+        if tail > 0 {
+            tv = spill ? select(inTail, loadV(xr + full), negInf) : loadPartial(xr + full, tail, fill: -.infinity)
+            mv = vMax(mv, tv)
+        }
         let m = VF(repeating: mv.max())
         var sv = VF()
         j = 0
@@ -38,16 +53,23 @@ public func softmaxRows(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
             sv += e
             j += w
         }
+        var te = VF()
         if tail > 0 {
             // Padding lanes are -inf: exp gives 0 and adds nothing to the sum.
-            let e = expV(loadPartial(xr + full, tail, fill: -.infinity) - m)
-            storePartial(e, yr + full, tail)
-            sv += e
+            te = expV(tv - m)
+            sv += te
         }
         let inv = VF(repeating: 1 / sv.sum())
         j = 0
         while j < full { storeV(loadV(yr + j) * inv, yr + j); j += w }
-        if tail > 0 { storePartial(loadPartial(yr + full, tail, fill: 0) * inv, yr + full, tail) }
+        if tail > 0 {
+            // (e·inv directly: the same product as storing e and scaling it in a second pass.)
+            if spill {
+                storeV(select(inTail, te * inv, loadV(yr + full)), yr + full)
+            } else {
+                storePartial(te * inv, yr + full, tail)
+            }
+        }
     }
 }
 
