@@ -97,7 +97,8 @@ public func softmaxBackwardRows(y: UnsafePointer<Float>, dy: UnsafePointer<Float
 // MARK: LayerNorm over the last axis
 
 /// y = (x − mean)·rstd·gamma + beta per row, rstd = 1/sqrt(var + eps) (biased variance).
-/// x, y: [rows, cols]; gamma, beta: [cols]; mean, rstd: [rows] (saved for backward).
+/// x, y: [rows, cols] (may alias: each row is read in full before it is written); gamma, beta:
+/// [cols]; mean, rstd: [rows] (saved for backward).
 /// Two passes over the row (mean, then squared deviations): no cancellation as in E[x²]−E[x]².
 public func layerNormRows(x: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
                           y: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>,

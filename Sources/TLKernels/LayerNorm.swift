@@ -150,7 +150,8 @@ public func addLayerNormBackward(sum z: UnsafeBufferPointer<Float>, outputGradie
 /// z = x + r ⊙ f (f = dropout factors, or nil for x + r), then y = LayerNorm(z) per row, in one
 /// pass over blocks of rows (each block's z is still in cache for the LayerNorm), rows split
 /// across threads. x, r, f, z, y: [rows, cols]; gamma, beta: [cols]; mean, rstd: [rows].
-/// z is written for the backward pass (LayerNorm's input).
+/// z is written for the backward pass (LayerNorm's input); z may be y itself when it is not
+/// kept (inference: LayerNorm then runs in place on the sum).
 public func addLayerNormForward(x: UnsafeBufferPointer<Float>, residual r: UnsafeBufferPointer<Float>,
                                 dropout f: UnsafeBufferPointer<Float>?, gamma: UnsafeBufferPointer<Float>,
                                 beta: UnsafeBufferPointer<Float>, sum z: UnsafeMutableBufferPointer<Float>,

@@ -62,6 +62,18 @@ import Foundation
         #expect(expectClose(inference.scalars, composite.scalars, tolerance: 1e-5))
     }
 
+    /// Without a recorded graph the residual sum is formed in the output and normalised in
+    /// place (not kept): the same values bit for bit as with recording.
+    @Test func addLayerNormWithoutGraphMatchesRecorded() throws {
+        let x = sample([3, 17, 40], seed: 21), r = sample([3, 17, 40], seed: 22)
+        let g = sample([40], seed: 23), b = sample([40], seed: 24)
+        let recorded = try x.requiringGrad().addLayerNorm(r, dropout: nil, weight: g, bias: b, epsilon: 1e-5)
+        let inference = try withNoGrad { try x.requiringGrad().addLayerNorm(r, dropout: nil, weight: g, bias: b, epsilon: 1e-5) }
+        let plain = try x.addLayerNorm(r, dropout: nil, weight: g, bias: b, epsilon: 1e-5)
+        #expect(recorded.requiresGrad && !inference.requiresGrad && !plain.requiresGrad)
+        #expect(recorded.scalars == inference.scalars && recorded.scalars == plain.scalars)
+    }
+
     @Test func addLayerNormMatchesComposite() throws {
         var rng = SeededGenerator(seed: 4)
         let drop = rng.dropoutFactors(count: 3 * 5 * 24, keep: 0.8)
