@@ -44,7 +44,7 @@ public func softmaxRows(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
             tv = spill ? select(inTail, loadV(xr + full), negInf) : loadPartial(xr + full, tail, fill: -.infinity)
             mv = vMax(mv, tv)
         }
-        let m = VF(repeating: horizontalMax(mv))
+        let m = VF(repeating: mv.max())
         var sv = VF()
         j = 0
         while j < full {

@@ -76,24 +76,4 @@ func erfAndGaussianV(_ x: VF) -> (erf: VF, gaussian: VF) {
 @inline(__always) func vMin(_ a: VF, _ b: VF) -> VF { select(b .< a, b, a) }
 
 @inline(__always) func horizontalSum(_ v: VF) -> Float { v.sum() }
-@inline(__always) func horizontalMax(_ v: VF) -> Float { treeMax(v) }
-
-// The largest lane by halving (16 → 8 → 4 → 2 → 1): the stdlib's `max()` on a SIMD vector is a
-// chain of 15 dependent scalar compares (measured 9.8 against 1.8 ns per 16-lane reduction in
-// a standalone loop on the Xeon); softmax takes one per row, and `tl embed`'s attention rows
-// are one or two vectors long. A maximum does not depend on the order: same result.
-@inline(__always) func treeMax(_ v: SIMD16<Float>) -> Float { treeMax(selectMax(v.lowHalf, v.highHalf)) }
-@inline(__always) func treeMax(_ v: SIMD8<Float>) -> Float { treeMax(selectMax(v.lowHalf, v.highHalf)) }
-@inline(__always) func treeMax(_ v: SIMD4<Float>) -> Float { Swift.max(Swift.max(v[0], v[1]), Swift.max(v[2], v[3])) }
-
-/// Lane-wise max of half-width vectors (the `select` trick of `vMax`, see above).
-@inline(__always) func selectMax(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
-    let m = unsafeBitCast(a .< b, to: SIMD8<Int32>.self)
-    let t = unsafeBitCast(b, to: SIMD8<Int32>.self), f = unsafeBitCast(a, to: SIMD8<Int32>.self)
-    return unsafeBitCast(f &+ (t &- f) &* (SIMD8<Int32>() &- m), to: SIMD8<Float>.self)
-}
-@inline(__always) func selectMax(_ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD4<Float> {
-    let m = unsafeBitCast(a .< b, to: SIMD4<Int32>.self)
-    let t = unsafeBitCast(b, to: SIMD4<Int32>.self), f = unsafeBitCast(a, to: SIMD4<Int32>.self)
-    return unsafeBitCast(f &+ (t &- f) &* (SIMD4<Int32>() &- m), to: SIMD4<Float>.self)
-}
+@inline(__always) func horizontalMax(_ v: VF) -> Float { v.max() }
