@@ -21,11 +21,10 @@ func storePartial(_ v: VF, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
 /// Numerically stable: subtracts the row max first, so exp never overflows (inputs of 1e4
 /// are fine) and the largest term is exactly 1, keeping the sum ≥ 1.
 /// A row's tail (cols not a multiple of the vector width: attention over a batch's token count)
-/// is read as one full vector whenever that stays inside the [rows, cols] buffer, its extra
-/// lanes masked to −inf: they are the first elements of the rows after it, which this loop has
-/// not reached yet, and the tail's stores write those lanes back unchanged (x == y) or write
-/// what y already holds there (x ≠ y), both before the loop gets to them. Only the last row or
-/// two take the lane-by-lane partial loads and stores. Same values either way.
+/// is read once, as one full vector whenever that stays inside the [rows, cols] buffer, its
+/// extra lanes (the next rows' first elements) masked to −inf; only the last row or two take
+/// the lane-by-lane partial load. The tail is stored once (lane by lane). Same values as
+/// reading and writing it lane by lane in every pass.
 public func softmaxRows(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
     let w = VF.scalarCount
     let full = cols / w * w, tail = cols - full
@@ -64,11 +63,10 @@ public func softmaxRows(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
         while j < full { storeV(loadV(yr + j) * inv, yr + j); j += w }
         if tail > 0 {
             // (e·inv directly: the same product as storing e and scaling it in a second pass.)
-            if spill {
-                storeV(select(inTail, te * inv, loadV(yr + full)), yr + full)
-            } else {
-                storePartial(te * inv, yr + full, tail)
-            }
+            // Lane by lane, not a full vector blended with the next row's head: softmax runs in
+            // place in attention, and the next row's first load would overlap that store (a
+            // failed store-to-load forward per row, which cost more than these stores).
+            storePartial(te * inv, yr + full, tail)
         }
     }
 }
