@@ -138,6 +138,27 @@ public func layerNormRows(x: UnsafePointer<Float>, gamma: UnsafePointer<Float>, 
     }
 }
 
+/// z = x + r ⊙ f (f = dropout factors, or nil for x + r) for rows × cols, then y = LayerNorm(z)
+/// as `layerNormRows` (z may be y: inference keeps no sum). The sum is one multiply and one add
+/// per element (no FMA), as the scalar loop it replaces: bit-identical. Callers pass blocks of
+/// a few rows, so z is still in L1 for the LayerNorm.
+public func addLayerNormRows(x: UnsafePointer<Float>, residual r: UnsafePointer<Float>, dropout f: UnsafePointer<Float>?,
+                             gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, z: UnsafeMutablePointer<Float>,
+                             y: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
+                             rows: Int, cols: Int, eps: Float) {
+    let w = VF.scalarCount
+    let n = rows * cols, full = n / w * w
+    var i = 0
+    if let f {
+        while i < full { storeV(loadV(x + i) + loadV(r + i) * loadV(f + i), z + i); i += w }
+        while i < n { z[i] = x[i] + r[i] * f[i]; i += 1 }
+    } else {
+        while i < full { storeV(loadV(x + i) + loadV(r + i), z + i); i += w }
+        while i < n { z[i] = x[i] + r[i]; i += 1 }
+    }
+    layerNormRows(x: UnsafePointer(z), gamma: gamma, beta: beta, y: y, mean: mean, rstd: rstd, rows: rows, cols: cols, eps: eps)
+}
+
 /// LayerNorm backward for rows; with x̂ = (x − mean)·rstd and g = dy·gamma:
 ///   dx = rstd·(g − mean(g) − x̂·mean(g·x̂)),  dgamma += Σ_rows dy·x̂,  dbeta += Σ_rows dy.
 /// dgamma/dbeta ([cols]) are accumulated into (callers zero them or pass per-thread partials).

@@ -34,6 +34,10 @@ public struct KernelTable: Sendable {
     /// `layerNormRows(x:gamma:beta:y:mean:rstd:rows:cols:eps:)`.
     public let layerNormRows: @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>,
                                          UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Int, Int, Float) -> Void
+    /// `addLayerNormRows(x:residual:dropout:gamma:beta:z:y:mean:rstd:rows:cols:eps:)`: z = x + r ⊙ f, y = LayerNorm(z).
+    public let addLayerNormRows: @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>?, UnsafePointer<Float>,
+                                            UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
+                                            UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Int, Int, Float) -> Void
     /// `layerNormBackwardRows(x:dy:gamma:mean:rstd:dx:dgamma:dbeta:rows:cols:)`.
     public let layerNormBackwardRows: @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>,
                                                  UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
@@ -92,6 +96,9 @@ public struct KernelTable: Sendable {
                 softmaxBackwardRows: @escaping @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) -> Void,
                 layerNormRows: @escaping @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>,
                                                     UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Int, Int, Float) -> Void,
+                addLayerNormRows: @escaping @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>?, UnsafePointer<Float>,
+                                                       UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
+                                                       UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Int, Int, Float) -> Void,
                 layerNormBackwardRows: @escaping @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>,
                                                             UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
                                                             UnsafeMutablePointer<Float>, Int, Int) -> Void,
@@ -121,6 +128,7 @@ public struct KernelTable: Sendable {
         self.softmaxRows = softmaxRows
         self.softmaxBackwardRows = softmaxBackwardRows
         self.layerNormRows = layerNormRows
+        self.addLayerNormRows = addLayerNormRows
         self.layerNormBackwardRows = layerNormBackwardRows
         self.gelu = gelu
         self.geluBackward = geluBackward

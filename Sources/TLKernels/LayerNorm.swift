@@ -180,14 +180,8 @@ func addLayerNormForward(_ ctx: KernelContext, x: UnsafeBufferPointer<Float>, re
         var r0 = range.lowerBound
         while r0 < range.upperBound {
             let count = min(16, range.upperBound - r0), o = r0 * cols
-            let (a, b, s) = (xp + o, rp + o, zp + o)
-            if let fp {
-                let d = fp + o
-                for i in 0..<(count * cols) { s[i] = a[i] + b[i] * d[i] }
-            } else {
-                for i in 0..<(count * cols) { s[i] = a[i] + b[i] }
-            }
-            k.layerNormRows(s, gp, bp, yp + o, mp + r0, sp + r0, count, cols, epsilon)
+            // The sum in the backend's vectors (this module is compiled for baseline x86-64).
+            k.addLayerNormRows(xp + o, rp + o, fp.map { $0 + o }, gp, bp, zp + o, yp + o, mp + r0, sp + r0, count, cols, epsilon)
             r0 += count
         }
     }
