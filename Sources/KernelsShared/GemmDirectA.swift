@@ -48,7 +48,8 @@
 @inline(__always)
 func gemmDriverDirectA<PB: PanelPackerB>(
     m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transA: Bool, packB: PB,
-    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil,
+    epilogue: GeluEpilogue? = nil
 ) {
     let kcMax = kcBlock(k)
     let ncMax = min(gemmNC, roundUp(n, gemmNR))
@@ -114,6 +115,10 @@ func gemmDriverDirectA<PB: PanelPackerB>(
                             writeEdgeTile(UnsafePointer(edge), rows: rows, cols: nr, beta: betaBlock, c: cp, ldc: ldc)
                         }
                         if pc == 0, let bias { addBiasTile(bias + jc + jr, rows: rows, cols: nr, c: cp, ldc: ldc) }
+                        if let epilogue, pc + kc == k {
+                            biasGeluTile(epilogue.bias + jc + jr, rows: rows, cols: nr, c: cp, out: epilogue.out + (cp - c), ldc: ldc,
+                                         derivative: epilogue.derivative)
+                        }
                         ir += rows
                     }
                     jr += gemmNR

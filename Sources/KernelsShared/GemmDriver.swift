@@ -14,6 +14,8 @@
 // went from ~135 to ~147 GFLOPS (one thread, CPU clock, standalone harness of this driver).
 // alpha is folded into the packed A; beta is applied by the first K block only, and so is an
 // optional bias row (gemmBias: added to each tile right after the first K block writes it).
+// An optional GELU epilogue (gemmBiasGelu) runs on each tile right after its LAST K block:
+// bias added to the finished sum, GELU (and its derivative) written out, while the tile is in L1.
 
 @inline(__always) func loadV(_ p: UnsafePointer<Float>) -> VF {
     UnsafeRawPointer(p).loadUnaligned(as: VF.self)
@@ -65,12 +67,58 @@ func addBiasTile(_ bias: UnsafePointer<Float>, rows: Int, cols: Int, c: UnsafeMu
     }
 }
 
+/// The bias + GELU epilogue of `gemmBiasGelu`, run on each tile after its last K block:
+/// pre = C + bias, out = GELU(pre), and C ← GELU′(pre) (the backward pass's factor) when
+/// `derivative`, else C ← pre. `bias` is C's column 0's entry; `out` has C's row stride, out[0]
+/// goes with c[0]; out == c (without `derivative`) keeps only the GELU (inference).
+struct GeluEpilogue {
+    let bias: UnsafePointer<Float>
+    let out: UnsafeMutablePointer<Float>
+    let derivative: Bool
+}
+
+/// pre = c[r, j] + bias[j]; out[r, j] = GELU(pre) and c[r, j] = GELU′(pre) or pre (`geluV` /
+/// `geluAndDerivativeV`, the lane functions of `gelu` and `geluBackward`: bit-identical to the
+/// separate bias add, `gelu` pass and `geluBackward` with dy = 1), [rows, cols] at c / out.
+@inline(__always)
+func biasGeluTile(_ bias: UnsafePointer<Float>, rows: Int, cols: Int, c: UnsafeMutablePointer<Float>,
+                  out: UnsafeMutablePointer<Float>, ldc: Int, derivative: Bool) {
+    let w = VF.scalarCount
+    for r in 0..<rows {
+        let crow = c + r * ldc, orow = out + r * ldc
+        var j = 0
+        if derivative {
+            while j + w <= cols {
+                let (g, d) = geluAndDerivativeV(loadV(crow + j) + loadV(bias + j))
+                storeV(d, crow + j)
+                storeV(g, orow + j)
+                j += w
+            }
+        } else {
+            while j + w <= cols {
+                let v = loadV(crow + j) + loadV(bias + j)
+                storeV(v, crow + j)
+                storeV(geluV(v), orow + j)
+                j += w
+            }
+        }
+        if j < cols {
+            let n = cols - j
+            let v = loadPartial(crow + j, n, fill: 0) + loadPartial(bias + j, n, fill: 0)
+            let (g, d) = geluAndDerivativeV(v)
+            storePartial(derivative ? d : v, crow + j, n)
+            storePartial(g, orow + j, n)
+        }
+    }
+}
+
 /// Blocked, packed C[m, n] = op(A)·op(B) + beta·C (alpha lives in the A packer).
 /// Requires m, n, k ≥ 1.
 @inline(__always)
 func gemmDriver<PA: PanelPackerA, PB: PanelPackerB>(
     m: Int, n: Int, k: Int, packA: PA, packB: PB,
-    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil,
+    epilogue: GeluEpilogue? = nil
 ) {
     let kcMax = kcBlock(k)
     let mcMax = min(gemmMC, roundUp(m, gemmMR))
@@ -116,6 +164,10 @@ func gemmDriver<PA: PanelPackerA, PB: PanelPackerB>(
                         writeEdgeTile(UnsafePointer(edge), rows: mr, cols: nr, beta: betaBlock, c: cp, ldc: ldc)
                     }
                     if pc == 0, let bias { addBiasTile(bias + jc + jr, rows: mr, cols: nr, c: cp, ldc: ldc) }
+                    if let epilogue, pc + kc == k {
+                        biasGeluTile(epilogue.bias + jc + jr, rows: mr, cols: nr, c: cp, out: epilogue.out + (cp - c), ldc: ldc,
+                                     derivative: epilogue.derivative)
+                    }
                 }
                 if gemmRowsOuter {
                     for ir in stride(from: 0, to: mc, by: gemmMR) {
@@ -187,30 +239,48 @@ public func gemmBias(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: 
              b: b, ldb: ldb, beta: 0, c: c, ldc: ldc, bias: bias)
 }
 
+/// pre[m, n] = alpha·op(A)·op(B) + bias (old C ignored), out[m, n] = GELU(pre) (erf form; row
+/// stride ldc), and C = GELU′(pre) when `derivative`, else C = pre (then out may be c itself:
+/// C ends as GELU only). The bias and GELU are applied to each register tile after its last K
+/// block, while it is in L1: bit-identical to `gemm` with beta = 0, C += bias, then `gelu` (and
+/// `geluBackward` with dy = 1 for the derivative).
+public func gemmBiasGelu(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                         bias: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
+                         out: UnsafeMutablePointer<Float>, derivative: Bool) {
+    gemmCore(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+             beta: 0, c: c, ldc: ldc, bias: nil, epilogue: GeluEpilogue(bias: bias, out: out, derivative: derivative))
+}
+
 @inline(__always)
 func gemmCore(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
               a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-              beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?) {
+              beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?,
+              epilogue: GeluEpilogue? = nil) {
     guard m > 0, n > 0 else { return }
-    if k == 0 || alpha == 0 {
-        scaleBlock(m: m, n: n, beta: beta, c: c, ldc: ldc)
-        if let bias {
-            for i in 0..<m { addBiasTile(bias, rows: 1, cols: n, c: c + i * ldc, ldc: ldc) }
+    if k == 0 || alpha == 0 || m * n * k <= 4096 {
+        if k == 0 || alpha == 0 {
+            scaleBlock(m: m, n: n, beta: beta, c: c, ldc: ldc)
+            if let bias {
+                for i in 0..<m { addBiasTile(bias, rows: 1, cols: n, c: c + i * ldc, ldc: ldc) }
+            }
+        } else {
+            smallGemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                      a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias)
         }
-        return
-    }
-    if m * n * k <= 4096 {
-        smallGemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                  a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias)
+        if let epilogue {
+            biasGeluTile(epilogue.bias, rows: m, cols: n, c: c, out: epilogue.out, ldc: ldc, derivative: epilogue.derivative)
+        }
         return
     }
     if useDirectA(transA: transA, n: n, k: k, alpha: alpha, beta: beta, lda: lda) {
         gemmDriverDirectA(m: m, n: n, k: k, a: a, lda: lda, transA: transA,
-                          packB: MatrixPackerB(b: b, ldb: ldb, trans: transB), beta: beta, c: c, ldc: ldc, bias: bias)
+                          packB: MatrixPackerB(b: b, ldb: ldb, trans: transB), beta: beta, c: c, ldc: ldc, bias: bias,
+                          epilogue: epilogue)
         return
     }
     gemmDriver(m: m, n: n, k: k,
                packA: MatrixPackerA(a: a, lda: lda, trans: transA, alpha: alpha),
                packB: MatrixPackerB(b: b, ldb: ldb, trans: transB),
-               beta: beta, c: c, ldc: ldc, bias: bias)
+               beta: beta, c: c, ldc: ldc, bias: bias, epilogue: epilogue)
 }

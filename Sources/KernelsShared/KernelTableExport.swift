@@ -6,9 +6,16 @@ public let kernelTable = KernelTable(
     name: backendName,
     gemm: { gemm(transA: $0, transB: $1, m: $2, n: $3, k: $4, alpha: $5, a: $6, lda: $7, b: $8, ldb: $9, beta: $10, c: $11, ldc: $12) },
     gemmBias: { gemmBias(transA: $0, transB: $1, m: $2, n: $3, k: $4, alpha: $5, a: $6, lda: $7, b: $8, ldb: $9, bias: $10, c: $11, ldc: $12) },
+    gemmBiasGelu: {
+        gemmBiasGelu(transA: $0, transB: $1, m: $2, n: $3, k: $4, alpha: $5, a: $6, lda: $7, b: $8, ldb: $9, bias: $10, c: $11,
+                     ldc: $12, out: $13, derivative: $14)
+    },
     softmaxRows: { softmaxRows(x: $0, y: $1, rows: $2, cols: $3) },
     softmaxBackwardRows: { softmaxBackwardRows(y: $0, dy: $1, dx: $2, rows: $3, cols: $4) },
     layerNormRows: { layerNormRows(x: $0, gamma: $1, beta: $2, y: $3, mean: $4, rstd: $5, rows: $6, cols: $7, eps: $8) },
+    addLayerNormRows: {
+        addLayerNormRows(x: $0, residual: $1, dropout: $2, gamma: $3, beta: $4, z: $5, y: $6, mean: $7, rstd: $8, rows: $9, cols: $10, eps: $11)
+    },
     layerNormBackwardRows: { layerNormBackwardRows(x: $0, dy: $1, gamma: $2, mean: $3, rstd: $4, dx: $5, dgamma: $6, dbeta: $7, rows: $8, cols: $9) },
     gelu: { gelu(x: $0, y: $1, count: $2) },
     geluBackward: { geluBackward(x: $0, dy: $1, dx: $2, count: $3) },

@@ -20,15 +20,29 @@ func storePartial(_ v: VF, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
 /// y[r, :] = softmax(x[r, :]) for r in 0..<rows; x, y: [rows, cols] (may alias).
 /// Numerically stable: subtracts the row max first, so exp never overflows (inputs of 1e4
 /// are fine) and the largest term is exactly 1, keeping the sum ≥ 1.
+/// A row's tail (cols not a multiple of the vector width: attention over a batch's token count)
+/// is read once, as one full vector whenever that stays inside the [rows, cols] buffer, its
+/// extra lanes (the next rows' first elements) masked to −inf; only the last row or two take
+/// the lane-by-lane partial load. The tail is stored once (lane by lane). Same values as
+/// reading and writing it lane by lane in every pass.
 public func softmaxRows(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
     let w = VF.scalarCount
     let full = cols / w * w, tail = cols - full
+    var lane = VI()
+    for i in 0..<w { lane[i] = Int32(i) }
+    let inTail = lane .< VI(repeating: Int32(tail))
+    let negInf = VF(repeating: -.infinity)
     for r in 0..<rows {
         let xr = x + r * cols, yr = y + r * cols
-        var mv = VF(repeating: -.infinity)
+        let spill = tail > 0 && r * cols + full + w <= rows * cols
+        var mv = negInf
         var j = 0
         while j < full { mv = vMax(mv, loadV(xr + j)); j += w }
-        if tail > 0 { mv = vMax(mv, loadPartial(xr + full, tail, fill: -.infinity)) }
+        var tv = negInf
+        if tail > 0 {
+            tv = spill ? select(inTail, loadV(xr + full), negInf) : loadPartial(xr + full, tail, fill: -.infinity)
+            mv = vMax(mv, tv)
+        }
         let m = VF(repeating: mv.max())
         var sv = VF()
         j = 0
@@ -38,16 +52,22 @@ public func softmaxRows(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
             sv += e
             j += w
         }
+        var te = VF()
         if tail > 0 {
             // Padding lanes are -inf: exp gives 0 and adds nothing to the sum.
-            let e = expV(loadPartial(xr + full, tail, fill: -.infinity) - m)
-            storePartial(e, yr + full, tail)
-            sv += e
+            te = expV(tv - m)
+            sv += te
         }
         let inv = VF(repeating: 1 / sv.sum())
         j = 0
         while j < full { storeV(loadV(yr + j) * inv, yr + j); j += w }
-        if tail > 0 { storePartial(loadPartial(yr + full, tail, fill: 0) * inv, yr + full, tail) }
+        if tail > 0 {
+            // (e·inv directly: the same product as storing e and scaling it in a second pass.)
+            // Lane by lane, not a full vector blended with the next row's head: softmax runs in
+            // place in attention, and the next row's first load would overlap that store (a
+            // failed store-to-load forward per row, which cost more than these stores).
+            storePartial(te * inv, yr + full, tail)
+        }
     }
 }
 
@@ -75,7 +95,8 @@ public func softmaxBackwardRows(y: UnsafePointer<Float>, dy: UnsafePointer<Float
 // MARK: LayerNorm over the last axis
 
 /// y = (x − mean)·rstd·gamma + beta per row, rstd = 1/sqrt(var + eps) (biased variance).
-/// x, y: [rows, cols]; gamma, beta: [cols]; mean, rstd: [rows] (saved for backward).
+/// x, y: [rows, cols] (may alias: each row is read in full before it is written); gamma, beta:
+/// [cols]; mean, rstd: [rows] (saved for backward).
 /// Two passes over the row (mean, then squared deviations): no cancellation as in E[x²]−E[x]².
 public func layerNormRows(x: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
                           y: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>,
@@ -115,6 +136,27 @@ public func layerNormRows(x: UnsafePointer<Float>, gamma: UnsafePointer<Float>, 
             storePartial(v, yr + full, tail)
         }
     }
+}
+
+/// z = x + r ⊙ f (f = dropout factors, or nil for x + r) for rows × cols, then y = LayerNorm(z)
+/// as `layerNormRows` (z may be y: inference keeps no sum). The sum is one multiply and one add
+/// per element (no FMA), as the scalar loop it replaces: bit-identical. Callers pass blocks of
+/// a few rows, so z is still in L1 for the LayerNorm.
+public func addLayerNormRows(x: UnsafePointer<Float>, residual r: UnsafePointer<Float>, dropout f: UnsafePointer<Float>?,
+                             gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, z: UnsafeMutablePointer<Float>,
+                             y: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
+                             rows: Int, cols: Int, eps: Float) {
+    let w = VF.scalarCount
+    let n = rows * cols, full = n / w * w
+    var i = 0
+    if let f {
+        while i < full { storeV(loadV(x + i) + loadV(r + i) * loadV(f + i), z + i); i += w }
+        while i < n { z[i] = x[i] + r[i] * f[i]; i += 1 }
+    } else {
+        while i < full { storeV(loadV(x + i) + loadV(r + i), z + i); i += w }
+        while i < n { z[i] = x[i] + r[i]; i += 1 }
+    }
+    layerNormRows(x: UnsafePointer(z), gamma: gamma, beta: beta, y: y, mean: mean, rstd: rstd, rows: rows, cols: cols, eps: eps)
 }
 
 /// LayerNorm backward for rows; with x̂ = (x − mean)·rstd and g = dy·gamma:
@@ -169,21 +211,41 @@ public func layerNormBackwardRows(x: UnsafePointer<Float>, dy: UnsafePointer<Flo
 
 // MARK: GELU (erf form, as in BERT)
 
+/// 0.5·v·(1 + erf(v/√2)) lane-wise: the one GELU lane function (`gelu` and the GEMM's
+/// bias + GELU epilogue both use it, so the two paths agree bit for bit).
+@inline(__always)
+func geluV(_ v: VF) -> VF {
+    VF(repeating: 0.5) * v * (VF(repeating: 1) + erfV(v * VF(repeating: 0.707_106_77)))
+}
+
 /// y = 0.5·x·(1 + erf(x/√2)) for count elements (x, y may alias).
 public func gelu(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, count: Int) {
     let w = VF.scalarCount
     let full = count / w * w
-    let half = VF(repeating: 0.5), invSqrt2 = VF(repeating: 0.707_106_77)
     var i = 0
     while i < full {
-        let v = loadV(x + i)
-        storeV(half * v * (VF(repeating: 1) + erfV(v * invSqrt2)), y + i)
+        storeV(geluV(loadV(x + i)), y + i)
         i += w
     }
     if count > full {
-        let v = loadPartial(x + full, count - full, fill: 0)
-        storePartial(half * v * (VF(repeating: 1) + erfV(v * invSqrt2)), y + full, count - full)
+        storePartial(geluV(loadPartial(x + full, count - full, fill: 0)), y + full, count - full)
     }
+}
+
+/// GELU′(v) = Φ(v) + v·φ(v) lane-wise (`geluBackward`'s factor); one exp: erf's e^(−(v/√2)²)
+/// is the density's e^(−v²/2).
+@inline(__always)
+func geluDerivativeV(_ v: VF) -> VF { geluAndDerivativeV(v).derivative }
+
+/// GELU(v) and GELU′(v) from one erf evaluation: the same expressions as `geluV` and
+/// `geluDerivativeV`, so each is bit-identical to its own function (the GEMM epilogue keeps the
+/// derivative for the backward pass while it computes the output).
+@inline(__always)
+func geluAndDerivativeV(_ v: VF) -> (gelu: VF, derivative: VF) {
+    let (erf, gaussian) = erfAndGaussianV(v * VF(repeating: 0.707_106_77))
+    let gelu = VF(repeating: 0.5) * v * (VF(repeating: 1) + erf)
+    let cdf = VF(repeating: 0.5) * (VF(repeating: 1) + erf)
+    return (gelu, madd(cdf, v, gaussian * VF(repeating: 0.398_942_28)))
 }
 
 /// dx = dy·(Φ(x) + x·φ(x)), Φ(x) = 0.5·(1 + erf(x/√2)), φ(x) = e^(−x²/2)/√(2π).
@@ -191,12 +253,7 @@ public func geluBackward(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: 
                          count: Int) {
     let w = VF.scalarCount
     let full = count / w * w
-    @inline(__always) func deriv(_ v: VF) -> VF {
-        // One exp: erf's e^(−(v/√2)²) is the density's e^(−v²/2).
-        let (erf, gaussian) = erfAndGaussianV(v * VF(repeating: 0.707_106_77))
-        let cdf = VF(repeating: 0.5) * (VF(repeating: 1) + erf)
-        return madd(cdf, v, gaussian * VF(repeating: 0.398_942_28))
-    }
+    @inline(__always) func deriv(_ v: VF) -> VF { geluDerivativeV(v) }
     var i = 0
     while i < full {
         storeV(loadV(dy + i) * deriv(loadV(x + i)), dx + i)

@@ -20,6 +20,13 @@ public struct KernelTable: Sendable {
     public let gemmBias: @Sendable (_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
                                     _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
                                     _ bias: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) -> Void
+    /// `gemmBiasGelu(transA:transB:m:n:k:alpha:a:lda:b:ldb:bias:c:ldc:out:)`: single-threaded
+    /// pre = alpha · op(A) · op(B) + bias (old C ignored), out = GELU(pre) (row stride ldc), C = GELU′(pre)
+    /// when `derivative`, else pre (then out may be c).
+    public let gemmBiasGelu: @Sendable (_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+                                        _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                                        _ bias: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
+                                        _ out: UnsafeMutablePointer<Float>, _ derivative: Bool) -> Void
     /// `softmaxRows(x:y:rows:cols:)`: x, y: [rows, cols].
     public let softmaxRows: @Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) -> Void
     /// `softmaxBackwardRows(y:dy:dx:rows:cols:)`.
@@ -27,6 +34,10 @@ public struct KernelTable: Sendable {
     /// `layerNormRows(x:gamma:beta:y:mean:rstd:rows:cols:eps:)`.
     public let layerNormRows: @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>,
                                          UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Int, Int, Float) -> Void
+    /// `addLayerNormRows(x:residual:dropout:gamma:beta:z:y:mean:rstd:rows:cols:eps:)`: z = x + r ⊙ f, y = LayerNorm(z).
+    public let addLayerNormRows: @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>?, UnsafePointer<Float>,
+                                            UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
+                                            UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Int, Int, Float) -> Void
     /// `layerNormBackwardRows(x:dy:gamma:mean:rstd:dx:dgamma:dbeta:rows:cols:)`.
     public let layerNormBackwardRows: @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>,
                                                  UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
@@ -79,10 +90,15 @@ public struct KernelTable: Sendable {
                                            Float, UnsafeMutablePointer<Float>, Int) -> Void,
                 gemmBias: @escaping @Sendable (Bool, Bool, Int, Int, Int, Float, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int,
                                                UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void,
+                gemmBiasGelu: @escaping @Sendable (Bool, Bool, Int, Int, Int, Float, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int,
+                                                   UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, UnsafeMutablePointer<Float>, Bool) -> Void,
                 softmaxRows: @escaping @Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) -> Void,
                 softmaxBackwardRows: @escaping @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) -> Void,
                 layerNormRows: @escaping @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>,
                                                     UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Int, Int, Float) -> Void,
+                addLayerNormRows: @escaping @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>?, UnsafePointer<Float>,
+                                                       UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
+                                                       UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Int, Int, Float) -> Void,
                 layerNormBackwardRows: @escaping @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>,
                                                             UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
                                                             UnsafeMutablePointer<Float>, Int, Int) -> Void,
@@ -108,9 +124,11 @@ public struct KernelTable: Sendable {
         self.name = name
         self.gemm = gemm
         self.gemmBias = gemmBias
+        self.gemmBiasGelu = gemmBiasGelu
         self.softmaxRows = softmaxRows
         self.softmaxBackwardRows = softmaxBackwardRows
         self.layerNormRows = layerNormRows
+        self.addLayerNormRows = addLayerNormRows
         self.layerNormBackwardRows = layerNormBackwardRows
         self.gelu = gelu
         self.geluBackward = geluBackward

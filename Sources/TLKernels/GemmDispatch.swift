@@ -17,6 +17,15 @@ func backendGemmBias(_ backend: KernelBackend, transA: Bool, transB: Bool, m: In
     backend.kernels.gemmBias(transA, transB, m, n, k, alpha, a, lda, b, ldb, bias, c, ldc)
 }
 
+/// Single-threaded C = alpha·op(A)·op(B) + bias rows, out = GELU(C), of the current backend.
+@inline(__always)
+func backendGemmBiasGelu(_ backend: KernelBackend, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                         bias: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, out: UnsafeMutablePointer<Float>,
+                         derivative: Bool) {
+    backend.kernels.gemmBiasGelu(transA, transB, m, n, k, alpha, a, lda, b, ldb, bias, c, ldc, out, derivative)
+}
+
 /// Name of the backend in use ("avx512", "avx2" or "portable"), for logs and benchmarks.
 public var kernelBackendName: String { currentKernelBackend.rawValue }
 
@@ -56,15 +65,23 @@ func gemmSplitsRows(transA: Bool, m: Int, n: Int, alpha: Float, lda: Int, thread
 /// at 640 rows both splits were within 2% there (operands hot in cache), see `gemmSplitsRows`.
 /// Products below `parallelWorkThreshold` FLOPs stay on the calling thread.
 /// With `bias`, C = alpha·op(A)·op(B) + bias rows (`beta` is ignored; see `sgemmBias`).
+/// With `geluBias` and `geluOutput` (`sgemmBiasGelu`), pre = alpha·op(A)·op(B) + geluBias rows
+/// added after the last K block, geluOutput = GELU(pre) and C = GELU′(pre) when
+/// `geluDerivative`, else pre (`beta` and `bias` are ignored).
 /// With `slabs` (TL_GEMM_STATS), each slab is timed on its thread's CPU clock and the sum and
 /// the maximum over slabs are added to slabs[0] and slabs[1].
 func sgemmThreaded(_ ctx: KernelContext, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                    a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil,
+                   geluBias: UnsafePointer<Float>? = nil, geluOutput: UnsafeMutablePointer<Float>? = nil, geluDerivative: Bool = false,
                    splitRows forcedRows: Bool? = nil, slabs: UnsafeMutablePointer<Double>? = nil) {
     @inline(__always) func run(m: Int, n: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                               c: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?) {
-        if let bias {
+                               c: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, column: Int = 0, offset: Int = 0) {
+        if let geluBias, let geluOutput {
+            backendGemmBiasGelu(ctx.backend, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                                a: a, lda: lda, b: b, ldb: ldb, bias: geluBias + column, c: c, ldc: ldc,
+                                out: geluOutput + offset, derivative: geluDerivative)
+        } else if let bias {
             backendGemmBias(ctx.backend, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
                             a: a, lda: lda, b: b, ldb: ldb, bias: bias, c: c, ldc: ldc)
         } else {
@@ -97,9 +114,9 @@ func sgemmThreaded(_ ctx: KernelContext, transA: Bool, transB: Bool, m: Int, n: 
         guard hi > lo else { return }
         let c0 = slabCPU == nil ? 0 : threadCPUSeconds()
         if splitRows {
-            run(m: hi - lo, n: n, a: a + (transA ? lo : lo * lda), b: b, c: c + lo * ldc, bias: bias)
+            run(m: hi - lo, n: n, a: a + (transA ? lo : lo * lda), b: b, c: c + lo * ldc, bias: bias, offset: lo * ldc)
         } else {
-            run(m: m, n: hi - lo, a: a, b: b + (transB ? lo * ldb : lo), c: c + lo, bias: bias.map { $0 + lo })
+            run(m: m, n: hi - lo, a: a, b: b + (transB ? lo * ldb : lo), c: c + lo, bias: bias.map { $0 + lo }, column: lo, offset: lo)
         }
         if let slabCPU { slabCPU[t] = threadCPUSeconds() - c0 }
     }

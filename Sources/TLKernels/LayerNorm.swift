@@ -150,7 +150,8 @@ public func addLayerNormBackward(sum z: UnsafeBufferPointer<Float>, outputGradie
 /// z = x + r ⊙ f (f = dropout factors, or nil for x + r), then y = LayerNorm(z) per row, in one
 /// pass over blocks of rows (each block's z is still in cache for the LayerNorm), rows split
 /// across threads. x, r, f, z, y: [rows, cols]; gamma, beta: [cols]; mean, rstd: [rows].
-/// z is written for the backward pass (LayerNorm's input).
+/// z is written for the backward pass (LayerNorm's input); z may be y itself when it is not
+/// kept (inference: LayerNorm then runs in place on the sum).
 public func addLayerNormForward(x: UnsafeBufferPointer<Float>, residual r: UnsafeBufferPointer<Float>,
                                 dropout f: UnsafeBufferPointer<Float>?, gamma: UnsafeBufferPointer<Float>,
                                 beta: UnsafeBufferPointer<Float>, sum z: UnsafeMutableBufferPointer<Float>,
@@ -179,14 +180,8 @@ func addLayerNormForward(_ ctx: KernelContext, x: UnsafeBufferPointer<Float>, re
         var r0 = range.lowerBound
         while r0 < range.upperBound {
             let count = min(16, range.upperBound - r0), o = r0 * cols
-            let (a, b, s) = (xp + o, rp + o, zp + o)
-            if let fp {
-                let d = fp + o
-                for i in 0..<(count * cols) { s[i] = a[i] + b[i] * d[i] }
-            } else {
-                for i in 0..<(count * cols) { s[i] = a[i] + b[i] }
-            }
-            k.layerNormRows(s, gp, bp, yp + o, mp + r0, sp + r0, count, cols, epsilon)
+            // The sum in the backend's vectors (this module is compiled for baseline x86-64).
+            k.addLayerNormRows(xp + o, rp + o, fp.map { $0 + o }, gp, bp, zp + o, yp + o, mp + r0, sp + r0, count, cols, epsilon)
             r0 += count
         }
     }

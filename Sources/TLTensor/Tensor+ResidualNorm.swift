@@ -16,9 +16,13 @@ extension Tensor {
             throw TensorError.invalidArgument(operation: "addLayerNorm", message: "dropout has \(dropout.count) factors, expected \(count)")
         }
         var mean = [Float](repeating: 0, count: rows), rstd = [Float](repeating: 0, count: rows)
+        // Without a recorded graph (the same test as `Tensor.record`) the sum is not kept: it is
+        // formed in the output rows and normalised in place (no second [rows, C] buffer).
+        let records = GradMode.isEnabled && (requiresGrad || residual.requiresGrad || weight.requiresGrad || bias.requiresGrad)
         var sum = [Float]()
         let out = uninitializedScalars(count) { po in
-            sum = uninitializedScalars(count) { pz in
+            sum = uninitializedScalars(records ? count : 0) { sumBuffer in
+                let pz = records ? sumBuffer : po
                 scalars.withUnsafeBufferPointer { px in
                     residual.scalars.withUnsafeBufferPointer { pr in
                         withOptionalBuffer(dropout) { pf in

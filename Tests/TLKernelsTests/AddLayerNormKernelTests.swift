@@ -28,6 +28,11 @@ import Testing
                     #expect(worstZ == 0, "sum \(label)")             // one add (and one multiply): exact as the twin's
                     #expect(worstY <= 1e-4, "LayerNorm \(label): \(worstY)")
                     for i in 0..<rows { #expect(abs(m[i] - mRef[i]) <= 1e-5 && abs(s[i] - sRef[i]) <= 1e-3 * sRef[i], "stats \(label)") }
+                    // Inference passes the output as the sum (not kept): the same y, mean and rstd bit for bit.
+                    let y2 = pool.filled(n), m2 = pool.filled(rows), s2 = pool.filled(rows)
+                    addLayerNormForward(ctx, x: pool.ro(x), residual: pool.ro(r), dropout: pf, gamma: pool.ro(gamma), beta: pool.ro(beta),
+                                        sum: y2, y: y2, mean: m2, rstd: s2, rows: rows, cols: cols, epsilon: 1e-5)
+                    #expect(Array(y2) == Array(y) && Array(m2) == Array(m) && Array(s2) == Array(s), "sum in the output buffer, \(label)")
                 }
             }
         }

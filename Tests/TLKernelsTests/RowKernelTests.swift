@@ -45,6 +45,41 @@ let rowShapes: [(Int, Int)] = [(1, 1), (3, 7), (5, 16), (7, 17), (9, 63), (4, 65
 
     /// Inputs of ±1e4 overflow a naive exp; the max-subtracted form must stay finite,
     /// sum to 1, and put all the mass on the maximum when it leads by 1e4.
+    /// The backend softmax reads a row's tail as a full vector reaching into the next rows of
+    /// the same call (see `softmaxRows`): over all rows at once, in place and out of place, it
+    /// must give bit for bit what one call per row gives (where every tail takes the partial
+    /// loads), never touch memory past the block (guards either side), and leave masked keys
+    /// (−1e4 added, as attention's key mask) at 0. Widths: below, at and across the vector
+    /// lengths, and batch token counts of `tl embed`.
+    @Test func softmaxTailReadsAheadSafely() {
+        for ctx in testContexts where ctx.threads == 1 {
+            let k = ctx.backend.kernels
+            for cols in [1, 3, 5, 7, 9, 15, 17, 23, 31, 33, 47, 64] {
+                for rows in [1, 2, 3, 6, 11] {
+                    let n = rows * cols
+                    var x = randomArray(n, seed: UInt64(cols * 100 + rows)).map { $0 * 6 }
+                    for r in 0..<rows where cols > 2 { x[r * cols + cols - 1] -= 10_000 }   // a masked key per row
+                    let guardValue: Float = 1234.5
+                    var perRow = x, inPlace = [guardValue] + x + [Float](repeating: guardValue, count: 20)
+                    var outOfPlace = [Float](repeating: guardValue, count: n + 21)
+                    x.withUnsafeBufferPointer { px in
+                        perRow.withUnsafeMutableBufferPointer { p in
+                            for r in 0..<rows { k.softmaxRows(px.baseAddress! + r * cols, p.baseAddress! + r * cols, 1, cols) }
+                        }
+                        outOfPlace.withUnsafeMutableBufferPointer { k.softmaxRows(px.baseAddress!, $0.baseAddress! + 1, rows, cols) }
+                    }
+                    inPlace.withUnsafeMutableBufferPointer { k.softmaxRows(UnsafePointer($0.baseAddress! + 1), $0.baseAddress! + 1, rows, cols) }
+                    let tag = "\(ctx.backend) \(rows)x\(cols)"
+                    #expect(Array(inPlace[1...n]) == perRow, "in place vs per row, \(tag)")
+                    #expect(Array(outOfPlace[1...n]) == perRow, "out of place vs per row, \(tag)")
+                    #expect(inPlace[0] == guardValue && inPlace[(n + 1)...].allSatisfy { $0 == guardValue }, "in place guards, \(tag)")
+                    #expect(outOfPlace[0] == guardValue && outOfPlace[(n + 1)...].allSatisfy { $0 == guardValue }, "guards, \(tag)")
+                    for r in 0..<rows where cols > 2 { #expect(perRow[r * cols + cols - 1] == 0, "masked key, \(tag)") }
+                }
+            }
+        }
+    }
+
     @Test func softmaxStableForHugeInputs() {
         let pool = BufferPool()
         defer { pool.free() }

@@ -46,6 +46,34 @@ import Foundation
                                 { try ($0[0].matmul($0[1], transposeOther: true) + $0[2]).gelu() })
     }
 
+    /// Without a recorded graph (inference) the GELU epilogue overwrites the pre-activation in
+    /// place: the same values bit for bit as with recording (two buffers), and a recorded
+    /// result still back-propagates through the saved pre-activation (gradient checked above).
+    @Test(arguments: [[3, 50, 24], [2, 70, 384]])
+    func geluLinearInPlaceWithoutGraphMatchesRecorded(shape: [Int]) throws {
+        let (inputs, outputs) = (shape.last!, 96)
+        let x = sample(shape, seed: 7), w = sample([outputs, inputs], seed: 8), b = sample([outputs], seed: 9)
+        let recorded = try x.requiringGrad().linear(weight: w, bias: b, activation: .gelu)
+        let inference = try withNoGrad { try x.requiringGrad().linear(weight: w, bias: b, activation: .gelu) }
+        let leaves = try x.linear(weight: w, bias: b, activation: .gelu)   // no input requires grad
+        #expect(recorded.requiresGrad && !inference.requiresGrad && !leaves.requiresGrad)
+        #expect(recorded.scalars == inference.scalars && recorded.scalars == leaves.scalars)
+        let composite = try (x.matmul(w, transposeOther: true) + b).gelu()
+        #expect(expectClose(inference.scalars, composite.scalars, tolerance: 1e-5))
+    }
+
+    /// Without a recorded graph the residual sum is formed in the output and normalised in
+    /// place (not kept): the same values bit for bit as with recording.
+    @Test func addLayerNormWithoutGraphMatchesRecorded() throws {
+        let x = sample([3, 17, 40], seed: 21), r = sample([3, 17, 40], seed: 22)
+        let g = sample([40], seed: 23), b = sample([40], seed: 24)
+        let recorded = try x.requiringGrad().addLayerNorm(r, dropout: nil, weight: g, bias: b, epsilon: 1e-5)
+        let inference = try withNoGrad { try x.requiringGrad().addLayerNorm(r, dropout: nil, weight: g, bias: b, epsilon: 1e-5) }
+        let plain = try x.addLayerNorm(r, dropout: nil, weight: g, bias: b, epsilon: 1e-5)
+        #expect(recorded.requiresGrad && !inference.requiresGrad && !plain.requiresGrad)
+        #expect(recorded.scalars == inference.scalars && recorded.scalars == plain.scalars)
+    }
+
     @Test func addLayerNormMatchesComposite() throws {
         var rng = SeededGenerator(seed: 4)
         let drop = rng.dropoutFactors(count: 3 * 5 * 24, keep: 0.8)
