@@ -18,26 +18,9 @@ public func linearBiasBackward(outputGradient dy: UnsafeBufferPointer<Float>, ge
     linearBiasBackward(.current, outputGradient: dy, geluInput: pre, scaled: scaled, biasGradient: biasGradient, rows: rows, cols: cols)
 }
 
-/// `linearBiasBackward` with GELU′ already evaluated (kept by the forward pass's epilogue,
-/// `sgemmBiasGelu(keepingDerivative: true)`): g = dy ⊙ geluDerivative, one multiply instead of
-/// erf and exp. Bit-identical to passing the pre-activation (`geluBackward` forms dy·GELU′(pre)
-/// with the same GELU′ lane function). geluDerivative, scaled: [rows, cols].
-public func linearBiasBackward(outputGradient dy: UnsafeBufferPointer<Float>, geluDerivative: UnsafeBufferPointer<Float>,
-                               scaled: UnsafeMutableBufferPointer<Float>, biasGradient: UnsafeMutableBufferPointer<Float>,
-                               rows: Int, cols: Int) {
-    linearBiasBackward(.current, outputGradient: dy, geluInput: geluDerivative, inputIsDerivative: true, scaled: scaled,
-                       biasGradient: biasGradient, rows: rows, cols: cols)
-}
-
-/// g[i] = dy[i]·derivative[i] for count elements (the GELU backward pass given GELU′).
-@inline(__always)
-func multiplyElements(_ dy: UnsafePointer<Float>, _ derivative: UnsafePointer<Float>, into g: UnsafeMutablePointer<Float>, count: Int) {
-    for i in 0..<count { g[i] = dy[i] * derivative[i] }
-}
-
 func linearBiasBackward(_ ctx: KernelContext, outputGradient dy: UnsafeBufferPointer<Float>, geluInput pre: UnsafeBufferPointer<Float>?,
-                        inputIsDerivative: Bool = false, scaled: UnsafeMutableBufferPointer<Float>?,
-                        biasGradient: UnsafeMutableBufferPointer<Float>, rows: Int, cols: Int) {
+                        scaled: UnsafeMutableBufferPointer<Float>?, biasGradient: UnsafeMutableBufferPointer<Float>,
+                        rows: Int, cols: Int) {
     let n = rows * cols
     precondition(dy.count >= n && biasGradient.count >= cols && (pre?.count ?? n) >= n && (scaled?.count ?? n) >= n,
                  "linearBiasBackward: buffer smaller than its shape")
@@ -47,12 +30,8 @@ func linearBiasBackward(_ ctx: KernelContext, outputGradient dy: UnsafeBufferPoi
         // Narrow or ragged rows: the two passes.
         var g = dy
         if let pre, let scaled, n > 0 {
-            if inputIsDerivative {
-                multiplyElements(dy.baseAddress!, pre.baseAddress!, into: scaled.baseAddress!, count: n)
-            } else {
-                geluBackward(ctx, x: UnsafeBufferPointer(rebasing: pre[..<n]), outputGradient: UnsafeBufferPointer(rebasing: dy[..<n]),
-                             inputGradient: UnsafeMutableBufferPointer(rebasing: scaled[..<n]))
-            }
+            geluBackward(ctx, x: UnsafeBufferPointer(rebasing: pre[..<n]), outputGradient: UnsafeBufferPointer(rebasing: dy[..<n]),
+                         inputGradient: UnsafeMutableBufferPointer(rebasing: scaled[..<n]))
             g = UnsafeBufferPointer(scaled)
         } else if let scaled, n > 0 {
             UnsafeMutableRawPointer(scaled.baseAddress!).copyMemory(from: dy.baseAddress!, byteCount: n * 4)
@@ -68,15 +47,11 @@ func linearBiasBackward(_ ctx: KernelContext, outputGradient dy: UnsafeBufferPoi
     let k = ctx.backend.kernels
     // Without GELU the pass only streams dY (and the copy into `scaled`): memory-bound, split
     // from ~250k elements (cost 2 kept the QKV and output projections' [2048, 384..1152] on one thread).
-    let cost = pre == nil || inputIsDerivative ? memoryBoundWeight / 2 : 48
-    parallelRows(ctx, rows: blocks, cols: blockRows * cols, costPerElement: cost) { range in
+    parallelRows(ctx, rows: blocks, cols: blockRows * cols, costPerElement: pre == nil ? memoryBoundWeight / 2 : 48) { range in
         for b in range {
             let lo = b * blockRows, hi = min(lo + blockRows, rows)
             var g = dp + lo * cols
-            if let xp, let sp, inputIsDerivative {
-                multiplyElements(g, xp + lo * cols, into: sp + lo * cols, count: (hi - lo) * cols)
-                g = UnsafePointer(sp + lo * cols)
-            } else if let xp, let sp {
+            if let xp, let sp {
                 k.geluBackward(xp + lo * cols, g, sp + lo * cols, (hi - lo) * cols)
                 g = UnsafePointer(sp + lo * cols)
             } else if let sp {

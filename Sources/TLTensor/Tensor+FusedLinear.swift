@@ -3,9 +3,14 @@ import TLKernels
 // The fused fully connected layer of the transformer path, one primitive with one backward
 // rule (tested against the composites it replaces and by finite differences,
 // Tests/TLTensorTests/FusedLinearTests.swift): y = act(x·Wᵀ + b). Without activation the bias
-// enters the GEMM's tiles as they are written back (sgemmBias: no pass over C); with GELU the
-// bias and GELU run on each tile after its last K block (sgemmBiasGelu). In the backward pass GELU's derivative and the bias
-// gradient (a column sum) are one pass over dY before the two GEMMs.
+// enters the GEMM's tiles as they are written back (sgemmBias: no pass over C); with GELU it is added in
+// the GELU pass over the GEMM's output — or, when no graph is recorded (inference), the bias and
+// GELU run on each GEMM tile after its last K block, in place (sgemmBiasGelu: no second pass,
+// no second buffer). In the backward pass GELU's derivative and the bias gradient (a column
+// sum) are one pass over dY before the two GEMMs.
+// Training keeps the separate GELU pass: an epilogue that also kept GELU′ for the backward pass
+// (tried in issue 14) made the d128 transformer's step 2.7% slower at 1 thread (61.2 → 63.0 ms
+// CPU, 5 alternated runs each) and MiniLM's top-2 step no faster (176 vs 175 samples/s).
 // (The residual + LayerNorm step is in Tensor+ResidualNorm.swift.)
 
 extension Tensor {
@@ -21,36 +26,30 @@ extension Tensor {
         }
         let (inputs, outputs) = (weight.shape[1], weight.shape[0])
         let rows = count / Swift.max(inputs, 1)
-        let outShape = Array(shape.dropLast()) + [outputs]
-        if activation == .gelu, let bias {
-            // Bias and GELU in the GEMM's epilogue, on each tile after its last K block
-            // (sgemmBiasGelu). Recording, the epilogue also keeps GELU′ of the pre-activation
-            // from the same erf and exp, for the backward pass; when no graph is recorded (the
-            // same test as `Tensor.record`) GELU overwrites C in place: no second buffer.
-            let records = GradMode.isEnabled && (requiresGrad || weight.requiresGrad || bias.requiresGrad)
-            var derivative = [Float]()
+        if activation == .gelu, let bias, !(GradMode.isEnabled && (requiresGrad || weight.requiresGrad || bias.requiresGrad)) {
+            // Nothing records a graph (the same test as `Tensor.record`): GELU overwrites C in
+            // the GEMM's epilogue, bit-identical to the GEMM + biasGeluForward pass below.
             let out = uninitializedScalars(rows * outputs) { po in
-                derivative = uninitializedScalars(records ? rows * outputs : 0) { pc in
-                    guard rows > 0 else { return }
-                    scalars.withUnsafeBufferPointer { px in
-                        weight.scalars.withUnsafeBufferPointer { pw in
-                            bias.scalars.withUnsafeBufferPointer { pb in
-                                sgemmBiasGelu(transA: false, transB: true, m: rows, n: outputs, k: inputs, alpha: 1, a: px, lda: inputs,
-                                              b: pw, ldb: inputs, bias: pb, c: records ? pc : po, ldc: outputs, output: po,
-                                              keepingDerivative: records)
-                            }
+                guard rows > 0 else { return }
+                scalars.withUnsafeBufferPointer { px in
+                    weight.scalars.withUnsafeBufferPointer { pw in
+                        bias.scalars.withUnsafeBufferPointer { pb in
+                            sgemmBiasGelu(transA: false, transB: true, m: rows, n: outputs, k: inputs, alpha: 1, a: px, lda: inputs,
+                                          b: pw, ldb: inputs, bias: pb, c: po, ldc: outputs, output: po, keepingDerivative: false)
                         }
                     }
                 }
             }
-            let rule = LinearRule(activation: activation, preActivation: nil, geluDerivative: records ? derivative : nil)
-            return Tensor.record(.fused(rule), inputs: [self, weight, bias], output: Tensor(unchecked: out, shape: outShape))
+            return Tensor(unchecked: out, shape: Array(shape.dropLast()) + [outputs])
         }
-        let pre = uninitializedScalars(rows * outputs) { pc in
+        // The bias goes into the GEMM's write-back, except before GELU: there it is added in the
+        // GELU pass (one pass over the output).
+        let biasInEpilogue = activation == .gelu && bias != nil
+        var pre = uninitializedScalars(rows * outputs) { pc in
             guard rows > 0 else { return }
             scalars.withUnsafeBufferPointer { px in
                 weight.scalars.withUnsafeBufferPointer { pw in
-                    if let bias {
+                    if let bias, !biasInEpilogue {
                         // The bias enters each tile of C in the GEMM's write-back (sgemmBias):
                         // bit-identical to broadcasting it into C and a beta = 1 product.
                         bias.scalars.withUnsafeBufferPointer { pb in
@@ -64,22 +63,32 @@ extension Tensor {
                 }
             }
         }
-        let out = activation != .gelu ? pre : uninitializedScalars(pre.count) { po in
-            pre.withUnsafeBufferPointer { geluForward(x: $0, y: po) }
+        let outShape = Array(shape.dropLast()) + [outputs]
+        // (No second reference to pre before the in-place bias add: it would copy the array.)
+        var out = [Float]()
+        if activation != .gelu {
+            out = pre
+        } else {
+            out = uninitializedScalars(pre.count) { po in
+                if let bias {
+                    pre.withUnsafeMutableBufferPointer { pp in
+                        bias.scalars.withUnsafeBufferPointer { biasGeluForward(preActivation: pp, bias: $0, output: po, rows: rows) }
+                    }
+                } else {
+                    pre.withUnsafeBufferPointer { geluForward(x: $0, y: po) }
+                }
+            }
         }
-        let rule = LinearRule(activation: activation, preActivation: activation == .gelu ? pre : nil, geluDerivative: nil)
+        let rule = LinearRule(activation: activation, preActivation: activation == .gelu ? pre : nil)
         return Tensor.record(.fused(rule), inputs: [self] + [weight] + (bias.map { [$0] } ?? []),
                              output: Tensor(unchecked: out, shape: outShape))
     }
 }
 
 /// Backward of `linear`: g ← g ⊙ act′(pre); dx = g·W, dW = gᵀ·x, db = Σ_rows g.
-/// GELU′ comes from the saved pre-activation (GELU without bias) or was kept by the forward
-/// epilogue (with bias): dy·GELU′ is then one multiply, bit-identical to the other way.
 struct LinearRule: FusedRule {
     let activation: Tensor.FusedActivation
     let preActivation: [Float]?
-    let geluDerivative: [Float]?
 
     func gradients(inputs x: [Tensor], upstream g: Tensor, needs: [Bool]) throws -> [Tensor?] {
         let (input, weight) = (x[0], x[1])
@@ -89,23 +98,7 @@ struct LinearRule: FusedRule {
         var gp = g.scalars
         var db: [Float]? = nil
         let wantsBias = x.count > 2 && needs[2]
-        if let d = geluDerivative {
-            var sums = [Float]()
-            gp = uninitializedScalars(g.count) { pd in
-                sums = uninitializedScalars(wantsBias ? outputs : 0) { pb in
-                    d.withUnsafeBufferPointer { dd in
-                        g.scalars.withUnsafeBufferPointer { pg in
-                            if wantsBias {
-                                linearBiasBackward(outputGradient: pg, geluDerivative: dd, scaled: pd, biasGradient: pb, rows: rows, cols: outputs)
-                            } else {
-                                for i in 0..<pg.count { pd[i] = pg[i] * dd[i] }
-                            }
-                        }
-                    }
-                }
-            }
-            if wantsBias { db = sums }
-        } else if let pre = preActivation {
+        if let pre = preActivation {
             var sums = [Float]()
             gp = uninitializedScalars(g.count) { pd in
                 sums = uninitializedScalars(wantsBias ? outputs : 0) { pb in
