@@ -22,27 +22,39 @@ public func sgemm(
     c: UnsafeMutableBufferPointer<Float>, ldc: Int
 ) {
     guard m > 0, n > 0 else { return }
-    precondition(lda >= (transA ? m : k) && ldb >= (transB ? k : n) && ldc >= n, "sgemm: leading dimension too small")
-    precondition(c.count >= (m - 1) * ldc + n, "sgemm: C buffer too small")
+    checkedGemm("sgemm", transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+                c: c, ldc: ldc, beta: beta, bias: false) { ctx, ap, bp, cp, slabs in
+        sgemmThreaded(ctx, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                      a: ap, lda: lda, b: bp, ldb: ldb, beta: beta, c: cp, ldc: ldc, slabs: slabs)
+    }
+}
+
+/// The operand checks and the dispatch every public GEMM entry point shares: preconditions on
+/// the leading dimensions and buffer sizes (named after `name`), non-nil A/B pointers (with
+/// k == 0 the A/B buffers may be empty: any pointer will do, never read), and the call
+/// through `run` either plainly or timed for TL_GEMM_STATS (its `slabs` argument).
+@inline(__always)
+func checkedGemm(_ name: StaticString, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+                 a: UnsafeBufferPointer<Float>, lda: Int, b: UnsafeBufferPointer<Float>, ldb: Int,
+                 c: UnsafeMutableBufferPointer<Float>, ldc: Int, beta: Float, bias: Bool,
+                 _ run: (KernelContext, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>,
+                         UnsafeMutablePointer<Double>?) -> Void) {
+    precondition(lda >= (transA ? m : k) && ldb >= (transB ? k : n) && ldc >= n, "\(name): leading dimension too small")
+    precondition(c.count >= (m - 1) * ldc + n, "\(name): C buffer too small")
     precondition(k == 0 || (a.count >= (transA ? (k - 1) * lda + m : (m - 1) * lda + k)
                             && b.count >= (transB ? (n - 1) * ldb + k : (k - 1) * ldb + n)),
-                 "sgemm: A or B buffer too small")
+                 "\(name): A or B buffer too small")
     let cp = c.baseAddress!
-    // With k == 0 the A/B buffers may be empty (nil base): any non-nil pointer will do, never read.
     let ap = a.baseAddress ?? UnsafePointer(cp)
     let bp = b.baseAddress ?? UnsafePointer(cp)
     let ctx = KernelContext.current
     if let stats = GemmStats.shared {
         let kind = GemmCallKind(transA: transA, transB: transB, m: m, n: n, k: k, beta: beta,
-                                threads: ctx.threadsFor(work: 2 * m * n * k, maxChunks: Int.max))
-        stats.timed(kind) { slabs in
-            sgemmThreaded(ctx, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                          a: ap, lda: lda, b: bp, ldb: ldb, beta: beta, c: cp, ldc: ldc, slabs: slabs)
-        }
-        return
+                                threads: ctx.threadsFor(work: 2 * m * n * k, maxChunks: Int.max), bias: bias)
+        stats.timed(kind) { run(ctx, ap, bp, cp, $0) }
+    } else {
+        run(ctx, ap, bp, cp, nil)
     }
-    sgemmThreaded(ctx, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                  a: ap, lda: lda, b: bp, ldb: ldb, beta: beta, c: cp, ldc: ldc)
 }
 
 /// `sgemm` with a bias row instead of beta: C[m, n] = alpha · op(A) · op(B) + 1·biasᵀ
@@ -63,24 +75,10 @@ public func sgemmBias(
 ) {
     guard m > 0, n > 0 else { return }
     precondition(bias.count >= n, "sgemmBias: bias shorter than n")
-    precondition(lda >= (transA ? m : k) && ldb >= (transB ? k : n) && ldc >= n, "sgemmBias: leading dimension too small")
-    precondition(c.count >= (m - 1) * ldc + n, "sgemmBias: C buffer too small")
-    precondition(k == 0 || (a.count >= (transA ? (k - 1) * lda + m : (m - 1) * lda + k)
-                            && b.count >= (transB ? (n - 1) * ldb + k : (k - 1) * ldb + n)),
-                 "sgemmBias: A or B buffer too small")
-    let cp = c.baseAddress!
-    let ap = a.baseAddress ?? UnsafePointer(cp)
-    let bp = b.baseAddress ?? UnsafePointer(cp)
-    let ctx = KernelContext.current
-    let run = { (slabs: UnsafeMutablePointer<Double>?) in
+    checkedGemm("sgemmBias", transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+                c: c, ldc: ldc, beta: 0, bias: true) { ctx, ap, bp, cp, slabs in
         sgemmThreaded(ctx, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
                       a: ap, lda: lda, b: bp, ldb: ldb, beta: 0, c: cp, ldc: ldc, bias: bias.baseAddress!, slabs: slabs)
-    }
-    if let stats = GemmStats.shared {
-        stats.timed(GemmCallKind(transA: transA, transB: transB, m: m, n: n, k: k, beta: 0,
-                                 threads: ctx.threadsFor(work: 2 * m * n * k, maxChunks: Int.max), bias: true)) { run($0) }
-    } else {
-        run(nil)
     }
 }
 
