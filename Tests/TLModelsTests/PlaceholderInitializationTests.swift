@@ -51,16 +51,8 @@ import TLTestSupport
     }
 
     @Test func decodeMatchesAFullInitialisation() throws {
-        let spec = try ModelSpec.parse(Data(Self.spec.utf8), file: "tiny-encoder.json")
-        var rng = SeededGenerator(seed: 3)
-        let vocabulary = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "a", "b", "c"]
-        let model = try TransferModel(spec: spec, classCount: 2, vocabularySize: vocabulary.count, rng: &rng)
-        var info = CheckpointInfo(kind: "scratch", classNames: ["x", "y"], seed: 3)
-        info.vocabulary = vocabulary
-        let folder = try makeTempFolder("placeholder-init")
+        let (url, folder, model) = try CheckpointDiskLoadTests.writtenModel("placeholder-init")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let url = folder.appendingPathComponent("m.safetensors")
-        try Checkpoint(model: model, info: info).write(to: url)
         let file = try SafeTensorsFile.read(from: url)
 
         for (classes, dropHead) in [(2, false), (3, true)] {
