@@ -12,7 +12,9 @@ import TLKernels
 ///
 /// Texts are batched longest first and each batch is padded only to its longest text: padding
 /// is masked out of attention and of the mean, so neither the batching nor the length chosen
-/// changes the result (beyond float rounding).
+/// changes the result (beyond float rounding). When the blocks up to the pool are the standard
+/// token stack (`PackedTokenEncoder`), a batch runs without padding at all, as one [ΣLᵢ, D]
+/// token matrix, with the same result bit for bit; other models take the padded path.
 public struct SentenceEmbedder {
     public let model: TransferModel
     public let encoding: TextEncoding
@@ -46,6 +48,16 @@ public struct SentenceEmbedder {
 
     /// L2-normalised embeddings `[texts.count][D]` (eval mode, no gradients).
     public func embed(_ texts: [String], batchSize: Int = 32) throws -> [[Float]] {
+        try embed(texts, batchSize: batchSize, packed: true)
+    }
+
+    /// The layers from the embeddings to the pool, in order (each block's layers).
+    var layersToPool: [Layer] {
+        (0...poolBlock).flatMap { (model.blocks[$0] as? Sequential)?.layers ?? [model.blocks[$0]] }
+    }
+
+    /// `packed: false` keeps every batch on the padded path (the reference the packed path is tested against).
+    func embed(_ texts: [String], batchSize: Int, packed: Bool) throws -> [[Float]] {
         guard batchSize >= 1 else { throw ModelError("batch size must be at least 1") }
         let tokenizer: WordPieceTokenizer? = if case .wordPiece(let v) = encoding { try WordPieceTokenizer(vocabulary: v) } else { nil }
         let words: SimpleTokenizer? = if case .words(let v) = encoding { SimpleTokenizer(level: .word, lowercase: true, vocabulary: v) } else { nil }
@@ -68,16 +80,23 @@ public struct SentenceEmbedder {
         let order = tokenized.indices.sorted { (tokenized[$0].count, $1) > (tokenized[$1].count, $0) }
         model.eval()
         defer { model.train() }
+        // Built after eval(): the packed path runs only on a model in eval mode.
+        let encoder = packed ? try PackedTokenEncoder.make(layers: layersToPool) : nil
         var result = [[Float]](repeating: [], count: texts.count)
         try withNoGrad {
             var start = 0
             while start < order.count {
                 let members = order[start..<Swift.min(start + batchSize, order.count)]
                 let batch = members.map { tokenized[$0] }
-                let t = Swift.max(1, batch.map(\.count).max() ?? 1)
-                var flat = [Float](repeating: 0, count: batch.count * t)
-                for (i, row) in batch.enumerated() { for (j, id) in row.enumerated() { flat[i * t + j] = Float(id) } }
-                let pooled = try model.forward(Tensor(flat, shape: [batch.count, t]), blocks: 0..<(poolBlock + 1))   // [B, D]
+                let pooled: Tensor                                                                            // [B, D]
+                if let encoder, batch.allSatisfy({ !$0.isEmpty }) {
+                    pooled = try encoder.pooled(batch)                                                        // no padding
+                } else {
+                    let t = Swift.max(1, batch.map(\.count).max() ?? 1)
+                    var flat = [Float](repeating: 0, count: batch.count * t)
+                    for (i, row) in batch.enumerated() { for (j, id) in row.enumerated() { flat[i * t + j] = Float(id) } }
+                    pooled = try model.forward(Tensor(flat, shape: [batch.count, t]), blocks: 0..<(poolBlock + 1))
+                }
                 let d = pooled.shape[1]
                 let values = pooled.scalars
                 for (i, index) in members.enumerated() {
