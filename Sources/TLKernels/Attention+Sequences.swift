@@ -23,6 +23,10 @@ import Foundation
 /// padded kernel across this boundary.
 let gemmSmallProductLimit = 4096
 
+/// Whether a GEMM of these sizes runs through the unpacked loops for tiny products (plain
+/// multiply and add: rounded differently from the blocked path's fused multiply-adds).
+public func gemmRunsUnpacked(m: Int, n: Int, k: Int) -> Bool { m * n * k <= gemmSmallProductLimit }
+
 /// The sizes of one packed-sequence attention call.
 public struct PackedAttentionGeometry: Sendable, Equatable {
     /// Row offsets: sequence s holds rows offsets[s]..<offsets[s + 1] (non-decreasing, from 0).
@@ -55,7 +59,7 @@ public struct PackedAttentionGeometry: Sendable, Equatable {
     /// The token count sequence s's products run at: its length, or for a sequence whose
     /// products are tiny while the padded batch's are not, the shortest length whose are not.
     public func computeLength(_ s: Int) -> Int {
-        func tiny(_ t: Int) -> Bool { t * t * headSize <= gemmSmallProductLimit }
+        func tiny(_ t: Int) -> Bool { gemmRunsUnpacked(m: t, n: t, k: headSize) }
         let length = length(s)
         guard length > 0, tiny(length), !tiny(paddedLength) else { return length }
         var t = length

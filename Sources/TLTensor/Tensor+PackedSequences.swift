@@ -57,6 +57,13 @@ extension Tensor {
         return Tensor(unchecked: context, shape: [g.rows, g.width])
     }
 
+    /// Whether `linear` on `rows` rows, `inFeatures` → `outFeatures`, runs through the GEMM's
+    /// loops for tiny products, rounded differently from the blocked path's: packed rows give
+    /// the padded batch's result only where both row counts fall on the same side.
+    public static func linearRunsUnpacked(rows: Int, inFeatures: Int, outFeatures: Int) -> Bool {
+        gemmRunsUnpacked(m: rows, n: outFeatures, k: inFeatures)
+    }
+
     /// Mean of each sequence's rows: [ΣL, D] → [N, D] (an empty sequence gives zeros).
     ///
     /// The same Float additions in token order as `maskedMeanPool` on the padded batch (padding

@@ -79,6 +79,18 @@ import Testing
         #expect(try PackedTokenEncoder.make(layers: Array(standard.dropFirst())) == nil)
     }
 
+    @Test func supportsBatchesWhoseLinearsTakeThePaddedGemmPath() throws {
+        let encoder = try #require(try PackedTokenEncoder.make(layers: layers()))
+        // Width 16: the 16 × 16 attention output's GEMM is tiny (m·16·16 ≤ 4096) up to 16 rows.
+        #expect(!encoder.supports(lengths: [1, 15]))        // 16 packed rows tiny, 30 padded rows not
+        #expect(encoder.supports(lengths: [15, 15]))        // 30 rows both ways
+        #expect(encoder.supports(lengths: [1, 2]))          // tiny both ways
+        #expect(!encoder.supports(lengths: []) && !encoder.supports(lengths: [3, 0]))
+        // The batch it refuses gives different rounding when forced through packed rows; the
+        // padded layers' result is what SentenceEmbedder computes for it.
+        #expect(throws: ModuleError.self) { try withNoGrad { try encoder.pooled(sequences([1, 15], seed: 1)) } }
+    }
+
     @Test func refusesEmptySequencesAndUnknownIds() throws {
         let encoder = try #require(try PackedTokenEncoder.make(layers: layers()))
         #expect(throws: ModuleError.self) { try withNoGrad { try encoder.pooled([[3, 4], []]) } }

@@ -32,7 +32,7 @@ public struct PackedLayout: Sendable, Equatable {
 
 /// A token model's layers from the embeddings up to the sequence pool, run on packed sequences.
 ///
-///     token ids of N texts (Lᵢ ≥ 1 each) → [N, D]
+///     token ids of N texts (Lᵢ ≥ 1 each, `supports(lengths:)`) → [N, D]
 ///
 /// Built only for the standard stack — a `TokenEmbeddingBlock`, `MaskedEncoderLayer`s and a
 /// `SequencePool` last (dropout layers allowed in between), every module in eval mode, no
@@ -72,11 +72,33 @@ public struct PackedTokenEncoder {
         return PackedTokenEncoder(embeddings: first.embeddings, steps: steps, pool: pool.mode)
     }
 
-    /// The pooled vectors [N, D] of `sequences` (token ids, each sequence non-empty), as the
-    /// padded layers give for the same batch.
+    /// Whether a batch of these lengths runs packed with the padded path's result: at least one
+    /// sequence, none empty, and no linear layer's product small enough for the GEMM's
+    /// tiny-product loops on the ΣL packed rows but not on the N·T padded rows (possible only
+    /// for models of width ≤ 64; such a batch keeps the padded path).
+    public func supports(lengths: [Int]) -> Bool {
+        guard let longest = lengths.max(), lengths.allSatisfy({ $0 > 0 }) else { return false }
+        let packedRows = lengths.reduce(0, +), paddedRows = lengths.count * longest
+        return linearSizes.allSatisfy { size in
+            Tensor.linearRunsUnpacked(rows: packedRows, inFeatures: size.in, outFeatures: size.out)
+                == Tensor.linearRunsUnpacked(rows: paddedRows, inFeatures: size.in, outFeatures: size.out)
+        }
+    }
+
+    /// (in, out) of every linear layer the encoder blocks run (the fused Q|K|V as one).
+    private var linearSizes: [(in: Int, out: Int)] {
+        steps.flatMap { step -> [(in: Int, out: Int)] in
+            guard case .encoder(let block, let qkv) = step else { return [] }
+            return [(qkv.weight.shape[1], qkv.weight.shape[0])]
+                + [block.attention.output, block.intermediate, block.output].map { ($0.inFeatures, $0.outFeatures) }
+        }
+    }
+
+    /// The pooled vectors [N, D] of `sequences` (token ids), as the padded layers give for the
+    /// same batch; the batch's lengths must be `supports(lengths:)`.
     public func pooled(_ sequences: [[Int]]) throws -> Tensor {
-        guard !sequences.isEmpty, sequences.allSatisfy({ !$0.isEmpty }) else {
-            throw ModuleError.invalidInput(layer: "PackedTokenEncoder", message: "every sequence needs at least one token")
+        guard supports(lengths: sequences.map(\.count)) else {
+            throw ModuleError.invalidInput(layer: "PackedTokenEncoder", message: "a batch of \(sequences.count) sequences of lengths \(sequences.map(\.count).prefix(8))… does not run packed (an empty sequence, or tiny products)")
         }
         let layout = PackedLayout(lengths: sequences.map(\.count))
         var h = try embedded(sequences, layout: layout)                                   // [ΣL, D]
