@@ -89,7 +89,7 @@ public struct SentenceEmbedder {
                 let members = order[start..<Swift.min(start + batchSize, order.count)]
                 let batch = members.map { tokenized[$0] }
                 let pooled: Tensor                                                                            // [B, D]
-                if let encoder, encoder.supports(lengths: batch.map(\.count)) {
+                if let encoder, encoder.supports(batch) {
                     pooled = try encoder.pooled(batch)                                                        // no padding
                 } else {
                     let t = Swift.max(1, batch.map(\.count).max() ?? 1)

@@ -86,6 +86,10 @@ import Testing
         #expect(encoder.supports(lengths: [15, 15]))        // 30 rows both ways
         #expect(encoder.supports(lengths: [1, 2]))          // tiny both ways
         #expect(!encoder.supports(lengths: []) && !encoder.supports(lengths: [3, 0]))
+        // Id 0 inside a text is padding to the padded path (masked out): not packed.
+        let withPadding = sequences([20, 20], seed: 3).enumerated().map { i, s in i == 0 ? s : [s[0], 0] + s.dropFirst(2) }
+        #expect(encoder.supports(sequences([20, 20], seed: 3)) && !encoder.supports(withPadding))
+        #expect(throws: ModuleError.self) { try withNoGrad { try encoder.pooled(withPadding) } }
         // The batch it refuses gives different rounding when forced through packed rows; the
         // padded layers' result is what SentenceEmbedder computes for it.
         #expect(throws: ModuleError.self) { try withNoGrad { try encoder.pooled(sequences([1, 15], seed: 1)) } }

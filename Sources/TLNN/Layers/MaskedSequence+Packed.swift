@@ -32,7 +32,7 @@ public struct PackedLayout: Sendable, Equatable {
 
 /// A token model's layers from the embeddings up to the sequence pool, run on packed sequences.
 ///
-///     token ids of N texts (Lᵢ ≥ 1 each, `supports(lengths:)`) → [N, D]
+///     token ids of N texts (`supports(_:)`: Lᵢ ≥ 1, no padding id 0) → [N, D]
 ///
 /// Built only for the standard stack — a `TokenEmbeddingBlock`, `MaskedEncoderLayer`s and a
 /// `SequencePool` last (dropout layers allowed in between), every module in eval mode, no
@@ -72,6 +72,12 @@ public struct PackedTokenEncoder {
         return PackedTokenEncoder(embeddings: first.embeddings, steps: steps, pool: pool.mode)
     }
 
+    /// Whether this batch runs packed with the padded path's result: `supports(lengths:)`, and
+    /// no id 0 (the padded path masks id 0 as padding wherever it stands).
+    public func supports(_ sequences: [[Int]]) -> Bool {
+        supports(lengths: sequences.map(\.count)) && !sequences.contains { $0.contains(0) }
+    }
+
     /// Whether a batch of these lengths runs packed with the padded path's result: at least one
     /// sequence, none empty, and no linear layer's product small enough for the GEMM's
     /// tiny-product loops on the ΣL packed rows but not on the N·T padded rows (possible only
@@ -95,10 +101,10 @@ public struct PackedTokenEncoder {
     }
 
     /// The pooled vectors [N, D] of `sequences` (token ids), as the padded layers give for the
-    /// same batch; the batch's lengths must be `supports(lengths:)`.
+    /// same batch; the batch must be `supports(_:)`.
     public func pooled(_ sequences: [[Int]]) throws -> Tensor {
-        guard supports(lengths: sequences.map(\.count)) else {
-            throw ModuleError.invalidInput(layer: "PackedTokenEncoder", message: "a batch of \(sequences.count) sequences of lengths \(sequences.map(\.count).prefix(8))… does not run packed (an empty sequence, or tiny products)")
+        guard supports(sequences) else {
+            throw ModuleError.invalidInput(layer: "PackedTokenEncoder", message: "a batch of \(sequences.count) sequences of lengths \(sequences.map(\.count).prefix(8))… does not run packed (an empty sequence, a padding id 0, or tiny products)")
         }
         let layout = PackedLayout(lengths: sequences.map(\.count))
         var h = try embedded(sequences, layout: layout)                                   // [ΣL, D]
