@@ -16,6 +16,6 @@ SRC="${SRC:-Sources/TLKernelsAVX512}"
 OUT="$(mktemp -d)"
 trap 'rm -rf "$OUT"' EXIT
 swiftc -Ounchecked -wmo -target-cpu skylake-avx512 -module-name GemmHarness \
-    "$SRC"/Gemm*.swift "$SRC"/Config.swift "$SRC"/Micro*.swift "$SRC"/WGradMicro*.swift "$SRC"/ConvMicro*.swift \
+    "$SRC"/Gemm*.swift "$SRC"/RowKernels.swift "$SRC"/VectorMath.swift "$SRC"/Config.swift "$SRC"/Micro*.swift "$SRC"/WGradMicro*.swift "$SRC"/ConvMicro*.swift \
     Scripts/gemm-harness/main.swift -o "$OUT/h"
 "$OUT/h" "$@"

@@ -32,6 +32,49 @@ if args.count > 1 && args[1] == "peak" {
     print(String(format: "fma peak %.1f GFLOPS (12 independent zmm FMA chains)", best))
     exit(0)
 }
+if args.count > 1 && args[1] == "micro" {
+    // Micro-kernels alone on L1-resident panels (kc = 256, C tile beta = 1): their ceiling.
+    let kc = 256, a = fill(gemmMR * kc, 1), b = fill(kc * gemmNR, 2), c = fill(gemmMR * gemmNR, 3)
+    let kernels: [(String, () -> Void)] = [
+        ("interleaved A", { microKernel(kc, a, b, c, gemmNR, 1) }),
+        ("row-panel A", { microKernelRows(kc, a, kc, b, c, gemmNR, 1) }),
+    ]
+    for (name, f) in kernels {
+        var best = 0.0
+        for _ in 0..<5 { let n = 200_000; let t0 = cpuNow(); for _ in 0..<n { f() }; let dt = cpuNow() - t0
+            best = max(best, Double(n) * 2 * Double(gemmMR * gemmNR * kc) / dt / 1e9) }
+        print(String(format: "micro-kernel %@ %.1f GFLOPS", name, best))
+    }
+    exit(0)
+}
+if args.count > 1 && args[1] == "inner" {
+    // The packed driver's inner loops alone (packing excluded), kc = 256: rows outer (one A
+    // micro-panel in L1 against NC/NR B micro-panels from L2) and Goto order (one B micro-panel
+    // against MC/MR A micro-panels), C [mc, nc] with beta = 1.
+    let kc = 256
+    for (mc, nc) in [(144, 1024), (144, 512), (288, 512), (144, 256), (480, 256)] {
+        let a = fill(mc * kc, 1), b = fill(kc * nc, 2), c = fill(mc * nc, 3)
+        for order in ["rows-outer", "goto"] {
+            var best = 0.0
+            for _ in 0..<5 {
+                let reps = max(1, 400_000_000 / (mc * nc * kc)); let t0 = cpuNow()
+                for _ in 0..<reps {
+                    if order == "rows-outer" {
+                        for ir in stride(from: 0, to: mc, by: gemmMR) { for jr in stride(from: 0, to: nc, by: gemmNR) {
+                            microKernelRows(kc, a + ir * kc, kc, b + jr * kc, c + ir * nc + jr, nc, 1) } }
+                    } else {
+                        for jr in stride(from: 0, to: nc, by: gemmNR) { for ir in stride(from: 0, to: mc, by: gemmMR) {
+                            microKernelRows(kc, a + ir * kc, kc, b + jr * kc, c + ir * nc + jr, nc, 1) } }
+                    }
+                }
+                let dt = cpuNow() - t0
+                best = max(best, Double(reps) * 2 * Double(mc * nc * kc) / dt / 1e9)
+            }
+            print(String(format: "inner mc %d nc %d %@ %.1f GFLOPS", mc, nc, order, best))
+        }
+    }
+    exit(0)
+}
 // shapes: name m k n variant
 var shapes: [(String, Int, Int, Int, String)] = []
 for s in [256, 512, 1024, 2048] { shapes.append(("gemm-\(s)", s, s, s, "AB")) }

@@ -11,6 +11,9 @@ let gemmNR = 16
 let gemmKC = 256
 let gemmMC = 6 * 40
 let gemmNC = 16 * 128
+/// Largest op(A) K block (floats, rows rounded up to MR) packed whole when N needs several NC
+/// blocks, instead of once per NC block (GemmDriver.swift).
+let gemmWholeAFloats = 1 << 20
 /// Loop order of the packed driver (GemmDriver.swift): B micro-panel in L1, A streamed (the
 /// rows-outer order of AVX-512 needs the whole B block in L2; not measured on an AVX2 core).
 let gemmRowsOuter = false

@@ -123,8 +123,15 @@ func gemmDriver<PA: PanelPackerA, PB: PanelPackerB>(
     let kcMax = kcBlock(k)
     let mcMax = min(gemmMC, roundUp(m, gemmMR))
     let ncMax = min(gemmNC, roundUp(n, gemmNR))
-    let aBuf = UnsafeMutableRawPointer.allocate(byteCount: mcMax * kcMax * 4, alignment: 64)
-        .bindMemory(to: Float.self, capacity: mcMax * kcMax)
+    // With more than one NC block, the loop nest packs each [mc, kc] A block once per NC
+    // block. When op(A)'s whole K block fits `gemmWholeAFloats`, it is packed once per K block
+    // instead (row panel r at aBuf + r·kc) and the NC loop runs inside the K loop. The tiles see
+    // the same packed values and each C element sums its K blocks in the same order, so the
+    // result is bit-identical to the plain nest.
+    let wholeA = n > gemmNC && roundUp(m, gemmMR) * kcMax <= gemmWholeAFloats
+    let aFloats = wholeA ? roundUp(m, gemmMR) * kcMax : mcMax * kcMax
+    let aBuf = UnsafeMutableRawPointer.allocate(byteCount: aFloats * 4, alignment: 64)
+        .bindMemory(to: Float.self, capacity: aFloats)
     let bBuf = UnsafeMutableRawPointer.allocate(byteCount: kcMax * ncMax * 4, alignment: 64)
         .bindMemory(to: Float.self, capacity: kcMax * ncMax)
     let edge = UnsafeMutableRawPointer.allocate(byteCount: gemmMR * gemmNR * 4, alignment: 64)
@@ -132,52 +139,82 @@ func gemmDriver<PA: PanelPackerA, PB: PanelPackerB>(
     defer { aBuf.deallocate(); bBuf.deallocate(); edge.deallocate() }
     let rowPanels = packA.rowPanels
 
+    // The tiles of rows [ic, ic+mc) × columns [jc, jc+nc) for K block [pc, pc+kc), the A block
+    // packed at aBlock and the B block at bBuf.
+    @inline(__always) func block(ic: Int, mc: Int, jc: Int, nc: Int, pc: Int, kc: Int, aBlock: UnsafeMutablePointer<Float>) {
+        let betaBlock: Float = pc == 0 ? beta : 1
+        // One register tile: rows [ir, ir+MR) of the A block × columns [jr, jr+NR) of the B block.
+        @inline(__always) func tile(_ ir: Int, _ jr: Int) {
+            let mr = min(gemmMR, mc - ir), nr = min(gemmNR, nc - jr)
+            let ap = UnsafePointer(aBlock + ir * kc), bp = UnsafePointer(bBuf + jr * kc)
+            let cp = c + (ic + ir) * ldc + jc + jr
+            if mr == gemmMR && nr == gemmNR {
+                if rowPanels {
+                    microKernelRows(kc, ap, kc, bp, cp, ldc, betaBlock)
+                } else {
+                    microKernel(kc, ap, bp, cp, ldc, betaBlock)
+                }
+            } else {
+                if rowPanels {
+                    microKernelRows(kc, ap, kc, bp, edge, gemmNR, 0)
+                } else {
+                    microKernel(kc, ap, bp, edge, gemmNR, 0)
+                }
+                writeEdgeTile(UnsafePointer(edge), rows: mr, cols: nr, beta: betaBlock, c: cp, ldc: ldc)
+            }
+            if pc == 0, let bias { addBiasTile(bias + jc + jr, rows: mr, cols: nr, c: cp, ldc: ldc) }
+            if let epilogue, pc + kc == k {
+                biasGeluTile(epilogue.bias + jc + jr, rows: mr, cols: nr, c: cp, out: epilogue.out + (cp - c), ldc: ldc,
+                             derivative: epilogue.derivative)
+            }
+        }
+        if gemmRowsOuter {
+            for ir in stride(from: 0, to: mc, by: gemmMR) {
+                for jr in stride(from: 0, to: nc, by: gemmNR) { tile(ir, jr) }
+            }
+        } else {
+            for jr in stride(from: 0, to: nc, by: gemmNR) {
+                for ir in stride(from: 0, to: mc, by: gemmMR) { tile(ir, jr) }
+            }
+        }
+    }
+
+    if wholeA {
+        var pc = 0
+        while pc < k {
+            let kc = min(kcMax, k - pc)
+            var ic = 0
+            while ic < m {
+                packA.pack(i0: ic, mc: min(gemmMC, m - ic), p0: pc, kc: kc, into: aBuf + ic * kc)
+                ic += gemmMC
+            }
+            var jc = 0
+            while jc < n {
+                let nc = min(gemmNC, n - jc)
+                packB.pack(p0: pc, kc: kc, j0: jc, nc: nc, into: bBuf)
+                ic = 0
+                while ic < m {
+                    block(ic: ic, mc: min(gemmMC, m - ic), jc: jc, nc: nc, pc: pc, kc: kc, aBlock: aBuf + ic * kc)
+                    ic += gemmMC
+                }
+                jc += gemmNC
+            }
+            pc += kcMax
+        }
+        return
+    }
     var jc = 0
     while jc < n {
         let nc = min(gemmNC, n - jc)
         var pc = 0
         while pc < k {
             let kc = min(kcMax, k - pc)
-            let betaBlock: Float = pc == 0 ? beta : 1
             packB.pack(p0: pc, kc: kc, j0: jc, nc: nc, into: bBuf)
             var ic = 0
             while ic < m {
                 let mc = min(gemmMC, m - ic)
                 packA.pack(i0: ic, mc: mc, p0: pc, kc: kc, into: aBuf)
-                // One register tile: rows [ir, ir+MR) of the A block × columns [jr, jr+NR) of the B block.
-                @inline(__always) func tile(_ ir: Int, _ jr: Int) {
-                    let mr = min(gemmMR, mc - ir), nr = min(gemmNR, nc - jr)
-                    let ap = UnsafePointer(aBuf + ir * kc), bp = UnsafePointer(bBuf + jr * kc)
-                    let cp = c + (ic + ir) * ldc + jc + jr
-                    if mr == gemmMR && nr == gemmNR {
-                        if rowPanels {
-                            microKernelRows(kc, ap, kc, bp, cp, ldc, betaBlock)
-                        } else {
-                            microKernel(kc, ap, bp, cp, ldc, betaBlock)
-                        }
-                    } else {
-                        if rowPanels {
-                            microKernelRows(kc, ap, kc, bp, edge, gemmNR, 0)
-                        } else {
-                            microKernel(kc, ap, bp, edge, gemmNR, 0)
-                        }
-                        writeEdgeTile(UnsafePointer(edge), rows: mr, cols: nr, beta: betaBlock, c: cp, ldc: ldc)
-                    }
-                    if pc == 0, let bias { addBiasTile(bias + jc + jr, rows: mr, cols: nr, c: cp, ldc: ldc) }
-                    if let epilogue, pc + kc == k {
-                        biasGeluTile(epilogue.bias + jc + jr, rows: mr, cols: nr, c: cp, out: epilogue.out + (cp - c), ldc: ldc,
-                                     derivative: epilogue.derivative)
-                    }
-                }
-                if gemmRowsOuter {
-                    for ir in stride(from: 0, to: mc, by: gemmMR) {
-                        for jr in stride(from: 0, to: nc, by: gemmNR) { tile(ir, jr) }
-                    }
-                } else {
-                    for jr in stride(from: 0, to: nc, by: gemmNR) {
-                        for ir in stride(from: 0, to: mc, by: gemmMR) { tile(ir, jr) }
-                    }
-                }
+                block(ic: ic, mc: mc, jc: jc, nc: nc, pc: pc, kc: kc, aBlock: aBuf)
                 ic += gemmMC
             }
             pc += kcMax

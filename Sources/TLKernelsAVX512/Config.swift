@@ -22,6 +22,10 @@ let gemmKC = 256
 /// 143–146; mc 72 and 144 alike.
 let gemmMC = 12 * 12
 let gemmNC = 32 * 32
+/// Largest op(A) K block (floats, rows rounded up to MR) packed whole when N needs several NC
+/// blocks, instead of once per NC block (GemmDriver.swift): 1 Mi floats, a 1024-row slab at
+/// kc = 256 (2048³ split between two threads).
+let gemmWholeAFloats = 1 << 20
 let gemmRowsOuter = true
 /// Second register tile of the direct-A driver (GemmDirectA.swift): 8×32, 16 accumulators,
 /// still FMA-bound (10 loads per 16 FMAs), used where 8-row tiles fit M exactly (M = 64, 128).

@@ -101,6 +101,16 @@ func checkGemm(_ ctx: KernelContext, transA: Bool, transB: Bool, m: Int, n: Int,
         }
     }
 
+    /// N past NC on every backend (2048 on the 8-lane ones): the packed driver packs op(A)'s
+    /// whole K block once and runs the NC blocks inside the K loop (GemmDriver.swift), with
+    /// alpha in the packed A, beta on the first K block, a ragged last B block and A panel.
+    @Test func wholeAPackingAcrossNCBlocks() {
+        for ctx in testContexts where ctx.threads != 3 {
+            checkGemm(ctx, transA: true, transB: true, m: 25, n: 2100, k: 300, alpha: 0.5, beta: 1, pad: 2)
+            checkGemm(ctx, transA: false, transB: false, m: 19, n: 2090, k: 40, alpha: -1, beta: 0)
+        }
+    }
+
     @Test func betaZeroIgnoresNaNInC() {
         var c = [Float](repeating: .nan, count: 40 * 50)
         let a = randomArray(40 * 30, seed: 9), b = randomArray(30 * 50, seed: 10)
