@@ -30,7 +30,8 @@
 
 /// Whether the direct-A driver applies and pays: alpha == 1 (nothing to fold into A), few B
 /// panels per A block (n ≤ gemmDirectMaxN), where packing A is not amortised; for a
-/// transposed A also beta of 0 or 1 (the in-place kernel adds or overwrites) and k ≤ gemmKC:
+/// transposed A also beta of 0 or 1 (the in-place kernel adds or overwrites) and k ≤
+/// `gemmDirectTransposedMaxK`:
 /// its micro-panel is kc rows lda apart, which with a power-of-two lda and a long kc maps to
 /// a few L1 sets and is evicted between B panels (2048×512·512×128 Aᵀ·B lost a third).
 /// A row-major A is read in place only when its row stride is not a multiple of 4 KiB (one
@@ -40,8 +41,12 @@
 @inline(__always) func useDirectA(transA: Bool, n: Int, k: Int, alpha: Float, beta: Float, lda: Int) -> Bool {
     guard alpha == 1 && n <= gemmDirectMaxN else { return false }
     if !transA { return lda % (4096 / MemoryLayout<Float>.size) != 0 }
-    return (beta == 0 || beta == 1) && k <= gemmKC
+    return (beta == 0 || beta == 1) && k <= gemmDirectTransposedMaxK
 }
+
+/// Longest K for which a transposed A is read in place (the K block of every backend until the
+/// AVX-512 one grew to 512; kept at 256, where the measurements above were made).
+let gemmDirectTransposedMaxK = 256
 
 /// C[m, n] = op(A)·op(B) + beta·C with op(A) read in place (alpha must be 1; beta must be 0
 /// or 1 when transA). Requires m, n, k ≥ 1.

@@ -15,7 +15,7 @@ import Foundation
 // add instead of fused multiply-adds): a sequence short enough for it inside a batch padded to
 // a length that is not runs at the shortest length that is not (zero-padded copies of its Q, K,
 // V in scratch, padding keys masked), as the padded batch does. Also equal only while
-// `paddedLength` ≤ the GEMM's K block (256 on every backend): beyond, the padded P·V splits
+// `paddedLength` ≤ the GEMM's K block (512 on AVX-512, 256 on the others): beyond, the padded P·V splits
 // its K sum where a shorter sequence does not.
 
 /// gemmCore's cut-off (Sources/KernelsShared/GemmDriver.swift): products with m·n·k at most

@@ -13,19 +13,24 @@ typealias VU = SIMD16<UInt32>
 /// GEMM register tile and cache blocking (see README-kernels.md for the reasoning).
 let gemmMR = 12
 let gemmNR = 32
-let gemmKC = 256
+let gemmKC = 512
 /// Blocking for the rows-outer loop order (`gemmRowsOuter`, GemmDriver.swift): the packed
-/// B block kc × nc = 256 × 1024 floats (1 MiB) stays in the 2 MiB L2 of the Xeon, A micro-
-/// panels (12 KiB) in the 48 KiB L1d. Measured in a standalone harness of the driver (one
-/// thread, CPU clock, loaded machine; GFLOPS): 2048³ 133–137 with the old order and
-/// mc = 72 / nc = 2048; rows outer with nc = 2048 128–131, nc = 1024 146–152, nc = 512
-/// 143–146; mc 72 and 144 alike.
+/// B block kc × nc = 512 × 512 floats (1 MiB) stays in the 2 MiB L2 of the Xeon, A micro-
+/// panels (12 × 512 floats, 24 KiB) in the 48 KiB L1d.
+/// Measured first in a standalone harness of the driver (one thread, CPU clock, loaded
+/// machine; GFLOPS): 2048³ 133–137 with the old order and mc = 72 / nc = 2048; rows outer
+/// with kc = 256: nc = 2048 128–131, nc = 1024 146–152, nc = 512 143–146; mc 72 and 144 alike.
+/// Then kc = 256 / nc = 1024 against longer K blocks with nc = 512, in tl-bench at 2 threads
+/// (wall clock, 4 alternated rounds, 2026-11-30): kc = 512 ran 640 × 1152 · 384 Wᵀ at
+/// 299–310 GFLOPS against 285–288, 640 × 1536 · 384 Wᵀ 303–309 against 282–291, 2048³
+/// 300–306 against 301–304, 1024³ 292–300 against 301–303; kc = 448 and 384 were in between.
+/// A K block of 512 covers K = 384 (MiniLM's width) in one pass over C instead of two.
 let gemmMC = 12 * 12
-let gemmNC = 32 * 32
+let gemmNC = 32 * 16
 /// Largest op(A) K block (floats, rows rounded up to MR) packed whole when N needs several NC
-/// blocks, instead of once per NC block (GemmDriver.swift): 1 Mi floats, a 1024-row slab at
-/// kc = 256 (2048³ split between two threads).
-let gemmWholeAFloats = 1 << 20
+/// blocks, instead of once per NC block (GemmDriver.swift): 2 Mi floats, a 4096-row slab at
+/// kc = 512.
+let gemmWholeAFloats = 1 << 21
 let gemmRowsOuter = true
 /// Second register tile of the direct-A driver (GemmDirectA.swift): 8×32, 16 accumulators,
 /// still FMA-bound (10 loads per 16 FMAs), used where 8-row tiles fit M exactly (M = 64, 128).

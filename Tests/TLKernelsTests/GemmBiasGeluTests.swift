@@ -13,7 +13,7 @@ import Testing
     typealias Shape = GemmBiasTests.Shape
 
     static let shapes = GemmBiasTests.shapes + [
-        Shape(tA: false, tB: true, m: 150, n: 1100, k: 300, alpha: 1, pad: 0),   // MiniLM-like x·Wᵀ: 2 K blocks, 2 B blocks
+        Shape(tA: false, tB: true, m: 150, n: 1100, k: 600, alpha: 1, pad: 0),   // MiniLM-like x·Wᵀ: 2+ K blocks, 2+ B blocks
         Shape(tA: false, tB: true, m: 37, n: 96, k: 384, alpha: 1, pad: 5),
     ]
 

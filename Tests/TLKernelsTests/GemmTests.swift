@@ -68,7 +68,7 @@ func checkGemm(_ ctx: KernelContext, transA: Bool, transB: Bool, m: Int, n: Int,
         }
     }
 
-    /// Crosses every cache block boundary: K > KC (256), M > MC (240), N > NC on AVX2 is too
+    /// Crosses every cache block boundary: K > KC (512 / 256), M > MC (240), N > NC on AVX2 is too
     /// large for a fast test, so N crosses several NR panels instead.
     @Test func blockBoundaries() {
         for ctx in testContexts where ctx.threads != 3 {
@@ -77,14 +77,16 @@ func checkGemm(_ ctx: KernelContext, transA: Bool, transB: Bool, m: Int, n: Int,
         }
     }
 
-    /// K is cut into nearly equal blocks (k = 384: 192 + 192; k = 600: 3 × 200): every block
-    /// after the first accumulates into C. alpha ≠ 1 forces the packed-A driver; transA also
-    /// exercises the step-outermost transposed packer with a ragged last panel (m = 50).
+    /// K is cut into nearly equal blocks (KC = 256: k = 384 as 192 + 192, k = 600 as 3 × 200;
+    /// KC = 512 on AVX-512: 384 in one block, 600 as 2 × 300, 1100 as 368 + 368 + 364): every
+    /// block after the first accumulates into C. alpha ≠ 1 forces the packed-A driver; transA
+    /// also exercises the step-outermost transposed packer with a ragged last panel (m = 50).
     @Test func evenKBlocksAllTranspositions() {
         for ctx in testContexts where ctx.threads != 3 {
             for (tA, tB) in [(false, false), (true, false), (false, true), (true, true)] {
                 checkGemm(ctx, transA: tA, transB: tB, m: 50, n: 40, k: 384, alpha: 0.5, beta: 0)
                 checkGemm(ctx, transA: tA, transB: tB, m: 50, n: 70, k: 600, alpha: 1, beta: 1, pad: 2)
+                checkGemm(ctx, transA: tA, transB: tB, m: 29, n: 40, k: 1100, alpha: 0.5, beta: 0)
             }
         }
     }
