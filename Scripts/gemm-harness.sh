@@ -5,6 +5,8 @@
 # blocking constant (Sources/TLKernelsAVX512/Config.swift) can be tried without a package build.
 #
 #   Scripts/gemm-harness.sh peak                 single-core FMA peak (register-only FMA loop)
+#   Scripts/gemm-harness.sh micro                the micro-kernels alone on L1-resident panels (their ceiling)
+#   Scripts/gemm-harness.sh inner                the packed driver's inner loops alone (no packing), a few mc × nc
 #   Scripts/gemm-harness.sh [substr,...]         GFLOPS per tl-bench GEMM shape (1 thread, CPU clock)
 #
 # SRC=dir uses another copy of Sources/TLKernelsAVX512 (e.g. one with edited constants).
