@@ -14,6 +14,8 @@ let gemmNC = 16 * 128
 /// Largest op(A) K block (floats, rows rounded up to MR) packed whole when N needs several NC
 /// blocks, instead of once per NC block (GemmDriver.swift).
 let gemmWholeAFloats = 1 << 20
+/// K block when op(A) is packed into interleaved panels (a transposed A): the same here.
+let gemmKCInterleavedA = gemmKC
 /// Loop order of the packed driver (GemmDriver.swift): B micro-panel in L1, A streamed (the
 /// rows-outer order of AVX-512 needs the whole B block in L2; not measured on an AVX2 core).
 let gemmRowsOuter = false

@@ -32,9 +32,10 @@
 /// K-block length of both drivers: k cut into ceil(k / gemmKC) nearly equal blocks (a
 /// multiple of 8 when that still fits gemmKC), so no block is a short remainder: k = 384 runs
 /// as 192 + 192 instead of 256 + 128 (a short block still costs a full pass over C).
-@inline(__always) func kcBlock(_ k: Int) -> Int {
-    let blocks = (k + gemmKC - 1) / gemmKC
-    return min(gemmKC, roundUp((k + blocks - 1) / blocks, 8))
+/// `limit` is gemmKC, or gemmKCInterleavedA for an op(A) packed into interleaved panels.
+@inline(__always) func kcBlock(_ k: Int, limit: Int = gemmKC) -> Int {
+    let blocks = (k + limit - 1) / limit
+    return min(limit, roundUp((k + blocks - 1) / blocks, 8))
 }
 
 /// Writes the valid [rows, cols] corner of a scratch tile (row stride gemmNR) that a
@@ -120,7 +121,7 @@ func gemmDriver<PA: PanelPackerA, PB: PanelPackerB>(
     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil,
     epilogue: GeluEpilogue? = nil
 ) {
-    let kcMax = kcBlock(k)
+    let kcMax = kcBlock(k, limit: packA.rowPanels ? gemmKC : gemmKCInterleavedA)
     let mcMax = min(gemmMC, roundUp(m, gemmMR))
     let ncMax = min(gemmNC, roundUp(n, gemmNR))
     // With more than one NC block, the loop nest packs each [mc, kc] A block once per NC

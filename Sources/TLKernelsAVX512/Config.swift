@@ -25,6 +25,10 @@ let gemmKC = 512
 /// 299–310 GFLOPS against 285–288, 640 × 1536 · 384 Wᵀ 303–309 against 282–291, 2048³
 /// 300–306 against 301–304, 1024³ 292–300 against 301–303; kc = 448 and 384 were in between.
 /// A K block of 512 covers K = 384 (MiniLM's width) in one pass over C instead of two.
+/// K block when op(A) is a transposed matrix packed into interleaved panels (Aᵀ·B, the weight
+/// gradients): 512 gained nothing there and cost 2048 × 512 · 2048 × 128 Aᵀ·B 3–4% at one
+/// thread (CPU clock, 5 alternated rounds: 122.8–126.9 against 126.8–131.1 GFLOPS).
+let gemmKCInterleavedA = 256
 let gemmMC = 12 * 12
 let gemmNC = 32 * 16
 /// Largest op(A) K block (floats, rows rounded up to MR) packed whole when N needs several NC

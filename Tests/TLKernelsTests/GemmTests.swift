@@ -78,8 +78,9 @@ func checkGemm(_ ctx: KernelContext, transA: Bool, transB: Bool, m: Int, n: Int,
     }
 
     /// K is cut into nearly equal blocks (KC = 256: k = 384 as 192 + 192, k = 600 as 3 × 200;
-    /// KC = 512 on AVX-512: 384 in one block, 600 as 2 × 300, 1100 as 368 + 368 + 364): every
-    /// block after the first accumulates into C. alpha ≠ 1 forces the packed-A driver; transA
+    /// KC = 512 on AVX-512 for a row-major A: 384 in one block, 600 as 2 × 300, 1100 as
+    /// 368 + 368 + 364; a transposed A keeps 256 there): every block after the first
+    /// accumulates into C. alpha ≠ 1 forces the packed-A driver; transA
     /// also exercises the step-outermost transposed packer with a ragged last panel (m = 50).
     @Test func evenKBlocksAllTranspositions() {
         for ctx in testContexts where ctx.threads != 3 {
