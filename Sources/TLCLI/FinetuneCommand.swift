@@ -100,8 +100,10 @@ struct FinetuneCommand: Command {
             throw UsageError(.missingRequired("required option --from <checkpoint>"))
         }
         let fromURL = URL(fileURLWithPath: fromPath)
-        let sourceFile = try SafeTensorsFile.read(from: fromURL)
-        let source = try Checkpoint.header(of: sourceFile, path: fromURL.path)
+        // Released before training (LoadedSource): the model holds its own copy of the weights.
+        var sourceFile: SafeTensorsFile? = try SafeTensorsFile.read(from: fromURL)
+        let loadedSource = LoadedSource(fromURL)
+        let source = try Checkpoint.header(of: sourceFile!, path: fromURL.path)
         try Self.checkNotAdapters(source.info, path: fromURL.path)
         let (data, task) = try Self.data.task(a, seed: settings.seed, recorded: resumedCheckpoint?.info,
                                               image: ImagePreparation.forModel(source.spec, info: source.info))
@@ -123,7 +125,7 @@ struct FinetuneCommand: Command {
                 model = resumedCheckpoint.model
                 try Freezing.apply(settings, to: model)
             } else {
-                model = try Experiments.finetuneModel(source: sourceFile, path: fromURL.path, classCount: targetClasses.count,
+                model = try Experiments.finetuneModel(source: sourceFile!, path: fromURL.path, classCount: targetClasses.count,
                                                       replaceHead: replaceHead, settings: settings, rng: &rng).0
             }
         } catch let error as FreezeError {
@@ -140,7 +142,7 @@ struct FinetuneCommand: Command {
         }
         var sweep: LearningRateFinder.Sweep? = nil
         if resumed == nil && (lrMode == .find || lrMode == .auto) {
-            let found = try Self.findLearningRate(source: sourceFile, path: fromURL.path, classCount: targetClasses.count, replaceHead: replaceHead,
+            let found = try Self.findLearningRate(source: sourceFile!, path: fromURL.path, classCount: targetClasses.count, replaceHead: replaceHead,
                                                   settings: settings, train: prepared.train)
             if lrMode == .find {
                 if Self.output.wantsJSON(a) { context.print(jsonText(Self.sweepJSON(found))) } else { context.print(Self.sweepTable(found)) }
@@ -186,8 +188,9 @@ struct FinetuneCommand: Command {
         }
         // A replaced head is kept beside the new one, for `tl eval --source-data`.
         var kept = Checkpoint(model: model, info: info)
-        if replaceHead { try kept.keepSourceHead(from: sourceFile, sourceInfo: source.info) }
+        if replaceHead { try kept.keepSourceHead(from: sourceFile!, sourceInfo: source.info) }
         info = kept.info
+        sourceFile = nil
         let trainer = try Trainer(model: model, settings: settings, train: prepared.train, validation: prepared.validation)
         trainer.domain = domain
         if Self.output.showsProgress(a) { for line in settings.adaptation?.summaryLines ?? [] { context.printError(line) } }
@@ -202,9 +205,9 @@ struct FinetuneCommand: Command {
             throw TrainingError("every parameter is frozen from epoch \(epoch): nothing to train (loosen --freeze, --freeze-path or --probe-epochs)")
         }
         // Blocks frozen for the whole run must be bit-identical to the source; released ones are listed.
-        let verification = try FrozenVerification.check(model: model, schedule: trainer.schedule,
+        let verification = try loadedSource.verifyFrozen(model: model, schedule: trainer.schedule,
                                                          epochsRun: outcome.history.count + (outcome.interrupted ? 1 : 0),
-                                                         against: sourceFile, path: fromURL.path, headReplaced: replaceHead)
+                                                         headReplaced: replaceHead)
         info.frozenBlocks = verification.frozenBlocks
         info.releasedBlocks = verification.released.isEmpty ? nil : verification.released
         if Self.output.showsProgress(a) { context.printError(Self.describe(verification, model: model, source: fromURL.path)) }
@@ -225,7 +228,8 @@ struct FinetuneCommand: Command {
         if code == .success, let reportURL = Self.report.url(a) {
             try ReportOptions.write(to: reportURL, quiet: !Self.output.showsProgress(a), context: context) {
                 try RunReports.training(command: name, model: model, info: info.finished(outcome), out: out, prepared: prepared,
-                                        source: (sourceFile, fromURL.path), headReplaced: replaceHead, batchSize: settings.batchSize)
+                                        source: (try loadedSource.reread(), fromURL.path), headReplaced: replaceHead,
+                                        batchSize: settings.batchSize)
             }
         }
         return code

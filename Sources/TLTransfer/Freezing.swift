@@ -117,6 +117,15 @@ public struct FrozenVerification: Sendable {
     /// against the source checkpoint `file`. The head is skipped when it was replaced.
     public static func check(model: TransferModel, schedule: FreezeSchedule, epochsRun: Int, against file: SafeTensorsFile,
                              path: String, headReplaced: Bool) throws -> FrozenVerification {
+        try check(model: model, schedule: schedule, epochsRun: epochsRun, reading: { try file.floats($0) },
+                  path: path, headReplaced: headReplaced)
+    }
+
+    /// The same check with the source's tensors read one at a time by `floats` (name → values),
+    /// e.g. straight from the file on disk, so the run need not hold the source in memory.
+    public static func check(model: TransferModel, schedule: FreezeSchedule, epochsRun: Int,
+                             reading floats: (String) throws -> [Float],
+                             path: String, headReplaced: Bool) throws -> FrozenVerification {
         let frozen = schedule.frozenThroughout(epochs: epochsRun)
         let skipped: Set<Int> = headReplaced ? [model.headIndex] : []
         var names = model.namedParameters().filter { path, p in
@@ -133,7 +142,7 @@ public struct FrozenVerification: Sendable {
         var values = 0
         for name in names {
             guard let current = state[name] else { continue }
-            let original = try file.floats(name)
+            let original = try floats(name)
             guard original.count == current.count,
                   zip(original, current.scalars).allSatisfy({ $0.bitPattern == $1.bitPattern }) else {
                 throw FreezeError.frozenTensorChanged(name: name, source: path)
