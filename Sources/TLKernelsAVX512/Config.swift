@@ -21,8 +21,9 @@ let gemmKC = 512
 /// machine; GFLOPS): 2048³ 133–137 with the old order and mc = 72 / nc = 2048; rows outer
 /// with kc = 256: nc = 2048 128–131, nc = 1024 146–152, nc = 512 143–146; mc 72 and 144 alike.
 /// Then kc = 256 / nc = 1024 against longer K blocks with nc = 512, in tl-bench at 2 threads
-/// (wall clock, 4 alternated rounds, 2026-11-30): kc = 512 ran 640 × 1152 · 384 Wᵀ at
-/// 299–310 GFLOPS against 285–288, 640 × 1536 · 384 Wᵀ 303–309 against 282–291, 2048³
+/// (wall clock, 4 alternated rounds, 2026-11-30): kc = 512 ran [640, 384] · [1152, 384]ᵀ
+/// (gemm-640x1152x384-ABt) at 299–310 GFLOPS against 285–288, [640, 1536] · [384, 1536]ᵀ
+/// (gemm-640x384x1536-ABt) 303–309 against 282–291, 2048³
 /// 300–306 against 301–304, 1024³ 292–300 against 301–303; kc = 448 and 384 were in between.
 /// A K block of 512 covers K = 384 (MiniLM's width) in one pass over C instead of two.
 /// K block when op(A) is a transposed matrix packed into interleaved panels (Aᵀ·B, the weight
