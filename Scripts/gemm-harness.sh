@@ -17,7 +17,10 @@ grep -qw avx512f /proc/cpuinfo || { echo "gemm-harness.sh: this CPU has no avx51
 SRC="${SRC:-Sources/TLKernelsAVX512}"
 OUT="$(mktemp -d)"
 trap 'rm -rf "$OUT"' EXIT
-swiftc -Ounchecked -wmo -target-cpu skylake-avx512 -module-name GemmHarness \
+# TLKernelTable (the constants every backend shares, e.g. gemmSmallProductLimit) as its own module.
+swiftc -O -wmo -parse-as-library -module-name TLKernelTable -emit-module -emit-module-path "$OUT/TLKernelTable.swiftmodule" \
+    -emit-object Sources/TLKernelTable/*.swift -o "$OUT/TLKernelTable.o"
+swiftc -Ounchecked -wmo -target-cpu skylake-avx512 -module-name GemmHarness -I "$OUT" "$OUT/TLKernelTable.o" \
     "$SRC"/Gemm*.swift "$SRC"/RowKernels.swift "$SRC"/VectorMath.swift "$SRC"/Config.swift "$SRC"/Micro*.swift "$SRC"/WGradMicro*.swift "$SRC"/ConvMicro*.swift \
     Scripts/gemm-harness/main.swift -o "$OUT/h"
 "$OUT/h" "$@"

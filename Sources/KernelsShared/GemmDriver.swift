@@ -17,6 +17,8 @@
 // An optional GELU epilogue (gemmBiasGelu) runs on each tile right after its LAST K block:
 // bias added to the finished sum, GELU (and its derivative) written out, while the tile is in L1.
 
+import TLKernelTable
+
 @inline(__always) func loadV(_ p: UnsafePointer<Float>) -> VF {
     UnsafeRawPointer(p).loadUnaligned(as: VF.self)
 }
@@ -296,7 +298,7 @@ func gemmCore(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
               beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?,
               epilogue: GeluEpilogue? = nil) {
     guard m > 0, n > 0 else { return }
-    if k == 0 || alpha == 0 || m * n * k <= 4096 {
+    if k == 0 || alpha == 0 || m * n * k <= gemmSmallProductLimit {
         if k == 0 || alpha == 0 {
             scaleBlock(m: m, n: n, beta: beta, c: c, ldc: ldc)
             if let bias {

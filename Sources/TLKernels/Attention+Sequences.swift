@@ -1,4 +1,5 @@
 import Foundation
+import TLKernelTable
 
 // Fused multi-head attention over sequences of different lengths stacked without padding
 // (packed sequences, inference only: no mask, no dropout, probabilities not kept). Sequence s
@@ -18,13 +19,10 @@ import Foundation
 // `paddedLength` ≤ the GEMM's K block (512 on AVX-512, 256 on the others): beyond, the padded P·V splits
 // its K sum where a shorter sequence does not.
 
-/// gemmCore's cut-off (Sources/KernelsShared/GemmDriver.swift): products with m·n·k at most
-/// this run through its unpacked loops. Tested: `PackedAttentionKernelTests` compares with the
-/// padded kernel across this boundary.
-let gemmSmallProductLimit = 4096
-
 /// Whether a GEMM of these sizes runs through the unpacked loops for tiny products (plain
-/// multiply and add: rounded differently from the blocked path's fused multiply-adds).
+/// multiply and add: rounded differently from the blocked path's fused multiply-adds), the cut-off
+/// `gemmSmallProductLimit` (TLKernelTable) that the backends' GEMM itself uses.
+/// `PackedAttentionKernelTests` compares with the padded kernel across this boundary.
 public func gemmRunsUnpacked(m: Int, n: Int, k: Int) -> Bool { m * n * k <= gemmSmallProductLimit }
 
 /// The sizes of one packed-sequence attention call.

@@ -126,10 +126,7 @@ public struct PackedTokenEncoder {
     ///     ids of N sequences → [ΣL, D]
     private func embedded(_ sequences: [[Int]], layout: PackedLayout) throws -> Tensor {
         let ids = sequences.flatMap { $0 }
-        let vocab = embeddings.wordEmbeddings.count
-        if let bad = ids.first(where: { $0 < 0 || $0 >= vocab }) {
-            throw ModuleError.invalidInput(layer: "TokenEmbeddingBlock", message: "token id \(bad) outside the vocabulary of \(vocab)")
-        }
+        try embeddings.checkTokenIDs(ids)
         guard layout.paddedLength <= embeddings.positionEmbeddings.count else {
             throw ModuleError.invalidInput(layer: "BertEmbeddings", message: "sequence length \(layout.paddedLength) exceeds the \(embeddings.positionEmbeddings.count) positions")
         }

@@ -41,10 +41,7 @@ public final class TokenEmbeddingBlock: Layer {
             throw ModuleError.invalidInput(layer: "TokenEmbeddingBlock", message: "expected token ids [N, T], got \(x.shape)")
         }
         let ids = x.scalars.map { Int($0) }
-        let vocab = embeddings.wordEmbeddings.count
-        if let bad = ids.first(where: { $0 < 0 || $0 >= vocab }) {
-            throw ModuleError.invalidInput(layer: "TokenEmbeddingBlock", message: "token id \(bad) outside the vocabulary of \(vocab)")
-        }
+        try embeddings.checkTokenIDs(ids)
         let hidden = try embeddings.forward(tokenIDs: ids, shape: x.shape)
         let mask = x.detached().mapped { $0 != 0 ? 1 : 0 }
         return try joinMaskChannel(hidden, mask)
@@ -96,5 +93,16 @@ public final class SequencePool: Layer {
         let total = try (hidden * m).sum(axis: 1)                                  // [N, D]
         let count = try m.sum(axis: 1).clamp(min: 1e-9)                             // [N, 1]
         return try total / count
+    }
+}
+
+extension BertEmbeddings {
+    /// Throws the one-line error of a token id outside the vocabulary (the padded
+    /// `TokenEmbeddingBlock.forward` and the packed path of `PackedTokenEncoder` alike).
+    func checkTokenIDs(_ ids: [Int]) throws {
+        let vocab = wordEmbeddings.count
+        if let bad = ids.first(where: { $0 < 0 || $0 >= vocab }) {
+            throw ModuleError.invalidInput(layer: "TokenEmbeddingBlock", message: "token id \(bad) outside the vocabulary of \(vocab)")
+        }
     }
 }
