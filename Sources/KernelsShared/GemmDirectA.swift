@@ -54,17 +54,18 @@ let gemmDirectTransposedMaxK = 256
 func gemmDriverDirectA<PB: PanelPackerB>(
     m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transA: Bool, packB: PB,
     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil,
-    epilogue: GeluEpilogue? = nil
+    epilogue: GeluEpilogue? = nil, workspace: UnsafeMutableBufferPointer<Float>? = nil
 ) {
     let kcMax = kcBlock(k)
     let ncMax = min(gemmNC, roundUp(n, gemmNR))
-    let bBuf = UnsafeMutableRawPointer.allocate(byteCount: kcMax * ncMax * 4, alignment: 64)
-        .bindMemory(to: Float.self, capacity: kcMax * ncMax)
-    let edge = UnsafeMutableRawPointer.allocate(byteCount: gemmMR * gemmNR * 4, alignment: 64)
-        .bindMemory(to: Float.self, capacity: gemmMR * gemmNR)
-    let aEdge = UnsafeMutableRawPointer.allocate(byteCount: gemmMR * kcMax * 4, alignment: 64)
-        .bindMemory(to: Float.self, capacity: gemmMR * kcMax)
-    defer { bBuf.deallocate(); edge.deallocate(); aEdge.deallocate() }
+    // The packed B block, the edge tile and the edge rows' panel: in the caller's workspace
+    // (gemmWorkspaceFloats), or allocated for this call.
+    let needed = roundUp(kcMax * ncMax, 16) + roundUp(gemmMR * gemmNR, 16) + gemmMR * kcMax
+    precondition((workspace?.count ?? needed) >= needed, "gemm: workspace smaller than gemmWorkspaceFloats")
+    let ownBuffer = workspace == nil
+    let buffer = workspace?.baseAddress ?? allocateFloats(needed)
+    defer { if ownBuffer { buffer.deallocate() } }
+    let bBuf = buffer, edge = bBuf + roundUp(kcMax * ncMax, 16), aEdge = edge + roundUp(gemmMR * gemmNR, 16)
     let edgePacker = MatrixPackerA(a: a, lda: lda, trans: transA, alpha: 1)
 
     var jc = 0

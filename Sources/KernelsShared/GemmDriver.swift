@@ -121,7 +121,7 @@ func biasGeluTile(_ bias: UnsafePointer<Float>, rows: Int, cols: Int, c: UnsafeM
 func gemmDriver<PA: PanelPackerA, PB: PanelPackerB>(
     m: Int, n: Int, k: Int, packA: PA, packB: PB,
     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil,
-    epilogue: GeluEpilogue? = nil
+    epilogue: GeluEpilogue? = nil, workspace: UnsafeMutableBufferPointer<Float>? = nil
 ) {
     let kcMax = kcBlock(k, limit: packA.rowPanels ? gemmKC : gemmKCInterleavedA)
     let mcMax = min(gemmMC, roundUp(m, gemmMR))
@@ -133,13 +133,14 @@ func gemmDriver<PA: PanelPackerA, PB: PanelPackerB>(
     // result is bit-identical to the plain nest.
     let wholeA = n > gemmNC && roundUp(m, gemmMR) * kcMax <= gemmWholeAFloats
     let aFloats = wholeA ? roundUp(m, gemmMR) * kcMax : mcMax * kcMax
-    let aBuf = UnsafeMutableRawPointer.allocate(byteCount: aFloats * 4, alignment: 64)
-        .bindMemory(to: Float.self, capacity: aFloats)
-    let bBuf = UnsafeMutableRawPointer.allocate(byteCount: kcMax * ncMax * 4, alignment: 64)
-        .bindMemory(to: Float.self, capacity: kcMax * ncMax)
-    let edge = UnsafeMutableRawPointer.allocate(byteCount: gemmMR * gemmNR * 4, alignment: 64)
-        .bindMemory(to: Float.self, capacity: gemmMR * gemmNR)
-    defer { aBuf.deallocate(); bBuf.deallocate(); edge.deallocate() }
+    // The packed blocks and the edge tile: in the caller's workspace (gemmWorkspaceFloats), or
+    // allocated for this call.
+    let needed = roundUp(aFloats, 16) + roundUp(kcMax * ncMax, 16) + gemmMR * gemmNR
+    precondition((workspace?.count ?? needed) >= needed, "gemm: workspace smaller than gemmWorkspaceFloats")
+    let ownBuffer = workspace == nil
+    let buffer = workspace?.baseAddress ?? allocateFloats(needed)
+    defer { if ownBuffer { buffer.deallocate() } }
+    let aBuf = buffer, bBuf = aBuf + roundUp(aFloats, 16), edge = bBuf + roundUp(kcMax * ncMax, 16)
     let rowPanels = packA.rowPanels
 
     // The tiles of rows [ic, ic+mc) × columns [jc, jc+nc) for K block [pc, pc+kc), the A block
@@ -296,7 +297,7 @@ public func gemmBiasGelu(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alp
 func gemmCore(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
               a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
               beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?,
-              epilogue: GeluEpilogue? = nil) {
+              epilogue: GeluEpilogue? = nil, workspace: UnsafeMutableBufferPointer<Float>? = nil) {
     guard m > 0, n > 0 else { return }
     if k == 0 || alpha == 0 || m * n * k <= gemmSmallProductLimit {
         if k == 0 || alpha == 0 {
@@ -316,11 +317,26 @@ func gemmCore(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
     if useDirectA(transA: transA, n: n, k: k, alpha: alpha, beta: beta, lda: lda) {
         gemmDriverDirectA(m: m, n: n, k: k, a: a, lda: lda, transA: transA,
                           packB: MatrixPackerB(b: b, ldb: ldb, trans: transB), beta: beta, c: c, ldc: ldc, bias: bias,
-                          epilogue: epilogue)
+                          epilogue: epilogue, workspace: workspace)
         return
     }
     gemmDriver(m: m, n: n, k: k,
                packA: MatrixPackerA(a: a, lda: lda, trans: transA, alpha: alpha),
                packB: MatrixPackerB(b: b, ldb: ldb, trans: transB),
-               beta: beta, c: c, ldc: ldc, bias: bias, epilogue: epilogue)
+               beta: beta, c: c, ldc: ldc, bias: bias, epilogue: epilogue, workspace: workspace)
+}
+
+/// Floats of a workspace large enough for either driver on an [m, n] × k product (any
+/// transposition): `gemmCore(…, workspace:)` then allocates nothing (the drivers check the
+/// size they need against it). Each part starts 64-byte aligned when the workspace does.
+func gemmWorkspaceFloats(m: Int, n: Int, k: Int) -> Int {
+    let kc = min(max(gemmKC, gemmKCInterleavedA), roundUp(max(k, 1), 8))
+    let rows = n > gemmNC ? roundUp(m, gemmMR) : min(gemmMC, roundUp(m, gemmMR))
+    let b = kc * min(gemmNC, roundUp(n, gemmNR))
+    return roundUp(rows * kc, 16) + roundUp(b, 16) + roundUp(gemmMR * gemmNR, 16) + roundUp(gemmMR * kc, 16)
+}
+
+/// `count` floats, 64-byte aligned (free with `deallocate()`).
+@inline(__always) func allocateFloats(_ count: Int) -> UnsafeMutablePointer<Float> {
+    UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64).bindMemory(to: Float.self, capacity: max(count, 1))
 }

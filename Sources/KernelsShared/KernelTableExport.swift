@@ -59,6 +59,15 @@ public let kernelTable = KernelTable(
             batchNormBackwardRows(x: $0, dy: $1, scale: $2, shift: $3, mean: $4, rstd: $5, a: $6, b: $7, lower: $8, upper: $9,
                                   cols: $10, rowStart: $11.lowerBound, rowEnd: $11.upperBound, dx: $12)
         }),
+    attention: AttentionKernels(
+        workspaceFloats: { attentionBlockWorkspaceFloats(tokens: $0, headSize: $1) },
+        forwardBlock: {
+            attentionForwardBlock(q: $0, k: $1, v: $2, keyMask: $3, dropout: $4, probabilities: $5, context: $6, shape: $7, workspace: $8)
+        },
+        backwardBlock: {
+            attentionBackwardBlock(q: $0, k: $1, v: $2, probabilities: $3, dropout: $4, contextGradient: $5, dq: $6, dk: $7, dv: $8,
+                                   shape: $9, workspace: $10)
+        }),
     convCol2ImGather: { dp, g, dx in
         convCol2ImGather(dp: dp, height: g.height, width: g.width, channels: g.channels, kernelH: g.kernelH, kernelW: g.kernelW,
                          strideH: g.strideH, strideW: g.strideW, padTop: g.padTop, padLeft: g.padLeft, outH: g.outH, outW: g.outW,

@@ -43,7 +43,7 @@ public func softmaxRows(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
             tv = spill ? select(inTail, loadV(xr + full), negInf) : loadPartial(xr + full, tail, fill: -.infinity)
             mv = vMax(mv, tv)
         }
-        let m = VF(repeating: mv.max())
+        let m = VF(repeating: horizontalMax(mv))
         var sv = VF()
         j = 0
         while j < full {

@@ -52,11 +52,44 @@ func rowBenches() -> [Bench] {
 }
 
 /// Attention products through the strided batched GEMM: 384 (batch·heads) products of a
-/// [128, 64] head: scores = Q·Kᵀ [128, 128] and context = P·V [128, 64].
+/// [128, 64] head: scores = Q·Kᵀ [128, 128] and context = P·V [128, 64]. Then the fused
+/// attention of MiniLM's top-2 training step (`attentionForward` / `attentionBackward`): batch
+/// 32 × 64 tokens, 12 heads of 32, Q/K/V the thirds of one [N, T, 1152] projection, dropout
+/// factors on the probabilities; work = its products' FLOPs (2 forward, 4 backward).
 func attentionBenches() -> [Bench] {
     let bh = 384, seq = 128, dim = 64
     let flops = 2 * Double(bh) * Double(seq) * Double(seq) * Double(dim)
+    let g = AttentionGeometry(batch: 32, tokens: 64, heads: 12, headSize: 32, inputStride: 1152)
+    let fusedFlops = 2 * 2 * Double(g.batch * g.heads) * Double(g.tokens * g.tokens * g.headSize)
+    func dropoutFactors() -> UnsafeMutableBufferPointer<Float> {
+        let f = filled(g.probabilityCount, seed: 9)
+        for i in 0..<f.count { f[i] = f[i] < -0.8 ? 0 : 1 / 0.9 }
+        return f
+    }
     return [
+        Bench(name: "attn-fused-fwd-b32-t64-h12-d32", group: "attention", unit: "GFLOPS", work: fusedFlops) {
+            let qkv = filled(g.batch * g.tokens * 1152, seed: 1), drop = dropoutFactors()
+            let p = filled(g.probabilityCount), c = filled(g.hiddenCount)
+            let base = UnsafeBufferPointer(qkv).baseAddress!, n = qkv.count
+            return { attentionForward(q: UnsafeBufferPointer(start: base, count: n), k: UnsafeBufferPointer(start: base + 384, count: n - 384),
+                                      v: UnsafeBufferPointer(start: base + 768, count: n - 768), keyMask: nil,
+                                      dropout: UnsafeBufferPointer(drop), probabilities: p, context: c, geometry: g, scale: 0.176_776_7) }
+        },
+        Bench(name: "attn-fused-bwd-b32-t64-h12-d32", group: "attention", unit: "GFLOPS", work: 2 * fusedFlops) {
+            let qkv = filled(g.batch * g.tokens * 1152, seed: 1), drop = dropoutFactors()
+            let p = filled(g.probabilityCount), c = filled(g.hiddenCount), dc = filled(g.hiddenCount, seed: 5)
+            let d = filled(g.batch * g.tokens * 1152, seed: 6)
+            let base = UnsafeBufferPointer(qkv).baseAddress!, n = qkv.count
+            attentionForward(q: UnsafeBufferPointer(start: base, count: n), k: UnsafeBufferPointer(start: base + 384, count: n - 384),
+                             v: UnsafeBufferPointer(start: base + 768, count: n - 768), keyMask: nil,
+                             dropout: UnsafeBufferPointer(drop), probabilities: p, context: c, geometry: g, scale: 0.176_776_7)
+            let db = d.baseAddress!
+            return { attentionBackward(q: UnsafeBufferPointer(start: base, count: n), k: UnsafeBufferPointer(start: base + 384, count: n - 384),
+                                       v: UnsafeBufferPointer(start: base + 768, count: n - 768), probabilities: UnsafeBufferPointer(p),
+                                       dropout: UnsafeBufferPointer(drop), contextGradient: UnsafeBufferPointer(dc),
+                                       dq: UnsafeMutableBufferPointer(start: db, count: n), dk: UnsafeMutableBufferPointer(start: db + 384, count: n - 384),
+                                       dv: UnsafeMutableBufferPointer(start: db + 768, count: n - 768), geometry: g, scale: 0.176_776_7) }
+        },
         Bench(name: "attn-scores-384x128x128x64", group: "attention", unit: "GFLOPS", work: flops) {
             let q = filled(bh * seq * dim, seed: 1), k = filled(bh * seq * dim, seed: 2), s = filled(bh * seq * seq)
             return { sgemmStridedBatched(transA: false, transB: true, m: seq, n: seq, k: dim, alpha: 0.125,

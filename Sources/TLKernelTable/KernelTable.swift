@@ -80,6 +80,8 @@ public struct KernelTable: Sendable {
                                              _ rows: Range<Int>, _ out: UnsafeMutablePointer<Float>) -> Void
     /// Training-mode BatchNorm reductions and backward pass (BatchNormKernels.swift).
     public let batchNorm: BatchNormKernels
+    /// Fused attention, one (batch, head) block per call (AttentionKernels.swift).
+    public let attention: AttentionKernels
     /// `convCol2ImGather`: one image's convolution input gradient dx [H, W, C] (overwritten) from
     /// its patch gradients dP [OH·OW, KH·KW·C] (+ 16 readable floats); `g` in DepthwiseGeometry's
     /// fields (channels = input channels, batch unused).
@@ -120,6 +122,7 @@ public struct KernelTable: Sendable {
                 channelAffineRows: @escaping @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>?,
                                                         Float, Float, Int, Range<Int>, UnsafeMutablePointer<Float>) -> Void,
                 batchNorm: BatchNormKernels,
+                attention: AttentionKernels,
                 convCol2ImGather: @escaping @Sendable (UnsafePointer<Float>, DepthwiseGeometry, UnsafeMutablePointer<Float>) -> Void) {
         self.name = name
         self.gemm = gemm
@@ -142,6 +145,7 @@ public struct KernelTable: Sendable {
         self.depthwiseBackwardWeightImages = depthwiseBackwardWeightImages
         self.channelAffineRows = channelAffineRows
         self.batchNorm = batchNorm
+        self.attention = attention
         self.convCol2ImGather = convCol2ImGather
     }
 }

@@ -1,11 +1,13 @@
 import Foundation
+import TLKernelTable
 
 // Fused multi-head scaled dot-product attention on [N, T, D] projections (D = H·dh; Q, K and V
 // may also be the thirds of one packed [N, T, 3D] projection: rows of `inputStride`), one
 // (batch, head) block at a time while it is in cache: the heads are read and written in place
 // through the row stride D, so there are no split/merge transposes, and the T×T scores never
 // exist as a separate scaled, masked and dropped-out copy. Threads take whole (batch, head)
-// blocks (no fork/join per small product).
+// blocks (no fork/join per small product) and one workspace each; the block itself is a
+// backend kernel (Sources/KernelsShared/AttentionBlocks.swift: no allocation per product).
 //
 //     S = scale·Q_h·K_hᵀ + mask[n]   P = softmax_rows(S)   A = P ⊙ drop   C_h = A·V_h
 //
@@ -57,29 +59,19 @@ func attentionForward(_ ctx: KernelContext, q: UnsafeBufferPointer<Float>, k: Un
                  "attentionForward: buffer too small")
     let qp = q.baseAddress!, kp = k.baseAddress!, vp = v.baseAddress!
     let pp = probabilities.baseAddress!, cp = context.baseAddress!
-    let mp = keyMask?.baseAddress, dp = dropout?.baseAddress, kt = ctx.backend.kernels
+    let mp = keyMask?.baseAddress, dp = dropout?.baseAddress, kernels = ctx.backend.kernels.attention
     let blocks = g.batch * hs
     let threads = ctx.threadsFor(work: blocks * 4 * t * t * dh, maxChunks: blocks)
-    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: dp == nil ? 1 : threads * t * t)
-    defer { scratch.deallocate() }
+    let shape = AttentionBlockShape(tokens: t, headSize: dh, inputStride: ld, outputStride: d, scale: scale)
+    let space = roundUp16(kernels.workspaceFloats(t, dh))
+    let workspace = allocateAligned(floats: threads * space)
+    defer { workspace.deallocate() }
     parallelFor(threads) { th in
-        let a = scratch + (dp == nil ? 0 : th * t * t)
         for block in chunkRange(th, parts: threads, units: blocks) {
             let (n, h) = (block / hs, block % hs)
-            let off = n * t * ld + h * dh, p = pp + block * t * t, co = n * t * d + h * dh
-            kt.gemm(false, true, t, t, dh, scale, qp + off, ld, kp + off, ld, 0, p, t)     // S [T, T]
-            if let mp {
-                let row = mp + n * t
-                for i in 0..<t { let pr = p + i * t; for j in 0..<t { pr[j] += row[j] } }
-            }
-            kt.softmaxRows(p, p, t, t)
-            var weights = UnsafePointer(p)
-            if let dp {
-                let f = dp + block * t * t
-                for i in 0..<(t * t) { a[i] = p[i] * f[i] }
-                weights = UnsafePointer(a)
-            }
-            kt.gemm(false, false, t, dh, t, 1, weights, t, vp + off, ld, 0, cp + co, d)    // C_h [T, dh]
+            let off = n * t * ld + h * dh
+            kernels.forwardBlock(qp + off, kp + off, vp + off, mp.map { $0 + n * t }, dp.map { $0 + block * t * t },
+                                 pp + block * t * t, cp + n * t * d + h * dh, shape, workspace + th * space)
         }
     }
 }
@@ -109,29 +101,29 @@ func attentionBackward(_ ctx: KernelContext, q: UnsafeBufferPointer<Float>, k: U
                  && (dropout?.count ?? Int.max) >= g.probabilityCount, "attentionBackward: buffer too small")
     let qp = q.baseAddress!, kp = k.baseAddress!, vp = v.baseAddress!, pp = probabilities.baseAddress!
     let gp = contextGradient.baseAddress!, dqp = dq.baseAddress!, dkp = dk.baseAddress!, dvp = dv.baseAddress!
-    let dp = dropout?.baseAddress, kt = ctx.backend.kernels
+    let dp = dropout?.baseAddress, kernels = ctx.backend.kernels.attention
     let blocks = g.batch * hs
     let threads = ctx.threadsFor(work: blocks * 8 * t * t * dh, maxChunks: blocks)
-    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: threads * 2 * t * t)
-    defer { scratch.deallocate() }
+    let shape = AttentionBlockShape(tokens: t, headSize: dh, inputStride: ld, outputStride: d, scale: scale)
+    let space = roundUp16(kernels.workspaceFloats(t, dh))
+    let workspace = allocateAligned(floats: threads * space)
+    defer { workspace.deallocate() }
     parallelFor(threads) { th in
-        let da = scratch + th * 2 * t * t, a = da + t * t
         for block in chunkRange(th, parts: threads, units: blocks) {
             let (n, h) = (block / hs, block % hs)
-            let off = n * t * ld + h * dh, p = pp + block * t * t, co = n * t * d + h * dh
-            kt.gemm(false, true, t, t, dh, 1, gp + co, d, vp + off, ld, 0, da, t)          // dA [T, T]
-            var weights = p
-            if let dp {
-                let f = dp + block * t * t
-                for i in 0..<(t * t) { a[i] = p[i] * f[i]; da[i] *= f[i] }                 // A; dP = dA ⊙ drop
-                weights = UnsafePointer(a)
-            }
-            kt.gemm(true, false, t, dh, t, 1, weights, t, gp + co, d, 0, dvp + off, ld)    // dV_h = Aᵀ·dC_h
-            kt.softmaxBackwardRows(p, da, da, t, t)                                        // dS (in place)
-            kt.gemm(false, false, t, dh, t, scale, da, t, kp + off, ld, 0, dqp + off, ld)  // dQ_h
-            kt.gemm(true, false, t, dh, t, scale, da, t, qp + off, ld, 0, dkp + off, ld)   // dK_h
+            let off = n * t * ld + h * dh, co = n * t * d + h * dh
+            kernels.backwardBlock(qp + off, kp + off, vp + off, pp + block * t * t, dp.map { $0 + block * t * t }, gp + co,
+                                  dqp + off, dkp + off, dvp + off, shape, workspace + th * space)
         }
     }
+}
+
+/// n rounded up to a multiple of 16 floats (64 bytes: keeps each thread's workspace aligned).
+@inline(__always) private func roundUp16(_ n: Int) -> Int { (n + 15) / 16 * 16 }
+
+/// Uninitialised floats, 64-byte aligned (free with `deallocate()`).
+private func allocateAligned(floats: Int) -> UnsafeMutablePointer<Float> {
+    UnsafeMutableRawPointer.allocate(byteCount: max(floats, 1) * 4, alignment: 64).bindMemory(to: Float.self, capacity: max(floats, 1))
 }
 
 /// Naive twin of `attentionForward` (Double arithmetic, explicit loops).

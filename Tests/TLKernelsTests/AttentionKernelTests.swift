@@ -10,6 +10,10 @@ import Testing
                              AttentionGeometry(batch: 2, tokens: 5, heads: 3, headSize: 4),
                              AttentionGeometry(batch: 3, tokens: 17, heads: 2, headSize: 8),
                              AttentionGeometry(batch: 2, tokens: 64, heads: 4, headSize: 32),
+                             // Past the GEMM's blocks inside one block's products (MC 144 rows; K
+                             // block 512 and NC 512 on AVX-512): the per-thread workspace's bounds.
+                             AttentionGeometry(batch: 1, tokens: 150, heads: 2, headSize: 40),
+                             AttentionGeometry(batch: 2, tokens: 20, heads: 1, headSize: 600),
                              // Q, K, V as views into wider rows (a packed [N, T, 3D] projection; an odd stride).
                              AttentionGeometry(batch: 2, tokens: 9, heads: 2, headSize: 5, inputStride: 30),
                              AttentionGeometry(batch: 2, tokens: 7, heads: 3, headSize: 4, inputStride: 25)]
