@@ -10,16 +10,46 @@
 
 import TLKernelTable
 
-/// Floats of one thread's workspace for blocks of `tokens` × `headSize`: two [T, T] scratch
-/// matrices and one GEMM workspace large enough for every product of a block.
+/// Floats of one thread's workspace for blocks of `tokens` × `headSize`: two scratch matrices
+/// and one GEMM workspace large enough for every product of a block.
 public func attentionBlockWorkspaceFloats(tokens t: Int, headSize dh: Int) -> Int {
     let gemmFloats = max(gemmWorkspaceFloats(m: t, n: t, k: dh), gemmWorkspaceFloats(m: t, n: dh, k: t))
-    return 2 * roundUp(t * t, 16) + gemmFloats
+    return scratchFloats(tokens: t, headSize: dh) + gemmFloats
 }
 
-/// The GEMM part of a block's workspace (after the two [T, T] scratch matrices).
+/// The two scratch matrices at the start of a block's workspace: [T, T] (dA, or the dropped
+/// weights), then [T, max(T, dh)] (the weights A, or scale·Q).
+@inline(__always) func scratchFloats(tokens t: Int, headSize dh: Int) -> Int {
+    roundUp(t * t, 16) + roundUp(t * max(t, dh), 16)
+}
+
+/// Whether a block's scaled products (S, dQ, dK: t·t·dh multiply-adds each) take their scale
+/// as pre-scaled rows (`scaleRows`, then alpha = 1: op(A) read in place) instead of as
+/// alpha. Above `gemmSmallProductLimit` that is bit-identical (the packed driver folds alpha
+/// into A with the same rounded products); at or below it the GEMM's small path multiplies
+/// the finished sum by alpha instead, so the block keeps alpha there (and stays bit-identical
+/// to the packed-sequence path, Attention+Sequences.swift, which passes alpha).
+@inline(__always) func prescales(_ s: AttentionBlockShape) -> Bool {
+    s.tokens * s.tokens * s.headSize > gemmSmallProductLimit
+}
+
+/// y[r, 0..<cols] = scale · x[r, 0..<cols] for `rows` rows (x rows `ldx` apart, y dense): the
+/// product's alpha applied once, as the packed driver would fold it into A (the same rounded
+/// products), so the product itself runs with alpha = 1 and reads A in place (no A packing).
+@inline(__always) func scaleRows(_ x: UnsafePointer<Float>, ldx: Int, rows: Int, cols: Int, scale: Float,
+                                 into y: UnsafeMutablePointer<Float>) {
+    let w = VF.scalarCount, sv = VF(repeating: scale)
+    for r in 0..<rows {
+        let xr = x + r * ldx, yr = y + r * cols
+        var j = 0
+        while j + w <= cols { storeV(loadV(xr + j) * sv, yr + j); j += w }
+        while j < cols { yr[j] = xr[j] * scale; j += 1 }
+    }
+}
+
+/// The GEMM part of a block's workspace (after the two scratch matrices).
 @inline(__always) func gemmPart(of workspace: UnsafeMutablePointer<Float>, tokens t: Int, headSize dh: Int) -> UnsafeMutableBufferPointer<Float> {
-    let scratch = 2 * roundUp(t * t, 16)
+    let scratch = scratchFloats(tokens: t, headSize: dh)
     return UnsafeMutableBufferPointer(start: workspace + scratch, count: attentionBlockWorkspaceFloats(tokens: t, headSize: dh) - scratch)
 }
 
@@ -43,10 +73,17 @@ public func attentionForwardBlock(q: UnsafePointer<Float>, k: UnsafePointer<Floa
                                   probabilities p: UnsafeMutablePointer<Float>, context: UnsafeMutablePointer<Float>,
                                   shape s: AttentionBlockShape, workspace: UnsafeMutablePointer<Float>) {
     let (t, dh, ld) = (s.tokens, s.headSize, s.inputStride)
-    let a = workspace, gemmSpace = gemmPart(of: workspace, tokens: t, headSize: dh)
-    // The mask row enters each tile of S as gemmBias's bias (S + mask[j], the same addition).
-    gemmCore(transA: false, transB: true, m: t, n: t, k: dh, alpha: s.scale, a: q, lda: ld, b: k, ldb: ld,
-             beta: 0, c: p, ldc: t, bias: keyMask, workspace: gemmSpace)
+    let a = workspace, scaledQ = workspace + roundUp(t * t, 16), gemmSpace = gemmPart(of: workspace, tokens: t, headSize: dh)
+    // S = (scale·Q)·Kᵀ with Q scaled once (scaleRows); the mask row enters each tile of S as
+    // gemmBias's bias (S + mask[j], the same addition).
+    if prescales(s) {
+        scaleRows(q, ldx: ld, rows: t, cols: dh, scale: s.scale, into: scaledQ)
+        gemmCore(transA: false, transB: true, m: t, n: t, k: dh, alpha: 1, a: scaledQ, lda: dh, b: k, ldb: ld,
+                 beta: 0, c: p, ldc: t, bias: keyMask, workspace: gemmSpace)
+    } else {
+        gemmCore(transA: false, transB: true, m: t, n: t, k: dh, alpha: s.scale, a: q, lda: ld, b: k, ldb: ld,
+                 beta: 0, c: p, ldc: t, bias: keyMask, workspace: gemmSpace)
+    }
     softmaxRows(x: p, y: p, rows: t, cols: t)
     var weights = UnsafePointer(p)
     if let dropout {
@@ -81,8 +118,10 @@ public func attentionBackwardBlock(q: UnsafePointer<Float>, k: UnsafePointer<Flo
     gemmCore(transA: true, transB: false, m: t, n: dh, k: t, alpha: 1, a: weights, lda: t, b: dc, ldb: ldc,
              beta: 0, c: dv, ldc: ld, bias: nil, workspace: gemmSpace)                         // dV = Aᵀ·dC
     softmaxBackwardRows(y: p, dy: da, dx: da, rows: t, cols: t)                                // dS (in place)
-    gemmCore(transA: false, transB: false, m: t, n: dh, k: t, alpha: s.scale, a: da, lda: t, b: k, ldb: ld,
+    let alpha: Float = prescales(s) ? 1 : s.scale
+    if prescales(s) { scaleRows(da, ldx: t, rows: t, cols: t, scale: s.scale, into: da) }     // scale·dS (in place)
+    gemmCore(transA: false, transB: false, m: t, n: dh, k: t, alpha: alpha, a: da, lda: t, b: k, ldb: ld,
              beta: 0, c: dq, ldc: ld, bias: nil, workspace: gemmSpace)                         // dQ
-    gemmCore(transA: true, transB: false, m: t, n: dh, k: t, alpha: s.scale, a: da, lda: t, b: q, ldb: ld,
+    gemmCore(transA: true, transB: false, m: t, n: dh, k: t, alpha: alpha, a: da, lda: t, b: q, ldb: ld,
              beta: 0, c: dk, ldc: ld, bias: nil, workspace: gemmSpace)                         // dK
 }
