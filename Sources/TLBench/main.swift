@@ -1,6 +1,7 @@
 // tl-bench: throughput of the TLKernels hot paths (GFLOPS, or GB/s for memory-bound ones).
 //
 //   tl-bench [--json] [--gemm-only] [--shapes a,b,...] [--reps N] [--threads N] [--list]
+//            [--cold-sets N]              GEMMs rotate N operand sets (out of cache, as in a step)
 //   tl-bench --encoder [--threads 2]     transformer encoder (MiniLM-L6 shape) inference,
 //                                        fine-tuning step and per-op breakdown of one layer
 //   tl-bench --efficientnet [--threads 2] EfficientNet-Lite0 224×224 batch-32 inference (images/s),
@@ -39,6 +40,9 @@ struct Options {
     /// A training-step workload (TrainBenches.swift) and how long to time it.
     var train: String? = nil
     var seconds = 2.0
+    /// GEMM benchmarks rotate this many independent operand sets (A, B, C), one per call, so
+    /// a call finds its operands out of cache as a training step does (1: the same set, hot).
+    var coldSets = 1
 }
 
 func fail(_ message: String) -> Never {
@@ -69,6 +73,10 @@ func parseOptions(_ args: [String]) -> Options {
             guard let s = Double(v), s > 0, s <= 600 else { fail("--seconds: expected a number of seconds in (0, 600], got '\(v)'") }
             o.seconds = s
         case "--shapes": o.shapes = value("--shapes").split(separator: ",").map(String.init)
+        case "--cold-sets":
+            let v = value("--cold-sets")
+            guard let n = Int(v), (1...64).contains(n) else { fail("--cold-sets: expected 1...64, got '\(v)'") }
+            o.coldSets = n
         case "--reps":
             let v = value("--reps")
             guard let n = Int(v), (1...1000).contains(n) else { fail("--reps: expected 1...1000, got '\(v)'") }
@@ -76,7 +84,7 @@ func parseOptions(_ args: [String]) -> Options {
         case "--threads":
             do { o.threads = try parseThreadCount(value("--threads"), source: "--threads") } catch { fail("\(error)") }
         case "-h", "--help":
-            print("usage: tl-bench [--json] [--gemm-only] [--shapes name,...] [--reps N] [--threads N] [--cpu-time] [--list] [--encoder] [--efficientnet] [--train WORKLOAD [--seconds S]]")
+            print("usage: tl-bench [--json] [--gemm-only] [--shapes name,...] [--reps N] [--threads N] [--cpu-time] [--cold-sets N] [--list] [--encoder] [--efficientnet] [--train WORKLOAD [--seconds S]]")
             exit(0)
         default: fail("unknown option '\(args[i])' (try --help)")
         }
@@ -139,7 +147,7 @@ if let workload = options.train {
     exit(0)
 }
 if let dir = options.jpegDir { runJPEGBench(dir: dir, reps: options.reps, json: options.json); exit(0) }
-var benches = options.efficientnet ? efficientNetBenches() : options.encoder ? encoderBenches() : gemmBenches()
+var benches = options.efficientnet ? efficientNetBenches() : options.encoder ? encoderBenches() : gemmBenches(coldSets: options.coldSets)
 if !options.gemmOnly && !options.encoder && !options.efficientnet { benches += convBenches() + attentionBenches() + rowBenches() }
 if options.list { for b in benches { print(b.name) }; exit(0) }
 if let wanted = options.shapes {
