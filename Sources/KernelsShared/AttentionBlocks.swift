@@ -2,19 +2,20 @@
 // GemmDriver.swift). TLKernels' attentionForward / attentionBackward hand each thread whole
 // blocks and one workspace (attentionBlockWorkspaceFloats), so the six small products of a
 // block allocate nothing, and the element-wise steps (mask, dropout) run in this backend's
-// vectors instead of TLKernels' generic code. Each product takes the same path through
-// gemmCore as the backend's `gemm`, and the steps run in the same order on the same values:
-// results are bit-identical to the per-product calls they replace (measured in issue 14,
-// MiniLM's shape, 1 thread: forward 4.6 ms and backward 10 ms per layer before; see
-// Sources/TLKernels/Attention.swift for the math and the shapes).
+// vectors instead of TLKernels' generic code. The steps run in the same order on the same
+// values and each product gives the bits the backend's `gemm` gave (the scaled ones: see
+// `prescales`), so results are bit-identical to the per-product calls this replaced. Issue 14,
+// MiniLM's shape (tl-bench attn-fused-*), 1 thread: forward 4.6–4.8 → 3.5–3.6 ms, backward
+// 6.9–7.0 → 4.8 ms per layer. The math and shapes: Sources/TLKernels/Attention.swift.
 
 import TLKernelTable
 
 /// Floats of one thread's workspace for blocks of `tokens` × `headSize`: two scratch matrices
-/// and one GEMM workspace large enough for every product of a block.
+/// and one GEMM workspace large enough for every product of a block; a multiple of 16 (64
+/// bytes), so consecutive workspaces stay aligned.
 public func attentionBlockWorkspaceFloats(tokens t: Int, headSize dh: Int) -> Int {
     let gemmFloats = max(gemmWorkspaceFloats(m: t, n: t, k: dh), gemmWorkspaceFloats(m: t, n: dh, k: t))
-    return scratchFloats(tokens: t, headSize: dh) + gemmFloats
+    return roundUp(scratchFloats(tokens: t, headSize: dh) + gemmFloats, 16)
 }
 
 /// The two scratch matrices at the start of a block's workspace: [T, T] (dA, or the dropped
@@ -118,8 +119,8 @@ public func attentionBackwardBlock(q: UnsafePointer<Float>, k: UnsafePointer<Flo
     gemmCore(transA: true, transB: false, m: t, n: dh, k: t, alpha: 1, a: weights, lda: t, b: dc, ldb: ldc,
              beta: 0, c: dv, ldc: ld, bias: nil, workspace: gemmSpace)                         // dV = Aᵀ·dC
     softmaxBackwardRows(y: p, dy: da, dx: da, rows: t, cols: t)                                // dS (in place)
-    let alpha: Float = prescales(s) ? 1 : s.scale
-    if prescales(s) { scaleRows(da, ldx: t, rows: t, cols: t, scale: s.scale, into: da) }     // scale·dS (in place)
+    let prescaled = prescales(s), alpha: Float = prescaled ? 1 : s.scale
+    if prescaled { scaleRows(da, ldx: t, rows: t, cols: t, scale: s.scale, into: da) }        // scale·dS (in place)
     gemmCore(transA: false, transB: false, m: t, n: dh, k: t, alpha: alpha, a: da, lda: t, b: k, ldb: ld,
              beta: 0, c: dq, ldc: ld, bias: nil, workspace: gemmSpace)                         // dQ
     gemmCore(transA: true, transB: false, m: t, n: dh, k: t, alpha: alpha, a: da, lda: t, b: q, ldb: ld,

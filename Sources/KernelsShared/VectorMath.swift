@@ -77,9 +77,9 @@ func erfAndGaussianV(_ x: VF) -> (erf: VF, gaussian: VF) {
 
 @inline(__always) func horizontalSum(_ v: VF) -> Float { v.sum() }
 /// The largest lane, as a tree of `vMax` folding the upper half onto the lower: the stdlib's
-/// `max()` compiles to a scalar loop that spills the vector to the stack on every step (it
-/// was 40% of MiniLM's attention forward pass through softmax, issue 14). Same value for
-/// inputs without NaN.
+/// `max()` compiles to a scalar loop that spills the vector to the stack on every step (softmax
+/// was 40% of MiniLM's attention forward pass; this tree took that pass from 4.1–4.4 to
+/// 3.6 ms, issue 14). Same value for inputs without NaN.
 @inline(__always) func horizontalMax(_ v: VF) -> Float {
     var u = v
     var half = VF.scalarCount / 2

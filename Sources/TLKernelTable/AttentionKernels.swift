@@ -14,7 +14,7 @@ public struct AttentionBlockShape: Sendable, Equatable {
 /// TLKernels' `attentionForward` / `attentionBackward` give each thread whole blocks and one
 /// workspace of `workspaceFloats(tokens, headSize)` floats, 64-byte aligned).
 public struct AttentionKernels: Sendable {
-    /// `attentionBlockWorkspaceFloats(tokens:headSize:)`.
+    /// `attentionBlockWorkspaceFloats(tokens:headSize:)` (a multiple of 16).
     public let workspaceFloats: @Sendable (_ tokens: Int, _ headSize: Int) -> Int
     /// `attentionForwardBlock(q:k:v:keyMask:dropout:probabilities:context:shape:workspace:)`.
     public let forwardBlock: @Sendable (_ q: UnsafePointer<Float>, _ k: UnsafePointer<Float>, _ v: UnsafePointer<Float>,

@@ -63,7 +63,7 @@ func attentionForward(_ ctx: KernelContext, q: UnsafeBufferPointer<Float>, k: Un
     let blocks = g.batch * hs
     let threads = ctx.threadsFor(work: blocks * 4 * t * t * dh, maxChunks: blocks)
     let shape = AttentionBlockShape(tokens: t, headSize: dh, inputStride: ld, outputStride: d, scale: scale)
-    let space = roundUp16(kernels.workspaceFloats(t, dh))
+    let space = kernels.workspaceFloats(t, dh)   // a multiple of 16 floats: each one aligned
     let workspace = allocateAligned(floats: threads * space)
     defer { workspace.deallocate() }
     parallelFor(threads) { th in
@@ -105,7 +105,7 @@ func attentionBackward(_ ctx: KernelContext, q: UnsafeBufferPointer<Float>, k: U
     let blocks = g.batch * hs
     let threads = ctx.threadsFor(work: blocks * 8 * t * t * dh, maxChunks: blocks)
     let shape = AttentionBlockShape(tokens: t, headSize: dh, inputStride: ld, outputStride: d, scale: scale)
-    let space = roundUp16(kernels.workspaceFloats(t, dh))
+    let space = kernels.workspaceFloats(t, dh)   // a multiple of 16 floats: each one aligned
     let workspace = allocateAligned(floats: threads * space)
     defer { workspace.deallocate() }
     parallelFor(threads) { th in
@@ -117,9 +117,6 @@ func attentionBackward(_ ctx: KernelContext, q: UnsafeBufferPointer<Float>, k: U
         }
     }
 }
-
-/// n rounded up to a multiple of 16 floats (64 bytes: keeps each thread's workspace aligned).
-@inline(__always) private func roundUp16(_ n: Int) -> Int { (n + 15) / 16 * 16 }
 
 /// Uninitialised floats, 64-byte aligned (free with `deallocate()`).
 private func allocateAligned(floats: Int) -> UnsafeMutablePointer<Float> {
