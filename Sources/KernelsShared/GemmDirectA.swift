@@ -63,7 +63,7 @@ func gemmDriverDirectA<PB: PanelPackerB>(
     let needed = roundUp(kcMax * ncMax, 16) + roundUp(gemmMR * gemmNR, 16) + gemmMR * kcMax
     precondition((workspace?.count ?? needed) >= needed, "gemm: workspace smaller than gemmWorkspaceFloats")
     let ownBuffer = workspace == nil
-    let buffer = workspace?.baseAddress ?? allocateFloats(needed)
+    let buffer = workspace?.baseAddress ?? allocateAligned(needed)
     defer { if ownBuffer { buffer.deallocate() } }
     let bBuf = buffer, edge = bBuf + roundUp(kcMax * ncMax, 16), aEdge = edge + roundUp(gemmMR * gemmNR, 16)
     let edgePacker = MatrixPackerA(a: a, lda: lda, trans: transA, alpha: 1)

@@ -138,7 +138,7 @@ func gemmDriver<PA: PanelPackerA, PB: PanelPackerB>(
     let needed = roundUp(aFloats, 16) + roundUp(kcMax * ncMax, 16) + gemmMR * gemmNR
     precondition((workspace?.count ?? needed) >= needed, "gemm: workspace smaller than gemmWorkspaceFloats")
     let ownBuffer = workspace == nil
-    let buffer = workspace?.baseAddress ?? allocateFloats(needed)
+    let buffer = workspace?.baseAddress ?? allocateAligned(needed)
     defer { if ownBuffer { buffer.deallocate() } }
     let aBuf = buffer, bBuf = aBuf + roundUp(aFloats, 16), edge = bBuf + roundUp(kcMax * ncMax, 16)
     let rowPanels = packA.rowPanels
@@ -334,9 +334,4 @@ func gemmWorkspaceFloats(m: Int, n: Int, k: Int) -> Int {
     let rows = n > gemmNC ? roundUp(m, gemmMR) : min(gemmMC, roundUp(m, gemmMR))
     let b = kc * min(gemmNC, roundUp(n, gemmNR))
     return roundUp(rows * kc, 16) + roundUp(b, 16) + roundUp(gemmMR * gemmNR, 16) + roundUp(gemmMR * kc, 16)
-}
-
-/// `count` floats, 64-byte aligned (free with `deallocate()`).
-@inline(__always) func allocateFloats(_ count: Int) -> UnsafeMutablePointer<Float> {
-    UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64).bindMemory(to: Float.self, capacity: max(count, 1))
 }
