@@ -103,58 +103,70 @@ func encoderBenches() -> [Bench] {
         let (layer, x, mask) = layerSetup()
         return { _ = try! withNoGrad { try layer.forward(x, attentionMask: mask) } }
     })
-    out.append(Bench(name: "layer-b32-t128-linears", group: "encoder-layer", unit: "GFLOPS",
-                     work: 8 * bt * Double(d * d) + 4 * bt * Double(d * 1536)) {
+    // The parts of that forward pass, each through the same call the layer makes (eval mode:
+    // no dropout), so the parts add up to the total: the packed QKV projection (the weights
+    // concatenated, as MultiHeadAttention does per call), the fused attention, the output
+    // projection, the feed-forward (GELU in the first GEMM's epilogue), the two fused
+    // residual + LayerNorm steps, and MaskedEncoderLayer's mask-channel split and join.
+    out.append(Bench(name: "layer-b32-t128-qkv-projection", group: "encoder-layer", unit: "GFLOPS",
+                     work: 6 * bt * Double(d * d)) {
         let (layer, x, _) = layerSetup()
+        let a = layer.attention
         return {
             _ = try! withNoGrad {
-                let a = layer.attention
-                _ = try a.query(x); _ = try a.key(x); _ = try a.value(x); _ = try a.output(x)
-                _ = try layer.output(layer.intermediate(x))
+                let w = try Tensor.concat([a.query, a.key, a.value].map(\.weight.value), axis: 0)
+                let b = try Tensor.concat([a.query, a.key, a.value].compactMap { $0.bias?.value }, axis: 0)
+                return try x.linear(weight: w, bias: b)
             }
         }
     })
     out.append(Bench(name: "layer-b32-t128-attention-core", group: "encoder-layer", unit: "GFLOPS",
                      work: 4 * bt * Double(t * d)) {
-        // Head split, Q·Kᵀ, scale, mask, softmax, P·V, merge: attention minus its 4 projections.
-        let (_, x, mask) = layerSetup()
-        let q = try! x.reshaped([batch, t, 12, 32]).permuted([0, 2, 1, 3])
+        // Q·Kᵀ, scale, softmax, P·V per (sequence, head), read from the packed [N, T, 3D] projection.
+        var rng = SeededGenerator(seed: 4)
+        let packed = Tensor.normal([batch, t, 3 * d], std: 1, using: &rng)
+        return { _ = try! withNoGrad { try Tensor.multiHeadAttention(packed: packed, heads: 12, scale: 1 / Float(32).squareRoot()) } }
+    })
+    out.append(Bench(name: "layer-b32-t128-output-projection", group: "encoder-layer", unit: "GFLOPS",
+                     work: 2 * bt * Double(d * d)) {
+        let (layer, x, _) = layerSetup()
+        let o = layer.attention.output
+        return { _ = try! withNoGrad { try x.linear(weight: o.weight.value, bias: o.bias?.value) } }
+    })
+    out.append(Bench(name: "layer-b32-t128-feed-forward", group: "encoder-layer", unit: "GFLOPS",
+                     work: 4 * bt * Double(d * 1536)) {
+        let (layer, x, _) = layerSetup()
+        let (up, down) = (layer.intermediate, layer.output)
         return {
             _ = try! withNoGrad {
-                let qh = try x.reshaped([batch, t, 12, 32]).permuted([0, 2, 1, 3])
-                var s = try qh.matmul(q, transposeOther: true) * (1 / Float(32).squareRoot())
-                s = try s + MultiHeadAttention.additiveMask(mask, batch: batch, length: t)
-                let ctx = try s.softmax(axis: -1).matmul(q)
-                return try ctx.permuted([0, 2, 1, 3]).reshaped([batch, t, d])
+                let h = try x.linear(weight: up.weight.value, bias: up.bias?.value, activation: .gelu)
+                return try h.linear(weight: down.weight.value, bias: down.bias?.value)
             }
         }
     })
-    out.append(Bench(name: "layer-b32-t128-layernorm-x2", group: "encoder-layer", unit: "GB/s",
-                     work: 2 * 2 * bt * Double(d) * 4) {
-        let (layer, x, _) = layerSetup()
-        return { _ = try! withNoGrad { (try layer.attentionNorm(x), try layer.outputNorm(x)) } }
-    })
-    out.append(Bench(name: "layer-b32-t128-gelu", group: "encoder-layer", unit: "GB/s",
-                     work: 2 * bt * 1536 * 4) {
-        var rng = SeededGenerator(seed: 5)
-        let h = Tensor.normal([batch, t, 1536], std: 1, using: &rng)
-        return { _ = withNoGrad { h.gelu() } }
-    })
-    out.append(Bench(name: "layer-b32-t128-residual-adds", group: "encoder-layer", unit: "GB/s",
+    out.append(Bench(name: "layer-b32-t128-residual-norm-x2", group: "encoder-layer", unit: "GB/s",
                      work: 2 * 3 * bt * Double(d) * 4) {
-        let (_, x, _) = layerSetup()
-        return { _ = try! withNoGrad { (try x + x, try x + x) } }
+        // Each step reads x and r and writes the normalised sum (3 [N, T, D] passes).
+        let (layer, x, _) = layerSetup()
+        let (n1, n2) = (layer.attentionNorm, layer.outputNorm)
+        return {
+            _ = try! withNoGrad {
+                let a = try x.addLayerNorm(x, dropout: nil, weight: n1.weight.value, bias: n1.bias.value, epsilon: n1.epsilon)
+                return try a.addLayerNorm(x, dropout: nil, weight: n2.weight.value, bias: n2.bias.value, epsilon: n2.epsilon)
+            }
+        }
     })
     out.append(Bench(name: "layer-b32-t128-mask-channel", group: "encoder-layer", unit: "GB/s",
                      work: 4 * bt * Double(d + 1) * 4) {
-        // MaskedEncoderLayer's plumbing: split [N, T, D + 1] into hidden and mask, re-join.
+        // MaskedEncoderLayer's plumbing: [N, T, D + 1] split into hidden and mask, re-joined.
         var rng = SeededGenerator(seed: 8)
         let x = Tensor.normal([batch, t, d + 1], std: 1, using: &rng)
+        let rows = batch * t
         return {
             _ = try! withNoGrad {
-                let hidden = try x.sliced(axis: 2, 0..<d)
-                let mask = try x.detached().sliced(axis: 2, d..<(d + 1)).reshaped([batch, t])
-                return try Tensor.concat([hidden, mask.reshaped([batch, t, 1])], axis: 2)
+                let hidden = try x.droppingLastChannel()
+                let mask = x.scalars.withUnsafeBufferPointer { p in (0..<rows).map { p[$0 * (d + 1) + d] } }
+                return try hidden.appendingChannel(mask)
             }
         }
     })
