@@ -1,30 +1,37 @@
 // The fused linear layer's backward pass outside its two GEMMs (Tensor+FusedLinear): the
 // activation's derivative and the bias gradient in one pass over dY, split across threads.
 
-/// Bias gradient of a fully connected layer, with GELU's backward pass fused in when `pre` is
-/// given:
+/// Bias gradient of a fully connected layer, with GELU's backward pass fused in when `pre` (the
+/// pre-activation) or `geluDerivative` (GELU′(pre), kept by `sgemmBiasGelu`'s epilogue in the
+/// forward pass) is given:
 ///
-///     g = dy ⊙ GELU′(pre)   (or g = dy without `pre`), written to `scaled` when given
+///     g = dy ⊙ GELU′(pre)   (or g = dy ⊙ geluDerivative, or g = dy), written to `scaled` when given
 ///     biasGradient[j] = Σ_rows g[row, j]
 ///
-/// - dy, pre, scaled: [rows, cols]; biasGradient: [cols] (overwritten).
+/// - dy, pre, geluDerivative, scaled: [rows, cols]; biasGradient: [cols] (overwritten).
+/// The stored derivative gives the same g bit for bit as `pre` (one rounded product of the same
+/// two factors) without evaluating erf again: MiniLM's top-2 step −1.5% CPU (1 thread).
 /// The sum has `conv2DBackwardBias`'s rounding for cols a multiple of 8 (bit-identical: Float
 /// sums over blocks of 64 rows in row order, blocks added into Double in order), whatever the
 /// thread count; other widths go through `conv2DBackwardBias` itself. Blocks of 64 rows are
 /// split across threads; g is summed while the block is still in cache.
 public func linearBiasBackward(outputGradient dy: UnsafeBufferPointer<Float>, geluInput pre: UnsafeBufferPointer<Float>?,
+                               geluDerivative: UnsafeBufferPointer<Float>? = nil,
                                scaled: UnsafeMutableBufferPointer<Float>?, biasGradient: UnsafeMutableBufferPointer<Float>,
                                rows: Int, cols: Int) {
-    linearBiasBackward(.current, outputGradient: dy, geluInput: pre, scaled: scaled, biasGradient: biasGradient, rows: rows, cols: cols)
+    linearBiasBackward(.current, outputGradient: dy, geluInput: pre, geluDerivative: geluDerivative, scaled: scaled,
+                       biasGradient: biasGradient, rows: rows, cols: cols)
 }
 
 func linearBiasBackward(_ ctx: KernelContext, outputGradient dy: UnsafeBufferPointer<Float>, geluInput pre: UnsafeBufferPointer<Float>?,
+                        geluDerivative: UnsafeBufferPointer<Float>? = nil,
                         scaled: UnsafeMutableBufferPointer<Float>?, biasGradient: UnsafeMutableBufferPointer<Float>,
                         rows: Int, cols: Int) {
     let n = rows * cols
-    precondition(dy.count >= n && biasGradient.count >= cols && (pre?.count ?? n) >= n && (scaled?.count ?? n) >= n,
-                 "linearBiasBackward: buffer smaller than its shape")
-    precondition(pre == nil || scaled != nil, "linearBiasBackward: GELU needs an output buffer for g")
+    precondition(dy.count >= n && biasGradient.count >= cols && (pre?.count ?? n) >= n && (scaled?.count ?? n) >= n
+                 && (geluDerivative?.count ?? n) >= n, "linearBiasBackward: buffer smaller than its shape")
+    precondition((pre == nil && geluDerivative == nil) || scaled != nil, "linearBiasBackward: GELU needs an output buffer for g")
+    precondition(pre == nil || geluDerivative == nil, "linearBiasBackward: give GELU's input or its derivative, not both")
     guard cols > 0 else { return }
     guard rows > 0, cols % 8 == 0 else {
         // Narrow or ragged rows: the two passes.
@@ -32,6 +39,9 @@ func linearBiasBackward(_ ctx: KernelContext, outputGradient dy: UnsafeBufferPoi
         if let pre, let scaled, n > 0 {
             geluBackward(ctx, x: UnsafeBufferPointer(rebasing: pre[..<n]), outputGradient: UnsafeBufferPointer(rebasing: dy[..<n]),
                          inputGradient: UnsafeMutableBufferPointer(rebasing: scaled[..<n]))
+            g = UnsafeBufferPointer(scaled)
+        } else if let geluDerivative, let scaled, n > 0 {
+            binaryContiguous(.multiply, dy.baseAddress!, geluDerivative.baseAddress!, scaled.baseAddress!, count: n)
             g = UnsafeBufferPointer(scaled)
         } else if let scaled, n > 0 {
             UnsafeMutableRawPointer(scaled.baseAddress!).copyMemory(from: dy.baseAddress!, byteCount: n * 4)
@@ -44,15 +54,20 @@ func linearBiasBackward(_ ctx: KernelContext, outputGradient dy: UnsafeBufferPoi
     let partial = UnsafeMutableBufferPointer<Float>.allocate(capacity: blocks * cols)
     defer { partial.deallocate() }
     let dp = dy.baseAddress!, xp = pre?.baseAddress, sp = scaled?.baseAddress, pp = partial.baseAddress!
+    let derivative = geluDerivative?.baseAddress
     let k = ctx.backend.kernels
-    // Without GELU the pass only streams dY (and the copy into `scaled`): memory-bound, split
-    // from ~250k elements (cost 2 kept the QKV and output projections' [2048, 384..1152] on one thread).
+    // Without erf the pass only streams dY (and the derivative, and the write into `scaled`):
+    // memory-bound, split from ~250k elements (cost 2 kept the QKV and output projections'
+    // [2048, 384..1152] on one thread).
     parallelRows(ctx, rows: blocks, cols: blockRows * cols, costPerElement: pre == nil ? memoryBoundWeight / 2 : 48) { range in
         for b in range {
             let lo = b * blockRows, hi = min(lo + blockRows, rows)
             var g = dp + lo * cols
             if let xp, let sp {
                 k.geluBackward(xp + lo * cols, g, sp + lo * cols, (hi - lo) * cols)
+                g = UnsafePointer(sp + lo * cols)
+            } else if let derivative, let sp {
+                binaryContiguous(.multiply, g, derivative + lo * cols, sp + lo * cols, count: (hi - lo) * cols)
                 g = UnsafePointer(sp + lo * cols)
             } else if let sp {
                 (sp + lo * cols).update(from: g, count: (hi - lo) * cols)

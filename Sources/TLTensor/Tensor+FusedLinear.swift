@@ -3,14 +3,16 @@ import TLKernels
 // The fused fully connected layer of the transformer path, one primitive with one backward
 // rule (tested against the composites it replaces and by finite differences,
 // Tests/TLTensorTests/FusedLinearTests.swift): y = act(x·Wᵀ + b). Without activation the bias
-// enters the GEMM's tiles as they are written back (sgemmBias: no pass over C); with GELU it is added in
-// the GELU pass over the GEMM's output — or, when no graph is recorded (inference), the bias and
-// GELU run on each GEMM tile after its last K block, in place (sgemmBiasGelu: no second pass,
-// no second buffer). In the backward pass GELU's derivative and the bias gradient (a column
-// sum) are one pass over dY before the two GEMMs.
-// Training keeps the separate GELU pass: an epilogue that also kept GELU′ for the backward pass
-// (tried in issue 14) made the d128 transformer's step 2.7% slower at 1 thread (61.2 → 63.0 ms
-// CPU, 5 alternated runs each) and MiniLM's top-2 step no faster (176 vs 175 samples/s).
+// enters the GEMM's tiles as they are written back (sgemmBias: no pass over C). With GELU and a
+// bias, the bias and GELU run on each GEMM tile after its last K block (sgemmBiasGelu): in
+// inference in place (no second pass, no second buffer); when a graph is recorded the epilogue
+// also keeps GELU′ (one erf for both), so the backward pass multiplies dY by it and sums the
+// bias gradient in one pass over dY before the two GEMMs, without evaluating erf again. GELU
+// without a bias keeps the pre-activation and a separate GELU pass.
+// Keeping GELU′ (issue 14, 6 alternated runs each): MiniLM's top-2 step 346.9 → 341.9 ms CPU at
+// 1 thread (every pair faster) and 176.5 → 178.3 samples/s at 2; the d128 transformer's step
+// unchanged (59.5 / 60.1 ms CPU, 984 / 995 samples/s). An earlier attempt had measured the
+// transformer 2.7% slower at 1 thread (61.2 → 63.0 ms, 5 runs each); not reproduced.
 // (The residual + LayerNorm step is in Tensor+ResidualNorm.swift.)
 
 extension Tensor {
@@ -28,7 +30,7 @@ extension Tensor {
         let rows = count / Swift.max(inputs, 1)
         if activation == .gelu, let bias, !(GradMode.isEnabled && (requiresGrad || weight.requiresGrad || bias.requiresGrad)) {
             // Nothing records a graph (the same test as `Tensor.record`): GELU overwrites C in
-            // the GEMM's epilogue, bit-identical to the GEMM + biasGeluForward pass below.
+            // the GEMM's epilogue, bit-identical to the GEMM + biasGeluForward passes.
             let out = uninitializedScalars(rows * outputs) { po in
                 guard rows > 0 else { return }
                 scalars.withUnsafeBufferPointer { px in
@@ -42,14 +44,33 @@ extension Tensor {
             }
             return Tensor(unchecked: out, shape: Array(shape.dropLast()) + [outputs])
         }
-        // The bias goes into the GEMM's write-back, except before GELU: there it is added in the
-        // GELU pass (one pass over the output).
-        let biasInEpilogue = activation == .gelu && bias != nil
-        var pre = uninitializedScalars(rows * outputs) { pc in
+        if activation == .gelu, let bias {
+            // Recording a graph: the epilogue writes GELU(pre) and keeps GELU′(pre) for the
+            // backward pass, bit-identical to GEMM + biasGeluForward then geluBackward's factor.
+            var derivative = [Float]()
+            let out = uninitializedScalars(rows * outputs) { po in
+                derivative = uninitializedScalars(rows * outputs) { pd in
+                    guard rows > 0 else { return }
+                    scalars.withUnsafeBufferPointer { px in
+                        weight.scalars.withUnsafeBufferPointer { pw in
+                            bias.scalars.withUnsafeBufferPointer { pb in
+                                sgemmBiasGelu(transA: false, transB: true, m: rows, n: outputs, k: inputs, alpha: 1, a: px, lda: inputs,
+                                              b: pw, ldb: inputs, bias: pb, c: pd, ldc: outputs, output: po, keepingDerivative: true)
+                            }
+                        }
+                    }
+                }
+            }
+            let rule = LinearRule(activation: activation, preActivation: nil, geluDerivative: derivative)
+            return Tensor.record(.fused(rule), inputs: [self, weight, bias],
+                                 output: Tensor(unchecked: out, shape: Array(shape.dropLast()) + [outputs]))
+        }
+        // No activation, or GELU without a bias: the bias (if any) goes into the GEMM's write-back.
+        let pre = uninitializedScalars(rows * outputs) { pc in
             guard rows > 0 else { return }
             scalars.withUnsafeBufferPointer { px in
                 weight.scalars.withUnsafeBufferPointer { pw in
-                    if let bias, !biasInEpilogue {
+                    if let bias {
                         // The bias enters each tile of C in the GEMM's write-back (sgemmBias):
                         // bit-identical to broadcasting it into C and a beta = 1 product.
                         bias.scalars.withUnsafeBufferPointer { pb in
@@ -64,21 +85,7 @@ extension Tensor {
             }
         }
         let outShape = Array(shape.dropLast()) + [outputs]
-        // (No second reference to pre before the in-place bias add: it would copy the array.)
-        var out = [Float]()
-        if activation != .gelu {
-            out = pre
-        } else {
-            out = uninitializedScalars(pre.count) { po in
-                if let bias {
-                    pre.withUnsafeMutableBufferPointer { pp in
-                        bias.scalars.withUnsafeBufferPointer { biasGeluForward(preActivation: pp, bias: $0, output: po, rows: rows) }
-                    }
-                } else {
-                    pre.withUnsafeBufferPointer { geluForward(x: $0, y: po) }
-                }
-            }
-        }
+        let out = activation != .gelu ? pre : uninitializedScalars(pre.count) { po in pre.withUnsafeBufferPointer { geluForward(x: $0, y: po) } }
         let rule = LinearRule(activation: activation, preActivation: activation == .gelu ? pre : nil)
         return Tensor.record(.fused(rule), inputs: [self] + [weight] + (bias.map { [$0] } ?? []),
                              output: Tensor(unchecked: out, shape: outShape))
@@ -89,6 +96,7 @@ extension Tensor {
 struct LinearRule: FusedRule {
     let activation: Tensor.FusedActivation
     let preActivation: [Float]?
+    var geluDerivative: [Float]? = nil
 
     func gradients(inputs x: [Tensor], upstream g: Tensor, needs: [Bool]) throws -> [Tensor?] {
         let (input, weight) = (x[0], x[1])
@@ -98,7 +106,21 @@ struct LinearRule: FusedRule {
         var gp = g.scalars
         var db: [Float]? = nil
         let wantsBias = x.count > 2 && needs[2]
-        if let pre = preActivation {
+        if let deriv = geluDerivative {
+            // g ⊙ GELU′ kept by the forward epilogue: no erf here; db as a by-product (kept or not).
+            var sums = [Float]()
+            gp = uninitializedScalars(g.count) { pd in
+                sums = uninitializedScalars(outputs) { pb in
+                    deriv.withUnsafeBufferPointer { px in
+                        g.scalars.withUnsafeBufferPointer { pg in
+                            linearBiasBackward(outputGradient: pg, geluInput: nil, geluDerivative: px, scaled: pd, biasGradient: pb,
+                                               rows: rows, cols: outputs)
+                        }
+                    }
+                }
+            }
+            if wantsBias { db = sums }
+        } else if let pre = preActivation {
             var sums = [Float]()
             gp = uninitializedScalars(g.count) { pd in
                 sums = uninitializedScalars(wantsBias ? outputs : 0) { pb in

@@ -54,6 +54,31 @@ import Testing
         }
     }
 
+    /// With GELU′ kept from the forward pass (`geluDerivative`, what sgemmBiasGelu's epilogue
+    /// stores: geluBackward with dy = 1) instead of the pre-activation: g and db bit-identical to
+    /// the `geluInput` path, on the fused widths and the ragged fallback, every backend and thread count.
+    @Test func storedDerivativeMatchesGeluInput() {
+        let pool = BufferPool()
+        defer { pool.free() }
+        for (rows, cols) in Self.shapes {
+            let n = rows * cols
+            let x = randomArray(n, seed: UInt64(rows * 13 + cols)).map { $0 * 6 }
+            let dy = randomArray(n, seed: UInt64(cols * 5 + rows))
+            for ctx in testContexts {
+                let tag = "\(rows)x\(cols) \(ctx.backend) t\(ctx.threads)"
+                let derivative = pool.filled(n)
+                geluBackward(ctx, x: pool.ro(x), outputGradient: pool.ro([Float](repeating: 1, count: n)), inputGradient: derivative)
+                let g = pool.filled(n), db = pool.filled(cols)
+                linearBiasBackward(ctx, outputGradient: pool.ro(dy), geluInput: pool.ro(x), scaled: g, biasGradient: db, rows: rows, cols: cols)
+                let g2 = pool.filled(n), db2 = pool.filled(cols)
+                linearBiasBackward(ctx, outputGradient: pool.ro(dy), geluInput: nil, geluDerivative: UnsafeBufferPointer(derivative),
+                                   scaled: g2, biasGradient: db2, rows: rows, cols: cols)
+                for i in 0..<n where g2[i].bitPattern != g[i].bitPattern { Issue.record("g \(tag) at \(i): \(g2[i]) vs \(g[i])"); break }
+                for j in 0..<cols where db2[j].bitPattern != db[j].bitPattern { Issue.record("db \(tag) column \(j): \(db2[j]) vs \(db[j])"); break }
+            }
+        }
+    }
+
     /// The forward GELU epilogue with the bias: pre + b kept, GELU(pre + b) against the naive
     /// twin (GELU tolerance as in RowKernelTests) and bit-identical to the two passes.
     @Test func biasGeluForwardMatchesReferenceAndComposite() {

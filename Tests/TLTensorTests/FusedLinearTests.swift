@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 @testable import TLTensor
+import TLKernels
 
 /// The fused `linear` (bias and GELU epilogues) and `addLayerNorm` primitives: values and
 /// gradients against the composites they replace, and gradients by finite differences.
@@ -84,6 +85,49 @@ import Foundation
                 let kept = f == nil ? $0[1] : try $0[1] * Tensor(drop, shape: x.shape)
                 return try ($0[0] + kept).layerNorm(weight: $0[2], bias: $0[3], epsilon: 1e-5)
             }
+        }
+    }
+
+    /// The backward rule with GELU′ kept by the forward epilogue gives the same gradients, bit for
+    /// bit, as the rule that recomputes it from the pre-activation (the GEMM, then the bias add).
+    @Test(arguments: [[5, 3, 24], [130, 16], [2, 70, 40]])
+    func storedGeluDerivativeMatchesPreActivationRule(shape: [Int]) throws {
+        let (inputs, outputs) = (shape.last!, 40)
+        let rows = shape.dropLast().reduce(1, *)
+        let x = sample(shape, seed: 21), w = sample([outputs, inputs], seed: 22), b = sample([outputs], seed: 23)
+        let g = sample(Array(shape.dropLast()) + [outputs], seed: 24)
+        var pre = [Float](repeating: 0, count: rows * outputs), derivative = pre, gelu = pre
+        x.scalars.withUnsafeBufferPointer { px in
+            w.scalars.withUnsafeBufferPointer { pw in
+                b.scalars.withUnsafeBufferPointer { pb in
+                    pre.withUnsafeMutableBufferPointer { pc in
+                        sgemm(transA: false, transB: true, m: rows, n: outputs, k: inputs, alpha: 1, a: px, lda: inputs,
+                              b: pw, ldb: inputs, beta: 0, c: pc, ldc: outputs)
+                        for r in 0..<rows { for j in 0..<outputs { pc[r * outputs + j] += pb[j] } }
+                    }
+                    derivative.withUnsafeMutableBufferPointer { pd in
+                        gelu.withUnsafeMutableBufferPointer { po in
+                            sgemmBiasGelu(transA: false, transB: true, m: rows, n: outputs, k: inputs, alpha: 1, a: px, lda: inputs,
+                                          b: pw, ldb: inputs, bias: pb, c: pd, ldc: outputs, output: po, keepingDerivative: true)
+                        }
+                    }
+                }
+            }
+        }
+        let stored = try LinearRule(activation: .gelu, preActivation: nil, geluDerivative: derivative)
+            .gradients(inputs: [x, w, b], upstream: g, needs: [true, true, true])
+        let recomputed = try LinearRule(activation: .gelu, preActivation: pre)
+            .gradients(inputs: [x, w, b], upstream: g, needs: [true, true, true])
+        for i in 0..<3 {
+            #expect(stored[i]!.scalars.map(\.bitPattern) == recomputed[i]!.scalars.map(\.bitPattern), "input \(i)")
+        }
+        // And the recorded forward pass keeps that derivative: its gradients are the same bits.
+        let leaves = [x, w, b].map { $0.detached().requiringGrad() }
+        let y = try leaves[0].linear(weight: leaves[1], bias: leaves[2], activation: .gelu)
+        #expect(y.scalars.map(\.bitPattern) == gelu.map(\.bitPattern))
+        try (y * g).sum().backward()
+        for i in 0..<3 {
+            #expect(leaves[i].grad!.scalars.map(\.bitPattern) == recomputed[i]!.scalars.map(\.bitPattern), "recorded input \(i)")
         }
     }
 
