@@ -28,42 +28,33 @@ extension Tensor {
         }
         let (inputs, outputs) = (weight.shape[1], weight.shape[0])
         let rows = count / Swift.max(inputs, 1)
-        if activation == .gelu, let bias, !(GradMode.isEnabled && (requiresGrad || weight.requiresGrad || bias.requiresGrad)) {
-            // Nothing records a graph (the same test as `Tensor.record`): GELU overwrites C in
-            // the GEMM's epilogue, bit-identical to the GEMM + biasGeluForward passes.
-            let out = uninitializedScalars(rows * outputs) { po in
+        if activation == .gelu, let bias {
+            // Bias and GELU in the GEMM's epilogue (sgemmBiasGelu), bit-identical to the GEMM,
+            // biasGeluForward and geluBackward's factor. Without a recorded graph (the same test
+            // as `Tensor.record`) GELU overwrites C in place; with one, C keeps GELU′(pre) for
+            // the backward pass while GELU(pre) goes to the output.
+            let records = GradMode.isEnabled && (requiresGrad || weight.requiresGrad || bias.requiresGrad)
+            func product(into c: UnsafeMutableBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>) {
                 guard rows > 0 else { return }
                 scalars.withUnsafeBufferPointer { px in
                     weight.scalars.withUnsafeBufferPointer { pw in
                         bias.scalars.withUnsafeBufferPointer { pb in
                             sgemmBiasGelu(transA: false, transB: true, m: rows, n: outputs, k: inputs, alpha: 1, a: px, lda: inputs,
-                                          b: pw, ldb: inputs, bias: pb, c: po, ldc: outputs, output: po, keepingDerivative: false)
+                                          b: pw, ldb: inputs, bias: pb, c: c, ldc: outputs, output: output, keepingDerivative: records)
                         }
                     }
                 }
             }
-            return Tensor(unchecked: out, shape: Array(shape.dropLast()) + [outputs])
-        }
-        if activation == .gelu, let bias {
-            // Recording a graph: the epilogue writes GELU(pre) and keeps GELU′(pre) for the
-            // backward pass, bit-identical to GEMM + biasGeluForward then geluBackward's factor.
+            let outShape = Array(shape.dropLast()) + [outputs]
+            guard records else {
+                return Tensor(unchecked: uninitializedScalars(rows * outputs) { product(into: $0, output: $0) }, shape: outShape)
+            }
             var derivative = [Float]()
             let out = uninitializedScalars(rows * outputs) { po in
-                derivative = uninitializedScalars(rows * outputs) { pd in
-                    guard rows > 0 else { return }
-                    scalars.withUnsafeBufferPointer { px in
-                        weight.scalars.withUnsafeBufferPointer { pw in
-                            bias.scalars.withUnsafeBufferPointer { pb in
-                                sgemmBiasGelu(transA: false, transB: true, m: rows, n: outputs, k: inputs, alpha: 1, a: px, lda: inputs,
-                                              b: pw, ldb: inputs, bias: pb, c: pd, ldc: outputs, output: po, keepingDerivative: true)
-                            }
-                        }
-                    }
-                }
+                derivative = uninitializedScalars(rows * outputs) { product(into: $0, output: po) }
             }
-            let rule = LinearRule(activation: activation, preActivation: nil, geluDerivative: derivative)
-            return Tensor.record(.fused(rule), inputs: [self, weight, bias],
-                                 output: Tensor(unchecked: out, shape: Array(shape.dropLast()) + [outputs]))
+            return Tensor.record(.fused(LinearRule(activation: activation, preActivation: nil, geluDerivative: derivative)),
+                                 inputs: [self, weight, bias], output: Tensor(unchecked: out, shape: outShape))
         }
         // No activation, or GELU without a bias: the bias (if any) goes into the GEMM's write-back.
         let pre = uninitializedScalars(rows * outputs) { pc in
