@@ -76,7 +76,9 @@ extension Tensor {
             }
         }
         let outShape = Array(shape.dropLast()) + [outputs]
-        let out = activation != .gelu ? pre : uninitializedScalars(pre.count) { po in pre.withUnsafeBufferPointer { geluForward(x: $0, y: po) } }
+        let out = activation != .gelu ? pre : uninitializedScalars(pre.count) { po in
+            pre.withUnsafeBufferPointer { geluForward(x: $0, y: po) }
+        }
         let rule = LinearRule(activation: activation, preActivation: activation == .gelu ? pre : nil)
         return Tensor.record(.fused(rule), inputs: [self] + [weight] + (bias.map { [$0] } ?? []),
                              output: Tensor(unchecked: out, shape: outShape))
