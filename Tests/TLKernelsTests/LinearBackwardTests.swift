@@ -10,14 +10,19 @@ import Testing
     /// ones (two-pass fallback); row counts below, at and across the 64-row blocks.
     static let shapes: [(rows: Int, cols: Int)] = [(1, 8), (3, 7), (64, 16), (65, 40), (130, 512), (200, 2), (257, 128), (70, 129)]
 
+    /// A shape's pre-activation x (wide enough to reach GELU's tails) and upstream gradient dy.
+    static func operands(rows: Int, cols: Int) -> (x: [Float], dy: [Float]) {
+        let n = rows * cols
+        return (randomArray(n, seed: UInt64(rows * 31 + cols)).map { $0 * 6 }, randomArray(n, seed: UInt64(cols * 17 + rows)))
+    }
+
     @Test(arguments: [false, true])
     func matchesReferenceAndComposite(gelu: Bool) {
         let pool = BufferPool()
         defer { pool.free() }
         for (rows, cols) in Self.shapes {
             let n = rows * cols
-            let x = randomArray(n, seed: UInt64(rows * 31 + cols)).map { $0 * 6 }
-            let dy = randomArray(n, seed: UInt64(cols * 17 + rows))
+            let (x, dy) = Self.operands(rows: rows, cols: cols)
             let gRef = pool.filled(n), dbRef = pool.filled(cols)
             linearBiasBackwardReference(outputGradient: pool.ro(dy), geluInput: gelu ? pool.ro(x) : nil, scaled: gRef,
                                         biasGradient: dbRef, rows: rows, cols: cols)
@@ -62,8 +67,7 @@ import Testing
         defer { pool.free() }
         for (rows, cols) in Self.shapes {
             let n = rows * cols
-            let x = randomArray(n, seed: UInt64(rows * 13 + cols)).map { $0 * 6 }
-            let dy = randomArray(n, seed: UInt64(cols * 5 + rows))
+            let (x, dy) = Self.operands(rows: rows, cols: cols)
             for ctx in testContexts {
                 let tag = "\(rows)x\(cols) \(ctx.backend) t\(ctx.threads)"
                 let derivative = pool.filled(n)
