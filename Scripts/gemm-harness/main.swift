@@ -1,5 +1,5 @@
 import Foundation
-// Standalone harness for the AVX-512 GEMM driver (Scripts/gemm-harness.sh compiles it together
+// Standalone harness for the GEMM driver of this CPU's backend (Scripts/gemm-harness.sh compiles it together
 // with the backend's GEMM sources into one module, so blocking constants can be tried in
 // seconds instead of a package build). One thread, thread CPU clock, median of 5 samples.
 //   h peak            register-only FMA loop: the single-core FMA peak
@@ -28,8 +28,8 @@ if args.count > 1 && args[1] == "peak" {
     let it = 50_000_000
     var best = 0.0
     for _ in 0..<5 { let t0 = cpuNow(); let r = fmaPeak(it); let dt = cpuNow() - t0; if r == 42 { print(r) }
-        best = max(best, Double(it) * 12 * 32 / dt / 1e9) }
-    print(String(format: "fma peak %.1f GFLOPS (12 independent zmm FMA chains)", best))
+        best = max(best, Double(it) * 12 * Double(2 * VF.scalarCount) / dt / 1e9) }
+    print(String(format: "fma peak %.1f GFLOPS (12 independent %d-lane FMA chains)", best, VF.scalarCount))
     exit(0)
 }
 if args.count > 1 && args[1] == "micro" {
