@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # Builds and runs the standalone GEMM harness (Scripts/gemm-harness/main.swift) on this CPU's
-# backend's GEMM sources (AVX-512 when /proc/cpuinfo has avx512f, else AVX2): the driver, packers,
-# config and micro-kernels compiled as one module with the backend's flags (-Ounchecked,
-# -target-cpu skylake-avx512 or haswell). ~10 s to build, so a blocking constant
-# (Sources/TLKernelsAVX512/Config.swift or Sources/TLKernelsAVX2/Config.swift) can be tried
-# without a package build.
+# backend (AVX-512 when /proc/cpuinfo has avx512f, else AVX2): the backend's folder compiled as
+# one module with its flags (-Ounchecked, -target-cpu skylake-avx512 or haswell). ~25 s to build,
+# so a blocking constant (Sources/TLKernelsAVX512/Config.swift, or for AVX2
+# Sources/KernelsShared/Config6x16.swift) can be tried without a package build.
 #
 #   Scripts/gemm-harness.sh peak                 single-core FMA peak (register-only FMA loop)
 #   Scripts/gemm-harness.sh micro                the micro-kernels alone on L1-resident panels (their ceiling)

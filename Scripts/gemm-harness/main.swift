@@ -1,7 +1,7 @@
 import Foundation
-// Standalone harness for the GEMM driver of this CPU's backend (Scripts/gemm-harness.sh compiles it together
-// with the backend's GEMM sources into one module, so blocking constants can be tried in
-// seconds instead of a package build). One thread, thread CPU clock, median of 5 samples.
+// Standalone harness for the GEMM driver of this CPU's backend (Scripts/gemm-harness.sh
+// compiles it together with the backend's sources into one module, so blocking constants can be
+// tried in seconds instead of a package build). One thread, thread CPU clock, median of 5 samples.
 //   h peak            register-only FMA loop: the single-core FMA peak
 //   h [substr,...]    GFLOPS of the shapes whose name contains one of the substrings
 func cpuNow() -> Double { var ts = timespec(); clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts); return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9 }
