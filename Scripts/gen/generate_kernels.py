@@ -22,7 +22,7 @@ GENERATED = [
     ("KernelsShared/Micro6x16.swift", "gen_micro.py", ["6", "2", "8", "microKernel6x16"]),
     ("KernelsShared/MicroRows6x16.swift", "gen_micro.py", ["6", "2", "8", "microKernelRows6x16", "rows"]),
     ("KernelsShared/MicroRows4x16.swift", "gen_micro.py", ["4", "2", "8", "microKernelRows4x16", "rows"]),
-    ("KernelsShared/ConvMicro6x16.swift", "gen_conv_micro.py", ["6", "2", "8", "convMicroKernel6x16"]),
+    ("KernelsShared/ConvMicro6x16.swift", "gen_conv_micro.py", ["6", "2", "8", "convMicroKernel6x16", "--flat"]),
     ("KernelsShared/WGradMicro6x16.swift", "gen_wgrad_micro.py", ["6", "2", "8", "wgradMicroKernel6x16"]),
     ("TLKernelsAVX512/Micro12x32.swift", "gen_micro.py", ["12", "2", "16", "microKernel12x32"]),
     ("TLKernelsAVX512/MicroRows12x32.swift", "gen_micro.py", ["12", "2", "16", "microKernelRows12x32", "rows"]),
@@ -30,7 +30,9 @@ GENERATED = [
     ("TLKernelsAVX512/ConvMicro12x32.swift", "gen_conv_micro.py", ["12", "2", "16", "convMicroKernel12x32"]),
     ("TLKernelsAVX512/WGradMicro12x32.swift", "gen_wgrad_micro.py", ["12", "2", "16", "wgradMicroKernel12x32"]),
     # Narrow tiles (one vector of output channels) for convolutions with few output channels.
-    ("KernelsShared/ConvMicro12x8.swift", "gen_conv_micro.py", ["12", "1", "8", "convMicroKernel12x8"]),
+    ("KernelsShared/ConvMicro12x8.swift", "gen_conv_micro.py", ["12", "1", "8", "convMicroKernel12x8", "--flat"]),
+    # Two output rows of 6 pixels × 8 channels: the stride-1 narrow tile of the 8-lane backends.
+    ("KernelsShared/ConvMicroPair6x8.swift", "gen_conv_micro.py", ["6", "1", "8", "convMicroKernelPair6x8", "--pair"]),
     ("KernelsShared/WGradMicro12x8.swift", "gen_wgrad_micro.py", ["12", "1", "8", "wgradMicroKernel12x8"]),
     ("TLKernelsAVX512/ConvMicro24x16.swift", "gen_conv_micro.py", ["24", "1", "16", "convMicroKernel24x16"]),
     ("TLKernelsAVX512/WGradMicro24x16.swift", "gen_wgrad_micro.py", ["24", "1", "16", "wgradMicroKernel24x16"]),
@@ -45,8 +47,8 @@ GENERATED = [
     ("TLKernelsAVX512/ConvMicro7x32Lda64.swift", "gen_conv_micro.py", ["7", "2", "16", "convMicroKernel7x32Lda64", "64"]),
 ]
 
-SHARED_EVERYWHERE = ["AttentionBlocks.swift", "BatchNormKernels.swift", "ConvCol2ImKernels.swift", "ConvKernels.swift", "ConvSingleChannelKernels.swift", "ConvWeightGradKernels.swift", "DepthwiseKernels.swift", "GemmDriver.swift", "GemmDirectA.swift", "GemmPackers.swift", "KernelTableExport.swift", "RowKernels.swift", "VectorMath.swift"]
-SIX_BY_SIXTEEN = ["ConvMicro12x8.swift", "ConvMicro6x16.swift", "ConvNarrow8.swift", "Micro6x16.swift", "MicroRows4x16.swift", "MicroRows6x16.swift", "WGradMicro12x8.swift", "WGradMicro6x16.swift"]
+SHARED_EVERYWHERE = ["AttentionBlocks.swift", "BatchNormKernels.swift", "ConvCol2ImKernels.swift", "ConvKernels.swift", "ConvPairTiles.swift", "ConvSingleChannelKernels.swift", "ConvWeightGradKernels.swift", "DepthwiseKernels.swift", "GemmDriver.swift", "GemmDirectA.swift", "GemmPackers.swift", "KernelTableExport.swift", "RowKernels.swift", "VectorMath.swift"]
+SIX_BY_SIXTEEN = ["ConvMicro12x8.swift", "ConvMicro6x16.swift", "ConvMicroPair6x8.swift", "ConvNarrow8.swift", "Micro6x16.swift", "MicroRows4x16.swift", "MicroRows6x16.swift", "WGradMicro12x8.swift", "WGradMicro6x16.swift"]
 # backend folder -> {link name: target in KernelsShared}
 LINKS = {
     "TLKernelsAVX512": {f: f for f in SHARED_EVERYWHERE},

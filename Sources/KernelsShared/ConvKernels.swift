@@ -12,7 +12,8 @@
 // Two register tiles: the backend's GEMM tile (gemmMR × gemmNR, 12×32 on AVX-512) and a
 // narrow tile of one vector of output channels (convNarrowMR × convNarrowNR, 24×16 on
 // AVX-512, 12×8 on 8-lane backends; ConvNarrow*.swift) for Cout ≤ convNarrowNR, where a
-// wide tile would mostly multiply zero padding (LeNet's 6 channels, ResNet's 16).
+// wide tile would mostly multiply zero padding (LeNet's 6 channels, ResNet's 16). At stride 1
+// the 8-lane backends take a two-row narrow tile instead (ConvPairTiles.swift).
 
 /// Micro-kernel shape shared by the wide and narrow forward tiles (see gen_conv_micro.py).
 typealias ConvMicroKernelFunction = (_ kh: Int, _ run: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ rowStride: Int,
@@ -58,8 +59,12 @@ public func convForwardDirectRows(xp: UnsafePointer<Float>, paddedHeight: Int, p
     if outChannels <= convNarrowNR {
         let packed = packConvWeightNarrow(weight, k: s.k, outChannels: outChannels)
         defer { packed.deallocate() }
-        convForwardTiles(s, mrT: convNarrowMR, nrT: convNarrowNR, packed: packed, rowStart: rowStart, rowEnd: rowEnd, out: out,
-                         virtualPixels: !strided, micro: convNarrowMicroKernel(lda: lda))
+        if !strided, let pair = convNarrowPairMicroKernel() {
+            convForwardPairTiles(s, mrT: convNarrowPairMR, packed: packed, rowStart: rowStart, rowEnd: rowEnd, out: out, micro: pair)
+        } else {
+            convForwardTiles(s, mrT: convNarrowMR, nrT: convNarrowNR, packed: packed, rowStart: rowStart, rowEnd: rowEnd, out: out,
+                             virtualPixels: !strided, micro: convNarrowMicroKernel(lda: lda))
+        }
     } else {
         let panels = (outChannels + gemmNR - 1) / gemmNR
         let packed = allocateAligned(panels * s.k * gemmNR)

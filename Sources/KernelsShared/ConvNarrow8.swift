@@ -17,6 +17,13 @@ let convNarrowNR = 8
     wgradMicroKernel12x8(rows, cols, a, aStep, aRowStride, b, bStep, bRowStride, c, ldc, beta)
 }
 
+/// Two-row narrow tile for stride-1 convolutions (ConvPairTiles.swift): 6 pixels of two output
+/// rows × 8 channels, two FMAs per broadcast. LeNet's second layer backward (dX as a flipped
+/// 16 → 6 convolution, tl-bench lenet-conv2-5x5-6to16-14x14-b64-dx, Zen 1, one thread, CPU
+/// clock): 12×8 tile 5.1 GFLOPS, pair tile see README-kernels.md.
+let convNarrowPairMR = 6
+func convNarrowPairMicroKernel() -> ConvPairMicroKernelFunction? { convMicroKernelPair6x8 }
+
 /// Short wide tile for strided convolutions: on these backends the GEMM tile itself (6 rows
 /// already fit 7- and 14-pixel rows reasonably; a 7×16 tile would not fit 16 registers).
 let convShortMR = gemmMR

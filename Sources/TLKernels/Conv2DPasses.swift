@@ -174,8 +174,11 @@ func conv2DBackwardInput(_ ctx: KernelContext, outputGradient: UnsafeBufferPoint
     // The flipped forward convolution computes an output of Cin channels over the whole padded
     // dY (KH·KW·Cout terms each, zero taps included) in tiles at least one vector of
     // channels wide: for few input channels (LeNet's second layer: 6 of a 16-wide tile, and
-    // half the taps in the zero border) the GEMM + scatter form below does less work.
-    if g.strideHeight == 1 && g.strideWidth == 1 && inChannels > backendConvDirectNarrowChannels(ctx.backend) / 2 {
+    // half the taps in the zero border) the GEMM + scatter form below does less work. Up to 8
+    // input channels on every backend: on AVX2 (8-wide tiles) LeNet's 6 channels still ran
+    // 1.6 ms in GEMM + scatter against 3.0 flipped (two-row tile; Zen 1, one thread, tl-bench
+    // lenet-conv2-…-dx), while ResNet's 16 ran 7.3–7.4 flipped against 9.7–13.3.
+    if g.strideHeight == 1 && g.strideWidth == 1 && inChannels > max(8, backendConvDirectNarrowChannels(ctx.backend) / 2) {
         // W'[ci, ky, kx, co] = W[co, KH−1−ky, KW−1−kx, ci]
         let flipped = UnsafeMutableBufferPointer<Float>.allocate(capacity: outChannels * k)
         defer { flipped.deallocate() }

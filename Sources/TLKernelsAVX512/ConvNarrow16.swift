@@ -18,6 +18,11 @@ let convNarrowNR = 16
     wgradMicroKernel24x16(rows, cols, a, aStep, aRowStride, b, bStep, bRowStride, c, ldc, beta)
 }
 
+/// No two-row narrow tile here (ConvPairTiles.swift; 24 accumulators + 32 registers: the
+/// one-row tile was not measured to need it).
+let convNarrowPairMR = 0
+func convNarrowPairMicroKernel() -> ConvPairMicroKernelFunction? { nil }
+
 /// Short wide tile (7 output pixels × 32 channels) for strided convolutions, whose tiles hold
 /// one output row each: rows of 7 or 14 pixels fill 7-pixel tiles exactly (12-pixel tiles: 58 %).
 let convShortMR = 7

@@ -46,6 +46,13 @@ let convCases: [ConvCase] = [
     ConvCase(n: 1, h: 10, w: 11, cin: 3, cout: 9, g: Conv2DGeometry(kernel: 3, padding: 1)),
     ConvCase(n: 2, h: 9, w: 30, cin: 2, cout: 12, g: Conv2DGeometry(kernelHeight: 2, kernelWidth: 4, paddingHeight: 1,
                                                                    paddingWidth: 3)),
+    // Two-row narrow tiles (8-lane backends, stride 1, Cout ≤ 8): one image's 11 output rows
+    // split over 2 and 3 threads (ranges of odd length: rows without a partner mid-image), Cout
+    // exactly one vector (written in place) and a partial last tile (13 = 2·6 + 1 pixels);
+    // a 2-row kernel over 3 images on 2 threads (output rows split over one padded batch).
+    ConvCase(n: 1, h: 11, w: 13, cin: 3, cout: 8, g: Conv2DGeometry(kernel: 3, padding: 1)),
+    ConvCase(n: 3, h: 9, w: 7, cin: 2, cout: 5, g: Conv2DGeometry(kernelHeight: 2, kernelWidth: 3, paddingHeight: 1,
+                                                                  paddingWidth: 1)),
 ]
 
 /// Checks fast against reference element-wise with the dot-product error bound γ·scale,

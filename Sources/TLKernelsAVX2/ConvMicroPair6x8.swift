@@ -1,0 +1,1 @@
+../KernelsShared/ConvMicroPair6x8.swift
