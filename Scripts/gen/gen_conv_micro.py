@@ -23,13 +23,17 @@ of the top pixels and kernel row iy - 1 of the bottom ones: each broadcast serve
 only the top, input row kh only the bottom. Extra parameter cBelow: floats from a top pixel's
 output to the one below it. 6x8 pairs against the 12x8 tile (same 96 outputs), hot operands,
 one thread, Zen 1: run 80 18.1 -> 36.8 GFLOPS, run 5 15.3 -> 34.4.
-Usage: python3 Scripts/gen/gen_conv_micro.py MR NV W NAME [LDA] [--flat | --pair] > file.swift
+--gather (implies --flat): row r's receptive field starts at a + offsets[r] instead of a + r·lda,
+so one tile can hold any MR output pixels: those of consecutive output rows (7-pixel rows of a
+stride-2 layer filled 7 of 12 slots of two one-row tiles) or of the next image. Same speed as
+the lda form with hot operands (Zen 1, 6x16, runs 48/96/192: 38.1-39.0 against 38.4-39.2).
+Usage: python3 Scripts/gen/gen_conv_micro.py MR NV W NAME [LDA] [--flat | --pair | --gather] > file.swift
 """
 import sys
 flags = {a for a in sys.argv[1:] if a.startswith("--")}
 args = [a for a in sys.argv[1:] if not a.startswith("--")]
-assert flags <= {"--flat", "--pair"}, f"unknown flags {flags}"
-flat, pair = "--flat" in flags, "--pair" in flags
+assert flags <= {"--flat", "--pair", "--gather"}, f"unknown flags {flags}"
+flat, pair, gather = "--flat" in flags or "--gather" in flags, "--pair" in flags, "--gather" in flags
 mr, nv, w, name = int(args[0]), int(args[1]), int(args[2]), args[3]
 lda = int(args[4]) if len(args) > 4 else None
 nr = nv * w
@@ -41,6 +45,9 @@ if pair:
     o.append("/// C[r] + cBelow (the pixel one output row below) = Σ_ky Σ_p A·B[(ky·run + p), :] (+ beta·C),")
     o.append("/// top A(r, ky, p) = a[ky·rowStride + r·lda + p], bottom A(r, ky, p) = a[(ky + 1)·rowStride + r·lda + p],")
     o.append("/// B packed (`kh`·`run` steps of NR floats). Requires kh ≥ 1 and run ≥ 1.")
+elif gather:
+    o.append(f"/// C[{mr}, {nr}] (row stride `ldc`) = Σ_ky Σ_p A(r, ky, p)·B[(ky·run + p), :] (+ beta·C),")
+    o.append("/// A(r, ky, p) = a[offsets[r] + ky·rowStride + p], B packed (`kh`·`run` steps of NR floats).")
 else:
     o.append(f"/// C[{mr}, {nr}] (row stride `ldc`) = Σ_ky Σ_p A(r, ky, p)·B[(ky·run + p), :] (+ beta·C),")
     if lda is None:
@@ -49,7 +56,10 @@ else:
         o.append(f"/// A(r, ky, p) = a[ky·rowStride + r·{lda} + p] (the `lda` argument must be {lda}), B packed")
         o.append("/// (`kh`·`run` steps of NR floats).")
 o.append("@inline(never)")
-o.append(f"func {name}(_ kh: Int, _ run: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ rowStride: Int,")
+if gather:
+    o.append(f"func {name}(_ kh: Int, _ run: Int, _ a: UnsafePointer<Float>, _ offsets: UnsafePointer<Int>, _ rowStride: Int,")
+else:
+    o.append(f"func {name}(_ kh: Int, _ run: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ rowStride: Int,")
 if pair:
     o.append("              _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ cBelow: Int, _ beta: Float) {")
 else:
@@ -64,6 +74,11 @@ def a_index(r):
     return f"{r} * lda" if lda is None else f"{r * lda}"
 
 
+def a_load(r):
+    """Row r's A value at the current K step."""
+    return f"row{r}[q]" if gather else f"ap[{a_index(r)}]"
+
+
 def step(indent, halves):
     """One K step: loads of the B vectors each half needs, broadcasts, FMAs, pointer bumps.
     halves: list of (accumulator prefix, B pointer name)."""
@@ -72,11 +87,11 @@ def step(indent, halves):
         for v in range(nv):
             out.append(f"{indent}let {bp}{v} = loadV({bp} + {v*w})")
     for r in range(mr):
-        out.append(f"{indent}let a{r} = VF(repeating: ap[{a_index(r)}])")
+        out.append(f"{indent}let a{r} = VF(repeating: {a_load(r)})")
         for h, bp in halves:
             for v in range(nv):
                 out.append(f"{indent}{h}{r}_{v} = madd({h}{r}_{v}, a{r}, {bp}{v})")
-    out.append(f"{indent}ap += 1")
+    out.append(f"{indent}{'q' if gather else 'ap'} += 1")
     for h, bp in halves:
         out.append(f"{indent}{bp} += {nr}")
     return out
@@ -108,14 +123,24 @@ if pair:
     o.append("    }")
 elif flat:
     o.append("    var bp = b")
-    o.append("    var rowA = a")
-    o.append("    var ap = a")
+    if gather:
+        # One base pointer per row and a shared index q into the current kernel row.
+        for r in range(mr):
+            o.append(f"    let row{r} = a + offsets[{r}]")
+        o.append("    var rowQ = 0")
+        o.append("    var q = 0")
+    else:
+        o.append("    var rowA = a")
+        o.append("    var ap = a")
     o.append("    var p = 0")
     o.append("    var steps = run > 0 ? kh * run : 0")
     o.append("    while steps > 0 {")
     o += step("        ", [("c", "bp")])
     o.append("        p += 1")
-    o.append("        if p == run { p = 0; rowA += rowStride; ap = rowA }")
+    if gather:
+        o.append("        if p == run { p = 0; rowQ += rowStride; q = rowQ }")
+    else:
+        o.append("        if p == run { p = 0; rowA += rowStride; ap = rowA }")
     o.append("        steps -= 1")
     o.append("    }")
 else:

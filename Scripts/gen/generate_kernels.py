@@ -33,6 +33,8 @@ GENERATED = [
     ("KernelsShared/ConvMicro12x8.swift", "gen_conv_micro.py", ["12", "1", "8", "convMicroKernel12x8", "--flat"]),
     # Two output rows of 6 pixels × 8 channels: the stride-1 narrow tile of the 8-lane backends.
     ("KernelsShared/ConvMicroPair6x8.swift", "gen_conv_micro.py", ["6", "1", "8", "convMicroKernelPair6x8", "--pair"]),
+    # The 6x16 tile over any 6 output pixels (row offsets from a table): ConvGatherTiles.swift.
+    ("KernelsShared/ConvMicroGather6x16.swift", "gen_conv_micro.py", ["6", "2", "8", "convMicroKernelGather6x16", "--gather"]),
     ("KernelsShared/WGradMicro12x8.swift", "gen_wgrad_micro.py", ["12", "1", "8", "wgradMicroKernel12x8"]),
     ("TLKernelsAVX512/ConvMicro24x16.swift", "gen_conv_micro.py", ["24", "1", "16", "convMicroKernel24x16"]),
     ("TLKernelsAVX512/WGradMicro24x16.swift", "gen_wgrad_micro.py", ["24", "1", "16", "wgradMicroKernel24x16"]),
@@ -47,8 +49,8 @@ GENERATED = [
     ("TLKernelsAVX512/ConvMicro7x32Lda64.swift", "gen_conv_micro.py", ["7", "2", "16", "convMicroKernel7x32Lda64", "64"]),
 ]
 
-SHARED_EVERYWHERE = ["AttentionBlocks.swift", "BatchNormKernels.swift", "ConvCol2ImKernels.swift", "ConvKernels.swift", "ConvPairTiles.swift", "ConvSingleChannelKernels.swift", "ConvWeightGradKernels.swift", "DepthwiseKernels.swift", "GemmDriver.swift", "GemmDirectA.swift", "GemmPackers.swift", "KernelTableExport.swift", "RowKernels.swift", "VectorMath.swift"]
-SIX_BY_SIXTEEN = ["ConvMicro12x8.swift", "ConvMicro6x16.swift", "ConvMicroPair6x8.swift", "ConvNarrow8.swift", "Micro6x16.swift", "MicroRows4x16.swift", "MicroRows6x16.swift", "WGradMicro12x8.swift", "WGradMicro6x16.swift"]
+SHARED_EVERYWHERE = ["AttentionBlocks.swift", "BatchNormKernels.swift", "ConvCol2ImKernels.swift", "ConvKernels.swift", "ConvGatherTiles.swift", "ConvPairTiles.swift", "ConvSingleChannelKernels.swift", "ConvWeightGradKernels.swift", "DepthwiseKernels.swift", "GemmDriver.swift", "GemmDirectA.swift", "GemmPackers.swift", "KernelTableExport.swift", "RowKernels.swift", "VectorMath.swift"]
+SIX_BY_SIXTEEN = ["ConvMicro12x8.swift", "ConvMicro6x16.swift", "ConvMicroGather6x16.swift", "ConvMicroPair6x8.swift", "ConvNarrow8.swift", "Micro6x16.swift", "MicroRows4x16.swift", "MicroRows6x16.swift", "WGradMicro12x8.swift", "WGradMicro6x16.swift"]
 # backend folder -> {link name: target in KernelsShared}
 LINKS = {
     "TLKernelsAVX512": {f: f for f in SHARED_EVERYWHERE},

@@ -24,6 +24,9 @@ let convNarrowNR = 8
 let convNarrowPairMR = 6
 func convNarrowPairMicroKernel() -> ConvPairMicroKernelFunction? { convMicroKernelPair6x8 }
 
+/// Gathered wide tile (ConvGatherTiles.swift): the 6×16 tile over any 6 output pixels.
+func convGatherMicroKernel() -> ConvGatherMicroKernelFunction? { convMicroKernelGather6x16 }
+
 /// Short wide tile for strided convolutions: on these backends the GEMM tile itself (6 rows
 /// already fit 7- and 14-pixel rows reasonably; a 7×16 tile would not fit 16 registers).
 let convShortMR = gemmMR

@@ -23,6 +23,10 @@ let convNarrowNR = 16
 let convNarrowPairMR = 0
 func convNarrowPairMicroKernel() -> ConvPairMicroKernelFunction? { nil }
 
+/// No gathered wide tile here (ConvGatherTiles.swift): the 7×32 short tile and the
+/// constant-step copies were tuned instead, and an AVX-512 variant was not measured.
+func convGatherMicroKernel() -> ConvGatherMicroKernelFunction? { nil }
+
 /// Short wide tile (7 output pixels × 32 channels) for strided convolutions, whose tiles hold
 /// one output row each: rows of 7 or 14 pixels fill 7-pixel tiles exactly (12-pixel tiles: 58 %).
 let convShortMR = 7

@@ -53,6 +53,9 @@ let convCases: [ConvCase] = [
     ConvCase(n: 1, h: 11, w: 13, cin: 3, cout: 8, g: Conv2DGeometry(kernel: 3, padding: 1)),
     ConvCase(n: 3, h: 9, w: 7, cin: 2, cout: 5, g: Conv2DGeometry(kernelHeight: 2, kernelWidth: 3, paddingHeight: 1,
                                                                   paddingWidth: 1)),
+    // Gathered wide tiles (8-lane backends, K ≥ 32): 5 × 4 = 20 output pixels per image, so
+    // 6-pixel tiles span output rows and images; 24 channels = one full and one partial panel.
+    ConvCase(n: 3, h: 9, w: 7, cin: 4, cout: 24, g: Conv2DGeometry(kernel: 3, stride: 2, padding: 1)),
 ]
 
 /// Checks fast against reference element-wise with the dot-product error bound γ·scale,

@@ -1,0 +1,1 @@
+../KernelsShared/ConvMicroGather6x16.swift
