@@ -95,34 +95,21 @@ struct LinearRule: FusedRule {
         let (input, weight) = (x[0], x[1])
         let (inputs, outputs) = (weight.shape[1], weight.shape[0])
         let rows = g.count / Swift.max(outputs, 1)
-        // g ⊙ GELU′(pre) and db = Σ_rows of it in one pass over g (blocks still in cache).
+        // g ⊙ GELU′ and db = Σ_rows of it in one pass over g (blocks still in cache): GELU′ kept
+        // by the forward GEMM's epilogue (no erf here) or computed from the pre-activation.
+        // The column sums are a by-product, kept when there is a bias.
         var gp = g.scalars
         var db: [Float]? = nil
         let wantsBias = x.count > 2 && needs[2]
-        if let deriv = geluDerivative {
-            // g ⊙ GELU′ kept by the forward epilogue: no erf here; db as a by-product (kept or not).
+        if geluDerivative != nil || preActivation != nil {
             var sums = [Float]()
             gp = uninitializedScalars(g.count) { pd in
                 sums = uninitializedScalars(outputs) { pb in
-                    deriv.withUnsafeBufferPointer { px in
-                        g.scalars.withUnsafeBufferPointer { pg in
-                            linearBiasBackward(outputGradient: pg, geluInput: nil, geluDerivative: px, scaled: pd, biasGradient: pb,
-                                               rows: rows, cols: outputs)
-                        }
-                    }
-                }
-            }
-            if wantsBias { db = sums }
-        } else if let pre = preActivation {
-            var sums = [Float]()
-            gp = uninitializedScalars(g.count) { pd in
-                sums = uninitializedScalars(wantsBias ? outputs : 0) { pb in
-                    pre.withUnsafeBufferPointer { px in
-                        g.scalars.withUnsafeBufferPointer { pg in
-                            if wantsBias {
-                                linearBiasBackward(outputGradient: pg, geluInput: px, scaled: pd, biasGradient: pb, rows: rows, cols: outputs)
-                            } else {
-                                geluBackward(x: px, outputGradient: pg, inputGradient: pd)
+                    g.scalars.withUnsafeBufferPointer { pg in
+                        withOptionalBuffer(geluDerivative) { deriv in
+                            withOptionalBuffer(geluDerivative == nil ? preActivation : nil) { pre in
+                                linearBiasBackward(outputGradient: pg, geluInput: pre, geluDerivative: deriv, scaled: pd,
+                                                   biasGradient: pb, rows: rows, cols: outputs)
                             }
                         }
                     }
