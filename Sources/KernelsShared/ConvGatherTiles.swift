@@ -23,40 +23,22 @@ func convGatherTileRows(_ s: ConvForwardShape, mrT: Int, rowStart: Int, rowEnd: 
 /// The tile loop of `convForwardDirectRows` with gathered tiles of `mrT` output pixels × gemmNR
 /// channels (any stride): output rows [rowStart, rowEnd) (row index n·OH + oh), their pixels in
 /// raster order, `mrT` per tile; the weight packed in panels of gemmNR columns (K steps each).
-/// K runs in blocks of whole kernel rows while they fit ~256 steps, as in `convForwardTiles`.
+/// K runs in the blocks of `forEachConvKBlock`, as in `convForwardTiles`.
 /// Writes no bias. A last partial tile repeats its last pixel in the empty rows and drops them.
 func convForwardGatherTiles(_ s: ConvForwardShape, mrT: Int, packed: UnsafePointer<Float>, rowStart: Int, rowEnd: Int,
                             out: UnsafeMutablePointer<Float>, micro: ConvGatherMicroKernelFunction) {
-    let c = s.channels, run = s.run, k = s.k, cout = s.outChannels, nrT = gemmNR
+    let c = s.channels, k = s.k, cout = s.outChannels, nrT = gemmNR
     let panels = (cout + nrT - 1) / nrT
     let rowStride = s.paddedWidth * c
     let imageStride = s.paddedHeight * rowStride
-    let rowsPerBlock = max(1, min(s.kernelH, 256 / max(run, 1)))
     let edge = allocateAligned(mrT * nrT)
     defer { edge.deallocate() }
     let offsets = UnsafeMutablePointer<Int>.allocate(capacity: mrT)
     defer { offsets.deallocate() }
     // C[mrT, nrT] = A·B over all of K for the pixels in `offsets` (relative to s.xp).
     @inline(__always) func tile(_ bPanel: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ ldc: Int) {
-        var first = true
-        var ky = 0
-        while ky < s.kernelH {
-            if run <= 256 {
-                let kh = min(rowsPerBlock, s.kernelH - ky)
-                micro(kh, run, s.xp + ky * rowStride, offsets, rowStride, bPanel + ky * run * nrT, dst, ldc, first ? 0 : 1)
-                first = false
-                ky += kh
-            } else {
-                var p0 = 0
-                while p0 < run {
-                    let len = min(256, run - p0)
-                    micro(1, len, s.xp + ky * rowStride + p0, offsets, rowStride, bPanel + (ky * run + p0) * nrT, dst, ldc,
-                          first ? 0 : 1)
-                    first = false
-                    p0 += len
-                }
-                ky += 1
-            }
+        forEachConvKBlock(s, rowStride: rowStride) { kh, len, aOffset, step, beta in
+            micro(kh, len, s.xp + aOffset, offsets, rowStride, bPanel + step * nrT, dst, ldc, beta)
         }
     }
     let pixelEnd = rowEnd * s.outW

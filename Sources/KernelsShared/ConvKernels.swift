@@ -135,6 +135,36 @@ func packConvWeightNarrow(_ weight: UnsafePointer<Float>, k: Int, outChannels: I
     return packed
 }
 
+/// The K blocks of one convolution tile: whole kernel rows while they fit ~256 steps (the B
+/// micro-panel stays in L1), else chunks of one long row. Calls `block(kh, run, aOffset, step,
+/// beta)` for each: `kh` kernel rows of `run` steps, starting `aOffset` floats past the tile's
+/// A origin and `step` K steps into its packed panel; beta 0 for the first block, then 1.
+@inline(__always)
+func forEachConvKBlock(_ s: ConvForwardShape, rowStride: Int,
+                       _ block: (_ kh: Int, _ run: Int, _ aOffset: Int, _ step: Int, _ beta: Float) -> Void) {
+    let run = s.run
+    let rowsPerBlock = max(1, min(s.kernelH, 256 / max(run, 1)))
+    var first = true
+    var ky = 0
+    while ky < s.kernelH {
+        if run <= 256 {
+            let kh = min(rowsPerBlock, s.kernelH - ky)
+            block(kh, run, ky * rowStride, ky * run, first ? 0 : 1)
+            first = false
+            ky += kh
+        } else {
+            var p0 = 0
+            while p0 < run {
+                let len = min(256, run - p0)
+                block(1, len, ky * rowStride + p0, ky * run + p0, first ? 0 : 1)
+                first = false
+                p0 += len
+            }
+            ky += 1
+        }
+    }
+}
+
 /// The tile loop of `convForwardDirectRows` for one register tile (mrT × nrT, `micro`), with
 /// the weight packed in panels of nrT columns (K steps each). Writes output rows
 /// [rowStart, rowEnd) without bias. `virtualPixels` (stride 1 only): tiles run across
@@ -142,35 +172,16 @@ func packConvWeightNarrow(_ weight: UnsafePointer<Float>, k: Int, outChannels: I
 @inline(__always)
 func convForwardTiles(_ s: ConvForwardShape, mrT: Int, nrT: Int, packed: UnsafePointer<Float>, rowStart: Int, rowEnd: Int,
                       out: UnsafeMutablePointer<Float>, virtualPixels: Bool, micro: ConvMicroKernelFunction) {
-    let c = s.channels, run = s.run, k = s.k, cout = s.outChannels
+    let c = s.channels, k = s.k, cout = s.outChannels
     let panels = (cout + nrT - 1) / nrT
     let edge = allocateAligned(mrT * nrT)
     defer { edge.deallocate() }
     let rowStride = s.paddedWidth * c
-    // K blocks: whole kernel rows while they fit ~256 steps (B micro-panel stays in L1),
-    // else chunks of one long row.
-    let rowsPerBlock = max(1, min(s.kernelH, 256 / max(run, 1)))
     // One tile: C[mrT, nrT] = A·B over all of K; A rows start `lda` apart at `a`.
     @inline(__always) func tile(_ a: UnsafePointer<Float>, _ lda: Int, _ bPanel: UnsafePointer<Float>,
                                 _ dst: UnsafeMutablePointer<Float>, _ ldc: Int) {
-        var first = true
-        var ky = 0
-        while ky < s.kernelH {
-            if run <= 256 {
-                let kh = min(rowsPerBlock, s.kernelH - ky)
-                micro(kh, run, a + ky * rowStride, lda, rowStride, bPanel + ky * run * nrT, dst, ldc, first ? 0 : 1)
-                first = false
-                ky += kh
-            } else {
-                var p0 = 0
-                while p0 < run {
-                    let len = min(256, run - p0)
-                    micro(1, len, a + ky * rowStride + p0, lda, rowStride, bPanel + (ky * run + p0) * nrT, dst, ldc, first ? 0 : 1)
-                    first = false
-                    p0 += len
-                }
-                ky += 1
-            }
+        forEachConvKBlock(s, rowStride: rowStride) { kh, len, aOffset, step, beta in
+            micro(kh, len, a + aOffset, lda, rowStride, bPanel + step * nrT, dst, ldc, beta)
         }
     }
     // Copies the first `nr` columns of one edge row to `dst`.
