@@ -97,6 +97,15 @@ def step(indent, halves):
     return out
 
 
+
+def flat_loop(halves, steps, jump):
+    """The one K loop over `steps` steps: a step per iteration, and at each kernel row's end
+    the jump to the next row (`jump`, a statement)."""
+    out = [f"    var steps = {steps}", "    while steps > 0 {"]
+    out += step("        ", halves)
+    out += ["        p += 1", f"        if p == run {{ p = 0; {jump} }}", "        steps -= 1", "    }"]
+    return out
+
 if pair:
     # Input row 0: top pixels only (kernel row 0).
     o.append("    var bt = b")
@@ -110,13 +119,7 @@ if pair:
     o.append("    ap = rowA")
     # Input rows 1..<kh: kernel row iy of the top pixels, iy - 1 of the bottom ones.
     o.append("    var p = 0")
-    o.append("    var steps = (kh - 1) * run")
-    o.append("    while steps > 0 {")
-    o += step("        ", [("t", "bt"), ("u", "bb")])
-    o.append("        p += 1")
-    o.append("        if p == run { p = 0; rowA += rowStride; ap = rowA }")
-    o.append("        steps -= 1")
-    o.append("    }")
+    o += flat_loop([("t", "bt"), ("u", "bb")], "(kh - 1) * run", "rowA += rowStride; ap = rowA")
     # Input row kh: bottom pixels only (kernel row kh - 1).
     o.append("    for _ in 0..<run {")
     o += step("        ", [("u", "bb")])
@@ -133,16 +136,8 @@ elif flat:
         o.append("    var rowA = a")
         o.append("    var ap = a")
     o.append("    var p = 0")
-    o.append("    var steps = run > 0 ? kh * run : 0")
-    o.append("    while steps > 0 {")
-    o += step("        ", [("c", "bp")])
-    o.append("        p += 1")
-    if gather:
-        o.append("        if p == run { p = 0; rowQ += rowStride; q = rowQ }")
-    else:
-        o.append("        if p == run { p = 0; rowA += rowStride; ap = rowA }")
-    o.append("        steps -= 1")
-    o.append("    }")
+    o += flat_loop([("c", "bp")], "run > 0 ? kh * run : 0",
+                   "rowQ += rowStride; q = rowQ" if gather else "rowA += rowStride; ap = rowA")
 else:
     o.append("    var bp = b")
     o.append("    var rowA = a")
