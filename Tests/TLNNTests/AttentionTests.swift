@@ -79,6 +79,51 @@ import Testing
     /// The fused post-LN encoder block (fused attention, bias/GELU epilogues, dropout +
     /// residual + LayerNorm) against the unfused composite, in training mode with dropout:
     /// same masks (same generator states), same values and gradients.
+    /// With PyTorch's feed-forward dropout (`activationDropout`) as well: the fused block draws
+    /// its mask from the same generator as the composite, drops about p of the GELU outputs,
+    /// and leaves every other component's weights and masks as a block without it.
+    @Test func encoderBlockFeedForwardDropoutMatchesCompositeAndIsApplied() throws {
+        func make(_ p: Float) throws -> TransformerEncoderBlock {
+            var rng = SeededGenerator(seed: 29)
+            return try TransformerEncoderBlock(hiddenSize: 16, headCount: 4, intermediateSize: 24, dropout: 0.1,
+                                               attentionDropout: 0.1, activationDropout: p, layerNormEpsilon: 1e-5, rng: &rng)
+        }
+        let block = try make(0.3), plain = try make(0)
+        #expect(plain.activationDropout == nil)
+        for (a, b) in zip(block.parameters(), plain.parameters()) { #expect(a.value.scalars == b.value.scalars) }
+        #expect(block.dropout.generator == plain.dropout.generator)
+        block.train(); plain.train()
+        let mask = try Tensor([1, 1, 1, 1, 1, 1, 1, 1, 0, 0], shape: [2, 5])
+        let x = sample([2, 5, 16], seed: 9).requiringGrad()
+        let ffn = try #require(block.activationDropout)
+        let saved = (block.dropout.generator, block.attention.attentionDropout.generator, ffn.generator)
+        let fused = try block(x, attentionMask: mask)
+        #expect(ffn.generator != saved.2)
+        (block.dropout.generator, block.attention.attentionDropout.generator, ffn.generator) = saved
+        let reference = try block.forwardComposite(x, attentionMask: mask)
+        for (a, b) in zip(fused.scalars, reference.scalars) { #expect(Swift.abs(a - b) < 1e-4) }
+        // Same weights and the same attention / hidden masks, so only the feed-forward
+        // dropout separates the two blocks' outputs.
+        let withoutFFNDropout = try plain(x, attentionMask: mask)
+        #expect(zip(fused.scalars, withoutFFNDropout.scalars).contains { Swift.abs($0 - $1) > 1e-3 })
+        let w = sample([2, 5, 16], seed: 10)
+        try (fused * w).sum().backward()
+        let grads = [x.grad!] + block.parameters().map { $0.value.grad! }
+        x.zeroGrad(); block.zeroGrad()
+        try (reference * w).sum().backward()
+        let refGrads = [x.grad!] + block.parameters().map { $0.value.grad! }
+        for (a, b) in zip(grads, refGrads) {
+            for (u, v) in zip(a.scalars, b.scalars) { #expect(Swift.abs(u - v) < 2e-4 * Swift.max(1, Swift.abs(v))) }
+        }
+        // The mask itself: about 30% of 100,000 factors are 0, the rest 1/0.7.
+        let factors = try #require(ffn.factors(count: 100_000))
+        let dropped = factors.filter { $0 == 0 }.count
+        #expect(abs(dropped - 30_000) < 1_000)
+        #expect(factors.allSatisfy { $0 == 0 || Swift.abs($0 - 1 / 0.7) < 1e-6 })
+        block.eval()
+        #expect(ffn.factors(count: 8) == nil)
+    }
+
     @Test func fusedEncoderBlockMatchesComposite() throws {
         var rng = SeededGenerator(seed: 23)
         let block = try TransformerEncoderBlock(hiddenSize: 16, headCount: 4, intermediateSize: 24, dropout: 0.2,

@@ -1,13 +1,14 @@
 import Testing
 import Foundation
 @testable import TLNN
+import TLTensor
 
 @Suite struct ModelSpecTests {
     static let modelsDirectory = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Models")
 
-    @Test(arguments: ["mlp", "lenet", "resnet", "transformer"])
+    @Test(arguments: ["mlp", "lenet", "resnet", "transformer", "transformer-d128"])
     func shippedSpecsParse(name: String) throws {
         let spec = try ModelSpec.load(from: Self.modelsDirectory.appendingPathComponent("\(name).json"))
         #expect(spec.name == name)
@@ -48,13 +49,36 @@ import Foundation
                 == "bad.json: blocks[0].layers[1]: width 30 is not divisible by 4 heads")
         #expect(error(#"{"name": "x", "input": [4], "blocks": [{"name": "a", "layers": [{"type": "dropout", "rate": 1.5}]}, \#(head)]}"#)
                 == "bad.json: blocks[0].layers[0].rate: expected a number in [0, 1), got 1.5")
+        #expect(error(#"{"name": "x", "input": {"tokens": 8}, "blocks": [{"name": "e", "layers": [{"type": "embedding", "vocab": "vocab", "dim": 32, "max_length": 8}, {"type": "encoder", "heads": 4, "ffn": 8, "ffn_dropout": 1}]}, \#(head)]}"#)
+                == "bad.json: blocks[0].layers[1].ffn_dropout: expected a number in [0, 1), got 1.0")
         #expect(error(#"{"name": "x", "input": [4], "blocks": [\#(head), \#(head)]}"#)
                 == "bad.json: blocks[1]: duplicate block name 'head'")
     }
 }
 
+extension ModelSpecTests {
+    /// `ffn_dropout` (PyTorch's dropout inside the feed-forward block) reaches the built block;
+    /// without it the block has no such module, so BERT-style specs build what they built before.
+    @Test func ffnDropoutBuildsTheFeedForwardDropout() throws {
+        func encoders(_ name: String) throws -> [TransformerEncoderBlock] {
+            let spec = try ModelSpec.load(from: Self.modelsDirectory.appendingPathComponent("\(name).json"))
+            var rng = SeededGenerator(seed: 1)
+            return try spec.blocks.flatMap(\.layers).compactMap { $0 as? EncoderSpec }.map { layer in
+                let built = try layer.makeLayer(input: [64, 128], context: SpecContext(classes: 2, vocab: 100), rng: &rng)
+                return try #require(built as? MaskedEncoderLayer).layer
+            }
+        }
+        let pytorchShaped = try encoders("transformer-d128"), bertShaped = try encoders("transformer")
+        #expect(pytorchShaped.count == 2 && bertShaped.count == 2)
+        #expect(pytorchShaped.allSatisfy { $0.activationDropout?.probability == 0.1 })
+        #expect(bertShaped.allSatisfy { $0.activationDropout == nil })
+        #expect(bertShaped[0].namedRandomStates().keys.sorted() == ["attention.attentionDropout", "dropout"])
+        #expect(pytorchShaped[0].namedRandomStates().keys.sorted() == ["activationDropout", "attention.attentionDropout", "dropout"])
+    }
+}
+
 @Suite struct ModelSpecRoundTripTests {
-    @Test(arguments: ["mlp", "lenet", "resnet", "transformer"])
+    @Test(arguments: ["mlp", "lenet", "resnet", "transformer", "transformer-d128"])
     func jsonRoundTrips(name: String) throws {
         let spec = try ModelSpec.load(from: ModelSpecTests.modelsDirectory.appendingPathComponent("\(name).json"))
         let again = try ModelSpec.parse(Data(spec.jsonText().utf8), file: "roundtrip")

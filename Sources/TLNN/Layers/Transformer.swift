@@ -12,6 +12,8 @@ import TLTensor
 ///
 /// Post-LayerNorm (BERT, default): x = LN(x + drop(attn(x))); x = LN(x + drop(FFN(x))).
 /// Pre-LayerNorm (`preNorm: true`): x = x + drop(attn(LN(x))); x = x + drop(FFN(LN(x))).
+/// FFN(h) = output(drop′(GELU(intermediate(h)))), where drop′ (`activationDropout`) is PyTorch's
+/// `nn.TransformerEncoderLayer` dropout inside the feed-forward block; BERT has none (nil).
 public final class TransformerEncoderBlock: Module {
     public let attention: MultiHeadAttention
     public let attentionNorm: LayerNorm
@@ -20,10 +22,14 @@ public final class TransformerEncoderBlock: Module {
     public let outputNorm: LayerNorm
     /// Hidden dropout after the attention output and after the feed-forward output.
     public let dropout: Dropout
+    /// Dropout on the GELU output inside the feed-forward block (PyTorch's
+    /// `nn.TransformerEncoderLayer` has it, BERT does not); nil when its probability is 0, so
+    /// blocks without it have the same modules, generator draws and random states as before.
+    public let activationDropout: Dropout?
     public let preNorm: Bool
 
     public init(hiddenSize: Int, headCount: Int, intermediateSize: Int,
-                dropout: Float = 0.1, attentionDropout: Float = 0.1,
+                dropout: Float = 0.1, attentionDropout: Float = 0.1, activationDropout: Float = 0,
                 layerNormEpsilon: Float = 1e-12, preNorm: Bool = false,
                 rng: inout SeededGenerator) throws {
         attention = try MultiHeadAttention(hiddenSize: hiddenSize, headCount: headCount,
@@ -33,12 +39,21 @@ public final class TransformerEncoderBlock: Module {
         output = try Linear(inFeatures: intermediateSize, outFeatures: hiddenSize, rng: &rng)
         outputNorm = try LayerNorm(featureCount: hiddenSize, epsilon: layerNormEpsilon)
         self.dropout = try Dropout(probability: dropout, rng: &rng)
+        // Last, so the other components draw exactly what they drew before this option existed.
+        self.activationDropout = activationDropout == 0 ? nil : try Dropout(probability: activationDropout, rng: &rng)
         self.preNorm = preNorm
     }
 
+    /// The feed-forward block: GELU fused into the first projection's GEMM epilogue, bias into
+    /// both, `activationDropout` (if any) on the GELU output.
+    ///
+    ///     h: [..., D] → [..., D]   (through [..., I])
+    func feedForward(_ h: Tensor) throws -> Tensor {
+        let hidden = try projection(intermediate, h, activation: .gelu)
+        return try projection(output, activationDropout.map { try $0(hidden) } ?? hidden)
+    }
+
     public func forward(_ x: Tensor, attentionMask: Tensor? = nil) throws -> Tensor {
-        // FFN: GELU fused into the first projection's GEMM epilogue, bias into both.
-        func feedForward(_ h: Tensor) throws -> Tensor { try projection(output, projection(intermediate, h, activation: .gelu)) }
         if preNorm {
             let a = try x + dropout(attention(attentionNorm(x), attentionMask: attentionMask))
             return try a + dropout(feedForward(outputNorm(a)))
@@ -51,7 +66,10 @@ public final class TransformerEncoderBlock: Module {
     /// The unfused composite the fused forward pass replaces (reference for tests); draws
     /// dropout masks from the same generators in the same order.
     func forwardComposite(_ x: Tensor, attentionMask: Tensor? = nil) throws -> Tensor {
-        func feedForward(_ h: Tensor) throws -> Tensor { try output(intermediate(h).gelu()) }
+        func feedForward(_ h: Tensor) throws -> Tensor {
+            let hidden = try intermediate(h).gelu()
+            return try output(activationDropout.map { try $0(hidden) } ?? hidden)
+        }
         precondition(!preNorm, "forwardComposite covers the post-LN block")
         let drop = attention.attentionDropout.factors(count: x.shape[0] * attention.headCount * x.shape[1] * x.shape[1])
         let a = try attentionNorm(x + dropout(attention.attendComposite(x, attentionMask: attentionMask, dropout: drop)))

@@ -8,7 +8,6 @@ extension TransformerEncoderBlock {
     ///
     ///     x: [ΣL, D] → [ΣL, D]
     func packedForward(_ x: Tensor, layout: PackedLayout, fusedQKV: (weight: Tensor, bias: Tensor)) throws -> Tensor {
-        func feedForward(_ h: Tensor) throws -> Tensor { try projection(output, projection(intermediate, h, activation: .gelu)) }
         if preNorm {
             let a = try x + dropout(attention.packedForward(attentionNorm(x), layout: layout, fusedQKV: fusedQKV))
             return try a + dropout(feedForward(outputNorm(a)))
