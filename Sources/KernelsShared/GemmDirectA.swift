@@ -123,7 +123,7 @@ func gemmDriverDirectA<PB: PanelPackerB>(
                         if pc == 0, let bias { addBiasTile(bias + jc + jr, rows: rows, cols: nr, c: cp, ldc: ldc) }
                         if let epilogue, pc + kc == k {
                             biasGeluTile(epilogue.bias + jc + jr, rows: rows, cols: nr, c: cp, out: epilogue.out + (cp - c), ldc: ldc,
-                                         derivative: epilogue.derivative)
+                                         derivative: epilogue.derivative, mask: epilogue.mask.map { $0 + (cp - c) })
                         }
                         ir += rows
                     }

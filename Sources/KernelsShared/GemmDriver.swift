@@ -71,21 +71,29 @@ func addBiasTile(_ bias: UnsafePointer<Float>, rows: Int, cols: Int, c: UnsafeMu
 }
 
 /// The bias + GELU epilogue of `gemmBiasGelu`, run on each tile after its last K block:
-/// pre = C + bias, out = GELU(pre), and C ← GELU′(pre) (the backward pass's factor) when
-/// `derivative`, else C ← pre. `bias` is C's column 0's entry; `out` has C's row stride, out[0]
-/// goes with c[0]; out == c (without `derivative`) keeps only the GELU (inference).
+/// pre = C + bias, out = GELU(pre)·mask, and C ← GELU′(pre)·mask (the backward pass's factor,
+/// d out / d pre) when `derivative`, else C ← pre. `bias` is C's column 0's entry; `out` and
+/// `mask` (a dropout's factors; nil: no mask) have C's row stride, out[0] and mask[0] go with
+/// c[0]; out == c (without `derivative`) keeps only the GELU (inference).
 struct GeluEpilogue {
     let bias: UnsafePointer<Float>
     let out: UnsafeMutablePointer<Float>
     let derivative: Bool
+    var mask: UnsafePointer<Float>? = nil
 }
 
 /// pre = c[r, j] + bias[j]; out[r, j] = GELU(pre) and c[r, j] = GELU′(pre) or pre (`geluV` /
 /// `geluAndDerivativeV`, the lane functions of `gelu` and `geluBackward`: bit-identical to the
 /// separate bias add, `gelu` pass and `geluBackward` with dy = 1), [rows, cols] at c / out.
+/// With `mask` (same layout as out): out = GELU(pre)·mask and, with `derivative`,
+/// c = GELU′(pre)·mask (bit-identical to multiplying each by the mask in a later pass).
 @inline(__always)
 func biasGeluTile(_ bias: UnsafePointer<Float>, rows: Int, cols: Int, c: UnsafeMutablePointer<Float>,
-                  out: UnsafeMutablePointer<Float>, ldc: Int, derivative: Bool) {
+                  out: UnsafeMutablePointer<Float>, ldc: Int, derivative: Bool, mask: UnsafePointer<Float>? = nil) {
+    if let mask {
+        maskedBiasGeluTile(bias, rows: rows, cols: cols, c: c, out: out, ldc: ldc, derivative: derivative, mask: mask)
+        return
+    }
     let w = VF.scalarCount
     for r in 0..<rows {
         let crow = c + r * ldc, orow = out + r * ldc
@@ -111,6 +119,28 @@ func biasGeluTile(_ bias: UnsafePointer<Float>, rows: Int, cols: Int, c: UnsafeM
             let (g, d) = geluAndDerivativeV(v)
             storePartial(derivative ? d : v, crow + j, n)
             storePartial(g, orow + j, n)
+        }
+    }
+}
+
+/// `biasGeluTile` with a dropout mask (kept out of line of the unmasked loop, which inference
+/// and BERT's blocks run): out = GELU(pre)·mask, c = GELU′(pre)·mask or pre.
+@inline(never)
+func maskedBiasGeluTile(_ bias: UnsafePointer<Float>, rows: Int, cols: Int, c: UnsafeMutablePointer<Float>,
+                        out: UnsafeMutablePointer<Float>, ldc: Int, derivative: Bool, mask: UnsafePointer<Float>) {
+    let w = VF.scalarCount
+    for r in 0..<rows {
+        let crow = c + r * ldc, orow = out + r * ldc, mrow = mask + r * ldc
+        var j = 0
+        while j < cols {
+            let n = min(w, cols - j)
+            let v = n == w ? loadV(crow + j) + loadV(bias + j)
+                           : loadPartial(crow + j, n, fill: 0) + loadPartial(bias + j, n, fill: 0)
+            let f = n == w ? loadV(mrow + j) : loadPartial(mrow + j, n, fill: 0)
+            let (g, d) = geluAndDerivativeV(v)
+            let cv = derivative ? d * f : v
+            if n == w { storeV(cv, crow + j); storeV(g * f, orow + j) } else { storePartial(cv, crow + j, n); storePartial(g * f, orow + j, n) }
+            j += w
         }
     }
 }
@@ -169,7 +199,7 @@ func gemmDriver<PA: PanelPackerA, PB: PanelPackerB>(
             if pc == 0, let bias { addBiasTile(bias + jc + jr, rows: mr, cols: nr, c: cp, ldc: ldc) }
             if let epilogue, pc + kc == k {
                 biasGeluTile(epilogue.bias + jc + jr, rows: mr, cols: nr, c: cp, out: epilogue.out + (cp - c), ldc: ldc,
-                             derivative: epilogue.derivative)
+                             derivative: epilogue.derivative, mask: epilogue.mask.map { $0 + (cp - c) })
             }
         }
         if gemmRowsOuter {
@@ -284,13 +314,14 @@ public func gemmBias(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: 
 /// stride ldc), and C = GELU′(pre) when `derivative`, else C = pre (then out may be c itself:
 /// C ends as GELU only). The bias and GELU are applied to each register tile after its last K
 /// block, while it is in L1: bit-identical to `gemm` with beta = 0, C += bias, then `gelu` (and
-/// `geluBackward` with dy = 1 for the derivative).
+/// `geluBackward` with dy = 1 for the derivative). With `mask` (a dropout's factors, row stride
+/// ldc): out = GELU(pre)·mask and C = GELU′(pre)·mask when `derivative`.
 public func gemmBiasGelu(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                          a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                          bias: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
-                         out: UnsafeMutablePointer<Float>, derivative: Bool) {
+                         out: UnsafeMutablePointer<Float>, derivative: Bool, mask: UnsafePointer<Float>? = nil) {
     gemmCore(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-             beta: 0, c: c, ldc: ldc, bias: nil, epilogue: GeluEpilogue(bias: bias, out: out, derivative: derivative))
+             beta: 0, c: c, ldc: ldc, bias: nil, epilogue: GeluEpilogue(bias: bias, out: out, derivative: derivative, mask: mask))
 }
 
 @inline(__always)
@@ -310,7 +341,8 @@ func gemmCore(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                       a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias)
         }
         if let epilogue {
-            biasGeluTile(epilogue.bias, rows: m, cols: n, c: c, out: epilogue.out, ldc: ldc, derivative: epilogue.derivative)
+            biasGeluTile(epilogue.bias, rows: m, cols: n, c: c, out: epilogue.out, ldc: ldc, derivative: epilogue.derivative,
+                         mask: epilogue.mask)
         }
         return
     }

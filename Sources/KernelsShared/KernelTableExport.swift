@@ -8,7 +8,7 @@ public let kernelTable = KernelTable(
     gemmBias: { gemmBias(transA: $0, transB: $1, m: $2, n: $3, k: $4, alpha: $5, a: $6, lda: $7, b: $8, ldb: $9, bias: $10, c: $11, ldc: $12) },
     gemmBiasGelu: {
         gemmBiasGelu(transA: $0, transB: $1, m: $2, n: $3, k: $4, alpha: $5, a: $6, lda: $7, b: $8, ldb: $9, bias: $10, c: $11,
-                     ldc: $12, out: $13, derivative: $14)
+                     ldc: $12, out: $13, derivative: $14, mask: $15)
     },
     softmaxRows: { softmaxRows(x: $0, y: $1, rows: $2, cols: $3) },
     softmaxBackwardRows: { softmaxBackwardRows(y: $0, dy: $1, dx: $2, rows: $3, cols: $4) },

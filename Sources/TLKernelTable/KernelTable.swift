@@ -20,13 +20,13 @@ public struct KernelTable: Sendable {
     public let gemmBias: @Sendable (_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
                                     _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
                                     _ bias: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) -> Void
-    /// `gemmBiasGelu(transA:transB:m:n:k:alpha:a:lda:b:ldb:bias:c:ldc:out:)`: single-threaded
-    /// pre = alpha · op(A) · op(B) + bias (old C ignored), out = GELU(pre) (row stride ldc), C = GELU′(pre)
-    /// when `derivative`, else pre (then out may be c).
+    /// `gemmBiasGelu(transA:transB:m:n:k:alpha:a:lda:b:ldb:bias:c:ldc:out:derivative:mask:)`: single-threaded
+    /// pre = alpha · op(A) · op(B) + bias (old C ignored), out = GELU(pre)·mask (row stride ldc; mask 1
+    /// when nil), C = GELU′(pre)·mask when `derivative`, else pre (then out may be c).
     public let gemmBiasGelu: @Sendable (_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
                                         _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
                                         _ bias: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
-                                        _ out: UnsafeMutablePointer<Float>, _ derivative: Bool) -> Void
+                                        _ out: UnsafeMutablePointer<Float>, _ derivative: Bool, _ mask: UnsafePointer<Float>?) -> Void
     /// `softmaxRows(x:y:rows:cols:)`: x, y: [rows, cols].
     public let softmaxRows: @Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) -> Void
     /// `softmaxBackwardRows(y:dy:dx:rows:cols:)`.
@@ -93,7 +93,8 @@ public struct KernelTable: Sendable {
                 gemmBias: @escaping @Sendable (Bool, Bool, Int, Int, Int, Float, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int,
                                                UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void,
                 gemmBiasGelu: @escaping @Sendable (Bool, Bool, Int, Int, Int, Float, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int,
-                                                   UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, UnsafeMutablePointer<Float>, Bool) -> Void,
+                                                   UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, UnsafeMutablePointer<Float>, Bool,
+                                                   UnsafePointer<Float>?) -> Void,
                 softmaxRows: @escaping @Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) -> Void,
                 softmaxBackwardRows: @escaping @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) -> Void,
                 layerNormRows: @escaping @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>,

@@ -22,8 +22,8 @@ func backendGemmBias(_ backend: KernelBackend, transA: Bool, transB: Bool, m: In
 func backendGemmBiasGelu(_ backend: KernelBackend, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                          a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                          bias: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, out: UnsafeMutablePointer<Float>,
-                         derivative: Bool) {
-    backend.kernels.gemmBiasGelu(transA, transB, m, n, k, alpha, a, lda, b, ldb, bias, c, ldc, out, derivative)
+                         derivative: Bool, mask: UnsafePointer<Float>?) {
+    backend.kernels.gemmBiasGelu(transA, transB, m, n, k, alpha, a, lda, b, ldb, bias, c, ldc, out, derivative, mask)
 }
 
 /// Name of the backend in use ("avx512", "avx2" or "portable"), for logs and benchmarks.
@@ -67,20 +67,22 @@ func gemmSplitsRows(transA: Bool, m: Int, n: Int, alpha: Float, lda: Int, thread
 /// With `bias`, C = alpha·op(A)·op(B) + bias rows (`beta` is ignored; see `sgemmBias`).
 /// With `geluBias` and `geluOutput` (`sgemmBiasGelu`), pre = alpha·op(A)·op(B) + geluBias rows
 /// added after the last K block, geluOutput = GELU(pre) and C = GELU′(pre) when
-/// `geluDerivative`, else pre (`beta` and `bias` are ignored).
+/// `geluDerivative`, else pre (`beta` and `bias` are ignored); `geluMask` (row stride ldc, like
+/// geluOutput) multiplies geluOutput and the derivative.
 /// With `slabs` (TL_GEMM_STATS), each slab is timed on its thread's CPU clock and the sum and
 /// the maximum over slabs are added to slabs[0] and slabs[1].
 func sgemmThreaded(_ ctx: KernelContext, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                    a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil,
                    geluBias: UnsafePointer<Float>? = nil, geluOutput: UnsafeMutablePointer<Float>? = nil, geluDerivative: Bool = false,
+                   geluMask: UnsafePointer<Float>? = nil,
                    splitRows forcedRows: Bool? = nil, slabs: UnsafeMutablePointer<Double>? = nil) {
     @inline(__always) func run(m: Int, n: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
                                c: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, column: Int = 0, offset: Int = 0) {
         if let geluBias, let geluOutput {
             backendGemmBiasGelu(ctx.backend, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
                                 a: a, lda: lda, b: b, ldb: ldb, bias: geluBias + column, c: c, ldc: ldc,
-                                out: geluOutput + offset, derivative: geluDerivative)
+                                out: geluOutput + offset, derivative: geluDerivative, mask: geluMask.map { $0 + offset })
         } else if let bias {
             backendGemmBias(ctx.backend, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
                             a: a, lda: lda, b: b, ldb: ldb, bias: bias, c: c, ldc: ldc)

@@ -19,15 +19,30 @@ extension Tensor {
     /// The activation applied by a fused `linear`.
     public enum FusedActivation: Sendable { case identity, gelu }
 
-    /// act(x·Wᵀ + b) as one primitive.
+    /// act(x·Wᵀ + b) as one primitive, times `dropoutFactors` (a dropout's mask, one factor per
+    /// output element: 0 or 1/(1 − p)) when given.
     ///
     ///     self: [..., in], weight: [out, in], bias: [out] or nil → [..., out]
-    public func linear(weight: Tensor, bias: Tensor?, activation: FusedActivation = .identity) throws -> Tensor {
+    ///
+    /// With GELU and a bias the mask is applied in the GEMM's epilogue, to the output and to the
+    /// GELU′ kept for the backward pass (no pass of its own); otherwise it is a separate multiply.
+    public func linear(weight: Tensor, bias: Tensor?, activation: FusedActivation = .identity,
+                       dropoutFactors: [Float]? = nil) throws -> Tensor {
         guard rank >= 2, weight.rank == 2, weight.shape[1] == shape[rank - 1], bias.map({ $0.shape == [weight.shape[0]] }) ?? true else {
             throw TensorError.shapeMismatch(operation: "linear (input [..., in], weight [out, in], bias [out])", lhs: shape, rhs: weight.shape)
         }
         let (inputs, outputs) = (weight.shape[1], weight.shape[0])
         let rows = count / Swift.max(inputs, 1)
+        if let dropoutFactors {
+            guard dropoutFactors.count == rows * outputs else {
+                throw TensorError.shapeMismatch(operation: "linear dropout factors (one per output element)",
+                                                lhs: [dropoutFactors.count], rhs: [rows * outputs])
+            }
+            guard activation == .gelu, bias != nil else {
+                let y = try linear(weight: weight, bias: bias, activation: activation)
+                return try y * Tensor(unchecked: dropoutFactors, shape: y.shape)
+            }
+        }
         if activation == .gelu, let bias {
             // Bias and GELU in the GEMM's epilogue (sgemmBiasGelu), bit-identical to the GEMM,
             // biasGeluForward and geluBackward's factor. Without a recorded graph (the same test
@@ -39,8 +54,11 @@ extension Tensor {
                 scalars.withUnsafeBufferPointer { px in
                     weight.scalars.withUnsafeBufferPointer { pw in
                         bias.scalars.withUnsafeBufferPointer { pb in
-                            sgemmBiasGelu(transA: false, transB: true, m: rows, n: outputs, k: inputs, alpha: 1, a: px, lda: inputs,
-                                          b: pw, ldb: inputs, bias: pb, c: c, ldc: outputs, output: output, keepingDerivative: records)
+                            withOptionalBuffer(dropoutFactors) { mask in
+                                sgemmBiasGelu(transA: false, transB: true, m: rows, n: outputs, k: inputs, alpha: 1, a: px, lda: inputs,
+                                              b: pw, ldb: inputs, bias: pb, c: c, ldc: outputs, output: output, keepingDerivative: records,
+                                              mask: mask)
+                            }
                         }
                     }
                 }

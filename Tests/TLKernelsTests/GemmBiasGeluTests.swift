@@ -110,6 +110,80 @@ import Testing
         }
     }
 
+    /// With a dropout mask (the transformer's feed-forward dropout): output = GELU(pre)·mask and
+    /// C = GELU′(pre)·mask, bit for bit the unmasked results times the mask, on every backend,
+    /// thread count and split; in place (inference under a mask) C ends as GELU(pre)·mask; and
+    /// the naive twin with the mask agrees with its own unmasked result times the mask.
+    @Test(arguments: [false, true])
+    func maskMultipliesOutputAndDerivative(inPlace: Bool) {
+        for (i, s) in Self.shapes.enumerated() where s.m > 0 && s.n > 0 {
+            let lda = (s.tA ? s.m : s.k) + s.pad, ldb = (s.tB ? s.k : s.n) + s.pad, ldc = s.n + s.pad
+            let a = randomArray(max((s.tA ? s.k : s.m) * lda, 1), seed: UInt64(210 + i)).map { $0 * 2 }
+            let b = randomArray(max((s.tB ? s.n : s.k) * ldb, 1), seed: UInt64(230 + i)).map { $0 * 2 }
+            let bias = randomArray(s.n, seed: UInt64(250 + i)).map { $0 * 3 }
+            // Dropout-like factors: 0 or 1/0.7, in C's layout (padding columns 9: must not be read into C).
+            let mask = (0..<(s.m * ldc)).map { e in e % ldc >= s.n ? 9 : (e * 7919 + i) % 10 < 3 ? 0 : Float(1 / 0.7) }
+            let guardValue: Float = 7
+            var start = [Float](repeating: .nan, count: s.m * ldc)
+            for r in 0..<s.m { for j in s.n..<ldc { start[r * ldc + j] = guardValue } }
+            var refC = start, refY = start, refMaskedC = start, refMaskedY = start
+            a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in bias.withUnsafeBufferPointer { biasp in
+                mask.withUnsafeBufferPointer { mp in
+                    refC.withUnsafeMutableBufferPointer { cp in refY.withUnsafeMutableBufferPointer { yp in
+                        sgemmBiasGeluReference(transA: s.tA, transB: s.tB, m: s.m, n: s.n, k: s.k, alpha: s.alpha, a: ap, lda: lda,
+                                               b: bp, ldb: ldb, bias: biasp, c: cp, ldc: ldc, output: yp, keepingDerivative: true)
+                    } }
+                    refMaskedC.withUnsafeMutableBufferPointer { cp in refMaskedY.withUnsafeMutableBufferPointer { yp in
+                        sgemmBiasGeluReference(transA: s.tA, transB: s.tB, m: s.m, n: s.n, k: s.k, alpha: s.alpha, a: ap, lda: lda,
+                                               b: bp, ldb: ldb, bias: biasp, c: cp, ldc: ldc, output: yp, keepingDerivative: true, mask: mp)
+                    } }
+                }
+            } } }
+            for r in 0..<s.m {
+                for j in 0..<s.n {
+                    let e = r * ldc + j
+                    #expect(refMaskedY[e] == refY[e] * mask[e] && refMaskedC[e] == refC[e] * mask[e], "reference with mask, shape \(i)")
+                }
+            }
+            for ctx in testContexts {
+                for splitRows in [true, false] {
+                    let tag = "shape \(i) \(ctx.backend) threads \(ctx.threads) rows \(splitRows) inPlace \(inPlace)"
+                    var c = start, y = start, maskedC = start, maskedY = start
+                    a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in bias.withUnsafeBufferPointer { biasp in
+                        mask.withUnsafeBufferPointer { mp in
+                            c.withUnsafeMutableBufferPointer { cp in y.withUnsafeMutableBufferPointer { yp in
+                                sgemmThreaded(ctx, transA: s.tA, transB: s.tB, m: s.m, n: s.n, k: s.k, alpha: s.alpha,
+                                              a: ap.baseAddress!, lda: lda, b: bp.baseAddress!, ldb: ldb, beta: 0,
+                                              c: cp.baseAddress!, ldc: ldc, geluBias: biasp.baseAddress!,
+                                              geluOutput: inPlace ? cp.baseAddress! : yp.baseAddress!, geluDerivative: !inPlace,
+                                              splitRows: splitRows)
+                            } }
+                            maskedC.withUnsafeMutableBufferPointer { cp in maskedY.withUnsafeMutableBufferPointer { yp in
+                                sgemmThreaded(ctx, transA: s.tA, transB: s.tB, m: s.m, n: s.n, k: s.k, alpha: s.alpha,
+                                              a: ap.baseAddress!, lda: lda, b: bp.baseAddress!, ldb: ldb, beta: 0,
+                                              c: cp.baseAddress!, ldc: ldc, geluBias: biasp.baseAddress!,
+                                              geluOutput: inPlace ? cp.baseAddress! : yp.baseAddress!, geluDerivative: !inPlace,
+                                              geluMask: mp.baseAddress!, splitRows: splitRows)
+                            } }
+                        }
+                    } } }
+                    for r in 0..<s.m {
+                        for j in 0..<s.n {
+                            let e = r * ldc + j
+                            if inPlace {
+                                #expect(maskedC[e] == c[e] * mask[e], "in place: GELU·mask \(tag) at \(r),\(j)")
+                            } else {
+                                #expect(maskedY[e] == y[e] * mask[e], "GELU·mask \(tag) at \(r),\(j)")
+                                #expect(maskedC[e] == c[e] * mask[e], "GELU′·mask \(tag) at \(r),\(j)")
+                            }
+                        }
+                        for j in s.n..<ldc { #expect(maskedC[r * ldc + j] == guardValue, "padding \(tag) row \(r)") }
+                    }
+                }
+            }
+        }
+    }
+
     /// The public entry point (current backend) agrees bit for bit with the composite.
     @Test func publicEntryPoint() {
         let (m, n, k) = (30, 40, 50)

@@ -142,6 +142,35 @@ import TLKernels
             try $0[0].addLayerNorm($0[1], dropout: drop, weight: $0[2], bias: $0[3], epsilon: 1e-5)
         }
         #expect(r.passed, "addLayerNorm: \(r)")
+        let mask = rng.dropoutFactors(count: 2 * 3 * 4, keep: 0.6)
+        r = try GradientCheck.check([sample([2, 3, 5], seed: 18), sample([4, 5], seed: 19), sample([4], seed: 20)]) {
+            try $0[0].linear(weight: $0[1], bias: $0[2], activation: .gelu, dropoutFactors: mask)
+        }
+        #expect(r.passed, "linear+gelu+dropout mask: \(r)")
+    }
+
+    /// A dropout mask on the fused linear (the transformer's feed-forward dropout, applied in
+    /// the GELU epilogue): values and gradients against linear+GELU times the mask; without a
+    /// graph, the same values; with identity activation or no bias, the plain multiply.
+    @Test(arguments: [[3, 50, 24], [2, 3, 5]])
+    func dropoutMaskMatchesCompositeMultiply(shape: [Int]) throws {
+        let (inputs, outputs) = (shape.last!, 40)
+        var rng = SeededGenerator(seed: 31)
+        let rows = shape.dropLast().reduce(1, *)
+        let mask = rng.dropoutFactors(count: rows * outputs, keep: 0.7)
+        #expect(mask.contains(0) && mask.contains { $0 > 1 })
+        let outShape = Array(shape.dropLast()) + [outputs]
+        let x = sample(shape, seed: 32), w = sample([outputs, inputs], seed: 33), b = sample([outputs], seed: 34)
+        try expectSameGradients([x, w, b], { try $0[0].linear(weight: $0[1], bias: $0[2], activation: .gelu, dropoutFactors: mask) },
+                                { try $0[0].linear(weight: $0[1], bias: $0[2], activation: .gelu) * Tensor(mask, shape: outShape) })
+        try expectSameGradients([x, w, b], { try $0[0].linear(weight: $0[1], bias: $0[2], dropoutFactors: mask) },
+                                { try ($0[0].matmul($0[1], transposeOther: true) + $0[2]) * Tensor(mask, shape: outShape) })
+        try expectSameGradients([x, w], { try $0[0].linear(weight: $0[1], bias: nil, activation: .gelu, dropoutFactors: mask) },
+                                { try $0[0].matmul($0[1], transposeOther: true).gelu() * Tensor(mask, shape: outShape) })
+        let recorded = try x.requiringGrad().linear(weight: w, bias: b, activation: .gelu, dropoutFactors: mask)
+        let inference = try withNoGrad { try x.linear(weight: w, bias: b, activation: .gelu, dropoutFactors: mask) }
+        #expect(recorded.scalars.map(\.bitPattern) == inference.scalars.map(\.bitPattern))
+        #expect(throws: TensorError.self) { try x.linear(weight: w, bias: b, activation: .gelu, dropoutFactors: [1, 1]) }
     }
 
     @Test func rejectsMismatchedShapes() {

@@ -5,17 +5,22 @@ import TLTensor
 
 /// act(x·Wᵀ + b) for a `Linear` as one fused primitive (bias in the GEMM, GELU on its output).
 /// A layer with a LoRA adapter takes the unfused path, which adds the adapter's update.
+/// `dropout` (the feed-forward block's) multiplies the activated output by its mask.
 ///
 ///     x: [N, T, in] → [N, T, out]
-func projection(_ layer: Linear, _ x: Tensor, activation: Tensor.FusedActivation = .identity) throws -> Tensor {
+func projection(_ layer: Linear, _ x: Tensor, activation: Tensor.FusedActivation = .identity,
+                dropout: Dropout? = nil) throws -> Tensor {
     guard layer.adapter == nil, x.rank >= 2 else {
         let y = try layer(x)
-        return activation == .gelu ? y.gelu() : y
+        let activated = activation == .gelu ? y.gelu() : y
+        return try dropout.map { try $0(activated) } ?? activated
     }
     guard x.shape[x.rank - 1] == layer.inFeatures else {
         throw ModuleError.invalidInput(layer: "Linear(\(layer.inFeatures)→\(layer.outFeatures))", message: "expected input [..., \(layer.inFeatures)], got \(x.shape)")
     }
-    return try x.linear(weight: layer.weight.value, bias: layer.bias?.value, activation: activation)
+    // The dropout's mask, drawn exactly as `dropout(y)` would draw it (nil in eval mode).
+    let factors = dropout?.factors(count: x.count / layer.inFeatures * layer.outFeatures)
+    return try x.linear(weight: layer.weight.value, bias: layer.bias?.value, activation: activation, dropoutFactors: factors)
 }
 
 /// norm(x + dropout(r)) with the dropout, the sum and the LayerNorm fused; dropout factors

@@ -45,12 +45,11 @@ public final class TransformerEncoderBlock: Module {
     }
 
     /// The feed-forward block: GELU fused into the first projection's GEMM epilogue, bias into
-    /// both, `activationDropout` (if any) on the GELU output.
+    /// both, `activationDropout`'s mask (if any) applied in that epilogue too.
     ///
     ///     h: [..., D] → [..., D]   (through [..., I])
     func feedForward(_ h: Tensor) throws -> Tensor {
-        let hidden = try projection(intermediate, h, activation: .gelu)
-        return try projection(output, activationDropout.map { try $0(hidden) } ?? hidden)
+        try projection(output, projection(intermediate, h, activation: .gelu, dropout: activationDropout))
     }
 
     public func forward(_ x: Tensor, attentionMask: Tensor? = nil) throws -> Tensor {
