@@ -3,6 +3,22 @@ import Testing
 @testable import TLNN
 
 @Suite struct AttentionTests {
+    /// Back-propagates Σ out·weights through `fused` and through `reference` (both computed
+    /// from `x` and `module`'s parameters) and expects the same gradient for x and for every
+    /// parameter, within tolerance·max(1, |reference|).
+    func expectSameGradients(_ fused: Tensor, _ reference: Tensor, x: Tensor, module: Module, weights: Tensor,
+                             tolerance: Float) throws {
+        try (fused * weights).sum().backward()
+        let grads = [x.grad!] + module.parameters().map { $0.value.grad! }
+        x.zeroGrad(); module.zeroGrad()
+        try (reference * weights).sum().backward()
+        let refGrads = [x.grad!] + module.parameters().map { $0.value.grad! }
+        #expect(grads.count == refGrads.count)
+        for (a, b) in zip(grads, refGrads) {
+            for (u, v) in zip(a.scalars, b.scalars) { #expect(Swift.abs(u - v) < tolerance * Swift.max(1, Swift.abs(v))) }
+        }
+    }
+
     func model() throws -> MultiHeadAttention {
         var rng = SeededGenerator(seed: 21)
         return try MultiHeadAttention(hiddenSize: 8, headCount: 2, rng: &rng)
@@ -65,15 +81,7 @@ import Testing
         #expect(dropout?.contains(0) == true)
         let reference = try mha.attendComposite(x, attentionMask: mask, dropout: dropout)
         for (a, b) in zip(fused.scalars, reference.scalars) { #expect(Swift.abs(a - b) < 1e-5) }
-        let w = sample([2, 5, 12], seed: 6)
-        try (fused * w).sum().backward()
-        let grads = [x.grad!] + mha.parameters().map { $0.value.grad! }
-        x.zeroGrad(); mha.zeroGrad()
-        try (reference * w).sum().backward()
-        let refGrads = [x.grad!] + mha.parameters().map { $0.value.grad! }
-        for (a, b) in zip(grads, refGrads) {
-            for (u, v) in zip(a.scalars, b.scalars) { #expect(Swift.abs(u - v) < 1e-4 * Swift.max(1, Swift.abs(v))) }
-        }
+        try expectSameGradients(fused, reference, x: x, module: mha, weights: sample([2, 5, 12], seed: 6), tolerance: 1e-4)
     }
 
     /// The fused post-LN encoder block (fused attention, bias/GELU epilogues, dropout +
@@ -106,15 +114,7 @@ import Testing
         // dropout separates the two blocks' outputs.
         let withoutFFNDropout = try plain(x, attentionMask: mask)
         #expect(zip(fused.scalars, withoutFFNDropout.scalars).contains { Swift.abs($0 - $1) > 1e-3 })
-        let w = sample([2, 5, 16], seed: 10)
-        try (fused * w).sum().backward()
-        let grads = [x.grad!] + block.parameters().map { $0.value.grad! }
-        x.zeroGrad(); block.zeroGrad()
-        try (reference * w).sum().backward()
-        let refGrads = [x.grad!] + block.parameters().map { $0.value.grad! }
-        for (a, b) in zip(grads, refGrads) {
-            for (u, v) in zip(a.scalars, b.scalars) { #expect(Swift.abs(u - v) < 2e-4 * Swift.max(1, Swift.abs(v))) }
-        }
+        try expectSameGradients(fused, reference, x: x, module: block, weights: sample([2, 5, 16], seed: 10), tolerance: 2e-4)
         // The mask itself: about 30% of 100,000 factors are 0, the rest 1/0.7.
         let factors = try #require(ffn.factors(count: 100_000))
         let dropped = factors.filter { $0 == 0 }.count
@@ -137,15 +137,6 @@ import Testing
         let reference = try block.forwardComposite(x, attentionMask: mask)
         #expect(block.dropout.generator != generators.0)
         for (a, b) in zip(fused.scalars, reference.scalars) { #expect(Swift.abs(a - b) < 1e-4) }
-        let w = sample([2, 5, 16], seed: 8)
-        try (fused * w).sum().backward()
-        let grads = [x.grad!] + block.parameters().map { $0.value.grad! }
-        x.zeroGrad(); block.zeroGrad()
-        try (reference * w).sum().backward()
-        let refGrads = [x.grad!] + block.parameters().map { $0.value.grad! }
-        #expect(grads.count == refGrads.count)
-        for (a, b) in zip(grads, refGrads) {
-            for (u, v) in zip(a.scalars, b.scalars) { #expect(Swift.abs(u - v) < 2e-4 * Swift.max(1, Swift.abs(v))) }
-        }
+        try expectSameGradients(fused, reference, x: x, module: block, weights: sample([2, 5, 16], seed: 8), tolerance: 2e-4)
     }
 }
