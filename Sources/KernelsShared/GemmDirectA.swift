@@ -90,44 +90,61 @@ func gemmDriverDirectA<PB: PanelPackerB>(
                 if edgeStart < mc {
                     edgePacker.pack(i0: ic + edgeStart, mc: mc - edgeStart, p0: pc, kc: kc, into: aEdge)
                 }
-                var jr = 0
-                while jr < nc {
+                // One register tile: `rows` rows from ir × columns [jr, jr + NR) of the B block.
+                @inline(__always) func tile(_ ir: Int, _ rows: Int, _ jr: Int) {
                     let nr = min(gemmNR, nc - jr)
                     let bp = UnsafePointer(bBuf + jr * kc)
+                    let i = ic + ir
+                    let cp = c + i * ldc + jc + jr
+                    let direct = isDirectTile(rows, transA: transA)
+                    let full = direct && nr == gemmNR
+                    let dst = full ? cp : edge
+                    let dldc = full ? ldc : gemmNR
+                    let dbeta: Float = full ? betaBlock : 0
+                    if !direct {
+                        if transA {
+                            microKernel(kc, UnsafePointer(aEdge), bp, dst, dldc, dbeta)
+                        } else {
+                            microKernelRows(kc, UnsafePointer(aEdge), kc, bp, dst, dldc, dbeta)
+                        }
+                    } else if transA {
+                        wgradMicroKernel(1, kc, a + pc * lda + i, lda, 0, bp, gemmNR, 0, dst, dldc, dbeta)
+                    } else if rows == gemmMR {
+                        microKernelRows(kc, a + i * lda + pc, lda, bp, dst, dldc, dbeta)
+                    } else {
+                        microKernelRowsAlt(kc, a + i * lda + pc, lda, bp, dst, dldc, dbeta)
+                    }
+                    if !full {
+                        writeEdgeTile(UnsafePointer(edge), rows: rows, cols: nr, beta: betaBlock, c: cp, ldc: ldc)
+                    }
+                    if pc == 0, let bias { addBiasTile(bias + jc + jr, rows: rows, cols: nr, c: cp, ldc: ldc) }
+                    if let epilogue, pc + kc == k {
+                        biasGeluTile(epilogue.bias + jc + jr, rows: rows, cols: nr, c: cp, out: epilogue.out + (cp - c), ldc: ldc,
+                                     derivative: epilogue.derivative, mask: epilogue.mask.map { $0 + (cp - c) })
+                    }
+                }
+                if kc * nc <= gemmDirectRowsOuterFloats {
+                    // Rows outer: the A micro-panel stays in L1 against the L2-resident B block,
+                    // and consecutive tiles walk along C's rows (and the epilogue's out and mask
+                    // rows): sequential lines the hardware prefetcher follows.
                     ir = 0
                     while ir < mc {
                         let rows = directRowStep(mc - ir, transA: transA)
-                        let i = ic + ir
-                        let cp = c + i * ldc + jc + jr
-                        let direct = isDirectTile(rows, transA: transA)
-                        let full = direct && nr == gemmNR
-                        let dst = full ? cp : edge
-                        let dldc = full ? ldc : gemmNR
-                        let dbeta: Float = full ? betaBlock : 0
-                        if !direct {
-                            if transA {
-                                microKernel(kc, UnsafePointer(aEdge), bp, dst, dldc, dbeta)
-                            } else {
-                                microKernelRows(kc, UnsafePointer(aEdge), kc, bp, dst, dldc, dbeta)
-                            }
-                        } else if transA {
-                            wgradMicroKernel(1, kc, a + pc * lda + i, lda, 0, bp, gemmNR, 0, dst, dldc, dbeta)
-                        } else if rows == gemmMR {
-                            microKernelRows(kc, a + i * lda + pc, lda, bp, dst, dldc, dbeta)
-                        } else {
-                            microKernelRowsAlt(kc, a + i * lda + pc, lda, bp, dst, dldc, dbeta)
-                        }
-                        if !full {
-                            writeEdgeTile(UnsafePointer(edge), rows: rows, cols: nr, beta: betaBlock, c: cp, ldc: ldc)
-                        }
-                        if pc == 0, let bias { addBiasTile(bias + jc + jr, rows: rows, cols: nr, c: cp, ldc: ldc) }
-                        if let epilogue, pc + kc == k {
-                            biasGeluTile(epilogue.bias + jc + jr, rows: rows, cols: nr, c: cp, out: epilogue.out + (cp - c), ldc: ldc,
-                                         derivative: epilogue.derivative, mask: epilogue.mask.map { $0 + (cp - c) })
-                        }
+                        var jr = 0
+                        while jr < nc { tile(ir, rows, jr); jr += gemmNR }
                         ir += rows
                     }
-                    jr += gemmNR
+                } else {
+                    var jr = 0
+                    while jr < nc {
+                        ir = 0
+                        while ir < mc {
+                            let rows = directRowStep(mc - ir, transA: transA)
+                            tile(ir, rows, jr)
+                            ir += rows
+                        }
+                        jr += gemmNR
+                    }
                 }
                 ic += gemmMC
             }

@@ -43,6 +43,9 @@ let gemmMRAlt = 8
 let gemmPreferAltTiles = true
 /// Largest N (per thread) for which op(A) is read in place instead of packed.
 let gemmDirectMaxN = 1024
+/// Largest packed B block (kc × nc floats) for which the direct-A driver runs its tiles rows
+/// outer (GemmDirectA.swift): the B block then stays in L2 while C is written row by row.
+let gemmDirectRowsOuterFloats = 0
 
 @inline(__always) func microKernel(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
                                    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) {

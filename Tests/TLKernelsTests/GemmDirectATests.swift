@@ -37,6 +37,21 @@ import Testing
         }
     }
 
+    /// Both tile orders of the direct-A driver: rows outer when the packed B block (kc × nc
+    /// floats) fits `gemmDirectRowsOuterFloats` (64 Ki on AVX2 and portable, 0 on AVX-512), the
+    /// Goto order above it. k = 250 is one K block; n = 200 keeps every thread's block under
+    /// 64 Ki floats, n = 1000 keeps it over (at 3 threads each gets 333 columns: 83 Ki floats).
+    /// M = 31 leaves an edge panel, and N ragged columns.
+    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+    func bothTileOrders(_ t: (Bool, Bool)) {
+        for ctx in testContexts {
+            for n in [200, 1000] {
+                checkGemm(ctx, transA: t.0, transB: t.1, m: 31, n: n, k: 250, alpha: 1, beta: 0, seed: UInt64(n))
+                checkGemm(ctx, transA: t.0, transB: t.1, m: 31, n: n, k: 250, alpha: 1, beta: 1, seed: UInt64(n + 1))
+            }
+        }
+    }
+
     /// Training shapes at reduced K (MLP batch 64, transformer rows 2048 cut to 257 to keep the
     /// Double reference fast): forward, dA = dC·Bᵀ and dB = Aᵀ·dC, and M > MC (240).
     @Test func trainingShapes() {
