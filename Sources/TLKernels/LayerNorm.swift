@@ -59,31 +59,40 @@ func layerNormBackward(_ ctx: KernelContext, x: UnsafeBufferPointer<Float>, outp
     let mp = mean.baseAddress!, rp = rstd.baseAddress!, dp = dx.baseAddress!, k = ctx.backend.kernels
     // Cost 32 per element, as the forward pass: at 12 a transformer's [2048, 128] backward
     // (a few hundred µs) ran on one thread.
-    let threads = ctx.threadsFor(work: rows * cols * 32, maxChunks: rows)
-    // Per-thread partial sums of dgamma/dbeta ([threads, 2, cols]), reduced at the end.
-    let partial = UnsafeMutableBufferPointer<Float>.allocate(capacity: threads * 2 * cols)
+    // Partial sums of dgamma/dbeta per block of `layerNormGradientBlockRows` rows
+    // ([blocks, 2, cols]), added in block order at the end: the same sums, bit for bit, at any
+    // thread count (the blocks, not the threads, fix the rounding, as in `linearBiasBackward`).
+    let blockRows = layerNormGradientBlockRows
+    let blocks = (rows + blockRows - 1) / blockRows
+    let threads = ctx.threadsFor(work: rows * cols * 32, maxChunks: blocks)
+    let partial = UnsafeMutableBufferPointer<Float>.allocate(capacity: blocks * 2 * cols)
     partial.initialize(repeating: 0)
     defer { partial.deallocate() }
     let pp = partial.baseAddress!
     parallelFor(threads) { t in
-        let r = chunkRange(t, parts: threads, units: rows)
-        guard !r.isEmpty else { return }
-        let o = r.lowerBound * cols
-        k.layerNormBackwardRows(xp + o, gp + o, gam, mp + r.lowerBound, rp + r.lowerBound, dp + o,
-                                pp + t * 2 * cols, pp + t * 2 * cols + cols, r.count, cols)
-        if let fp, let drp {
-            // dr = dx ⊙ f while this thread's rows of dx are still in cache.
-            let (d, ff, out) = (dp + o, fp + o, drp + o)
-            for i in 0..<(r.count * cols) { out[i] = d[i] * ff[i] }
+        for b in chunkRange(t, parts: threads, units: blocks) {
+            let lo = b * blockRows, count = min(blockRows, rows - lo)
+            let o = lo * cols
+            k.layerNormBackwardRows(xp + o, gp + o, gam, mp + lo, rp + lo, dp + o,
+                                    pp + b * 2 * cols, pp + b * 2 * cols + cols, count, cols)
+            if let fp, let drp {
+                // dr = dx ⊙ f while this block's rows of dx are still in cache.
+                let (d, ff, out) = (dp + o, fp + o, drp + o)
+                for i in 0..<(count * cols) { out[i] = d[i] * ff[i] }
+            }
         }
     }
-    for t in 0..<threads {
+    for b in 0..<blocks {
         for j in 0..<cols {
-            gammaGradient[j] += pp[t * 2 * cols + j]
-            betaGradient[j] += pp[t * 2 * cols + cols + j]
+            gammaGradient[j] += pp[b * 2 * cols + j]
+            betaGradient[j] += pp[b * 2 * cols + cols + j]
         }
     }
 }
+
+/// Rows per partial dgamma/dbeta sum of `layerNormBackward` (64, as `linearBiasBackward`'s
+/// bias-gradient blocks): fixed, so the gradients do not depend on the thread count.
+let layerNormGradientBlockRows = 64
 
 /// Naive twin of `layerNormForward` (Double arithmetic).
 public func layerNormForwardReference(x: UnsafeBufferPointer<Float>, gamma: UnsafeBufferPointer<Float>,

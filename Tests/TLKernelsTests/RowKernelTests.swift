@@ -145,6 +145,38 @@ let rowShapes: [(Int, Int)] = [(1, 1), (3, 7), (5, 16), (7, 17), (9, 63), (4, 65
         }
     }
 
+    /// LayerNorm's dgamma/dbeta are sums over rows; they are summed in fixed blocks of 64 rows
+    /// (`layerNormGradientBlockRows`) added in block order, so every thread count gives the same
+    /// bits as one thread (rows 300: 5 blocks, the last one short; rows 129 × 128: 3 blocks).
+    @Test func layerNormGradientsDoNotDependOnThreadCount() {
+        let pool = BufferPool()
+        defer { pool.free() }
+        for (rows, cols) in [(300, 40), (129, 128), (64, 9)] {
+            let x = randomArray(rows * cols, seed: UInt64(rows)).map { $0 * 3 + 0.5 }
+            let gamma = randomArray(cols, seed: 2), beta = randomArray(cols, seed: 3)
+            let dy = randomArray(rows * cols, seed: 4)
+            for backend in testBackends {
+                var results: [(dx: [Float], dg: [Float], db: [Float])] = []
+                for ctx in testContexts where ctx.backend == backend {
+                    let y = pool.filled(x.count), m = pool.filled(rows), r = pool.filled(rows)
+                    let dx = pool.filled(x.count), dg = pool.filled(cols), db = pool.filled(cols)
+                    layerNormForward(ctx, x: pool.ro(x), gamma: pool.ro(gamma), beta: pool.ro(beta), y: y, mean: m, rstd: r,
+                                     rows: rows, cols: cols, epsilon: 1e-5)
+                    layerNormBackward(ctx, x: pool.ro(x), outputGradient: pool.ro(dy), gamma: pool.ro(gamma),
+                                      mean: UnsafeBufferPointer(m), rstd: UnsafeBufferPointer(r), inputGradient: dx,
+                                      gammaGradient: dg, betaGradient: db, rows: rows, cols: cols)
+                    results.append((Array(dx), Array(dg), Array(db)))
+                }
+                for (i, result) in results.enumerated().dropFirst() {
+                    let tag = "\(rows)x\(cols) \(backend) context \(i)"
+                    #expect(result.dg == results[0].dg, "dgamma \(tag)")
+                    #expect(result.db == results[0].db, "dbeta \(tag)")
+                    #expect(result.dx == results[0].dx, "dx \(tag)")
+                }
+            }
+        }
+    }
+
     /// GELU: erf from A&S 7.1.26 has absolute error ≤ 1.5e-7, so y = 0.5·x·(1 + erf) errs by
     /// ≤ 0.5·|x|·2e-7 plus a few ulp of y; the derivative adds x·φ(x) with exp within 2 ulp.
     /// Tolerance 4e-7·(1 + |x|) + 4u·|ref|, over x in [-8, 8] (covering both tails).
