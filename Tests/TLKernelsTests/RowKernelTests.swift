@@ -116,13 +116,9 @@ let rowShapes: [(Int, Int)] = [(1, 1), (3, 7), (5, 16), (7, 17), (9, 63), (4, 65
             let tol = Float(cols + 16) * unitRoundoff
             let root = Float(cols).squareRoot()
             for ctx in testContexts {
-                let y = pool.filled(x.count), m = pool.filled(rows), r = pool.filled(rows)
-                let dx = pool.filled(x.count), dg = pool.filled(cols), db = pool.filled(cols)
-                layerNormForward(ctx, x: pool.ro(x), gamma: pool.ro(gamma), beta: pool.ro(beta), y: y, mean: m, rstd: r,
-                                 rows: rows, cols: cols, epsilon: 1e-5)
-                layerNormBackward(ctx, x: pool.ro(x), outputGradient: pool.ro(dy), gamma: pool.ro(gamma),
-                                  mean: UnsafeBufferPointer(mRef), rstd: UnsafeBufferPointer(rRef), inputGradient: dx,
-                                  gammaGradient: dg, betaGradient: db, rows: rows, cols: cols)
+                let (y, m, r, dx, dg, db) = layerNormPasses(ctx, pool: pool, x: x, gamma: gamma, beta: beta, dy: dy,
+                                                            rows: rows, cols: cols,
+                                                            statistics: (UnsafeBufferPointer(mRef), UnsafeBufferPointer(rRef)))
                 let tag = "\(rows)x\(cols) \(ctx.backend) t\(ctx.threads)"
                 for i in 0..<x.count {
                     let j = i % cols
@@ -158,14 +154,8 @@ let rowShapes: [(Int, Int)] = [(1, 1), (3, 7), (5, 16), (7, 17), (9, 63), (4, 65
             for backend in testBackends {
                 var results: [(dx: [Float], dg: [Float], db: [Float])] = []
                 for ctx in testContexts where ctx.backend == backend {
-                    let y = pool.filled(x.count), m = pool.filled(rows), r = pool.filled(rows)
-                    let dx = pool.filled(x.count), dg = pool.filled(cols), db = pool.filled(cols)
-                    layerNormForward(ctx, x: pool.ro(x), gamma: pool.ro(gamma), beta: pool.ro(beta), y: y, mean: m, rstd: r,
-                                     rows: rows, cols: cols, epsilon: 1e-5)
-                    layerNormBackward(ctx, x: pool.ro(x), outputGradient: pool.ro(dy), gamma: pool.ro(gamma),
-                                      mean: UnsafeBufferPointer(m), rstd: UnsafeBufferPointer(r), inputGradient: dx,
-                                      gammaGradient: dg, betaGradient: db, rows: rows, cols: cols)
-                    results.append((Array(dx), Array(dg), Array(db)))
+                    let p = layerNormPasses(ctx, pool: pool, x: x, gamma: gamma, beta: beta, dy: dy, rows: rows, cols: cols)
+                    results.append((Array(p.dx), Array(p.dg), Array(p.db)))
                 }
                 for (i, result) in results.enumerated().dropFirst() {
                     let tag = "\(rows)x\(cols) \(backend) context \(i)"
@@ -213,4 +203,21 @@ let rowShapes: [(Int, Int)] = [(1, 1), (3, 7), (5, 16), (7, 17), (9, 63), (4, 65
         vectorCopyReference(from: pool.ro(x), to: yRef)
         #expect(Array(y) == x && Array(yRef) == x)
     }
+}
+
+/// One `layerNormForward` and `layerNormBackward` on `ctx` (buffers from `pool`, ε = 1e-5); the
+/// backward pass reads `statistics` (mean, rstd) when given, else the forward pass's own.
+private func layerNormPasses(_ ctx: KernelContext, pool: BufferPool, x: [Float], gamma: [Float], beta: [Float], dy: [Float],
+                             rows: Int, cols: Int,
+                             statistics: (mean: UnsafeBufferPointer<Float>, rstd: UnsafeBufferPointer<Float>)? = nil)
+    -> (y: UnsafeMutableBufferPointer<Float>, mean: UnsafeMutableBufferPointer<Float>, rstd: UnsafeMutableBufferPointer<Float>,
+        dx: UnsafeMutableBufferPointer<Float>, dg: UnsafeMutableBufferPointer<Float>, db: UnsafeMutableBufferPointer<Float>) {
+    let y = pool.filled(x.count), m = pool.filled(rows), r = pool.filled(rows)
+    let dx = pool.filled(x.count), dg = pool.filled(cols), db = pool.filled(cols)
+    layerNormForward(ctx, x: pool.ro(x), gamma: pool.ro(gamma), beta: pool.ro(beta), y: y, mean: m, rstd: r,
+                     rows: rows, cols: cols, epsilon: 1e-5)
+    let (mean, rstd) = statistics ?? (UnsafeBufferPointer(m), UnsafeBufferPointer(r))
+    layerNormBackward(ctx, x: pool.ro(x), outputGradient: pool.ro(dy), gamma: pool.ro(gamma), mean: mean, rstd: rstd,
+                      inputGradient: dx, gammaGradient: dg, betaGradient: db, rows: rows, cols: cols)
+    return (y, m, r, dx, dg, db)
 }
