@@ -133,7 +133,7 @@ let rowShapes: [(Int, Int)] = [(1, 1), (3, 7), (5, 16), (7, 17), (9, 63), (4, 65
                     #expect(abs(r[i] - rRef[i]) <= tol * rRef[i] * 4, "rstd \(tag)")
                 }
                 for j in 0..<cols {
-                    // Σ over rows of dy·x̂ (|x̂| ≤ √cols): rows-term sums, plus per-thread partials.
+                    // Σ over rows of dy·x̂ (|x̂| ≤ √cols): rows-term sums, added as 64-row block partials.
                     let t = Float(rows + 8) * unitRoundoff * Float(rows) * root
                     #expect(abs(dg[j] - dgRef[j]) <= t && abs(db[j] - dbRef[j]) <= t, "dgamma/dbeta \(tag)")
                 }
