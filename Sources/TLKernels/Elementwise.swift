@@ -197,9 +197,32 @@ public func addReluReference(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float
 /// activations). Narrow rows (a few channels) would cost one call per row; instead `b` is
 /// tiled to about 256 floats and whole groups of rows run as one contiguous loop. Same
 /// operation per element as `binaryContiguous`: bit-identical to the naive loop. `out` may alias `a`.
+/// Rows are split across threads like `parallelElements` splits a pass of 3 streams (the
+/// transformer's position-embedding add, [32, 64·128] + [64·128], ran on one core).
 public func binaryRowBroadcast(_ op: BinaryKernel, _ a: UnsafePointer<Float>, rows: Int, cols: Int,
                                _ b: UnsafePointer<Float>, bOnLeft: Bool, _ out: UnsafeMutablePointer<Float>) {
+    binaryRowBroadcast(.current, op, a, rows: rows, cols: cols, b, bOnLeft: bOnLeft, out)
+}
+
+func binaryRowBroadcast(_ ctx: KernelContext, _ op: BinaryKernel, _ a: UnsafePointer<Float>, rows: Int, cols: Int,
+                        _ b: UnsafePointer<Float>, bOnLeft: Bool, _ out: UnsafeMutablePointer<Float>) {
     guard rows > 0, cols > 0 else { return }
+    let threads = ctx.threadsFor(work: rows * cols * 3 * memoryBoundWeight / 2, maxChunks: rows)
+    guard threads > 1 else {
+        binaryRowBroadcastRows(op, a, rows: rows, cols: cols, b, bOnLeft: bOnLeft, out)
+        return
+    }
+    parallelFor(threads) { t in
+        let r = chunkRange(t, parts: threads, units: rows)
+        guard !r.isEmpty else { return }
+        let o = r.lowerBound * cols
+        binaryRowBroadcastRows(op, a + o, rows: r.count, cols: cols, b, bOnLeft: bOnLeft, out + o)
+    }
+}
+
+/// `binaryRowBroadcast` on one thread.
+private func binaryRowBroadcastRows(_ op: BinaryKernel, _ a: UnsafePointer<Float>, rows: Int, cols: Int,
+                                    _ b: UnsafePointer<Float>, bOnLeft: Bool, _ out: UnsafeMutablePointer<Float>) {
     @inline(__always) func apply(_ x: UnsafePointer<Float>, _ row: UnsafePointer<Float>, _ o: UnsafeMutablePointer<Float>, _ n: Int) {
         if bOnLeft { binaryContiguous(op, row, x, o, count: n) } else { binaryContiguous(op, x, row, o, count: n) }
     }

@@ -61,11 +61,30 @@ public func maxContiguousReference(_ x: UnsafePointer<Float>, count n: Int) -> F
 /// From 16 columns: SIMD16 over columns, four vectors per sweep so the sums stay in
 /// registers. Narrower rows (a conv bias over 6 channels) go row by row with one running sum
 /// per column, so the columns' dependency chains interleave instead of running one after another.
+/// Wide matrices split their columns across threads in blocks of 64 (each column's sum is the
+/// same chain on any thread; a transformer's position-embedding gradient, [32, 64·128] summed
+/// over the batch, ran on one core).
 public func sumRows(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>) {
+    sumRows(.current, x, rows: rows, cols: cols, into: out)
+}
+
+func sumRows(_ ctx: KernelContext, _ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>) {
+    let blocks = cols / 64
+    let threads = blocks < 2 ? 1 : ctx.threadsFor(work: rows * cols * memoryBoundWeight, maxChunks: blocks)
+    guard threads > 1 else { sumRowsColumns(x, rows: rows, stride: cols, cols: cols, into: out); return }
+    parallelFor(threads) { t in
+        let r = chunkRange(t, parts: threads, units: blocks)
+        let j0 = r.lowerBound * 64, j1 = t == threads - 1 ? cols : r.upperBound * 64
+        if j1 > j0 { sumRowsColumns(x + j0, rows: rows, stride: cols, cols: j1 - j0, into: out + j0) }
+    }
+}
+
+/// `sumRows` on one thread, over `cols` columns of rows `stride` floats apart.
+private func sumRowsColumns(_ x: UnsafePointer<Float>, rows: Int, stride: Int, cols: Int, into out: UnsafeMutablePointer<Float>) {
     if cols < 16 {
         out.update(repeating: 0, count: cols)
         for i in 0..<rows {
-            let row = x + i * cols
+            let row = x + i * stride
             for j in 0..<cols { out[j] += row[j] }
         }
         return
@@ -75,7 +94,7 @@ public func sumRows(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: U
     while j + 64 <= cols {
         var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
         for i in 0..<rows {
-            let row = (i * cols + j) * 4
+            let row = (i * stride + j) * 4
             a0 += r.loadUnaligned(fromByteOffset: row, as: SIMD16<Float>.self)
             a1 += r.loadUnaligned(fromByteOffset: row + 64, as: SIMD16<Float>.self)
             a2 += r.loadUnaligned(fromByteOffset: row + 128, as: SIMD16<Float>.self)
@@ -89,13 +108,13 @@ public func sumRows(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: U
     }
     while j + 16 <= cols {
         var a = SIMD16<Float>()
-        for i in 0..<rows { a += r.loadUnaligned(fromByteOffset: (i * cols + j) * 4, as: SIMD16<Float>.self) }
+        for i in 0..<rows { a += r.loadUnaligned(fromByteOffset: (i * stride + j) * 4, as: SIMD16<Float>.self) }
         o.storeBytes(of: a, toByteOffset: j * 4, as: SIMD16<Float>.self)
         j += 16
     }
     while j < cols {
         var a: Float = 0
-        for i in 0..<rows { a += x[i * cols + j] }
+        for i in 0..<rows { a += x[i * stride + j] }
         out[j] = a
         j += 1
     }

@@ -31,7 +31,8 @@ import Testing
         for i in 0..<n where !(x[i] > 0) { #expect(fast[i] == 0) }
     }
 
-    @Test(arguments: [(1, 1), (64, 120), (64, 84), (3, 200), (5, 16), (9, 63), (128, 10), (2, 1), (31, 6), (1000, 6), (517, 1), (100, 15)])
+    @Test(arguments: [(1, 1), (64, 120), (64, 84), (3, 200), (5, 16), (9, 63), (128, 10), (2, 1), (31, 6), (1000, 6), (517, 1), (100, 15),
+                      (7, 200), (5, 1000)])
     func sumRowsMatchesReference(rows: Int, cols: Int) {
         let x = values(rows * cols, seed: UInt32(rows * 1000 + cols)).map { $0 * 1.37 }
         var fast = [Float](repeating: .nan, count: cols), slow = fast
@@ -45,10 +46,13 @@ import Testing
             for i in 0..<rows { exact += Double(x[i * cols + j]); magnitude += Swift.abs(Double(x[i * cols + j])) }
             #expect(Swift.abs(Double(fast[j]) - exact) <= 1e-5 * magnitude + 1e-6, "\(rows)x\(cols) column \(j)")
         }
-        // Deterministic: the same call gives the same bits.
-        var again = [Float](repeating: 0, count: cols)
-        x.withUnsafeBufferPointer { px in again.withUnsafeMutableBufferPointer { sumRows(px.baseAddress!, rows: rows, cols: cols, into: $0.baseAddress!) } }
-        #expect(again == fast)
+        // Deterministic: the same call gives the same bits, and so does every thread count (wide
+        // matrices split their columns in blocks of 64: 200 columns as 64 + 136 on 2 threads).
+        for ctx in testContexts {
+            var again = [Float](repeating: 0, count: cols)
+            x.withUnsafeBufferPointer { px in again.withUnsafeMutableBufferPointer { sumRows(ctx, px.baseAddress!, rows: rows, cols: cols, into: $0.baseAddress!) } }
+            #expect(again == fast, "\(rows)x\(cols) \(ctx.backend) threads \(ctx.threads)")
+        }
     }
 
     @Test(arguments: [(1, 6), (50, 6), (64, 16), (7, 1), (3, 120), (43, 100), (2, 300), (200, 3)])
@@ -64,6 +68,14 @@ import Testing
                     } }
                 } }
                 #expect(zip(fast, slow).allSatisfy { $0.isNaN ? $1.isNaN : $0 == $1 }, "\(op) \(rows)x\(cols) left \(onLeft)")
+                // Split across threads (forced), the rows give the same bits.
+                for ctx in testContexts {
+                    var split = [Float](repeating: .nan, count: rows * cols)
+                    a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in split.withUnsafeMutableBufferPointer { po in
+                        binaryRowBroadcast(ctx, op, pa.baseAddress!, rows: rows, cols: cols, pb.baseAddress!, bOnLeft: onLeft, po.baseAddress!)
+                    } } }
+                    #expect(zip(split, slow).allSatisfy { $0.isNaN ? $1.isNaN : $0 == $1 }, "\(op) \(rows)x\(cols) \(ctx.threads) threads")
+                }
             }
         }
         // The reference is the definition: spot-check one element by hand.

@@ -52,6 +52,33 @@ import Foundation
         #expect(Swift.abs(big.scalars[0] - 1.25) < 1e-3)
     }
 
+    /// indexSelect and its adjoint indexAdd split across kernel threads (output slices, and
+    /// column slices of 16) above the parallel threshold: the same bits as the plain loops,
+    /// repeated indices adding in index order. Sizes cross the threshold (~8M work units), a
+    /// row length that is not a multiple of 16 (72), and an inner axis with outer > 1.
+    @Test func largeIndexSelectAndIndexAddMatchPlainLoops() throws {
+        for (shape, axis, picks) in [([500, 72], 0, 3000), ([3, 400, 40], 1, 1500)] {
+            let count = shape.reduce(1, *)
+            let table = try Tensor((0..<count).map { Float(($0 * 7919) % 1009) * 0.013 - 6 }, shape: shape)
+            let indices = (0..<picks).map { ($0 * 37 + $0 / 3) % shape[axis] }
+            let outer = shape[..<axis].reduce(1, *), inner = shape[(axis + 1)...].reduce(1, *), n = shape[axis]
+            let selected = try table.indexSelect(axis: axis, indices)
+            var expected = [Float](repeating: 0, count: outer * picks * inner)
+            for o in 0..<outer { for (k, idx) in indices.enumerated() { for j in 0..<inner {
+                expected[(o * picks + k) * inner + j] = table.scalars[(o * n + idx) * inner + j]
+            } } }
+            #expect(selected.scalars == expected, "indexSelect \(shape)")
+            let upstream = Tensor(unchecked: (0..<expected.count).map { Float(($0 * 31) % 97) * 0.37 - 17 }, shape: selected.shape)
+            let added = upstream.indexAdd(axis: axis, indices, into: shape)
+            var sums = [Float](repeating: 0, count: count)
+            for o in 0..<outer { for (k, idx) in indices.enumerated() { for j in 0..<inner {
+                sums[(o * n + idx) * inner + j] += upstream.scalars[(o * picks + k) * inner + j]
+            } } }
+            #expect(added.scalars == sums, "indexAdd \(shape)")
+            #expect(sums.contains(0) == (Set(indices).count < n))   // rows never picked stay zero
+        }
+    }
+
     @Test func movementValues() throws {
         let x = try Tensor((0..<6).map(Float.init), shape: [2, 3])
         #expect(try x.transposed().scalars == [0, 3, 1, 4, 2, 5])
