@@ -20,7 +20,7 @@ public func parallelChunks(units: Int, work: Int, _ body: (Range<Int>) -> Void) 
 /// costs about as long as ~64 FLOPs of a GEMM, so passes of ≳ 125k elements (≈ 100 µs; a
 /// ResNet activation is 0.2–0.8M) split across threads. The worker pool forks in a few µs, and
 /// each core brings its own L1/L2 and load bandwidth to a pass that one core cannot saturate.
-let memoryBoundWeight = 64
+public let memoryBoundWeight = 64
 
 /// Elements per chunk boundary of `parallelElements`: whole 64-byte lines and SIMD16 vectors,
 /// so no two threads write one cache line and every chunk runs the same vector loop.

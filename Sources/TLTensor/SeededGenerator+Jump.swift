@@ -105,7 +105,7 @@ extension SeededGenerator {
     public mutating func dropoutFactors(count: Int, keep: Float) -> [Float] {
         // ~1 ns per element; split from ~125k elements (parallelChunks' threshold at weight 64).
         dropoutFactors(count: count, keep: keep) { segments, body in
-            parallelChunks(units: segments, work: count * 64, body)
+            parallelChunks(units: segments, work: count * memoryBoundWeight, body)
         }
     }
 

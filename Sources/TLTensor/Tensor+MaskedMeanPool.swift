@@ -26,7 +26,7 @@ extension Tensor {
             scalars.withUnsafeBufferPointer { px in
                 counts.withUnsafeMutableBufferPointer { pc in
                     let x = px.baseAddress, o = po.baseAddress, c = pc.baseAddress!
-                    parallelChunks(units: n, work: count * 64) { range in
+                    parallelChunks(units: n, work: count * memoryBoundWeight) { range in
                         for s in range {
                             let base = x! + s * t * w
                             var total: Float = 0
@@ -74,7 +74,7 @@ struct MaskedMeanPoolRule: FusedRule {
                 g.scalars.withUnsafeBufferPointer { pg in
                     counts.withUnsafeBufferPointer { pc in
                         let xs = px.baseAddress!, gs = pg.baseAddress!, out = pd.baseAddress!
-                        parallelChunks(units: n, work: x[0].count * 64) { range in
+                        parallelChunks(units: n, work: x[0].count * memoryBoundWeight) { range in
                             var q = [Float](repeating: 0, count: d)
                             for s in range {
                                 for j in 0..<d { q[j] = gs[s * d + j] / pc[s] }

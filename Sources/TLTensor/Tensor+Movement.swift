@@ -152,7 +152,7 @@ extension Tensor {
             if inner > 0 && total > 0 {
                 scalars.withUnsafeBufferPointer { src in
                     let s = src.baseAddress!, d = dst.baseAddress!
-                    parallelChunks(units: outer * indices.count, work: total * 64) { slices in
+                    parallelChunks(units: outer * indices.count, work: total * memoryBoundWeight) { slices in
                         for slice in slices {
                             let o = slice / indices.count, idx = indices[slice % indices.count]
                             (d + slice * inner).initialize(from: s + (o * n + idx) * inner, count: inner)
@@ -183,7 +183,7 @@ extension Tensor {
         let values = [Float](unsafeUninitializedCapacity: total) { pv, initialized in
             scalars.withUnsafeBufferPointer { ps in
                 let s = ps.baseAddress!, v = pv.baseAddress!
-                parallelChunks(units: columnUnits, work: (total + indices.count * inner) * 64) { units in
+                parallelChunks(units: columnUnits, work: (total + indices.count * inner) * memoryBoundWeight) { units in
                     let j0 = units.lowerBound * 16, j1 = Swift.min(inner, units.upperBound * 16)
                     for row in 0..<(outer * n) { (v + row * inner + j0).initialize(repeating: 0, count: j1 - j0) }
                     for o in 0..<outer {

@@ -74,7 +74,7 @@ extension Tensor {
         let out = uninitializedScalars(n * d) { po in
             scalars.withUnsafeBufferPointer { px in
                 let x = px.baseAddress, o = po.baseAddress!
-                parallelChunks(units: n, work: count * 64) { range in
+                parallelChunks(units: n, work: count * memoryBoundWeight) { range in
                     for s in range {
                         let row = o + s * d
                         for j in 0..<d { row[j] = 0 }
