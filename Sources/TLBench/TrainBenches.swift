@@ -105,20 +105,28 @@ func runTrainBench(_ name: String, seconds: Double, json: Bool) throws {
         clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
+    func monotonic() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
     let warm0 = Date()
     var warm = 0
     while warm < 3 || Date().timeIntervalSince(warm0) < 0.3 { try step(); warm += 1 }
     let cpu0 = processCPU()
+    let stepsStart = monotonic()   // Scripts/profile-step.sh keeps the perf samples between these two times
     let t0 = Date()
     var steps = 0
     while steps < 3 || Date().timeIntervalSince(t0) < seconds { try step(); steps += 1 }
     let wall = Date().timeIntervalSince(t0)
     let cpu = processCPU() - cpu0
+    let stepsEnd = monotonic()
     let rate = Double(steps * w.batch) / wall
     let peakMB = Double(peakResidentBytes()) / 1_048_576
     if json {
-        print("{\"side\":\"tl\",\"workload\":\"\(w.name)\",\"batch\":\(w.batch),\"threads\":\(kernelThreadCount),\"steps\":\(steps),"
-            + "\"seconds\":\(wall),\"samples_per_second\":\(rate),\"cpu_seconds_per_step\":\(cpu / Double(steps)),\"peak_rss_mb\":\(peakMB)}")
+        print("{\"side\":\"tl\",\"workload\":\"\(w.name)\",\"batch\":\(w.batch),\"threads\":\(kernelThreadCount),\"steps\":\(steps),\"warmup_steps\":\(warm),"
+            + "\"seconds\":\(wall),\"samples_per_second\":\(rate),\"cpu_seconds_per_step\":\(cpu / Double(steps)),\"peak_rss_mb\":\(peakMB),"
+            + "\"monotonic_start\":\(stepsStart),\"monotonic_end\":\(stepsEnd)}")
     } else {
         print("\(w.name) (\(w.summary)): \(String(format: "%.0f", rate)) samples/s, \(steps) steps in \(String(format: "%.2f", wall)) s, "
             + "\(String(format: "%.2f", cpu / Double(steps) * 1e3)) ms CPU/step, threads \(kernelThreadCount), peak RSS \(String(format: "%.0f", peakMB)) MB")
