@@ -38,9 +38,13 @@ import Testing
         ([2, 8, 7, 3], Window2D(kernel: (2, 3), stride: (3, 3), padding: (1, 1))),  // 2-lane groups; padding
         ([1, 9, 8, 1], Window2D(kernel: (2, 2), stride: (4, 3), padding: (1, 1))),  // scalar; padding and gaps
         ([2, 5, 5, 4], Window2D(kernel: (1, 1), stride: (3, 3))),              // exactly 4 lanes; 1×1 windows with gaps
+        // Large enough that forward and backward split the images across threads (with 2+
+        // kernel threads): LeNet's first pooling layer at batch 64, and an overlapping window.
+        ([64, 24, 24, 6], Window2D(kernel: (2, 2), stride: (2, 2))),
+        ([32, 20, 20, 8], Window2D(kernel: (3, 3), stride: (2, 2), padding: (1, 1))),
     ]
 
-    @Test(arguments: 0..<16)
+    @Test(arguments: 0..<18)
     func fastMatchesNaive(index: Int) throws {
         let (shape, window) = Self.cases[index]
         let (oh, ow) = try window.outputSize(height: shape[1], width: shape[2], operation: "test")
@@ -48,12 +52,14 @@ import Testing
             let x = input(shape, seed: seed, nans: nans)
             let fast = Pool2DKernels.maxForward(x, shape: shape, window, outHeight: oh, outWidth: ow)
             let naive = Pool2DKernels.naiveMaxForward(x, shape: shape, window, outHeight: oh, outWidth: ow)
-            #expect(sameBits(fast, naive), "forward \(shape) \(window) nans \(nans)")
+            let forwardSame = sameBits(fast, naive)   // a Bool, so a failure does not print both arrays
+            #expect(forwardSame, "forward \(shape) \(window) nans \(nans)")
             var rng = SeededGenerator(seed: seed + 10)
             let g = (0..<fast.count).map { _ in rng.nextUniform() - 0.5 }
             let dFast = Pool2DKernels.maxBackward(x, shape: shape, upstream: g, window, outHeight: oh, outWidth: ow)
             let dNaive = Pool2DKernels.naiveMaxBackward(x, shape: shape, upstream: g, window, outHeight: oh, outWidth: ow)
-            #expect(sameBits(dFast, dNaive), "backward \(shape) \(window) nans \(nans)")
+            let backwardSame = sameBits(dFast, dNaive)
+            #expect(backwardSame, "backward \(shape) \(window) nans \(nans)")
             // Not vacuous: the gradient lands somewhere, and only on input cells.
             #expect(dFast.count == x.count && dFast.contains { $0 != 0 })
         }
