@@ -100,16 +100,13 @@ func runTrainBench(_ name: String, seconds: Double, json: Bool) throws {
         try loss.backward()
         try optimizer.step()
     }
-    func processCPU() -> Double {
+    func clockSeconds(_ clock: clockid_t) -> Double {
         var ts = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+        clock_gettime(clock, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
-    func monotonic() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-    }
+    func processCPU() -> Double { clockSeconds(CLOCK_PROCESS_CPUTIME_ID) }
+    func monotonic() -> Double { clockSeconds(CLOCK_MONOTONIC) }
     let warm0 = Date()
     var warm = 0
     while warm < 3 || Date().timeIntervalSince(warm0) < 0.3 { try step(); warm += 1 }
@@ -124,7 +121,7 @@ func runTrainBench(_ name: String, seconds: Double, json: Bool) throws {
     let rate = Double(steps * w.batch) / wall
     let peakMB = Double(peakResidentBytes()) / 1_048_576
     if json {
-        print("{\"side\":\"tl\",\"workload\":\"\(w.name)\",\"batch\":\(w.batch),\"threads\":\(kernelThreadCount),\"steps\":\(steps),\"warmup_steps\":\(warm),"
+        print("{\"side\":\"tl\",\"workload\":\"\(w.name)\",\"batch\":\(w.batch),\"threads\":\(kernelThreadCount),\"steps\":\(steps),"
             + "\"seconds\":\(wall),\"samples_per_second\":\(rate),\"cpu_seconds_per_step\":\(cpu / Double(steps)),\"peak_rss_mb\":\(peakMB),"
             + "\"monotonic_start\":\(stepsStart),\"monotonic_end\":\(stepsEnd)}")
     } else {

@@ -207,14 +207,7 @@ public func binaryRowBroadcast(_ op: BinaryKernel, _ a: UnsafePointer<Float>, ro
 func binaryRowBroadcast(_ ctx: KernelContext, _ op: BinaryKernel, _ a: UnsafePointer<Float>, rows: Int, cols: Int,
                         _ b: UnsafePointer<Float>, bOnLeft: Bool, _ out: UnsafeMutablePointer<Float>) {
     guard rows > 0, cols > 0 else { return }
-    let threads = ctx.threadsFor(work: rows * cols * 3 * memoryBoundWeight / 2, maxChunks: rows)
-    guard threads > 1 else {
-        binaryRowBroadcastRows(op, a, rows: rows, cols: cols, b, bOnLeft: bOnLeft, out)
-        return
-    }
-    parallelFor(threads) { t in
-        let r = chunkRange(t, parts: threads, units: rows)
-        guard !r.isEmpty else { return }
+    parallelRows(ctx, rows: rows, cols: cols, costPerElement: 3 * memoryBoundWeight / 2) { r in
         let o = r.lowerBound * cols
         binaryRowBroadcastRows(op, a + o, rows: r.count, cols: cols, b, bOnLeft: bOnLeft, out + o)
     }

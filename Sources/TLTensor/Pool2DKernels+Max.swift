@@ -9,8 +9,9 @@ import TLKernels
 // kernel threads when the work pays for it, each element weighted as a memory-bound one
 // (`memoryBoundWeight`): unweighted, LeNet's first pooling layer at batch 64 (221k input
 // elements; 0.3 ms forward and 0.65 ms backward on one Zen 1 core, 6 channels in 4-lane pairs)
-// stayed on the caller while the other core waited, ~1 ms of a 7 ms 2-thread step. Backward: branch-free first-maximum search per
-// window, or for disjoint windows (stride ≥ kernel) the SIMD write-only path in
+// stayed on the caller while the other core waited, ~1 ms of a 7 ms 2-thread step.
+// Backward: branch-free first-maximum search per window, or for disjoint windows
+// (stride ≥ kernel) the SIMD write-only path in
 // Pool2DKernels+MaxDisjoint.swift. Same results as the reference twins `naiveMaxForward` /
 // `naiveMaxBackward` in Tensor+Pool.swift, including NaN propagation and the first-maximum tie rule;
 // Tests/TLTensorTests/MaxPoolKernelTests.swift compares them.
