@@ -3,7 +3,7 @@
 # (cpu-clock, call stacks) and prints CPU milliseconds per step by category (GEMM micro-kernels,
 # packing, epilogues, convolution, attention, normalisation, optimizer, dropout RNG, malloc and
 # copies, thread pool, runtime/autodiff, kernel), the top functions by self time, and with 2+
-# threads the main thread's serial time per step. Only the timed steps count: samples are kept
+# threads the main thread's serial time per step and its largest functions. Only the timed steps count: samples are kept
 # between the bench's start and end times (perf records CLOCK_MONOTONIC), so model building, the
 # cached-prefix passes of lenet-head / minilm-top2 and the warm-up steps are left out. A profile, not a benchmark:
 # sampling costs a few percent, and figures vary with the machine's load like any timing.

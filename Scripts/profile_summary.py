@@ -101,6 +101,7 @@ def main():
     main_tid = min(threads, key=lambda t: int(t.split("/")[-1]))
     by_category, by_symbol = collections.Counter(), collections.Counter()
     serial = 0
+    serial_by_symbol = collections.Counter()
     for tid, frames in samples:
         leaf = frames[0] if frames else "?"
         by_symbol[leaf] += 1
@@ -112,6 +113,7 @@ def main():
             by_category["other"] += 1
         if tid == main_tid and not any("WorkerPool" in f or "sched_yield" in f for f in frames):
             serial += 1
+            serial_by_symbol[leaf] += 1
 
     total = sum(by_category.values())
     wall_ms = bench["seconds"] / bench["steps"] * 1000
@@ -123,6 +125,10 @@ def main():
         print(f"  {name:<50} {count * per_sample_ms:>11.2f} {100.0 * count / total:>5.1f}%")
     if len(threads) > 1:
         print(f"  main thread outside parallel regions (serial): {serial * per_sample_ms:.2f} ms per step")
+        serial_leaves = [s for s, _ in serial_by_symbol.most_common(5)]
+        if serial_leaves:
+            print("  largest serial: " + "; ".join(f"{n[:60]} {serial_by_symbol[s] * per_sample_ms:.2f} ms"
+                                                  for s, n in zip(serial_leaves, demangle(serial_leaves))))
     other = [s for s, _ in by_symbol.most_common() if not any(re.search(p, s) for _, p in CATEGORIES)][:5]
     if other:
         print("  largest in 'other': " + "; ".join(f"{n[:60]} {by_symbol[s] * per_sample_ms:.2f} ms" for s, n in zip(other, demangle(other))))

@@ -49,7 +49,7 @@ GENERATED = [
     ("TLKernelsAVX512/ConvMicro7x32Lda64.swift", "gen_conv_micro.py", ["7", "2", "16", "convMicroKernel7x32Lda64", "64"]),
 ]
 
-SHARED_EVERYWHERE = ["AttentionBlocks.swift", "BatchNormKernels.swift", "ConvCol2ImKernels.swift", "ConvKernels.swift", "ConvGatherTiles.swift", "ConvPairTiles.swift", "ConvSingleChannelKernels.swift", "ConvWeightGradKernels.swift", "DepthwiseKernels.swift", "GemmDriver.swift", "GemmDirectA.swift", "GemmPackers.swift", "KernelTableExport.swift", "RowKernels.swift", "VectorMath.swift"]
+SHARED_EVERYWHERE = ["AttentionBlocks.swift", "AttentionRows.swift", "BatchNormKernels.swift", "ConvCol2ImKernels.swift", "ConvKernels.swift", "ConvGatherTiles.swift", "ConvPairTiles.swift", "ConvSingleChannelKernels.swift", "ConvWeightGradKernels.swift", "DepthwiseKernels.swift", "GemmDriver.swift", "GemmDirectA.swift", "GemmPackers.swift", "KernelTableExport.swift", "RowKernels.swift", "VectorMath.swift"]
 SIX_BY_SIXTEEN = ["ConvMicro12x8.swift", "ConvMicro6x16.swift", "ConvMicroGather6x16.swift", "ConvMicroPair6x8.swift", "ConvNarrow8.swift", "Micro6x16.swift", "MicroRows4x16.swift", "MicroRows6x16.swift", "WGradMicro12x8.swift", "WGradMicro6x16.swift"]
 # backend folder -> {link name: target in KernelsShared}
 LINKS = {

@@ -6,7 +6,10 @@
 // values and each product gives the bits the backend's `gemm` gave (the scaled ones: see
 // `prescales`), so results are bit-identical to the per-product calls this replaced. Issue 14,
 // MiniLM's shape (tl-bench attn-fused-*), 1 thread: forward 4.6–4.8 → 3.5–3.6 ms, backward
-// 6.9–7.0 → 4.8 ms per layer. The math and shapes: Sources/TLKernels/Attention.swift.
+// 6.9–7.0 → 4.8 ms per layer. The softmax and its dropout, and the backward pass's element-wise
+// steps, run as fused row passes (AttentionRows.swift; measured there); AttentionCompositeTests
+// checks every block against the step-by-step composite, bit for bit. The math and shapes:
+// Sources/TLKernels/Attention.swift.
 
 import TLKernelTable
 
@@ -85,12 +88,8 @@ public func attentionForwardBlock(q: UnsafePointer<Float>, k: UnsafePointer<Floa
         gemmCore(transA: false, transB: true, m: t, n: t, k: dh, alpha: s.scale, a: q, lda: ld, b: k, ldb: ld,
                  beta: 0, c: p, ldc: t, bias: keyMask, workspace: gemmSpace)
     }
-    softmaxRows(x: p, y: p, rows: t, cols: t)
-    var weights = UnsafePointer(p)
-    if let dropout {
-        multiplyInto(p, dropout, a, t * t)
-        weights = UnsafePointer(a)
-    }
+    softmaxDropoutRows(p, factors: dropout, weights: a, rows: t, cols: t)                    // P, and A = P ⊙ drop
+    let weights = dropout == nil ? UnsafePointer(p) : UnsafePointer(a)
     gemmCore(transA: false, transB: false, m: t, n: dh, k: t, alpha: 1, a: weights, lda: t, b: v, ldb: ld,
              beta: 0, c: context, ldc: s.outputStride, bias: nil, workspace: gemmSpace)
 }
@@ -110,17 +109,12 @@ public func attentionBackwardBlock(q: UnsafePointer<Float>, k: UnsafePointer<Flo
     let da = workspace, a = workspace + roundUp(t * t, 16), gemmSpace = gemmPart(of: workspace, tokens: t, headSize: dh)
     gemmCore(transA: false, transB: true, m: t, n: t, k: dh, alpha: 1, a: dc, lda: ldc, b: v, ldb: ld,
              beta: 0, c: da, ldc: t, bias: nil, workspace: gemmSpace)                         // dA [T, T]
-    var weights = p
-    if let dropout {
-        multiplyInto(p, dropout, a, t * t)                                                     // A = P ⊙ drop
-        multiplyInto(da, dropout, da, t * t)                                                   // dP = dA ⊙ drop
-        weights = UnsafePointer(a)
-    }
+    // A = P ⊙ drop, dP = dA ⊙ drop, dS = P ⊙ (dP − rowsum(dP ⊙ P)) (·scale when prescaled) in place of dA.
+    let prescaled = prescales(s), alpha: Float = prescaled ? 1 : s.scale
+    softmaxDropoutBackward(p: p, da: da, factors: dropout, weights: a, scale: prescaled ? s.scale : nil, rows: t, cols: t)
+    let weights = dropout == nil ? p : UnsafePointer(a)
     gemmCore(transA: true, transB: false, m: t, n: dh, k: t, alpha: 1, a: weights, lda: t, b: dc, ldb: ldc,
              beta: 0, c: dv, ldc: ld, bias: nil, workspace: gemmSpace)                         // dV = Aᵀ·dC
-    softmaxBackwardRows(y: p, dy: da, dx: da, rows: t, cols: t)                                // dS (in place)
-    let prescaled = prescales(s), alpha: Float = prescaled ? 1 : s.scale
-    if prescaled { scaleRows(da, ldx: t, rows: t, cols: t, scale: s.scale, into: da) }        // scale·dS (in place)
     gemmCore(transA: false, transB: false, m: t, n: dh, k: t, alpha: alpha, a: da, lda: t, b: k, ldb: ld,
              beta: 0, c: dq, ldc: ld, bias: nil, workspace: gemmSpace)                         // dQ
     gemmCore(transA: true, transB: false, m: t, n: dh, k: t, alpha: alpha, a: da, lda: t, b: q, ldb: ld,

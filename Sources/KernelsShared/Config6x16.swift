@@ -33,6 +33,10 @@ let gemmDirectMaxN = 1024
 /// Largest packed B block (kc × nc floats) for which the direct-A driver runs its tiles rows
 /// outer (GemmDirectA.swift): the B block then stays in L2 while C is written row by row.
 let gemmDirectRowsOuterFloats = 1 << 16
+/// Transposed B panels are built from 4×4 transposes of 128-bit rows (in-lane shuffles only;
+/// GemmPackers.swift `transpose8x8`): on Zen 1, whose 256-bit lane-crossing permutes are slow,
+/// 32 8×8 blocks took 0.36 µs against 0.72 with the 256-bit shuffle network.
+let gemmTransposeInQuads = true
 
 @inline(__always) func microKernel(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
                                    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) {

@@ -207,8 +207,16 @@ extension MatrixPackerB {
 
 /// d[q·ldd + l] = s[l·lds + q] for q, l < 8. Three rounds of even/odd de-interleaving of
 /// row pairs rotate the 6-bit element index by 3 bits, which is the transpose; the compiler
-/// turns `evenHalf`/`oddHalf` of a concatenated pair into vector shuffles.
+/// turns `evenHalf`/`oddHalf` of a concatenated pair into vector shuffles. With
+/// `gemmTransposeInQuads`, four 4×4 transposes of 128-bit rows instead (the same values).
 @inline(__always) func transpose8x8(_ s: UnsafePointer<Float>, _ lds: Int, _ d: UnsafeMutablePointer<Float>, _ ldd: Int) {
+    if gemmTransposeInQuads {
+        transpose4x4(s, lds, d, ldd)
+        transpose4x4(s + 4, lds, d + 4 * ldd, ldd)
+        transpose4x4(s + 4 * lds, lds, d + 4, ldd)
+        transpose4x4(s + 4 * lds + 4, lds, d + 4 * ldd + 4, ldd)
+        return
+    }
     @inline(__always) func ld(_ r: Int) -> SIMD8<Float> { UnsafeRawPointer(s + r * lds).loadUnaligned(as: SIMD8<Float>.self) }
     var (v0, v1, v2, v3, v4, v5, v6, v7) = (ld(0), ld(1), ld(2), ld(3), ld(4), ld(5), ld(6), ld(7))
     for _ in 0..<3 {
@@ -223,3 +231,15 @@ extension MatrixPackerB {
     st(v0, 0); st(v1, 1); st(v2, 2); st(v3, 3); st(v4, 4); st(v5, 5); st(v6, 6); st(v7, 7)
 }
 
+/// d[q·ldd + l] = s[l·lds + q] for q, l < 4: two rounds of 128-bit unpacks (in-lane shuffles).
+@inline(__always) func transpose4x4(_ s: UnsafePointer<Float>, _ lds: Int, _ d: UnsafeMutablePointer<Float>, _ ldd: Int) {
+    @inline(__always) func ld(_ r: Int) -> SIMD4<Float> { UnsafeRawPointer(s + r * lds).loadUnaligned(as: SIMD4<Float>.self) }
+    let r0 = ld(0), r1 = ld(1), r2 = ld(2), r3 = ld(3)
+    let t0 = SIMD4(r0[0], r1[0], r0[1], r1[1]), t1 = SIMD4(r2[0], r3[0], r2[1], r3[1])
+    let t2 = SIMD4(r0[2], r1[2], r0[3], r1[3]), t3 = SIMD4(r2[2], r3[2], r2[3], r3[3])
+    @inline(__always) func st(_ v: SIMD4<Float>, _ q: Int) {
+        UnsafeMutableRawPointer(d + q * ldd).storeBytes(of: v, as: SIMD4<Float>.self)
+    }
+    st(SIMD4(t0[0], t0[1], t1[0], t1[1]), 0); st(SIMD4(t0[2], t0[3], t1[2], t1[3]), 1)
+    st(SIMD4(t2[0], t2[1], t3[0], t3[1]), 2); st(SIMD4(t2[2], t2[3], t3[2], t3[3]), 3)
+}

@@ -24,10 +24,12 @@ func storePartial(_ v: VF, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
 /// is read once, as one full vector whenever that stays inside the [rows, cols] buffer, its
 /// extra lanes (the next rows' first elements) masked to −inf; only the last row or two take
 /// the lane-by-lane partial load. The tail is stored once (lane by lane). Same values as
-/// reading and writing it lane by lane in every pass.
+/// reading and writing it lane by lane in every pass. Rows without a tail go two at a time
+/// (`softmaxFullRows`, AttentionRows.swift: the same values).
 public func softmaxRows(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
     let w = VF.scalarCount
     let full = cols / w * w, tail = cols - full
+    if tail == 0 { softmaxFullRows(x: x, y: y, rows: rows, cols: cols); return }
     var lane = VI()
     for i in 0..<w { lane[i] = Int32(i) }
     let inTail = lane .< VI(repeating: Int32(tail))
@@ -47,7 +49,7 @@ public func softmaxRows(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
         var sv = VF()
         j = 0
         while j < full {
-            let e = expV(loadV(xr + j) - m)
+            let e = expNonPositiveUnderflowV(loadV(xr + j) - m)
             storeV(e, yr + j)
             sv += e
             j += w
@@ -55,7 +57,7 @@ public func softmaxRows(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
         var te = VF()
         if tail > 0 {
             // Padding lanes are -inf: exp gives 0 and adds nothing to the sum.
-            te = expV(tv - m)
+            te = expNonPositiveUnderflowV(tv - m)
             sv += te
         }
         let inv = VF(repeating: 1 / sv.sum())

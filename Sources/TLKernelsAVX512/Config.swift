@@ -75,3 +75,7 @@ public let backendName = "avx512"
                                         _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ beta: Float) {
     wgradMicroKernel12x32(rows, cols, a, aStep, aRowStride, b, bStep, bRowStride, c, ldc, beta)
 }
+
+/// Transposed B panels use the 256-bit shuffle network of `transpose8x8` (GemmPackers.swift);
+/// the 4×4 variant was measured on Zen 1 only.
+let gemmTransposeInQuads = false
