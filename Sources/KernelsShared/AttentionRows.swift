@@ -14,10 +14,12 @@
 // Issue 14's seventeenth round, AMD EPYC Zen 1, one core (taskset -c 1), standalone harness on
 // a 64 × 64 block in L1 (the attention block of the transformer and MiniLM benchmarks): softmax
 // 9.4 → 6.4 µs, softmax + dropout multiply 10.6 → 7.7 µs (two rows at a time, the dropout in
-// the scaling pass, and `expNonPositiveUnderflowV` instead of `expV`'s two selects). Whole
-// blocks, `tl-bench --shapes attn-fused-fwd-b32-t64-h12-d32,attn-fused-bwd-b32-t64-h12-d32
-// --threads 1 --cpu-time --reps 30`, 5 alternated runs: forward 13.0–14.2 → 11.4–12.2 ms,
-// backward 17.4–18.5 → 16.6–18.7 ms (with the 4×4 transposes of GemmPackers.swift).
+// the scaling pass, and `expNonPositiveUnderflowV` instead of `expV`'s two selects). In
+// tl-bench (`taskset -c 1 tl-bench --shapes softmax-64x64,attn-fused-fwd-b32-t64-h12-d32,
+// attn-fused-bwd-b32-t64-h12-d32 --threads 1 --cpu-time --reps 9`, 4 alternated runs against
+// 95f5f9f with the softmax-64x64 bench added, both built `-c release`): softmax-64x64 3.2–3.3 →
+// 4.7–4.8 GB/s (~10 → ~7 µs per call), fused forward 12.6–13.0 → 10.7–11.5 ms, fused backward
+// 18.7–19.9 → 17.6–18.4 ms (with the 4×4 transposes of GemmPackers.swift).
 
 /// y = softmax(x) per row, for `cols` a multiple of the vector width (x, y may alias), two rows
 /// at a time: the rows' max, exp-and-sum and scaling loops are interleaved, so each loop has two

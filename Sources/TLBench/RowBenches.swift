@@ -20,6 +20,12 @@ func rowBenches() -> [Bench] {
             let x = filled(n), y = filled(n)
             return { softmaxRowsForward(x: UnsafeBufferPointer(x), y: y, rows: rows, cols: cols) }
         },
+        // One attention block's softmax, [64, 64] in L1 (the T = 64 of the transformer and MiniLM
+        // benchmarks): 32 KiB of traffic per call, so 5 GB/s is 6.4 µs per block.
+        Bench(name: "softmax-64x64", group: "memory", unit: "GB/s", work: 2 * 64 * 64 * 4) {
+            let x = filled(64 * 64), y = filled(64 * 64)
+            return { softmaxRowsForward(x: UnsafeBufferPointer(x), y: y, rows: 64, cols: 64) }
+        },
         Bench(name: "softmax-bwd-4096x384", group: "memory", unit: "GB/s", work: 3 * bytes) {
             let y = filled(n), dy = filled(n, seed: 2), dx = filled(n, seed: 3)
             return { softmaxRowsBackward(y: UnsafeBufferPointer(y), outputGradient: UnsafeBufferPointer(dy),
