@@ -109,42 +109,41 @@ func softmaxDropoutBackward(p: UnsafePointer<Float>, da: UnsafeMutablePointer<Fl
                             weights: UnsafeMutablePointer<Float>, scale: Float?, rows: Int, cols: Int) {
     let w = VF.scalarCount
     let full = cols / w * w, tail = cols - full
-    let one = VF(repeating: 1)
+    let sv = VF(repeating: scale ?? 1)
     for r in 0..<rows {
         let pr = p + r * cols, dr = da + r * cols
         let fr = factors.map { $0 + r * cols }, ar = weights + r * cols
-        // dP = dA ⊙ f and A = P ⊙ f on lanes [j, j + n) (full vectors, or the zero-padded tail).
-        @inline(__always) func gradient(_ j: Int, _ n: Int) -> (p: VF, dp: VF) {
+        // P, dP = dA ⊙ f and f on lanes [j, j + n) (full vectors, or the zero-padded tail).
+        @inline(__always) func gradient(_ j: Int, _ n: Int) -> (p: VF, dp: VF, f: VF) {
             let pv = n == w ? loadV(pr + j) : loadPartial(pr + j, n, fill: 0)
             let dv = n == w ? loadV(dr + j) : loadPartial(dr + j, n, fill: 0)
-            guard let fr else { return (pv, dv) }
+            guard let fr else { return (pv, dv, VF()) }
             let fv = n == w ? loadV(fr + j) : loadPartial(fr + j, n, fill: 0)
-            return (pv, dv * fv)
+            return (pv, dv * fv, fv)
         }
         var dot = VF()
         var j = 0
         while j < full {
-            let (pv, dp) = gradient(j, w)
+            let (pv, dp, fv) = gradient(j, w)
             dot = madd(dot, pv, dp)
-            if let fr { storeV(pv * loadV(fr + j), ar + j) }
+            if factors != nil { storeV(pv * fv, ar + j) }
             j += w
         }
         if tail > 0 {
-            let (pv, dp) = gradient(full, tail)
+            let (pv, dp, fv) = gradient(full, tail)
             dot = madd(dot, pv, dp)
-            if let fr { storePartial(pv * loadPartial(fr + full, tail, fill: 0), ar + full, tail) }
+            if factors != nil { storePartial(pv * fv, ar + full, tail) }
         }
         let dotV = VF(repeating: dot.sum())
-        let sv = scale.map { VF(repeating: $0) } ?? one
         j = 0
         while j < full {
-            let (pv, dp) = gradient(j, w)
+            let (pv, dp, _) = gradient(j, w)
             let ds = pv * (dp - dotV)
             storeV(scale == nil ? ds : ds * sv, dr + j)
             j += w
         }
         if tail > 0 {
-            let (pv, dp) = gradient(full, tail)
+            let (pv, dp, _) = gradient(full, tail)
             let ds = pv * (dp - dotV)
             storePartial(scale == nil ? ds : ds * sv, dr + full, tail)
         }
